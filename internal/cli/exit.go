@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// Exit codes: the contract scripts branch on (`ccx help exit-codes`).
+const (
+	ExitOK          = 0   // success
+	ExitFailure     = 1   // the check or request failed: invalid payload, remote 4xx/5xx
+	ExitUsage       = 2   // bad flag or argument
+	ExitIO          = 3   // network or file I/O error
+	ExitAuth        = 4   // authentication rejected (401/403)
+	ExitInterrupted = 130 // interrupted by SIGINT/SIGTERM
+)
+
+// ExitError carries an exit code with its error. A nil Err with a non-zero
+// code means the command already reported what went wrong.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Exit wraps err with a code.
+func Exit(code int, err error) error { return &ExitError{Code: code, Err: err} }
+
+// Silent ends the command with code, having printed its own report already.
+func Silent(code int) error { return &ExitError{Code: code} }
+
+// FlagError is a usage mistake: exit 2 and a hint to read --help.
+type FlagError struct{ Err error }
+
+func (e *FlagError) Error() string { return e.Err.Error() }
+func (e *FlagError) Unwrap() error { return e.Err }
+
+// UsageErrorf builds a FlagError.
+func UsageErrorf(err error) error { return &FlagError{Err: err} }
+
+// exitCode maps an error returned by a command to the process exit code.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	var fe *FlagError
+	if errors.As(err, &fe) {
+		return ExitUsage
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	// cobra's own argument and command errors are plain errors.
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument", "required flag"} {
+		if strings.Contains(msg, p) {
+			return ExitUsage
+		}
+	}
+	return ExitFailure
+}

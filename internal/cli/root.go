@@ -1,0 +1,118 @@
+// Package cli is ccx's command tree: one file per command, each turning flags
+// into an options struct and calling a run function. No business logic here.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ccx-cli/ccx/internal/build"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// NewRootCmd builds the whole command tree around f.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ccx",
+		Short: "Build, test and run IS-Messenger Custom Channel integration servers",
+		Long: `ccx helps you build custom integration servers for the IS-Messenger Custom Channel.
+
+It sends webhook events to the platform, validates payloads and IDs, receives and
+judges the platform's outgoing /message calls, emulates IS-Messenger locally, and
+relays between IS-Messenger and messaging providers.`,
+		Example: `  ccx validate testdata/valid/webhook/*.json
+  ccx validate id +60177872890 --type phone
+  cat payloads.ndjson | ccx validate - --output json`,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if f.NoColor {
+				f.IO.SetColorEnabled(false)
+			}
+			return nil
+		},
+	}
+	root.SetVersionTemplate("ccx {{.Version}}\n")
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return UsageErrorf(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+	})
+
+	pf := root.PersistentFlags()
+	pf.BoolVar(&f.JSON, "json", false, "machine-readable JSON output on stdout")
+	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour (also NO_COLOR=1 or CLICOLOR=0)")
+	pf.StringVar(&f.Profile, "profile", "", "config profile to use (env CCX_PROFILE)")
+
+	root.AddCommand(
+		newVersionCmd(f),
+	)
+	return root
+}
+
+func versionString() string {
+	v := build.Version
+	if build.Commit != "" {
+		v += " (" + build.Commit
+		if build.Date != "" {
+			v += ", " + build.Date
+		}
+		v += ")"
+	}
+	return v
+}
+
+func newVersionCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print ccx's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.JSON {
+				return ui.WriteJSON(f.IO.Out, map[string]string{"version": build.Version, "commit": build.Commit, "date": build.Date})
+			}
+			_, err := fmt.Fprintf(f.IO.Out, "ccx %s\n", versionString())
+			return err
+		},
+	}
+}
+
+// Run executes the command tree with args and returns the exit code. Errors
+// go to stderr, located and with a hint where one helps.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	if ctx.Err() != nil && code != ExitOK && !isExitError(err) {
+		code = ExitInterrupted
+	}
+	if msg := err.Error(); msg != "" {
+		st := f.IO.Styles(f.IO.ErrOut)
+		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", st.Error.Render("error:"), msg)
+	}
+	return code
+}
+
+func isExitError(err error) bool {
+	var ee *ExitError
+	return errors.As(err, &ee)
+}
+
+// Main runs ccx as a process: system streams, signal-aware context.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f := &Factory{IO: ui.System()}
+	return Run(ctx, f, os.Args[1:])
+}

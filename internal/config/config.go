@@ -1,0 +1,212 @@
+// Package config keeps ccx's named profiles in a human-editable TOML file
+// (mode 0600) and resolves settings: flags, then CCX_* env, then the profile.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Profile is one channel's settings (spec §1.2, §8).
+type Profile struct {
+	WebhookURL string `toml:"webhook_url,omitempty"`
+	ChannelID  string `toml:"channel_id,omitempty"`
+	APIToken   string `toml:"api_token,omitempty"`
+	IDType     string `toml:"id_type,omitempty"`
+	// APIBaseURL is the integration server's base URL; the platform calls
+	// <APIBaseURL>/message. The newer docs call it "destination Webhook URL".
+	APIBaseURL string `toml:"api_base_url,omitempty"`
+}
+
+// Keys are the profile keys, as written in the file and accepted by `config get/set`.
+var Keys = []string{"webhook_url", "channel_id", "api_token", "id_type", "api_base_url"}
+
+// EnvVars maps each key to the environment variable that overrides it.
+var EnvVars = map[string]string{
+	"webhook_url":  "CCX_WEBHOOK_URL",
+	"channel_id":   "CCX_CHANNEL_ID",
+	"api_token":    "CCX_API_TOKEN",
+	"id_type":      "CCX_ID_TYPE",
+	"api_base_url": "CCX_API_BASE_URL",
+}
+
+// EnvProfile and EnvConfig select the profile and the file.
+const (
+	EnvProfile = "CCX_PROFILE"
+	EnvConfig  = "CCX_CONFIG"
+)
+
+// DefaultProfile is used when nothing names one.
+const DefaultProfile = "default"
+
+// Get returns the value of key.
+func (p *Profile) Get(key string) (string, error) {
+	f, err := p.field(key)
+	if err != nil {
+		return "", err
+	}
+	return *f, nil
+}
+
+// Set assigns key.
+func (p *Profile) Set(key, value string) error {
+	f, err := p.field(key)
+	if err != nil {
+		return err
+	}
+	*f = value
+	return nil
+}
+
+func (p *Profile) field(key string) (*string, error) {
+	switch key {
+	case "webhook_url":
+		return &p.WebhookURL, nil
+	case "channel_id":
+		return &p.ChannelID, nil
+	case "api_token":
+		return &p.APIToken, nil
+	case "id_type":
+		return &p.IDType, nil
+	case "api_base_url":
+		return &p.APIBaseURL, nil
+	}
+	return nil, fmt.Errorf("unknown key %q (known: webhook_url, channel_id, api_token, id_type, api_base_url)", key)
+}
+
+// Overlay returns p with every non-empty field of top written over it.
+func (p Profile) Overlay(top Profile) Profile {
+	for _, k := range Keys {
+		v, _ := top.Get(k)
+		if v != "" {
+			_ = p.Set(k, v)
+		}
+	}
+	return p
+}
+
+// FromEnv reads the CCX_* overrides.
+func FromEnv(getenv func(string) string) Profile {
+	var p Profile
+	for _, k := range Keys {
+		_ = p.Set(k, getenv(EnvVars[k]))
+	}
+	return p
+}
+
+// File is the whole config file.
+type File struct {
+	Active   string             `toml:"active,omitempty"`
+	Profiles map[string]Profile `toml:"profiles,omitempty"`
+
+	path string
+}
+
+// DefaultPath is $CCX_CONFIG, else <user config dir>/ccx/config.toml.
+func DefaultPath(getenv func(string) string) (string, error) {
+	if p := getenv(EnvConfig); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no config directory (set %s): %w", EnvConfig, err)
+	}
+	return filepath.Join(dir, "ccx", "config.toml"), nil
+}
+
+// Load reads the file at path; a missing file is an empty config.
+func Load(path string) (*File, error) {
+	f := &File{path: path, Profiles: map[string]Profile{}}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := toml.Unmarshal(data, f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.Profiles == nil {
+		f.Profiles = map[string]Profile{}
+	}
+	return f, nil
+}
+
+// Path is where the file lives.
+func (f *File) Path() string { return f.path }
+
+// Save writes the file atomically with mode 0600 (it holds API tokens).
+func (f *File) Save() error {
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+		return err
+	}
+	data, err := toml.Marshal(f)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".config-*.toml")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	header := "# ccx profiles. Edit freely; keep this file private (it holds API tokens).\n"
+	if _, err := tmp.WriteString(header); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), f.path)
+}
+
+// Names lists the profile names, sorted.
+func (f *File) Names() []string {
+	names := make([]string, 0, len(f.Profiles))
+	for n := range f.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ActiveName picks the profile: the explicit name (--profile), then
+// CCX_PROFILE, then the file's active one, then "default".
+func (f *File) ActiveName(explicit string, getenv func(string) string) string {
+	switch {
+	case explicit != "":
+		return explicit
+	case getenv(EnvProfile) != "":
+		return getenv(EnvProfile)
+	case f.Active != "":
+		return f.Active
+	}
+	return DefaultProfile
+}
+
+// Resolve returns the effective settings: flags over env over the named
+// profile. Naming a profile that does not exist is an error; the implicit
+// default profile may be absent.
+func (f *File) Resolve(explicit string, flags Profile, getenv func(string) string) (Profile, error) {
+	name := f.ActiveName(explicit, getenv)
+	base, ok := f.Profiles[name]
+	if !ok && (explicit != "" || getenv(EnvProfile) != "") {
+		return Profile{}, fmt.Errorf("no profile %q in %s (see `ccx config list`)", name, f.path)
+	}
+	return base.Overlay(FromEnv(getenv)).Overlay(flags), nil
+}

@@ -1,0 +1,114 @@
+// Package validate checks Custom Channel payloads given as raw JSON bytes,
+// read with gjson (never unmarshalled into maps), and reports located,
+// typed findings: severity, JSON path, line:column, a stable rule id and a
+// message a person can act on.
+package validate
+
+import (
+	"github.com/ccx-cli/ccx/internal/channel"
+)
+
+// Severity of a finding.
+type Severity string
+
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+)
+
+// Kind is what a payload is.
+type Kind string
+
+const (
+	KindAuto    Kind = ""        // detect from the content
+	KindWebhook Kind = "webhook" // body POSTed to the platform webhook (§2.3)
+	KindMessage Kind = "message" // body the platform POSTs to <base>/message (§3.2)
+	KindReply   Kind = "reply"   // the server's answer to /message (§3.3)
+)
+
+// Kinds lists the explicit kinds, for flags and completion.
+var Kinds = []Kind{KindWebhook, KindMessage, KindReply}
+
+// Finding is one problem found in a payload.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	Rule     string   `json:"rule"`
+	Path     string   `json:"path"`   // e.g. events[0].mId; "" for the whole document
+	Line     int      `json:"line"`   // 1-based, in the bytes given to Bytes
+	Column   int      `json:"column"` // 1-based, in bytes
+	Message  string   `json:"message"`
+}
+
+// Options steer a validation.
+type Options struct {
+	Kind   Kind           // KindAuto detects
+	IDType channel.IDType // "" checks only the generic contactId rules
+	// ChannelID, when set, is the channel the payload must belong to.
+	ChannelID string
+	// ReplyStatus is the HTTP status a KindReply body came with; 0 infers it
+	// from the body's shape.
+	ReplyStatus int
+	// TextLimit overrides the text length warning threshold (0: channel.TextWarnLen).
+	TextLimit int
+}
+
+// Report is the outcome of one validation.
+type Report struct {
+	Kind     Kind      `json:"kind"`
+	Findings []Finding `json:"findings"`
+}
+
+// HasErrors reports whether any finding is an error.
+func (r Report) HasErrors() bool { return r.count(Error) > 0 }
+
+// HasWarnings reports whether any finding is a warning.
+func (r Report) HasWarnings() bool { return r.count(Warning) > 0 }
+
+// Errors counts error findings.
+func (r Report) Errors() int { return r.count(Error) }
+
+// Warnings counts warning findings.
+func (r Report) Warnings() int { return r.count(Warning) }
+
+func (r Report) count(s Severity) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Rule ids are stable: scripts and editors key on them. Add, never rename.
+const (
+	RuleSyntax            = "json-syntax"           // not well-formed JSON
+	RuleEncoding          = "json-encoding"         // invalid UTF-8 or a NUL byte
+	RuleDepth             = "json-depth"            // nesting deeper than the limit
+	RuleKind              = "kind-unknown"          // cannot tell what payload this is
+	RuleRequired          = "required"              // a required field is missing
+	RuleType              = "type"                  // a field has the wrong JSON type
+	RuleEnum              = "enum"                  // a value outside the known set
+	RuleEmpty             = "empty"                 // a required string is empty
+	RuleEventsEmpty       = "events-empty"          // events[] has no element
+	RuleEventsMultiple    = "events-multiple"       // more than one event in one POST (warning)
+	RuleContactIDLength   = "contact-id-length"     // contactId over 50 characters
+	RuleContactIDFormat   = "contact-id-format"     // contactId does not fit the ID type
+	RuleMIDLength         = "mid-length"            // mId over 50 characters
+	RuleTimestampSeconds  = "timestamp-seconds"     // 10-digit timestamp: seconds, not ms
+	RuleTimestampRange    = "timestamp-range"       // negative, fractional or absurd timestamp
+	RuleTextEmpty         = "text-empty"            // text message with empty text
+	RuleTextLength        = "text-length"           // text over the limit (warning)
+	RuleURL               = "url-invalid"           // attachment URL not absolute http(s)
+	RuleLatitude          = "latitude-range"        // latitude outside [-90, 90]
+	RuleLongitude         = "longitude-range"       // longitude outside [-180, 180]
+	RuleLocationNested    = "location-nested"       // message.location{} instead of flat fields (warning)
+	RuleRepliesEmpty      = "replies-empty"         // quick_reply without replies
+	RuleRepliesCount      = "replies-count"         // more than 10 replies (warning)
+	RuleStatusReason      = "status-reason-missing" // failed without status.message (warning)
+	RuleCustomPayload     = "custom-payload-unverified"
+	RuleUnknownField      = "unknown-field"       // a field the spec does not know (warning)
+	RuleUnexpectedField   = "unexpected-field"    // a known field in the wrong place (e.g. status on a message event)
+	RuleChannelIDMismatch = "channel-id-mismatch" // channelId differs from the configured channel
+	RuleReplyStatus       = "reply-status"        // /message reply with a status the platform does not expect
+)
