@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/spf13/cobra"
+)
+
+// MessageCommands returns one subcommand per message type (text, attachment,
+// location, quick-reply, custom-payload), all with the same arguments and
+// flags wherever they are used (send, trigger, emulate send). Each builds the
+// message through the wire model and hands it to run. verb is used in help
+// ("Send", "Trigger", ...), example is the parent's command path.
+func MessageCommands(verb, example string, run func(cmd *cobra.Command, m channel.Message) error) []*cobra.Command {
+	text := &cobra.Command{
+		Use:     "text TEXT",
+		Short:   verb + " a text message",
+		Example: fmt.Sprintf("  %s text \"Hello World\"", example),
+		Args:    exactArgs(1, "TEXT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return run(cmd, channel.Text(args[0]))
+		},
+	}
+
+	var kind, mime, fileName, description string
+	attachment := &cobra.Command{
+		Use:   "attachment URL",
+		Short: verb + " an attachment (image, video, audio or file) by public URL",
+		Long: `The attachment is a public http(s) URL that the other side downloads, more
+than once, so it must stay reachable and be served with Content-Disposition: inline.
+Without --kind the kind is picked from --mime (image/*, video/*, audio/*, else file).`,
+		Example: fmt.Sprintf("  %s attachment https://example.com/cat.jpg --kind image --mime image/jpeg\n  %s attachment https://example.com/a.pdf --kind file --file-name a.pdf", example, example),
+		Args:    exactArgs(1, "URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k := channel.AttachmentKind(kind)
+			if kind == "" {
+				k = channel.KindForMIME(mime)
+			} else if !oneOf(k, channel.AttachmentKinds) {
+				return UsageErrorf(fmt.Errorf("invalid --kind %q: use image, video, audio or file", kind))
+			}
+			return run(cmd, channel.NewAttachment(k, args[0], mime, fileName, description))
+		},
+	}
+	af := attachment.Flags()
+	af.StringVar(&kind, "kind", "", "attachment kind: image|video|audio|file (default: from --mime)")
+	af.StringVar(&mime, "mime", "", "MIME type, e.g. image/jpeg")
+	af.StringVar(&fileName, "file-name", "", "file name shown to the reader")
+	af.StringVar(&description, "description", "", "caption-like description")
+	_ = attachment.RegisterFlagCompletionFunc("kind", fixedCompletion(channel.AttachmentKinds))
+
+	var address string
+	location := &cobra.Command{
+		Use:     "location LAT LNG",
+		Short:   verb + " a location (WGS-84 degrees)",
+		Example: fmt.Sprintf("  %s location 3.139003 101.686855 --address \"Kuala Lumpur, Malaysia\"", example),
+		Args:    exactArgs(2, "LAT LNG"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lat, err := parseCoord(args[0], "latitude", 90)
+			if err != nil {
+				return err
+			}
+			lng, err := parseCoord(args[1], "longitude", 180)
+			if err != nil {
+				return err
+			}
+			return run(cmd, channel.Location(lat, lng, address))
+		},
+	}
+	location.Flags().StringVar(&address, "address", "", "human-readable address")
+
+	var replies []string
+	quick := &cobra.Command{
+		Use:     "quick-reply TITLE --reply A --reply B ...",
+		Short:   verb + " a quick reply: a prompt with reply options",
+		Example: fmt.Sprintf("  %s quick-reply \"How would you rate us?\" --reply Good --reply Okay --reply Bad", example),
+		Args:    exactArgs(1, "TITLE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(replies) == 0 {
+				return UsageErrorf(fmt.Errorf("quick-reply needs at least one --reply"))
+			}
+			return run(cmd, channel.QuickReply(args[0], replies...))
+		},
+	}
+	quick.Flags().StringArrayVar(&replies, "reply", nil, "a reply option (repeat for each)")
+
+	custom := &cobra.Command{
+		Use:   "custom-payload JSON",
+		Short: verb + " a custom_payload message (unverified for Custom Channels)",
+		Long: `custom_payload passes any JSON object through. It exists in the platform's
+Developer API, but no Custom Channel documentation mentions it: treat it as unverified.`,
+		Example: fmt.Sprintf("  %s custom-payload '{\"card\":{\"title\":\"Hi\"}}'", example),
+		Args:    exactArgs(1, "JSON"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw := strings.TrimSpace(args[0])
+			if !json.Valid([]byte(raw)) || !strings.HasPrefix(raw, "{") {
+				return UsageErrorf(fmt.Errorf("custom-payload needs a JSON object, got %q", args[0]))
+			}
+			return run(cmd, channel.CustomPayload(json.RawMessage(raw)))
+		},
+	}
+	return []*cobra.Command{text, attachment, location, quick, custom}
+}
+
+func parseCoord(s, name string, limit float64) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, UsageErrorf(fmt.Errorf("%s %q is not a number", name, s))
+	}
+	if v < -limit || v > limit {
+		return 0, UsageErrorf(fmt.Errorf("%s %v is out of range [-%v, %v]", name, v, limit, limit))
+	}
+	return v, nil
+}
+
+// exactArgs is cobra.ExactArgs with a usage error (exit 2) naming the arguments.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return UsageErrorf(fmt.Errorf("%s takes %d argument(s): %s (got %d)\nRun '%s --help' for usage.", cmd.CommandPath(), n, names, len(args), cmd.CommandPath()))
+		}
+		return nil
+	}
+}
+
+func oneOf[T comparable](v T, set []T) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// fixedCompletion completes a flag from a fixed set of values.
+func fixedCompletion[T ~string](values []T) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		out := make([]string, len(values))
+		for i, v := range values {
+			out[i] = string(v)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
