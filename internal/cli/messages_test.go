@@ -17,7 +17,7 @@ func runMessageCmd(t *testing.T, args ...string) (channel.Message, error) {
 		got = m
 		return nil
 	})...)
-	parent.SetArgs(args)
+	parent.SetArgs(protectNegativeNumbers(parent, args))
 	err := parent.Execute()
 	return got, err
 }
@@ -31,6 +31,9 @@ func TestMessageCommands(t *testing.T) {
 		{[]string{"attachment", "https://x.test/a.jpg", "--mime", "image/jpeg"}, `{"type":"attachment","attachment":{"type":"image","url":"https://x.test/a.jpg","mimeType":"image/jpeg"}}`},
 		{[]string{"attachment", "https://x.test/a.pdf", "--kind", "file", "--file-name", "a.pdf", "--description", "d"}, `{"type":"attachment","attachment":{"type":"file","url":"https://x.test/a.pdf","fileName":"a.pdf","description":"d"}}`},
 		{[]string{"location", "0", "-0.5", "--address", "Null Island"}, `{"type":"location","latitude":0,"longitude":-0.5,"address":"Null Island"}`},
+		{[]string{"location", "-33.86", "151.21"}, `{"type":"location","latitude":-33.86,"longitude":151.21}`},
+		{[]string{"location", "--address", "Rio", "-22.9", "-43.2"}, `{"type":"location","latitude":-22.9,"longitude":-43.2,"address":"Rio"}`},
+		{[]string{"location", "-22.9", "--address", "-5", "-43.2"}, `{"type":"location","latitude":-22.9,"longitude":-43.2,"address":"-5"}`},
 		{[]string{"quick-reply", "Rate us", "--reply", "Good", "--reply", "Bad, really"}, `{"type":"quick_reply","title":"Rate us","replies":["Good","Bad, really"]}`},
 		{[]string{"custom-payload", `{"a":1}`}, `{"type":"custom_payload","payload":{"a":1}}`},
 	}

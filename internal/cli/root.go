@@ -88,7 +88,7 @@ func newVersionCmd(f *Factory) *cobra.Command {
 // go to stderr, located and with a hint where one helps.
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
-	root.SetArgs(args)
+	root.SetArgs(protectNegativeNumbers(root, args))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
