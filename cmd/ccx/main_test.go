@@ -29,9 +29,7 @@ func TestScript(t *testing.T) {
 			env.Setenv("CI", "true")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": cmdExits,
-		},
+		Cmds: scriptCmds,
 	})
 }
 
