@@ -53,6 +53,7 @@ relays between IS-Messenger and messaging providers.`,
 
 	root.AddCommand(
 		newVersionCmd(f),
+		newSchemaCmd(f),
 	)
 	return root
 }
