@@ -268,7 +268,7 @@ var inexpressible = map[string]string{
 	validate.RuleReplyStatus:       "needs the HTTP status, which is not in the body",
 }
 
-func corpusFiles(t *testing.T, set string, kind validate.Kind) []string {
+func corpusFiles(t testing.TB, set string, kind validate.Kind) []string {
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", set, string(kind), "*.json"))
 	if err != nil {
 		t.Fatal(err)
