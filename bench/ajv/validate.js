@@ -15,7 +15,7 @@ if (!schemaPath || !corpusPath) {
 // allErrors: ccx and jsonschema report every problem, not the first one.
 // validateFormats: false: "format" is an annotation in 2020-12 (jsonschema's
 // default too); the URL rule is a "pattern".
-const ajv = new Ajv2020({ allErrors: true, validateFormats: false, strict: false });
+const ajv = new Ajv2020({ allErrors: true, validateFormats: false }); // strict mode: the schemas are strict-clean
 const validate = ajv.compile(JSON.parse(fs.readFileSync(schemaPath, "utf8")));
 
 const text = fs.readFileSync(corpusPath, "utf8");
