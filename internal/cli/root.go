@@ -53,6 +53,7 @@ relays between IS-Messenger and messaging providers.`,
 
 	root.AddCommand(
 		newVersionCmd(f),
+		newValidateCmd(f, nil),
 	)
 	return root
 }
