@@ -15,7 +15,10 @@ if (!schemaPath || !corpusPath) {
 // allErrors: ccx and jsonschema report every problem, not the first one.
 // validateFormats: false: "format" is an annotation in 2020-12 (jsonschema's
 // default too); the URL rule is a "pattern".
-const ajv = new Ajv2020({ allErrors: true, validateFormats: false }); // strict mode: the schemas are strict-clean
+// ajv's default strict mode, with its warnings made fatal: the schemas must
+// stay strict-clean.
+const logger = { log: console.log, warn: (msg) => { throw new Error(msg); }, error: console.error };
+const ajv = new Ajv2020({ allErrors: true, validateFormats: false, logger });
 const validate = ajv.compile(JSON.parse(fs.readFileSync(schemaPath, "utf8")));
 
 const text = fs.readFileSync(corpusPath, "utf8");

@@ -20,10 +20,12 @@ func compile(t testing.TB, kind validate.Kind, idType channel.IDType) *jsonschem
 	if err != nil {
 		t.Fatalf("Get(%s, %q): %v", kind, idType, err)
 	}
-	return compileBytes(t, ID(kind, idType), data)
+	return compileBytes(t, ID(kind, idType), data, "")
 }
 
-func compileBytes(t testing.TB, id string, data []byte) *jsonschema.Schema {
+// compileBytes compiles the schema document data under id; fragment (e.g.
+// "#/$defs/success") picks a sub-schema.
+func compileBytes(t testing.TB, id string, data []byte, fragment string) *jsonschema.Schema {
 	t.Helper()
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
@@ -34,7 +36,7 @@ func compileBytes(t testing.TB, id string, data []byte) *jsonschema.Schema {
 	if err := c.AddResource(id, doc); err != nil {
 		t.Fatalf("add %s: %v", id, err)
 	}
-	sch, err := c.Compile(id)
+	sch, err := c.Compile(id + fragment)
 	if err != nil {
 		t.Fatalf("compile %s: %v", id, err)
 	}
@@ -138,6 +140,10 @@ var cases = []struct {
 	{validate.KindWebhook, "", validate.RuleEventsEmpty, `{"channelId":"c","contactId":"abc","events":[]}`},
 	{validate.KindWebhook, "", validate.RuleTimestampSeconds, `{"channelId":"c","contactId":"abc","events":[{"type":"message","mId":"m1","timestamp":1732435200,"message":{"type":"text","text":"hi"}}]}`},
 	{validate.KindWebhook, "", validate.RuleTimestampRange, `{"channelId":"c","contactId":"abc","events":[{"type":"message","mId":"m1","timestamp":1732435200000.5,"message":{"type":"text","text":"hi"}}]}`},
+	{validate.KindWebhook, "", validate.RuleTimestampRange, `{"channelId":"c","contactId":"abc","events":[{"type":"message","mId":"m1","timestamp":100000000000000,"message":{"type":"text","text":"hi"}}]}`},
+	{validate.KindWebhook, "", "", `{"channelId":"c","contactId":"abc","events":[{"type":"message","mId":"m1","timestamp":99999999999999,"message":{"type":"text","text":"hi"}}]}`},
+	{validate.KindWebhook, "", "", `{"channelId":"c","contactId":"abc","events":[{"type":"message","mId":"m1","timestamp":1732435200000,"message":{"type":"text","text":"hi"},"status":{"value":"read"}}],"contact":{"timezone":"+8","countryCode":"my"}}`},
+	{validate.KindWebhook, "", validate.RuleType, `{"channelId":"c","contactId":"abc","events":[{"type":"message","mId":"m1","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}],"contact":{"timezone":true}}`},
 	{validate.KindWebhook, "", validate.RuleMIDLength, `{"channelId":"c","contactId":"abc","events":[{"type":"message","mId":"` + strings.Repeat("m", 51) + `","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}`},
 	{validate.KindWebhook, "", validate.RuleContactIDLength, `{"channelId":"c","contactId":"` + strings.Repeat("é", 51) + `","events":[{"type":"message","mId":"m","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}`},
 	{validate.KindWebhook, "", validate.RuleEnum, `{"channelId":"c","contactId":"abc","events":[{"type":"message_read","mId":"m1","timestamp":1732435200000}]}`},
@@ -145,6 +151,16 @@ var cases = []struct {
 	{validate.KindWebhook, "", validate.RuleTextEmpty, `{"channelId":"c","contactId":"abc","events":[{"type":"message","mId":"m1","timestamp":1732435200000,"message":{"type":"text","text":""}}]}`},
 	{validate.KindWebhook, "", validate.RuleLatitude, `{"channelId":"c","contactId":"abc","events":[{"type":"message","mId":"m1","timestamp":1732435200000,"message":{"type":"location","latitude":91,"longitude":0}}]}`},
 	{validate.KindMessage, "", "", `{"channelId":"c","contactId":"abc","message":{"type":"attachment","attachment":{"type":"image","url":"https://x.example/a.jpg"}}}`},
+	{validate.KindMessage, "", "", `{"channelId":"c","contactId":"abc","message":{"type":"attachment","attachment":{"type":"file","url":"HTTP://user@[::1]:8080/a%20b.pdf?x=1#f"}}}`},
+	{validate.KindMessage, "", "", `{"channelId":"c","contactId":"abc","message":{"type":"location","latitude":"-90","longitude":"180.0"}}`},
+	{validate.KindMessage, "", "", `{"channelId":"c","contactId":"abc","message":{"type":"location","location":{"latitude":1,"longitude":2}}}`},
+	{validate.KindMessage, "", "", `{"channelId":"c","contactId":"abc","message":{"type":"text","text":"hi","latitude":"not checked on text"}}`},
+	{validate.KindMessage, "", validate.RuleLatitude, `{"channelId":"c","contactId":"abc","message":{"type":"location","location":{"latitude":100,"longitude":2}}}`},
+	{validate.KindMessage, "", validate.RuleType, `{"channelId":"c","contactId":"abc","message":{"type":"location","latitude":"north","longitude":2}}`},
+	{validate.KindMessage, "", validate.RuleTextEmpty, `{"channelId":"c","contactId":"abc","message":{"type":"text","text":" \t\r\n"}}`},
+	{validate.KindMessage, "", validate.RuleEmpty, `{"channelId":"c","contactId":"abc","message":{"type":"quick_reply","title":"t","replies":["a"," "]}}`},
+	{validate.KindMessage, "", validate.RuleURL, `{"channelId":"c","contactId":"abc","message":{"type":"attachment","attachment":{"type":"image","url":"https://exa mple.com/a.jpg"}}}`},
+	{validate.KindMessage, "", validate.RuleURL, `{"channelId":"c","contactId":"abc","message":{"type":"attachment","attachment":{"type":"image","url":"https://host:port/a.jpg"}}}`},
 	{validate.KindMessage, "", validate.RuleURL, `{"channelId":"c","contactId":"abc","message":{"type":"attachment","attachment":{"type":"image","url":"ftp://x.example/a.jpg"}}}`},
 	{validate.KindMessage, "", validate.RuleLongitude, `{"channelId":"c","contactId":"abc","message":{"type":"location","latitude":0,"longitude":-180.5}}`},
 	{validate.KindMessage, "", validate.RuleRepliesEmpty, `{"channelId":"c","contactId":"abc","message":{"type":"quick_reply","title":"t","replies":[]}}`},
@@ -155,7 +171,9 @@ var cases = []struct {
 	{validate.KindMessage, channel.IDCustom, validate.RuleContactIDFormat, `{"channelId":"c","contactId":"john.doe-1","message":{"type":"text","text":"hi"}}`},
 	{validate.KindReply, "", "", `{"mId":"abc"}`},
 	{validate.KindReply, "", "", `{"error":{"message":"unsupported message type"}}`},
+	{validate.KindReply, "", "", `{"mId":"abc","error":{"message":"both: a warning"}}`},
 	{validate.KindReply, "", validate.RuleRequired, `{"ok":true}`},
+	{validate.KindReply, "", validate.RuleEmpty, `{"error":{"message":""}}`},
 	{validate.KindReply, "", validate.RuleMIDLength, `{"mId":"` + strings.Repeat("x", 51) + `"}`},
 	{validate.KindReply, "", validate.RuleType, `{"error":"boom"}`},
 }
@@ -173,10 +191,22 @@ func TestCases(t *testing.T) {
 		// The validator must agree, or the schema and ccx validate disagree
 		// on what an error is.
 		rep := validate.Bytes([]byte(c.body), validate.Options{Kind: c.kind, IDType: c.idType})
-		if c.rule == "" && rep.HasErrors() {
-			t.Logf("case %d: validator reports errors on a schema-valid payload: %+v", i, rep.Findings)
+		switch {
+		case c.rule == "" && rep.HasErrors():
+			t.Errorf("case %d: validator reports errors on a schema-valid payload: %+v", i, rep.Findings)
+		case c.rule != "" && !hasRule(rep, c.rule):
+			t.Errorf("case %d: validator does not report %s: %+v", i, c.rule, rep.Findings)
 		}
 	}
+}
+
+func hasRule(r validate.Report, rule string) bool {
+	for _, f := range r.Findings {
+		if f.Rule == rule && f.Severity == validate.Error {
+			return true
+		}
+	}
+	return false
 }
 
 func TestBundle(t *testing.T) {
@@ -192,7 +222,7 @@ func TestBundle(t *testing.T) {
 		if idType != "" {
 			id += "?idType=" + string(idType)
 		}
-		sch := compileBytes(t, id, data)
+		sch := compileBytes(t, id, data, "")
 		for i, c := range cases {
 			if c.idType != idType {
 				continue
@@ -242,7 +272,6 @@ var expressible = map[string]bool{
 	validate.RuleLatitude:         true,
 	validate.RuleLongitude:        true,
 	validate.RuleRepliesEmpty:     true,
-	validate.RuleUnexpectedField:  true,
 	validate.RuleContactIDFormat:  true,
 }
 
@@ -256,6 +285,13 @@ var warningRules = map[string]bool{
 	validate.RuleStatusReason:   true,
 	validate.RuleCustomPayload:  true,
 	validate.RuleUnknownField:   true,
+	// Added by the validate branch.
+	validate.RuleUnexpectedField:   true,
+	validate.RuleDuplicateKey:      true,
+	validate.RuleCoordinateString:  true,
+	validate.RuleContactField:      true,
+	validate.RuleAttachmentMIME:    true,
+	validate.RuleReplyStatusNot200: true,
 }
 
 // Rule ids JSON Schema cannot express, and why.
@@ -266,6 +302,7 @@ var inexpressible = map[string]string{
 	validate.RuleKind:              "kind detection happens before a schema is chosen",
 	validate.RuleChannelIDMismatch: "needs the configured channel ID",
 	validate.RuleReplyStatus:       "needs the HTTP status, which is not in the body",
+	validate.RuleTooLarge:          "a size cap on the document is not a JSON Schema keyword",
 }
 
 func corpusFiles(t testing.TB, set string, kind validate.Kind) []string {
@@ -276,16 +313,69 @@ func corpusFiles(t testing.TB, set string, kind validate.Kind) []string {
 	return files
 }
 
+// TestRuleClassification keeps the three lists above in step with the
+// validator's rule table: a warning is never a schema error, every error is
+// either expressible or has a reason why not.
+func TestRuleClassification(t *testing.T) {
+	for _, r := range validate.Rules {
+		n := 0
+		for _, in := range []bool{expressible[r.ID], warningRules[r.ID], inexpressible[r.ID] != ""} {
+			if in {
+				n++
+			}
+		}
+		switch {
+		case n != 1:
+			t.Errorf("rule %q is in %d of the lists expressible/warningRules/inexpressible; want exactly 1", r.ID, n)
+		case r.Severity == validate.Warning && !warningRules[r.ID]:
+			t.Errorf("rule %q is a warning but is not in warningRules", r.ID)
+		case r.Severity == validate.Error && warningRules[r.ID]:
+			t.Errorf("rule %q is an error but is in warningRules", r.ID)
+		}
+	}
+}
+
+// corpusName reads the corpus file-name conventions (docs/validate.md):
+// "<rule>--<segments>--<desc>.json" where a 3-digit segment is a reply's HTTP
+// status and id-phone / id-custom the channel's ID type.
+func corpusName(path string) (rule string, status int, idType channel.IDType) {
+	segs := strings.Split(strings.TrimSuffix(filepath.Base(path), ".json"), "--")
+	for _, s := range segs[1:] {
+		switch {
+		case len(s) == 3 && s[0] >= '1' && s[0] <= '5' && strings.Trim(s, "0123456789") == "":
+			status = int(s[0]-'0')*100 + int(s[1]-'0')*10 + int(s[2]-'0')
+		case s == "id-phone":
+			idType = channel.IDPhone
+		case s == "id-custom":
+			idType = channel.IDCustom
+		}
+	}
+	return segs[0], status, idType
+}
+
 // TestCorpus runs the shared payload corpus through the schemas: every valid
-// file passes its kind's schema; every invalid file whose rule is expressible
-// fails it; every warning-only file passes it.
+// file passes its kind's schema (and its ID type's, if named); every invalid
+// file whose rule is expressible fails it; every warning-only file passes it.
+// A reply file named with its HTTP status is checked against the matching
+// branch: $defs/success for 2xx, $defs/failure for 4xx.
 func TestCorpus(t *testing.T) {
-	total := 0
+	total, checked := 0, 0
 	for _, k := range Kinds {
-		sch := compile(t, k, "")
-		byType := map[channel.IDType]*jsonschema.Schema{
+		schemas := map[channel.IDType]*jsonschema.Schema{
+			"":               compile(t, k, ""),
 			channel.IDPhone:  compile(t, k, channel.IDPhone),
 			channel.IDCustom: compile(t, k, channel.IDCustom),
+		}
+		pick := func(status int, idType channel.IDType) *jsonschema.Schema {
+			if k == validate.KindReply && status != 0 {
+				data, _ := Get(k, "")
+				frag := "#/$defs/failure"
+				if status < 300 {
+					frag = "#/$defs/success"
+				}
+				return compileBytes(t, ID(k, ""), data, frag)
+			}
+			return schemas[idType]
 		}
 		for _, path := range corpusFiles(t, "valid", k) {
 			total++
@@ -293,36 +383,37 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := check(t, sch, data); err != nil {
-				t.Errorf("%s: valid payload fails the %s schema: %v", path, k, err)
+			_, status, idType := corpusName("x--" + filepath.Base(path))
+			for _, sch := range []*jsonschema.Schema{schemas[""], pick(status, idType)} {
+				if err := check(t, sch, data); err != nil {
+					t.Errorf("%s: valid payload fails the %s schema: %v", path, k, err)
+				}
 			}
+			checked++
 		}
 		for _, path := range corpusFiles(t, "invalid", k) {
 			total++
-			rule, _, _ := strings.Cut(strings.TrimSuffix(filepath.Base(path), ".json"), "--")
+			rule, status, idType := corpusName(path)
 			data, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
+			sch := pick(status, idType)
 			switch {
-			case rule == validate.RuleContactIDFormat:
-				// The file name does not say the channel's ID type: a bad
-				// contact ID fails at least one of the two formats.
-				if check(t, byType[channel.IDPhone], data) == nil && check(t, byType[channel.IDCustom], data) == nil {
-					t.Errorf("%s: passes both the phone and the custom %s schema", path, k)
-				}
+			case status != 0 && (status < 200 || status >= 300 && status < 400 || status >= 500):
+				t.Logf("skip %s: HTTP status %d is judged by ccx validate only", path, status)
+			case rule == validate.RuleContactIDFormat && idType == "":
+				t.Errorf("%s: contact-id-format file without an id-phone/id-custom segment", path)
 			case expressible[rule]:
 				if err := check(t, sch, data); err == nil {
 					t.Errorf("%s: invalid (%s) payload passes the %s schema", path, rule, k)
 				}
+				checked++
 			case warningRules[rule]:
 				if err := check(t, sch, data); err != nil {
-					// A warning file may carry an error too; say so, but a
-					// warning alone must never be a schema error.
-					if rep := validate.Bytes(data, validate.Options{Kind: k}); !rep.HasErrors() {
-						t.Errorf("%s: warning-only payload (%s) fails the %s schema: %v", path, rule, k, err)
-					}
+					t.Errorf("%s: warning-only payload (%s) fails the %s schema: %v", path, rule, k, err)
 				}
+				checked++
 			case inexpressible[rule] != "":
 				t.Logf("skip %s: %s", path, inexpressible[rule])
 			default:
@@ -333,5 +424,5 @@ func TestCorpus(t *testing.T) {
 	if total == 0 {
 		t.Skip("no corpus under testdata/valid or testdata/invalid yet")
 	}
-	t.Logf("%d corpus files checked", total)
+	t.Logf("%d corpus files, %d checked against a schema", total, checked)
 }
