@@ -196,6 +196,17 @@ func (g *gen) payload(invalid bool) ([]byte, string) {
 		case p < 4:
 			w["events"] = append(w["events"].([]any), g.event())
 			label = "warn:events-multiple"
+		case p < 5:
+			w = g.withMessage("location")
+			m := msg(w)
+			m["latitude"], m["longitude"] = fmt.Sprint(m["latitude"]), fmt.Sprint(m["longitude"])
+			label = "warn:coordinate-string"
+		case p < 6:
+			w["events"] = []any{obj{"type": "message_status", "mId": g.uuid(), "timestamp": g.ts(), "status": obj{"value": "failed"}}}
+			label = "warn:status-reason-missing"
+		case p < 7:
+			w["contact"] = obj{"firstName": "Ana", "countryCode": "br", "timezone": "-3"}
+			label = "warn:contact-field"
 		}
 		return marshal(w), label
 	}
