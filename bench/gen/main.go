@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -26,30 +27,20 @@ func main() {
 	small := flag.String("small", "", "also write one small valid payload to this file")
 	flag.Parse()
 
-	g := &gen{r: rand.New(rand.NewPCG(*seed, 0x9e3779b97f4a7c15))}
 	f, err := os.Create(*out)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	stats := map[string]int{}
-	var bytes int
-	for i := 0; i < *n; i++ {
-		line, label := g.payload(g.r.IntN(100) < *invalidPct)
-		stats[label]++
-		bytes += len(line) + 1
-		w.Write(line)
-		w.WriteByte('\n')
+	stats, bytes, err := generate(f, *n, *seed, *invalidPct)
+	if err == nil {
+		err = f.Close()
 	}
-	if err := w.Flush(); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	if err := f.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(3)
-	}
+	g := newGen(*seed + 1)
 	if *small != "" {
 		data, _ := json.MarshalIndent(g.valid(), "", "  ")
 		if err := os.WriteFile(*small, append(data, '\n'), 0o644); err != nil {
@@ -61,9 +52,28 @@ func main() {
 	fmt.Fprintln(os.Stderr, string(summary))
 }
 
+// generate writes n NDJSON payloads and returns how many carry each label
+// and the bytes written.
+func generate(out io.Writer, n int, seed uint64, invalidPct int) (map[string]int, int, error) {
+	g := newGen(seed)
+	w := bufio.NewWriterSize(out, 1<<20)
+	stats := map[string]int{}
+	bytes := 0
+	for i := 0; i < n; i++ {
+		line, label := g.payload(g.r.IntN(100) < invalidPct)
+		stats[label]++
+		bytes += len(line) + 1
+		w.Write(line)
+		w.WriteByte('\n')
+	}
+	return stats, bytes, w.Flush()
+}
+
 type gen struct {
 	r *rand.Rand
 }
+
+func newGen(seed uint64) *gen { return &gen{r: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))} }
 
 func (g *gen) pick(s ...string) string { return s[g.r.IntN(len(s))] }
 
@@ -249,7 +259,7 @@ func (g *gen) payload(invalid bool) ([]byte, string) {
 	case "status-enum":
 		ev(w)["type"] = "message_status"
 		delete(ev(w), "message")
-		ev(w)["status"] = obj{"value": g.pick("seen", "DELIVERED", "")}
+		ev(w)["status"] = obj{"value": g.pick("seen", "DELIVERED", "Read")}
 	case "message-type":
 		w = g.withMessage("text")
 		msg(w)["type"] = g.pick("sticker", "template", "Text")
