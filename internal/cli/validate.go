@@ -446,7 +446,11 @@ func (r *validateRun) unreadable(name string, err error) {
 		msg = "<stdin>: " + msg
 	}
 	if r.opts.Output == outputJSON {
-		_ = ui.WriteJSON(r.out, map[string]string{"type": "error", "file": name, "message": msg})
+		_ = ui.WriteJSON(r.out, struct {
+			Type    string `json:"type"`
+			File    string `json:"file"`
+			Message string `json:"message"`
+		}{"error", name, msg})
 	}
 	st := r.opts.IO.Styles(r.opts.IO.ErrOut)
 	fmt.Fprintf(r.opts.IO.ErrOut, "%s %s\n", st.Error.Render("error:"), msg)
