@@ -267,3 +267,37 @@ func TestExpandInput(t *testing.T) {
 		t.Error("missing path accepted")
 	}
 }
+
+// TestPayloadJSONMatchesEncodingJSON: the hand-written encoder writes exactly
+// what encoding/json (HTML escaping off) would.
+func TestPayloadJSONMatchesEncodingJSON(t *testing.T) {
+	type finding = validate.Finding
+	strs := []string{"", "plain", `q"uo\te`, "ctl\x00\x01\x1f\b\f\n\r\t", "uni é 👋 \u2028 \u2029", "bad \xff\xfe utf8", "<html>&amp;", "\x7f"}
+	for _, s := range strs {
+		p := validate.Payload{Index: 3, Line: 4, Column: 5, Report: validate.Report{Kind: validate.Kind(s), Findings: []finding{
+			{Severity: validate.Error, Rule: s, Path: s, Line: 1, Column: 2, Message: s},
+			{Severity: validate.Warning, Rule: "r", Path: "", Line: 7, Column: 8, Message: "m"},
+		}}}
+		got := appendPayloadJSON(nil, s, p, true, 1, 1)
+		var want bytes.Buffer
+		_ = ui.WriteJSON(&want, struct {
+			Type     string             `json:"type"`
+			File     string             `json:"file"`
+			Index    int                `json:"index"`
+			Line     int                `json:"line"`
+			Column   int                `json:"column"`
+			Kind     validate.Kind      `json:"kind"`
+			Valid    bool               `json:"valid"`
+			Errors   int                `json:"errors"`
+			Warnings int                `json:"warnings"`
+			Findings []validate.Finding `json:"findings"`
+		}{"payload", s, 3, 4, 5, p.Report.Kind, true, 1, 1, p.Report.Findings})
+		if string(got) != want.String() {
+			t.Errorf("%q:\ngot  %s\nwant %s", s, got, want.String())
+		}
+	}
+	empty := appendPayloadJSON(nil, "f", validate.Payload{}, true, 0, 0)
+	if !bytes.Contains(empty, []byte(`"findings":[]}`)) {
+		t.Errorf("empty findings: %s", empty)
+	}
+}
