@@ -11,7 +11,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/ui"
 )
 
-func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runSchemaCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	io, _, out, errOut := ui.Test()
 	code = Run(context.Background(), &Factory{IO: io}, args)
@@ -26,7 +26,7 @@ func TestSchemaCmdPrintsJSONSchema(t *testing.T) {
 		{"schema", "--kind", "reply"},
 		{"schema", "--id-type", "custom"},
 	} {
-		code, out, errOut := runCLI(t, args...)
+		code, out, errOut := runSchemaCLI(t, args...)
 		if code != ExitOK || errOut != "" {
 			t.Fatalf("%v: exit %d, stderr %q", args, code, errOut)
 		}
@@ -44,7 +44,7 @@ func TestSchemaCmdPrintsJSONSchema(t *testing.T) {
 }
 
 func TestSchemaCmdBundleHoldsEveryKind(t *testing.T) {
-	_, out, _ := runCLI(t, "schema")
+	_, out, _ := runSchemaCLI(t, "schema")
 	var doc struct {
 		Defs map[string]struct {
 			ID string `json:"$id"`
@@ -62,7 +62,7 @@ func TestSchemaCmdBundleHoldsEveryKind(t *testing.T) {
 
 func TestSchemaCmdWritesFiles(t *testing.T) {
 	dir := t.TempDir()
-	if code, _, errOut := runCLI(t, "schema", "--dir", dir); code != ExitOK {
+	if code, _, errOut := runSchemaCLI(t, "schema", "--dir", dir); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, k := range []string{"webhook", "message", "reply"} {
@@ -72,7 +72,7 @@ func TestSchemaCmdWritesFiles(t *testing.T) {
 		}
 	}
 	file := filepath.Join(dir, "one.json")
-	code, out, _ := runCLI(t, "schema", "--kind", "reply", "-o", file)
+	code, out, _ := runSchemaCLI(t, "schema", "--kind", "reply", "-o", file)
 	if code != ExitOK || out != "" {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
@@ -94,7 +94,7 @@ func TestSchemaCmdErrors(t *testing.T) {
 		{[]string{"schema", "-o", t.TempDir()}, ExitIO, "error:"},
 	}
 	for _, tt := range tests {
-		code, out, errOut := runCLI(t, tt.args...)
+		code, out, errOut := runSchemaCLI(t, tt.args...)
 		if code != tt.code {
 			t.Errorf("%v: exit %d, want %d (stderr %q)", tt.args, code, tt.code, errOut)
 		}

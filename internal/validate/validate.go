@@ -36,7 +36,7 @@ func Bytes(data []byte, opts Options) Report {
 // DetectKind tells a webhook body, a /message body and a /message reply apart
 // by their top-level keys; KindAuto when it cannot tell.
 func DetectKind(data []byte) Kind {
-	if !gjson.ValidBytes(data) {
+	if _, deep := depthExceeded(data, MaxDepth); deep || !gjson.ValidBytes(data) {
 		return KindAuto
 	}
 	var has rootKeys
