@@ -103,7 +103,11 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 # Interleaved runs: on a shared machine, load changes hit every tool alike.
 log "timing: $RUNS interleaved runs of ${NAMES[*]}"
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.6f", (b-a)/1e9}'; }
-declare -A TIMES FIXED
+# CPU time (user+sys of the process and its threads, from bash's time) is
+# less disturbed than wall time when other jobs share the CPUs.
+TIMEFORMAT='%3U %3S'
+cpu_of() { { time run_tool "$1" "$2"; } 2>&1 | awk '{printf "%.3f", $1 + $2}'; }
+declare -A TIMES FIXED CPUS
 for ((r = 1; r <= RUNS; r++)); do
 	for name in "${NAMES[@]}"; do
 		t0=$(now_ns)
@@ -113,11 +117,13 @@ for ((r = 1; r <= RUNS; r++)); do
 		t2=$(now_ns)
 		TIMES[$name]+="$(elapsed "$t0" "$t1") "
 		FIXED[$name]+="$(elapsed "$t1" "$t2") "
+		CPUS[$name]+="$(cpu_of "$name" "$OUT/corpus.ndjson") "
 	done
 done
 
-declare -A MED FIX
+declare -A MED FIX CPU
 for name in "${NAMES[@]}"; do
+	CPU[$name]=$(tr ' ' '\n' <<<"${CPUS[$name]}" | grep . | median)
 	MED[$name]=$(tr ' ' '\n' <<<"${TIMES[$name]}" | grep . | median)
 	FIX[$name]=$(tr ' ' '\n' <<<"${FIXED[$name]}" | grep . | median)
 done
@@ -156,16 +162,17 @@ fi
 	echo "throughput: median of $RUNS interleaved runs, wall time from process start to exit (fixed costs included;"
 	echo "the 1-payload column is each tool's median wall time on a single payload: start-up and schema compilation)"
 	echo
-	printf '%-12s %9s %8s %11s %13s %9s %9s   %s\n' tool "median s" "MB/s" "payloads/s" "1-payload ms" "net MB/s" "net p/s" "counts"
+	printf '%-12s %9s %8s %11s %13s %9s %9s %7s   %s\n' tool "median s" "MB/s" "payloads/s" "1-payload ms" "net MB/s" "net p/s" "CPU s" "counts"
 	for name in "${NAMES[@]}"; do
 		m=${MED[$name]}
 		net=$(awk -v m="$m" -v f="${FIX[$name]}" 'BEGIN {print m-f}')
-		printf '%-12s %9.3f %8.1f %11.0f %13.1f %9.1f %9.0f   %s\n' "$name" "$m" \
+		printf '%-12s %9.3f %8.1f %11.0f %13.1f %9.1f %9.0f %7.3f   %s\n' "$name" "$m" \
 			"$(awk -v b="$BYTES" -v m="$m" 'BEGIN {print b/1e6/m}')" \
 			"$(awk -v n="$PAYLOADS" -v m="$m" 'BEGIN {print n/m}')" \
 			"$(awk -v f="${FIX[$name]}" 'BEGIN {print f*1000}')" \
 			"$(awk -v b="$BYTES" -v m="$net" 'BEGIN {print b/1e6/m}')" \
 			"$(awk -v n="$PAYLOADS" -v m="$net" 'BEGIN {print n/m}')" \
+			"${CPU[$name]}" \
 			"$(cat "$OUT/$name.counts")"
 	done
 	echo "verdicts agree across tools: $AGREE"
@@ -174,12 +181,14 @@ fi
 	[ "$HAVE_CLI" = 1 ] || ref=ccx-lib
 	ratio() { awk -v a="${MED[$1]}" -v b="${MED[$2]}" 'BEGIN {printf "%.2fx", a/b}'; }
 	netratio() { awk -v a="${MED[$1]}" -v fa="${FIX[$1]}" -v b="${MED[$2]}" -v fb="${FIX[$2]}" 'BEGIN {printf "%.2fx", (a-fa)/(b-fb)}'; }
-	echo "speed-up $ref vs jsonschema: $(ratio jsonschema "$ref") wall, $(netratio jsonschema "$ref") net  (target >= 5x)"
-	echo "speed-up $ref vs ajv:        $(ratio ajv "$ref") wall, $(netratio ajv "$ref") net  (target >= 2x)"
+	cpuratio() { awk -v a="${CPU[$1]}" -v b="${CPU[$2]}" 'BEGIN {printf "%.2fx", a/b}'; }
+	echo "speed-up $ref vs jsonschema: $(ratio jsonschema "$ref") wall, $(netratio jsonschema "$ref") net, $(cpuratio jsonschema "$ref") CPU  (target >= 5x)"
+	echo "speed-up $ref vs ajv:        $(ratio ajv "$ref") wall, $(netratio ajv "$ref") net, $(cpuratio ajv "$ref") CPU  (target >= 2x)"
 	if [ "$ref" = ccx-cli ]; then
 		echo "speed-up ccx-lib vs jsonschema: $(ratio jsonschema ccx-lib) wall, $(netratio jsonschema ccx-lib) net; vs ajv: $(ratio ajv ccx-lib) wall, $(netratio ajv ccx-lib) net"
 	fi
-	echo "(wall: whole process, as a user runs it; net: wall minus the 1-payload time, i.e. without start-up and schema compilation)"
+	echo "(wall: whole process, as a user runs it; net: wall minus the 1-payload time, i.e. without start-up and"
+	echo " schema compilation; CPU: median user+sys seconds of a corpus run, all threads, start-up included)"
 	echo
 	echo "cold start ($COLD_HOW of $COLD_RUNS):"
 	printf '  %-40s %8.2f ms\n' "$COLD_CCX" "$(awk -v s="$COLD_CCX_S" 'BEGIN {print s*1000}')"
