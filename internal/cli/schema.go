@@ -41,7 +41,12 @@ such as text over 7,000 characters, more than 10 quick replies or unknown
 fields are not schema errors: the schemas allow additional properties. Checks
 that need context (channel ID, HTTP status, JSON depth) stay in ccx validate.
 
---id-type phone|custom also checks contactId against that ID type's format.`,
+--id-type phone|custom also checks contactId against that ID type's format. It
+is not taken from the profile or CCX_ID_TYPE: a schema is a file you share, so
+what it checks is spelled out on the command line.
+
+A reply body's HTTP status is not in the body: the reply schema accepts either
+shape, and "#/$defs/success" (2xx) and "#/$defs/failure" (4xx) check one.`,
 		Example: `  # the webhook schema, for your editor or another language's validator
   ccx schema --kind webhook > webhook.schema.json
 
