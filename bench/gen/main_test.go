@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ccx-cli/ccx/internal/schema"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func TestGenerateIsDeterministic(t *testing.T) {
@@ -78,4 +80,37 @@ func has(r validate.Report, rule string, sev validate.Severity) bool {
 		}
 	}
 	return false
+}
+
+// The benchmark compares tools that must agree: per payload, the webhook
+// schema (jsonschema v6) fails exactly when ccx validate reports an error.
+func TestSchemaAgreesWithValidator(t *testing.T) {
+	data, err := schema.Get(validate.KindWebhook, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("webhook.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("webhook.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGen(3)
+	for i := 0; i < 3000; i++ {
+		line, label := g.payload(i%3 == 0)
+		schemaFails := true
+		if inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(line)); err == nil {
+			schemaFails = sch.Validate(inst) != nil
+		}
+		rep := validate.Bytes(line, validate.Options{Kind: validate.KindWebhook})
+		if schemaFails != rep.HasErrors() {
+			t.Fatalf("%s: schema fails=%v, validator errors=%v %+v\n%s", label, schemaFails, rep.HasErrors(), rep.Findings, line)
+		}
+	}
 }
