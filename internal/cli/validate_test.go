@@ -301,3 +301,36 @@ func TestPayloadJSONMatchesEncodingJSON(t *testing.T) {
 		t.Errorf("empty findings: %s", empty)
 	}
 }
+
+// TestValidateExamplesRun runs every example of `validate` and `validate id`
+// from the repository root; each must succeed.
+func TestValidateExamplesRun(t *testing.T) {
+	chdirRoot(t)
+	io, _, _, _ := ui.Test()
+	cmd := newValidateCmd(&Factory{IO: io}, nil)
+	examples := cmd.Example + "\n" + cmd.Commands()[0].Example
+	n := 0
+	for _, line := range strings.Split(examples, "\n") {
+		line = strings.TrimSpace(line)
+		stdin := ""
+		if strings.HasPrefix(line, "cat ") {
+			file, rest, _ := strings.Cut(strings.TrimPrefix(line, "cat "), " | ")
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdin, line = string(data), rest
+		}
+		if !strings.HasPrefix(line, "ccx ") {
+			continue
+		}
+		n++
+		r := runCLI(t, nil, false, stdin, strings.Fields(line)[1:]...)
+		if r.code != 0 {
+			t.Errorf("%s: exit %d\n%s%s", line, r.code, r.stdout, r.err)
+		}
+	}
+	if n < 6 {
+		t.Fatalf("only %d examples found", n)
+	}
+}
