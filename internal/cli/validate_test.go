@@ -278,7 +278,7 @@ func TestPayloadJSONMatchesEncodingJSON(t *testing.T) {
 			{Severity: validate.Error, Rule: s, Path: s, Line: 1, Column: 2, Message: s},
 			{Severity: validate.Warning, Rule: "r", Path: "", Line: 7, Column: 8, Message: "m"},
 		}}}
-		got := appendPayloadJSON(nil, s, p, true, 1, 1)
+		got := appendPayloadJSON(nil, appendJSONString(nil, s), p, true, 1, 1)
 		var want bytes.Buffer
 		_ = ui.WriteJSON(&want, struct {
 			Type     string             `json:"type"`
@@ -296,7 +296,7 @@ func TestPayloadJSONMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("%q:\ngot  %s\nwant %s", s, got, want.String())
 		}
 	}
-	empty := appendPayloadJSON(nil, "f", validate.Payload{}, true, 0, 0)
+	empty := appendPayloadJSON(nil, []byte(`"f"`), validate.Payload{}, true, 0, 0)
 	if !bytes.Contains(empty, []byte(`"findings":[]}`)) {
 		t.Errorf("empty findings: %s", empty)
 	}
