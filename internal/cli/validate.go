@@ -85,6 +85,9 @@ still validated, and 3 wins over 1).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
+			if len(args) == 0 && f.IO.IsStdinTTY() {
+				return UsageErrorf(fmt.Errorf("nothing to validate: give FILE, DIR or - (stdin is a terminal)\nRun '%s --help' for usage.", cmd.CommandPath()))
+			}
 			switch kind {
 			case "", "auto":
 			default:

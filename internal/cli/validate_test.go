@@ -169,6 +169,14 @@ func TestValidateSettings(t *testing.T) {
 	}
 }
 
+func TestValidateNoInputOnTerminal(t *testing.T) {
+	io, _, _, errOut := ui.Test()
+	io.SetStdinTTY(true)
+	if code := Run(context.Background(), &Factory{IO: io}, []string{"validate"}); code != ExitUsage || !strings.Contains(errOut.String(), "stdin is a terminal") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
 func TestValidateJSONStream(t *testing.T) {
 	chdirRoot(t)
 	r := runCLI(t, nil, false, "", "--json", "validate", "testdata/ndjson/mixed.ndjson", "missing.json")
