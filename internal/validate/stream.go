@@ -6,8 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
-
-	"github.com/tidwall/gjson"
+	"unsafe"
 )
 
 // Format is how payloads are laid out in an input stream.
@@ -95,7 +94,7 @@ func (s *streamer) run() (Format, error) {
 	if tooLong {
 		return FormatJSON, s.tooLargeAt(startLine, startCol)
 	}
-	if gjson.ValidBytes(line) {
+	if completeJSON(line) {
 		more, err := s.hasMore()
 		if err != nil {
 			return format, err
@@ -106,6 +105,19 @@ func (s *streamer) run() (Format, error) {
 		return FormatJSON, s.validate(line, startLine, startCol)
 	}
 	return FormatJSON, s.document(line, nl, startLine, startCol)
+}
+
+// completeJSON reports whether line is one well-formed JSON value, with the
+// iterative scanner (gjson's validator recurses, and a first line can be
+// 32 MiB of brackets). Too deep counts as complete: it is one payload either
+// way, reported as json-depth.
+func completeJSON(line []byte) bool {
+	if len(line) == 0 {
+		return false
+	}
+	c := checker{data: line, s: unsafe.String(unsafe.SliceData(line), len(line))}
+	res, _ := c.scanJSON()
+	return res != scanSyntax
 }
 
 // readByte reads one byte and keeps line:column.

@@ -213,6 +213,10 @@ func (c *checker) run() {
 		c.add(RuleSyntax, "", len(data), "the input is empty: expected a JSON object")
 		return
 	}
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		c.add(RuleEncoding, "", 0, "the input starts with a UTF-8 byte order mark (BOM); remove it (JSON.parse and most JSON parsers reject it)")
+		return
+	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		c.add(RuleEncoding, "", i, "the input contains a NUL byte; JSON text cannot contain one (binary data or a UTF-16 file?)")
 		return
