@@ -85,6 +85,9 @@ still validated, and 3 wins over 1).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
+			if len(args) == 0 && f.IO.IsStdinTTY() {
+				return UsageErrorf(fmt.Errorf("nothing to validate: give FILE, DIR or - (stdin is a terminal)\nRun '%s --help' for usage.", cmd.CommandPath()))
+			}
 			switch kind {
 			case "", "auto":
 			default:
@@ -170,6 +173,8 @@ type validateRun struct {
 	line  []byte // reused output line
 
 	sevWarn, sevErr string // rendered severities
+	nameFor         string // file whose quoted name is in nameJSON
+	nameJSON        []byte
 }
 
 // runValidate validates every input, printing as it goes, and maps the
@@ -289,7 +294,10 @@ func (r *validateRun) payload(name string, stdin bool, p validate.Payload) error
 	}
 	switch r.opts.Output {
 	case outputJSON:
-		r.line = appendPayloadJSON(r.line[:0], name, p, valid, errs, warns)
+		if r.nameFor != name { // the quoted file name is the same for every payload of a file
+			r.nameFor, r.nameJSON = name, appendJSONString(nil, name)
+		}
+		r.line = appendPayloadJSON(r.line[:0], r.nameJSON, p, valid, errs, warns)
 		_, err := r.out.Write(r.line)
 		return err
 	case outputGitHub:
@@ -320,9 +328,10 @@ func (r *validateRun) payload(name string, stdin bool, p validate.Payload) error
 // appendPayloadJSON encodes one "payload" line of the json output by hand (the
 // same bytes encoding/json would write, as a test checks), because reflection
 // per payload dominated large runs.
-func appendPayloadJSON(b []byte, file string, p validate.Payload, valid bool, errs, warns int) []byte {
+// file is the JSON-quoted file name.
+func appendPayloadJSON(b []byte, file []byte, p validate.Payload, valid bool, errs, warns int) []byte {
 	b = append(b, `{"type":"payload","file":`...)
-	b = appendJSONString(b, file)
+	b = append(b, file...)
 	b = append(b, `,"index":`...)
 	b = strconv.AppendInt(b, int64(p.Index), 10)
 	b = append(b, `,"line":`...)
