@@ -54,6 +54,7 @@ relays between IS-Messenger and messaging providers.`,
 	root.AddCommand(
 		newVersionCmd(f),
 	)
+	addHelpTopics(root)
 	return root
 }
 
