@@ -50,11 +50,20 @@ relays between IS-Messenger and messaging providers.`,
 	pf.BoolVar(&f.JSON, "json", false, "machine-readable JSON output on stdout")
 	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour (also NO_COLOR=1 or CLICOLOR=0)")
 	pf.StringVar(&f.Profile, "profile", "", "config profile to use (env CCX_PROFILE)")
+	_ = root.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		file, err := f.Config()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return file.Names(), cobra.ShellCompDirectiveNoFileComp
+	})
 
 	root.AddCommand(
 		newVersionCmd(f),
 	)
 	addHelpTopics(root)
+	// Built now rather than at Execute so the reference and man pages include it.
+	root.InitDefaultCompletionCmd()
 	return root
 }
 
