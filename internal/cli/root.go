@@ -54,6 +54,7 @@ relays between IS-Messenger and messaging providers.`,
 	root.AddCommand(
 		newVersionCmd(f),
 	)
+	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
 	return root
 }
 
