@@ -502,6 +502,13 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 		}
 		o.printFindings(rep)
 	}
+	if p.fromFile {
+		// Findings above point into the file as written; the wire gets it compact.
+		var c bytes.Buffer
+		if json.Compact(&c, p.body) == nil {
+			p.body = c.Bytes()
+		}
+	}
 	if o.dryRun {
 		return o.printDryRun(s, p)
 	}
