@@ -104,8 +104,8 @@ func (o *initOptions) run(cmd *cobra.Command) error {
 		if err != nil {
 			return err
 		}
-		if p == (config.Profile{}) { // declined to overwrite
-			return Silent(ExitFailure)
+		if p == (config.Profile{}) { // declined to overwrite: a choice, not a failure
+			return nil
 		}
 	} else {
 		if err := config.CheckProfileName(name); err != nil {
