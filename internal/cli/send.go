@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -712,8 +713,12 @@ func (o *sendOptions) sendBulk(ctx context.Context, c *platform.Client, p *paylo
 	bo := platform.BulkOptions{
 		Count: o.count, Concurrency: o.concurrency, Body: tpl.Render, Done: &done, StopOnAuth: true,
 	}
+	var flushNDJSON func()
 	if o.f.JSON {
-		enc := json.NewEncoder(o.f.IO.Out)
+		// Buffered, flushed every 100ms and at the end: one write per line
+		// would cost a syscall per request at load-test rates.
+		bw := bufio.NewWriterSize(o.f.IO.Out, 64<<10)
+		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
 		bo.OnOutcome = func(out platform.Outcome) {
 			r := o.result(out)
@@ -722,10 +727,36 @@ func (o *sendOptions) sendBulk(ctx context.Context, c *platform.Client, p *paylo
 			_ = enc.Encode(r)
 			mu.Unlock()
 		}
+		quit := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					mu.Lock()
+					_ = bw.Flush()
+					mu.Unlock()
+				case <-quit:
+					return
+				}
+			}
+		}()
+		flushNDJSON = func() {
+			close(quit)
+			wg.Wait()
+			_ = bw.Flush()
+		}
 	}
 	stop := o.progress(&done)
 	sum := c.Bulk(ctx, bo)
 	stop()
+	if flushNDJSON != nil {
+		flushNDJSON()
+	}
 
 	if o.f.JSON {
 		_ = ui.WriteJSON(o.f.IO.Out, bulkSummary{
