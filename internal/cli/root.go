@@ -64,6 +64,7 @@ relays between IS-Messenger and messaging providers.`,
 	addHelpTopics(root)
 	// Built now rather than at Execute so the reference and man pages include it.
 	root.InitDefaultCompletionCmd()
+	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
 	return root
 }
 
