@@ -30,7 +30,9 @@ type APIError struct {
 	Message string
 }
 
-func (e *APIError) Error() string { return fmt.Sprintf("emulator answered HTTP %d: %s", e.Status, e.Message) }
+func (e *APIError) Error() string {
+	return fmt.Sprintf("emulator answered HTTP %d: %s", e.Status, e.Message)
+}
 
 // UnreachableError is a failure to talk to the emulator at all.
 type UnreachableError struct {
