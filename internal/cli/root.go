@@ -50,9 +50,11 @@ relays between IS-Messenger and messaging providers.`,
 	pf.BoolVar(&f.JSON, "json", false, "machine-readable JSON output on stdout")
 	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour (also NO_COLOR=1 or CLICOLOR=0)")
 	pf.StringVar(&f.Profile, "profile", "", "config profile to use (env CCX_PROFILE)")
+	addLocalFlag(pf, f)
 
 	root.AddCommand(
 		newVersionCmd(f),
+		newEmulateCmd(f, nil), newDemoCmd(f, nil),
 	)
 	return root
 }

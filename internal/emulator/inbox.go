@@ -111,7 +111,7 @@ func stamp(ms int64) string {
 	if ms <= 0 {
 		return "--:--:--"
 	}
-	return time.UnixMilli(ms).UTC().Format("15:04:05")
+	return time.UnixMilli(ms).Local().Format("15:04:05")
 }
 
 func statusStyle(s ui.Styles, v channel.StatusValue) interface{ Render(...string) string } {

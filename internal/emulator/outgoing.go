@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -114,6 +115,10 @@ func (e *Emulator) call(ctx context.Context, ch Channel, body []byte) (*ReplyInf
 	resp, err := e.client.Do(req)
 	info.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // it repeats the method and URL
+		}
 		return info, "", fmt.Sprintf("POST %s: %v", url, scrub(err.Error(), ch.Token))
 	}
 	defer resp.Body.Close()
