@@ -56,6 +56,7 @@ relays between IS-Messenger and messaging providers.`,
 		newVersionCmd(f),
 		newEmulateCmd(f, nil), newDemoCmd(f, nil),
 	)
+	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
 	return root
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -22,10 +23,13 @@ type Profile struct {
 	// APIBaseURL is the integration server's base URL; the platform calls
 	// <APIBaseURL>/message. The newer docs call it "destination Webhook URL".
 	APIBaseURL string `toml:"api_base_url,omitempty"`
+	// ContactID is the default contact for `ccx send`, in the channel's ID
+	// format (§5), so `ccx send text hi` works with a profile alone.
+	ContactID string `toml:"contact_id,omitempty"`
 }
 
 // Keys are the profile keys, as written in the file and accepted by `config get/set`.
-var Keys = []string{"webhook_url", "channel_id", "api_token", "id_type", "api_base_url"}
+var Keys = []string{"webhook_url", "channel_id", "api_token", "id_type", "api_base_url", "contact_id"}
 
 // EnvVars maps each key to the environment variable that overrides it.
 var EnvVars = map[string]string{
@@ -34,6 +38,7 @@ var EnvVars = map[string]string{
 	"api_token":    "CCX_API_TOKEN",
 	"id_type":      "CCX_ID_TYPE",
 	"api_base_url": "CCX_API_BASE_URL",
+	"contact_id":   "CCX_CONTACT_ID",
 }
 
 // EnvProfile and EnvConfig select the profile and the file.
@@ -76,8 +81,10 @@ func (p *Profile) field(key string) (*string, error) {
 		return &p.IDType, nil
 	case "api_base_url":
 		return &p.APIBaseURL, nil
+	case "contact_id":
+		return &p.ContactID, nil
 	}
-	return nil, fmt.Errorf("unknown key %q (known: webhook_url, channel_id, api_token, id_type, api_base_url)", key)
+	return nil, fmt.Errorf("unknown key %q (known: %s)", key, strings.Join(Keys, ", "))
 }
 
 // Overlay returns p with every non-empty field of top written over it.

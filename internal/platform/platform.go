@@ -169,7 +169,7 @@ func New(opts Options) *Client {
 	}
 	ua := opts.UserAgent
 	if ua == "" {
-		ua = "ccx/" + build.Version
+		ua = defaultUA()
 	}
 	// Built once and shared read-only by every request: the transport never
 	// mutates request headers.
@@ -371,3 +371,5 @@ func IsTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
+
+func defaultUA() string { return "ccx/" + build.Version }
