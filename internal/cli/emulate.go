@@ -93,7 +93,7 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 	fl.StringVar(&opts.Host, "host", "127.0.0.1", "interface to bind (loopback by default)")
 	fl.IntVar(&opts.Port, "port", 4747, "port to listen on (0 picks a free one)")
 	fl.StringVar(&opts.ChannelID, "channel-id", "", "channel ID (env CCX_CHANNEL_ID; default: profile, else generated)")
-	fl.StringVar(&opts.Token, "api-token", "", "API token the server must send (env CCX_API_TOKEN; default: profile, else generated)")
+	fl.StringVar(&opts.Token, "token", "", "API token the server must send (env CCX_API_TOKEN; default: profile, else generated)")
 	fl.StringVar(&opts.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; default phone)")
 	fl.StringVar(&opts.APIBaseURL, "api-base-url", "", "your integration server's base URL; outgoing calls go to <URL>/message (env CCX_API_BASE_URL; default "+emulator.DefaultAPIBaseURL+")")
 	fl.StringArrayVar(&opts.Extra, "channel", nil, "an extra channel: id=ID,token=TOKEN,id-type=phone|custom,api-base-url=URL (missing id/token are generated; repeatable)")
@@ -288,7 +288,7 @@ func saveLocalProfile(file *config.File, e *emulator.Emulator) error {
 	p.APIToken = c.Token
 	p.IDType = string(c.IDType)
 	p.APIBaseURL = c.APIBaseURL
-	setSampleContact(&p, emulator.SampleContactID(c.IDType))
+	setSampleContact(&p, emulator.SampleContactID(c.IDType), c.IDType)
 	file.Profiles[LocalProfile] = p
 	return file.Save()
 }
@@ -496,6 +496,10 @@ func printInbox(f *Factory, st emulator.State, channelID, contact string) error 
 
 func http15s() http.Client { return http.Client{Timeout: 15 * time.Second} }
 
-// setSampleContact gives the 'local' profile a contact to send as, once
-// config.Profile has a contact_id (branch send); until then it does nothing.
-func setSampleContact(p *config.Profile, id string) {}
+// setSampleContact gives the 'local' profile a contact to send as, keeping
+// the user's own when it fits the channel's ID type.
+func setSampleContact(p *config.Profile, id string, t channel.IDType) {
+	if p.ContactID == "" || channel.CheckContactID(p.ContactID, t) != nil {
+		p.ContactID = id
+	}
+}
