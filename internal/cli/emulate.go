@@ -38,6 +38,7 @@ type emulateOptions struct {
 	StatePath  string
 	ShowToken  bool
 	NoProfile  bool
+	Quiet      bool
 }
 
 func newEmulateCmd(f *Factory, runF func(context.Context, *emulateOptions) error) *cobra.Command {
@@ -101,6 +102,7 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 	fl.StringVar(&opts.StatePath, "state", "", "keep contacts and messages in this JSON file across restarts")
 	fl.BoolVar(&opts.ShowToken, "show-token", false, "print the full API token once on stderr")
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with `ccx emulate inbox` or /_emulator/events)")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 
 	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f))
@@ -233,8 +235,12 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 		return Exit(ExitIO, err)
 	}
 	// Subscribe before anything can happen, so the log misses nothing.
-	events, cancel := e.Subscribe()
-	defer cancel()
+	var events <-chan emulator.Event
+	if !opts.Quiet {
+		var cancel func()
+		events, cancel = e.Subscribe()
+		defer cancel()
+	}
 
 	errOut := f.IO.ErrOut
 	st := f.IO.Styles(errOut)
@@ -250,7 +256,7 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 
 	out := f.IO.Out
 	ost := f.IO.Styles(out)
-	if f.JSON {
+	if f.JSON && !opts.Quiet {
 		_ = ui.WriteJSON(out, emulator.Event{Time: time.Now().UTC(), Kind: "emulator.started", Summary: e.URL()})
 	}
 	for {
