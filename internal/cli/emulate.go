@@ -259,22 +259,32 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 	if f.JSON && !opts.Quiet {
 		_ = ui.WriteJSON(out, emulator.Event{Time: time.Now().UTC(), Kind: "emulator.started", Summary: e.URL()})
 	}
+	print := func(ev emulator.Event) {
+		if f.JSON {
+			_ = ui.WriteJSON(out, ev)
+		} else {
+			fmt.Fprintln(out, emulator.FormatEvent(ev, ost))
+		}
+	}
 	for {
 		select {
 		case ev, ok := <-events:
 			if !ok {
 				return nil
 			}
-			if f.JSON {
-				_ = ui.WriteJSON(out, ev)
-			} else {
-				fmt.Fprintln(out, emulator.FormatEvent(ev, ost))
-			}
+			print(ev)
 		case <-ctx.Done():
 			fmt.Fprintln(errOut, st.Dim.Render("shutting down: finishing in-flight requests…"))
 			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer scancel()
-			if err := e.Shutdown(sctx); err != nil {
+			err := e.Shutdown(sctx)
+			// Shutdown closed the subscription: log what is still buffered.
+			if events != nil {
+				for ev := range events {
+					print(ev)
+				}
+			}
+			if err != nil {
 				return Exit(ExitIO, fmt.Errorf("shutdown: %w", err))
 			}
 			if opts.StatePath != "" {
@@ -454,6 +464,9 @@ conversations and warnings as one JSON object.`,
   ccx emulate inbox --state emulator.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if statePath != "" && emuURL != "" {
+				return UsageErrorf(fmt.Errorf("--state and --emulator are exclusive: read a file or a running emulator"))
+			}
 			var st emulator.State
 			var err error
 			if statePath != "" {
@@ -474,7 +487,6 @@ conversations and warnings as one JSON object.`,
 	fl.StringVar(&statePath, "state", "", "read a state file instead of a running emulator")
 	fl.StringVar(&contact, "contact", "", "only this contact's conversation")
 	fl.StringVar(&channelID, "channel", "", "only this channel's conversations")
-	cmd.MarkFlagsMutuallyExclusive("emulator", "state")
 	return cmd
 }
 
