@@ -312,4 +312,3 @@ func TestFormatEventColourOnlyOnTTY(t *testing.T) {
 		t.Fatalf("colour: %q", coloured)
 	}
 }
-
