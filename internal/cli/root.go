@@ -54,9 +54,9 @@ relays between IS-Messenger and messaging providers.`,
 
 	root.AddCommand(
 		newVersionCmd(f),
-		newEmulateCmd(f, nil), newDemoCmd(f, nil),
 	)
 	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
+	root.AddCommand(newEmulateCmd(f, nil), newDemoCmd(f, nil))
 	return root
 }
 
