@@ -66,20 +66,23 @@ type Options struct {
 	FlushInterval time.Duration
 	// MaxBody bounds webhook and API request bodies (default 1 MiB).
 	MaxBody int64
-	// HTTPClient makes the outgoing /message calls (default: 10s timeout).
+	// HTTPClient makes the outgoing /message calls (default: a plain client).
 	HTTPClient *http.Client
+	// OutgoingTimeout bounds one /message call (default 10s).
+	OutgoingTimeout time.Duration
 }
 
 // Emulator is a running local IS-Messenger.
 type Emulator struct {
-	opts     Options
-	channels []Channel
-	limiters map[string]*rate.Limiter // webhook, per channel ID
-	outLim   map[string]*rate.Limiter // outgoing, per channel ID
-	store    *store
-	bus      *bus
-	client   *http.Client
-	maxBody  int64
+	opts       Options
+	channels   []Channel
+	limiters   map[string]*rate.Limiter // webhook, per channel ID
+	outLim     map[string]*rate.Limiter // outgoing, per channel ID
+	store      *store
+	bus        *bus
+	client     *http.Client
+	outTimeout time.Duration
+	maxBody    int64
 
 	srv      *http.Server
 	ln       net.Listener
@@ -90,6 +93,9 @@ type Emulator struct {
 	wg       sync.WaitGroup
 	closeMu  sync.Mutex
 	closed   bool
+
+	connMu sync.Mutex
+	fresh  map[net.Conn]bool // connections that have not sent a request yet
 }
 
 // New starts an emulator. It loads Options.StatePath first and refuses to
@@ -119,6 +125,7 @@ func New(opts Options) (*Emulator, error) {
 		WriteTimeout:      30 * time.Second, // the SSE stream lifts it per request
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         e.trackConn,
 	}
 	e.serveErr = make(chan error, 1)
 	go func() { e.serveErr <- e.srv.Serve(ln) }()
@@ -162,18 +169,16 @@ func newEmulator(opts Options) (*Emulator, error) {
 		opts.FlushInterval = 200 * time.Millisecond
 	}
 	e := &Emulator{
-		opts:     opts,
-		channels: append([]Channel(nil), opts.Channels...),
-		limiters: map[string]*rate.Limiter{},
-		outLim:   map[string]*rate.Limiter{},
-		store:    newStore(st, time.Now),
-		bus:      newBus(),
-		client:   opts.HTTPClient,
-		maxBody:  opts.MaxBody,
-		closing:  make(chan struct{}),
-	}
-	if e.client == nil {
-		e.client = &http.Client{Timeout: 10 * time.Second}
+		opts:       opts,
+		channels:   append([]Channel(nil), opts.Channels...),
+		limiters:   map[string]*rate.Limiter{},
+		outLim:     map[string]*rate.Limiter{},
+		store:      newStore(st, time.Now),
+		bus:        newBus(),
+		client:     opts.HTTPClient,
+		outTimeout: opts.OutgoingTimeout,
+		maxBody:    opts.MaxBody,
+		closing:    make(chan struct{}),
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
@@ -273,7 +278,19 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 	close(e.closing)
 	var err error
 	if e.srv != nil {
+		// http.Server.Shutdown waits up to 5s for connections that were
+		// opened but never used (load generators and pooled clients leave
+		// them); close those after a short grace, in-flight requests finish.
+		stop := make(chan struct{})
+		go func() {
+			select {
+			case <-time.After(200 * time.Millisecond):
+				e.closeFresh()
+			case <-stop:
+			}
+		}()
 		err = e.srv.Shutdown(ctx)
+		close(stop)
 		if serr := <-e.serveErr; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 			err = serr
 		}
@@ -284,6 +301,28 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, ferr)
 	}
 	return err
+}
+
+func (e *Emulator) trackConn(c net.Conn, st http.ConnState) {
+	e.connMu.Lock()
+	defer e.connMu.Unlock()
+	if e.fresh == nil {
+		e.fresh = map[net.Conn]bool{}
+	}
+	if st == http.StateNew {
+		e.fresh[c] = true
+	} else {
+		delete(e.fresh, c)
+	}
+}
+
+func (e *Emulator) closeFresh() {
+	e.connMu.Lock()
+	defer e.connMu.Unlock()
+	for c := range e.fresh {
+		_ = c.Close()
+		delete(e.fresh, c)
+	}
 }
 
 // Done is closed when the emulator starts shutting down.

@@ -340,8 +340,9 @@ func TestOutgoingFailures(t *testing.T) {
 		{"4xx with error body", 400, `{"error":{"message":"provider said no"}}`, "provider said no"},
 		{"401", 401, `{"error":{"message":"unauthorized"}}`, "HTTP 401"},
 		{"500 plain text", 500, "boom", "boom"},
-		{"200 without mId", 200, `{}`, `without a string "mId"`},
-		{"200 not json", 200, `ok`, "not JSON"},
+		{"200 without mId", 200, `{}`, `breaks the contract: mId: `},
+		{"200 not json", 200, `ok`, "(json-syntax)"},
+		{"201 is not the contract", 201, `{"mId":"x"}`, "HTTP 201"},
 		{"200 mId too long", 200, fmt.Sprintf(`{"mId":%q}`, strings.Repeat("x", 51)), "maximum is 50"},
 	}
 	for _, c := range cases {

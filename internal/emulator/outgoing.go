@@ -1,18 +1,15 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	neturl "net/url"
 	"strings"
-	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/tidwall/gjson"
 )
@@ -40,9 +37,6 @@ func (e *InvalidMessageError) Error() string {
 	}
 	return "invalid outgoing message: " + summarize(errs)
 }
-
-// maxReplyBody bounds what is read of the server's answer.
-const maxReplyBody = 1 << 20
 
 // Send makes the emulator do what the platform does when an agent sends a
 // message: POST {channelId, contactId, message} to <APIBaseURL>/message with
@@ -99,63 +93,47 @@ func (e *Emulator) Send(ctx context.Context, channelID, contactID string, m chan
 	return out, nil
 }
 
-// call POSTs one outgoing request and judges the answer: it returns the mId
-// on success, or the failure reason a platform user would see.
+// call POSTs one outgoing request through the shared platform-side client
+// (internal/outgoing, also used by trigger and check) and judges the answer
+// with its Judge: it returns the mId on success, or the failure reason a
+// platform user would see.
 func (e *Emulator) call(ctx context.Context, ch Channel, body []byte) (*ReplyInfo, string, string) {
-	url := strings.TrimRight(ch.APIBaseURL, "/") + channel.MessagePath
 	info := &ReplyInfo{}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	c := &outgoing.Client{BaseURL: ch.APIBaseURL, Token: ch.Token, Timeout: e.outTimeout, HTTP: e.client}
+	res, err := c.Do(ctx, outgoing.Request{Body: body})
 	if err != nil {
-		return info, "", fmt.Sprintf("bad API base URL %q: %v", ch.APIBaseURL, err)
+		return info, "", fmt.Sprintf("bad API base URL: %v", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+ch.Token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "ccx-emulator")
-	start := time.Now()
-	resp, err := e.client.Do(req)
-	info.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
-	if err != nil {
-		var ue *neturl.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // it repeats the method and URL
+	info.LatencyMS = float64(res.Latency.Microseconds()) / 1000
+	if res.Err != nil {
+		return info, "", fmt.Sprintf("POST %s: %v", res.URL, scrub(res.Err.Error(), ch.Token))
+	}
+	info.HTTPStatus = res.Status
+	info.Body = scrub(string(res.Body), ch.Token)
+	info.Findings = outgoing.Judge(res.Status, res.Header, res.Body)
+	errs := make([]validate.Finding, 0)
+	for _, f := range info.Findings {
+		if f.Severity == validate.Error {
+			errs = append(errs, f)
 		}
-		return info, "", fmt.Sprintf("POST %s: %v", url, scrub(err.Error(), ch.Token))
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBody))
-	info.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
-	info.HTTPStatus = resp.StatusCode
-	info.Body = scrub(string(data), ch.Token)
-	if err != nil {
-		return info, "", fmt.Sprintf("reading the reply of POST %s: %v", url, err)
+	if res.Status == http.StatusOK && len(errs) == 0 {
+		return info, gjson.GetBytes(res.Body, "mId").Str, ""
 	}
-	rep := validate.Bytes(data, validate.Options{Kind: validate.KindReply, ReplyStatus: resp.StatusCode})
-	info.Findings = rep.Findings
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		mid := gjson.GetBytes(data, "mId")
-		switch {
-		case !gjson.ValidBytes(data):
-			return info, "", fmt.Sprintf("HTTP %d with a body that is not JSON; the platform needs {\"mId\": ...}", resp.StatusCode)
-		case mid.Type != gjson.String || mid.Str == "":
-			return info, "", fmt.Sprintf("HTTP %d without a string \"mId\"; the platform needs {\"mId\": ...}", resp.StatusCode)
-		case len(mid.Str) > channel.MaxMIDLen:
-			return info, "", fmt.Sprintf("HTTP %d with an mId of %d characters; the maximum is %d", resp.StatusCode, len(mid.Str), channel.MaxMIDLen)
-		case rep.HasErrors():
-			return info, "", fmt.Sprintf("HTTP %d with an invalid reply: %s", resp.StatusCode, summarize(errorsOf(rep)))
-		}
-		return info, mid.Str, ""
+	if msg := gjson.GetBytes(res.Body, "error.message"); msg.Type == gjson.String && msg.Str != "" {
+		return info, "", fmt.Sprintf("HTTP %d: %s", res.Status, scrub(msg.Str, ch.Token))
 	}
-	if msg := gjson.GetBytes(data, "error.message"); msg.Exists() && msg.String() != "" {
-		return info, "", fmt.Sprintf("HTTP %d: %s", resp.StatusCode, scrub(msg.String(), ch.Token))
+	if res.Status == http.StatusOK {
+		return info, "", fmt.Sprintf("HTTP 200 but the reply breaks the contract: %s", scrub(summarize(errs), ch.Token))
 	}
 	excerpt := strings.TrimSpace(info.Body)
 	if len(excerpt) > 200 {
 		excerpt = excerpt[:200] + "…"
 	}
 	if excerpt == "" {
-		excerpt = http.StatusText(resp.StatusCode)
+		excerpt = http.StatusText(res.Status)
 	}
-	return info, "", fmt.Sprintf("HTTP %d without {\"error\":{\"message\":...}}: %s", resp.StatusCode, excerpt)
+	return info, "", fmt.Sprintf("HTTP %d without {\"error\":{\"message\":...}}: %s", res.Status, excerpt)
 }
 
 func errorsOf(r validate.Report) []validate.Finding {
