@@ -253,6 +253,9 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 		}
 	}
 	printBanner(f, e, opts, saved)
+	if ip := net.ParseIP(opts.Host); opts.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(errOut, "%s listening on %s: the /_emulator/ API has no authentication and anyone who can reach this address can read the messages and make the emulator call your server\n", st.Warning.Render("warning:"), opts.Host)
+	}
 
 	out := f.IO.Out
 	ost := f.IO.Styles(out)

@@ -697,3 +697,49 @@ func TestInboxRendering(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownFinishesInFlight: a request in progress when Close is called
+// completes, its result is stored and the state file has it.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		w.Write([]byte(`{"mId":"late-1"}`))
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "state.json")
+	ch := GenerateChannel(channel.IDPhone, srv.URL)
+	e, err := New(Options{Channels: []Channel{ch}, StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan answer, 1)
+	go func() {
+		got <- postRaw(t, e.URL()+"/_emulator/channels/"+ch.ID+"/send", "", "application/json",
+			[]byte(`{"contactId":"+60177872890","message":{"type":"text","text":"slow"}}`))
+	}()
+	<-arrived
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close() }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a request was in flight")
+	case <-e.Done():
+	}
+	close(release)
+	if a := <-got; a.status != 200 || !strings.Contains(a.body, `"mId":"late-1"`) {
+		t.Fatalf("in-flight request: %d %s", a.status, a.body)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(path)
+	if err != nil || len(st.Messages) != 1 || st.Messages[0].MID != "late-1" {
+		t.Fatalf("state after shutdown: %+v %v", st.Messages, err)
+	}
+	// New connections are refused after shutdown.
+	if _, err := http.Get(e.URL() + "/_emulator/health"); err == nil {
+		t.Fatal("emulator still answers after Close")
+	}
+}
