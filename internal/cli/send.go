@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -463,7 +464,13 @@ func (o *sendOptions) checkFlags() error {
 	return nil
 }
 
+// sendHook lets tests see the parsed options (nil in production).
+var sendHook func(*sendOptions)
+
 func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payload, error)) error {
+	if sendHook != nil {
+		sendHook(o)
+	}
 	if err := o.checkFlags(); err != nil {
 		return err
 	}
@@ -512,7 +519,15 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 	if o.dryRun {
 		return o.printDryRun(s, p)
 	}
-	client := platform.New(platform.Options{
+	client := platform.New(o.clientOptions(s))
+	if o.count == 1 {
+		return o.sendOne(ctx, client, s, p)
+	}
+	return o.sendBulk(ctx, client, p)
+}
+
+func (o *sendOptions) clientOptions(s config.Profile) platform.Options {
+	return platform.Options{
 		WebhookURL:  s.WebhookURL,
 		Token:       s.APIToken,
 		Timeout:     o.timeout,
@@ -520,11 +535,7 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 		RateLimit:   o.rate,
 		Concurrency: o.concurrency,
 		Backoff:     o.backoff,
-	})
-	if o.count == 1 {
-		return o.sendOne(ctx, client, s, p)
 	}
-	return o.sendBulk(ctx, client, p)
 }
 
 // retriesOpt maps the flag (0 = none) to platform.Options (0 = default).
@@ -707,13 +718,24 @@ func (o *sendOptions) sendBulk(ctx context.Context, c *platform.Client, p *paylo
 			return UsageErrorf(fmt.Errorf("--mid %q with --count %d makes mIds longer than %d characters", o.mid, o.count, channel.MaxMIDLen))
 		}
 	}
+	body := tpl.Render
+	if len(p.midPaths) == 0 { // receipts: every request is about the same mId
+		body = func(seq int) ([]byte, string) {
+			b, _ := tpl.Render(seq)
+			return b, p.mid
+		}
+	}
 	var mu sync.Mutex
 	var done atomic.Int64
 	bo := platform.BulkOptions{
-		Count: o.count, Concurrency: o.concurrency, Body: tpl.Render, Done: &done, StopOnAuth: true,
+		Count: o.count, Concurrency: o.concurrency, Body: body, Done: &done, StopOnAuth: true,
 	}
+	var flushNDJSON func()
 	if o.f.JSON {
-		enc := json.NewEncoder(o.f.IO.Out)
+		// Buffered, flushed every 100ms and at the end: one write per line
+		// would cost a syscall per request at load-test rates.
+		bw := bufio.NewWriterSize(o.f.IO.Out, 64<<10)
+		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
 		bo.OnOutcome = func(out platform.Outcome) {
 			r := o.result(out)
@@ -722,10 +744,36 @@ func (o *sendOptions) sendBulk(ctx context.Context, c *platform.Client, p *paylo
 			_ = enc.Encode(r)
 			mu.Unlock()
 		}
+		quit := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					mu.Lock()
+					_ = bw.Flush()
+					mu.Unlock()
+				case <-quit:
+					return
+				}
+			}
+		}()
+		flushNDJSON = func() {
+			close(quit)
+			wg.Wait()
+			_ = bw.Flush()
+		}
 	}
 	stop := o.progress(&done)
 	sum := c.Bulk(ctx, bo)
 	stop()
+	if flushNDJSON != nil {
+		flushNDJSON()
+	}
 
 	if o.f.JSON {
 		_ = ui.WriteJSON(o.f.IO.Out, bulkSummary{

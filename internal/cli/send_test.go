@@ -17,6 +17,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/spf13/cobra"
 )
 
 // -update regenerates golden files. Registered only if another test file
@@ -616,6 +617,100 @@ func TestNoTokenInOutput(t *testing.T) {
 		r := c.run(args...)
 		if strings.Contains(r.stdout, testToken) || strings.Contains(r.stderr, testToken) {
 			t.Errorf("%v leaked the token (exit %d):\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestSendClientOptions(t *testing.T) {
+	var got []platformOpts
+	for _, args := range [][]string{
+		{},
+		{"--rate", "0", "--retries", "0", "--concurrency", "16", "--timeout", "2s"},
+		{"--rate", "5.5", "--retries", "7"},
+	} {
+		f := &Factory{}
+		f.IO, _, _, _ = ui.Test()
+		f.IO.SetGetenv(func(k string) string {
+			if k == "CCX_CONFIG" {
+				return filepath.Join(t.TempDir(), "c.toml")
+			}
+			return ""
+		})
+		o := optionsOf(t, newSendCmd(f), args)
+		po := o.clientOptions(config.Profile{WebhookURL: "http://h", APIToken: "t"})
+		got = append(got, platformOpts{po.RateLimit, po.MaxRetries, po.Concurrency, po.Timeout.String()})
+	}
+	want := []platformOpts{{20, 3, 4, "10s"}, {0, -1, 16, "2s"}, {5.5, 7, 4, "10s"}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("case %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+type platformOpts struct {
+	rate        float64
+	retries     int
+	concurrency int
+	timeout     string
+}
+
+// optionsOf runs the text subcommand with a stubbed sender to capture options.
+func optionsOf(t *testing.T, cmd *cobra.Command, args []string) *sendOptions {
+	t.Helper()
+	var captured *sendOptions
+	sendHook = func(o *sendOptions) { captured = o }
+	defer func() { sendHook = nil }()
+	cmd.SetArgs(append([]string{"text", "hi", "--dry-run", "--channel-id", "c", "--contact-id", "+60177872890"}, args...))
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if captured == nil {
+		t.Fatal("send hook not called")
+	}
+	return captured
+}
+
+func TestSendProgressOnlyOnTTY(t *testing.T) {
+	s := newSink(t, nil)
+	c := newCLI(t).withProfile(s.URL)
+	io, _, out, errOut := ui.Test()
+	io.SetGetenv(func(k string) string { return c.env[k] })
+	io.SetStderrTTY(true)
+	code := Run(context.Background(), &Factory{IO: io}, []string{"send", "text", "hi", "--count", "20", "--rate", "0"})
+	if code != 0 || !strings.Contains(errOut.String(), "] 20/20") || strings.Contains(out.String(), "[=") {
+		t.Errorf("code %d\nstdout %q\nstderr %q", code, out.String(), errOut.String())
+	}
+}
+
+func TestSendInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := newSink(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 3 {
+			cancel()
+		}
+	})
+	c := newCLI(t).withProfile(s.URL)
+	io, _, _, _ := ui.Test()
+	io.SetGetenv(func(k string) string { return c.env[k] })
+	code := Run(ctx, &Factory{IO: io}, []string{"send", "text", "hi", "--count", "1000", "--rate", "0", "--concurrency", "1"})
+	if code != ExitInterrupted || len(s.requests()) > 10 {
+		t.Errorf("code %d after %d requests", code, len(s.requests()))
+	}
+}
+
+func TestSendBulkReceiptKeepsMID(t *testing.T) {
+	s := newSink(t, nil)
+	r := newCLI(t).withProfile(s.URL).run("send", "receipt", "m-9", "--status", "read", "--count", "3", "--rate", "0", "--json").must(t, 0)
+	if strings.Count(r.stdout, `"mId":"m-9"`) != 3 {
+		t.Errorf("stdout %s", r.stdout)
+	}
+	for _, q := range s.requests() {
+		if !strings.Contains(string(q.Body), `"mId":"m-9"`) {
+			t.Errorf("body %s", q.Body)
 		}
 	}
 }
