@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -151,35 +152,12 @@ func (f *File) Path() string { return f.path }
 
 // Save writes the file atomically with mode 0600 (it holds API tokens).
 func (f *File) Save() error {
-	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
-		return err
-	}
 	data, err := toml.Marshal(f)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".config-*.toml")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
 	header := "# ccx profiles. Edit freely; keep this file private (it holds API tokens).\n"
-	if _, err := tmp.WriteString(header); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), f.path)
+	return fsutil.WritePrivate(f.path, append([]byte(header), data...))
 }
 
 // Names lists the profile names, sorted.

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/ccx-cli/ccx/internal/fsutil"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/validate"
@@ -159,36 +160,11 @@ func decodeState(path string, data []byte) (State, error) {
 	return st, nil
 }
 
-// writeStateFile writes st atomically (temp file in the same directory, then
-// rename), mode 0600: messages can hold personal data.
+// writeStateFile writes st atomically, mode 0600: messages can hold personal data.
 func writeStateFile(path string, st *State) error {
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".ccx-emulator-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return fsutil.WritePrivate(path, append(data, '\n'))
 }
