@@ -54,6 +54,7 @@ relays between IS-Messenger and messaging providers.`,
 	root.AddCommand(
 		newVersionCmd(f),
 	)
+	root.AddCommand(newListenCmd(f), newTriggerCmd(f), newReplayCmd(f), newCheckCmd(f))
 	return root
 }
 
