@@ -32,6 +32,7 @@ type ListenOptions struct {
 	ForwardTo, Record string
 	Grace             time.Duration
 	ready             func(addr string) // tests: called once listening
+	received          func()            // tests: called when a call has been read
 }
 
 func newListenCmd(f *Factory) *cobra.Command {
@@ -162,6 +163,15 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 		sinks = append(sinks, func(c listen.Call) { _ = rec.Print(c) })
 	}
 
+	if o.received != nil {
+		pr := onRequest
+		onRequest = func(c listen.Call) {
+			if pr != nil {
+				pr(c)
+			}
+			o.received()
+		}
+	}
 	h := listen.NewHandler(listen.Options{
 		Token: s.APIToken, ChannelID: s.ChannelID, IDType: idType, Lenient: o.Lenient, MaxBody: o.MaxBody,
 		Reply:     listen.ReplyPolicy{Status: o.ReplyStatus, Message: o.ReplyMessage, FailRate: o.FailRate, FailStatus: o.FailStatus, Latency: o.Latency},
