@@ -188,6 +188,9 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 		return Exit(ExitIO, fmt.Errorf("cannot listen on %s: %v", addr, err))
 	}
 	base := "http://" + ln.Addr().String()
+	if ip := net.ParseIP(o.Host); o.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(f.IO.ErrOut, "warning: listening on %s, not loopback: anyone who can reach this address and knows the token can call it\n", o.Host)
+	}
 	st := f.IO.Styles(f.IO.ErrOut)
 	fmt.Fprintf(f.IO.ErrOut, "%s %s%s (token %s", st.OK.Render("listening on"), base, o.Path, ui.Redact(s.APIToken))
 	if s.ChannelID != "" {
