@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/emulator/web"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/tidwall/gjson"
 )
@@ -21,9 +22,10 @@ import (
 // Handler serves the webhook endpoint and the /_emulator/ API.
 func (e *Emulator) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(WebhookPath, e.handleWebhook)
-	mux.HandleFunc(strings.TrimSuffix(WebhookPath, "/"), e.handleWebhook)
+	mux.HandleFunc(WebhookPath, e.logWebhook(e.handleWebhook))
+	mux.HandleFunc(strings.TrimSuffix(WebhookPath, "/"), e.logWebhook(e.handleWebhook))
 	e.routeAPI(mux)
+	mux.Handle("/", web.Handler()) // the web inbox (internal/emulator/web)
 	return mux
 }
 
@@ -74,6 +76,9 @@ func (e *Emulator) channelsForToken(token string) []Channel {
 }
 
 func (e *Emulator) reject(w http.ResponseWriter, r *http.Request, ch Channel, status int, msg string, findings []validate.Finding) {
+	if rec := webhookRecord(r); rec != nil {
+		rec.ChannelID, rec.Findings = ch.ID, findings
+	}
 	writeError(w, status, msg, findings)
 	e.bus.publish(Event{Kind: EventWebhookRejected, ChannelID: ch.ID, HTTPStatus: status, Summary: msg, Findings: findings})
 }
@@ -169,6 +174,9 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 				Message: fmt.Sprintf("%s: %s (%s)", pathOrBody(f.Path), f.Message, f.Rule)})
 			pre.warnings = append(pre.warnings, c.warnings...)
 		}
+	}
+	if rec := webhookRecord(r); rec != nil {
+		rec.ChannelID, rec.Findings = ch.ID, rep.Findings
 	}
 	chg := e.store.applyWebhook(ch.ID, &wh)
 	chg.warnings = append(pre.warnings, chg.warnings...)

@@ -1,0 +1,217 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/validate"
+)
+
+// The request log keeps the last requests the emulator handled, in both
+// directions, so a developer can see exactly what went over the wire: each
+// webhook post received and each /message call made, with headers (tokens
+// redacted), bodies, validation findings and the reply. It is what the web
+// inbox's "Requests" view shows (GET /_emulator/requests).
+
+// Request log kinds.
+const (
+	RequestWebhook = "webhook" // a post to the emulator's webhook URL
+	RequestMessage = "message" // a call the emulator made to <API base URL>/message
+)
+
+// maxRequests bounds the request log; maxLoggedBody bounds each body kept.
+const (
+	maxRequests   = 200
+	maxLoggedBody = 64 << 10
+)
+
+// RequestRecord is one logged HTTP exchange.
+type RequestRecord struct {
+	Seq       int64     `json:"seq"`
+	Time      time.Time `json:"time"`
+	Kind      string    `json:"kind"`
+	ChannelID string    `json:"channelId,omitempty"`
+	Method    string    `json:"method"`
+	URL       string    `json:"url"`
+	// Header is what was sent, with every credential redacted.
+	Header    http.Header `json:"header"`
+	Body      string      `json:"body"`
+	Truncated bool        `json:"truncated,omitempty"` // Body was cut at 64 KiB
+	// Findings of validating the body (webhook) or judging the reply (/message).
+	Findings    []validate.Finding `json:"findings"`
+	Status      int                `json:"status,omitempty"` // 0: no HTTP answer
+	ReplyHeader http.Header        `json:"replyHeader,omitempty"`
+	ReplyBody   string             `json:"replyBody,omitempty"`
+	LatencyMS   float64            `json:"latencyMs"`
+	// Error is why a /message call failed (transport error, rejection).
+	Error string `json:"error,omitempty"`
+}
+
+type requestLog struct {
+	mu   sync.Mutex
+	seq  int64
+	recs []RequestRecord // ring of at most maxRequests, oldest first
+}
+
+func (l *requestLog) add(r RequestRecord) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	r.Seq = l.seq
+	if r.Findings == nil {
+		r.Findings = []validate.Finding{}
+	}
+	l.recs = append(l.recs, r)
+	// Trim in batches so adding stays amortised O(1).
+	if len(l.recs) > 2*maxRequests {
+		l.recs = append(l.recs[:0:0], l.recs[len(l.recs)-maxRequests:]...)
+	}
+}
+
+// since returns the records with Seq > after, oldest first (at most maxRequests).
+func (l *requestLog) since(after int64) []RequestRecord {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	recs := l.recs
+	if len(recs) > maxRequests {
+		recs = recs[len(recs)-maxRequests:]
+	}
+	out := []RequestRecord{}
+	for _, r := range recs {
+		if r.Seq > after {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (l *requestLog) reset() {
+	l.mu.Lock()
+	l.recs = nil
+	l.mu.Unlock()
+}
+
+// Requests returns the logged requests with Seq greater than after (0: all
+// kept), oldest first.
+func (e *Emulator) Requests(after int64) []RequestRecord { return e.reqs.since(after) }
+
+func (e *Emulator) handleRequests(w http.ResponseWriter, r *http.Request) {
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	writeJSON(w, http.StatusOK, map[string]any{"requests": e.Requests(after)})
+}
+
+// redactHeader copies h with credentials replaced by their redacted form
+// (abcd…wxyz): the page and the log must never carry a usable token.
+func redactHeader(h http.Header) http.Header {
+	out := h.Clone()
+	if out == nil {
+		return http.Header{}
+	}
+	for _, k := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
+		vs := out.Values(k)
+		for i, v := range vs {
+			if scheme, cred, ok := bytes.Cut([]byte(v), []byte(" ")); ok {
+				vs[i] = string(scheme) + " " + ui.Redact(string(bytes.TrimSpace(cred)))
+			} else {
+				vs[i] = ui.Redact(v)
+			}
+		}
+	}
+	return out
+}
+
+func clipBody(b []byte) (string, bool) {
+	if len(b) > maxLoggedBody {
+		return string(b[:maxLoggedBody]), true
+	}
+	return string(b), false
+}
+
+// webhookLogKey carries the record being built through the webhook handler,
+// so its rejection and success paths can attach the findings.
+type webhookLogKey struct{}
+
+func webhookRecord(r *http.Request) *RequestRecord {
+	rec, _ := r.Context().Value(webhookLogKey{}).(*RequestRecord)
+	return rec
+}
+
+// logWebhook wraps the webhook handler: it tees the body as the handler
+// reads it and records the answer.
+func (e *Emulator) logWebhook(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &RequestRecord{Time: start.UTC(), Kind: RequestWebhook, Method: r.Method, URL: e.url + r.URL.RequestURI(),
+			Header: redactHeader(r.Header)}
+		var body bytes.Buffer
+		if r.Body != nil {
+			r.Body = teeBody{Reader: io.TeeReader(r.Body, &limitWriter{&body, maxLoggedBody + 1}), Closer: r.Body}
+		}
+		rw := &recordingWriter{ResponseWriter: w}
+		next(rw, r.WithContext(context.WithValue(r.Context(), webhookLogKey{}, rec)))
+		rec.Body, rec.Truncated = clipBody(body.Bytes())
+		rec.Status = rw.status
+		rec.ReplyHeader = w.Header().Clone()
+		rec.ReplyBody, _ = clipBody(rw.body.Bytes())
+		rec.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+		e.reqs.add(*rec)
+	}
+}
+
+type teeBody struct {
+	io.Reader
+	io.Closer
+}
+
+// limitWriter keeps the first n bytes and silently drops the rest.
+type limitWriter struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if room := l.n - l.b.Len(); room > 0 {
+		if len(p) > room {
+			l.b.Write(p[:room])
+		} else {
+			l.b.Write(p)
+		}
+	}
+	return len(p), nil
+}
+
+// recordingWriter remembers the status and (bounded) body of an answer.
+type recordingWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *recordingWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if room := maxLoggedBody - w.body.Len(); room > 0 {
+		if len(p) > room {
+			w.body.Write(p[:room])
+		} else {
+			w.body.Write(p)
+		}
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *recordingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
