@@ -254,7 +254,7 @@
         wrap.append(el('audio', { class: 'media', src: url, controls: true, preload: 'metadata', 'aria-label': label }));
         break;
     }
-    wrap.append(el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, (a.type === 'file' || !a.type ? '📄 ' : 'Open ') + label));
+    wrap.append(el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, (a.type === 'file' || !a.type ? 'File: ' : 'Open ') + label));
     if (a.description) wrap.append(el('p', { class: 'muted' }, a.description));
     return wrap;
   }
@@ -479,6 +479,23 @@
     return lines.sort().join('\n');
   }
 
+  // describeRequest names what a logged body carries: the contact and the
+  // event or message types.
+  function describeRequest(r) {
+    let b;
+    try { b = JSON.parse(r.body); } catch (_) { return ''; }
+    if (!b || typeof b !== 'object') return '';
+    const who = typeof b.contactId === 'string' ? b.contactId : '';
+    if (r.kind === 'webhook' && Array.isArray(b.events)) {
+      const evs = b.events.map((e) => (e && typeof e === 'object')
+        ? String(e.type) + (e.message && e.message.type ? ':' + e.message.type : '') + (e.status && e.status.value ? ':' + e.status.value : '')
+        : '?');
+      return who + ' · ' + evs.join(', ');
+    }
+    if (b.message && typeof b.message === 'object') return who + ' · ' + String(b.message.type);
+    return who;
+  }
+
   function renderRequest(r) {
     const inbound = r.kind === 'webhook';
     const ok = r.status >= 200 && r.status < 300 && !r.error;
@@ -489,6 +506,7 @@
       el('span', { class: 'badge' }, inbound ? '← webhook' : '→ /message'),
       el('span', { class: 'mono' }, r.method + ' ' + path),
       el('span', { class: 'badge ' + (ok ? 'ok' : 'bad') }, r.status ? 'HTTP ' + r.status : 'no answer'),
+      el('span', { class: 'req-what' }, describeRequest(r)),
       r.findings.length ? el('span', { class: 'muted' }, r.findings.length + ' finding(s)') : '',
       el('span', { class: 'muted' }, Number(r.latencyMs).toFixed(1) + ' ms'));
     const req = el('div', {},
