@@ -101,8 +101,7 @@ func (e *Emulator) Send(ctx context.Context, channelID, contactID string, m chan
 func (e *Emulator) call(ctx context.Context, ch Channel, body []byte) (*ReplyInfo, string, string) {
 	c := &outgoing.Client{BaseURL: ch.APIBaseURL, Token: ch.Token, Timeout: e.outTimeout, HTTP: e.client}
 	rec := RequestRecord{Time: time.Now().UTC(), Kind: RequestMessage, ChannelID: ch.ID, Method: http.MethodPost,
-		URL: ch.APIBaseURL, Header: redactHeader(c.DefaultHeader())}
-	rec.Body, rec.Truncated = clipBody(body)
+		URL: ch.APIBaseURL, Header: c.DefaultHeader(), body: body}
 	var res *outgoing.Result
 	info, mid, reason := e.doCall(ctx, c, ch, body, &res)
 	if res != nil {

@@ -2,8 +2,6 @@ package emulator
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -39,7 +37,9 @@ type RequestRecord struct {
 	ChannelID string    `json:"channelId,omitempty"`
 	Method    string    `json:"method"`
 	URL       string    `json:"url"`
-	// Header is what was sent, with every credential redacted.
+	// Header is what was sent, with every credential redacted (the log keeps
+	// the request's own map and redacts when it hands records out, which
+	// keeps the webhook path cheap).
 	Header    http.Header `json:"header"`
 	Body      string      `json:"body"`
 	Truncated bool        `json:"truncated,omitempty"` // Body was cut at 64 KiB
@@ -51,6 +51,8 @@ type RequestRecord struct {
 	LatencyMS   float64            `json:"latencyMs"`
 	// Error is why a /message call failed (transport error, rejection).
 	Error string `json:"error,omitempty"`
+
+	body []byte // the full body as read; Body is its clipped copy
 }
 
 type requestLog struct {
@@ -85,6 +87,9 @@ func (l *requestLog) since(after int64) []RequestRecord {
 	out := []RequestRecord{}
 	for _, r := range recs {
 		if r.Seq > after {
+			r.Header = redactHeader(r.Header)
+			r.Body, r.Truncated = clipBody(r.body)
+			r.body = nil
 			out = append(out, r)
 		}
 	}
@@ -133,29 +138,36 @@ func clipBody(b []byte) (string, bool) {
 	return string(b), false
 }
 
-// webhookLogKey carries the record being built through the webhook handler,
-// so its rejection and success paths can attach the findings.
-type webhookLogKey struct{}
-
-func webhookRecord(r *http.Request) *RequestRecord {
-	rec, _ := r.Context().Value(webhookLogKey{}).(*RequestRecord)
-	return rec
+// webhookRecord is the record being built for this webhook request: the
+// handler's rejection and success paths attach the body and findings to it.
+// The record rides on the ResponseWriter (not the request context) to spare
+// the hot path a request copy.
+func webhookRecord(w http.ResponseWriter) *RequestRecord {
+	if rw, ok := w.(*recordingWriter); ok {
+		return rw.rec
+	}
+	return nil
 }
 
-// logWebhook wraps the webhook handler: it tees the body as the handler
-// reads it and records the answer.
+// unwrapRecorder returns the server's own writer, which http.MaxBytesReader
+// needs to close the connection after an oversized body.
+func unwrapRecorder(w http.ResponseWriter) http.ResponseWriter {
+	if rw, ok := w.(*recordingWriter); ok {
+		return rw.ResponseWriter
+	}
+	return w
+}
+
+// logWebhook wraps the webhook handler and records the exchange.
 func (e *Emulator) logWebhook(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// r.Header is this request's own map and nothing changes it later;
+		// it is redacted when records are handed out.
 		rec := &RequestRecord{Time: start.UTC(), Kind: RequestWebhook, Method: r.Method, URL: e.url + r.URL.RequestURI(),
-			Header: redactHeader(r.Header)}
-		var body bytes.Buffer
-		if r.Body != nil {
-			r.Body = teeBody{Reader: io.TeeReader(r.Body, &limitWriter{&body, maxLoggedBody + 1}), Closer: r.Body}
-		}
-		rw := &recordingWriter{ResponseWriter: w}
-		next(rw, r.WithContext(context.WithValue(r.Context(), webhookLogKey{}, rec)))
-		rec.Body, rec.Truncated = clipBody(body.Bytes())
+			Header: r.Header}
+		rw := &recordingWriter{ResponseWriter: w, rec: rec}
+		next(rw, r)
 		rec.Status = rw.status
 		rec.ReplyHeader = w.Header().Clone()
 		rec.ReplyBody, _ = clipBody(rw.body.Bytes())
@@ -164,31 +176,10 @@ func (e *Emulator) logWebhook(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-type teeBody struct {
-	io.Reader
-	io.Closer
-}
-
-// limitWriter keeps the first n bytes and silently drops the rest.
-type limitWriter struct {
-	b *bytes.Buffer
-	n int
-}
-
-func (l *limitWriter) Write(p []byte) (int, error) {
-	if room := l.n - l.b.Len(); room > 0 {
-		if len(p) > room {
-			l.b.Write(p[:room])
-		} else {
-			l.b.Write(p)
-		}
-	}
-	return len(p), nil
-}
-
 // recordingWriter remembers the status and (bounded) body of an answer.
 type recordingWriter struct {
 	http.ResponseWriter
+	rec    *RequestRecord
 	status int
 	body   bytes.Buffer
 }

@@ -76,7 +76,7 @@ func (e *Emulator) channelsForToken(token string) []Channel {
 }
 
 func (e *Emulator) reject(w http.ResponseWriter, r *http.Request, ch Channel, status int, msg string, findings []validate.Finding) {
-	if rec := webhookRecord(r); rec != nil {
+	if rec := webhookRecord(w); rec != nil {
 		rec.ChannelID, rec.Findings = ch.ID, findings
 	}
 	writeError(w, status, msg, findings)
@@ -99,7 +99,10 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		e.reject(w, r, Channel{}, http.StatusUnauthorized, "the API token does not match any emulated channel", nil)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, e.maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(unwrapRecorder(w), r.Body, e.maxBody))
+	if rec := webhookRecord(w); rec != nil {
+		rec.body = body // never changed after this point
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -175,7 +178,7 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 			pre.warnings = append(pre.warnings, c.warnings...)
 		}
 	}
-	if rec := webhookRecord(r); rec != nil {
+	if rec := webhookRecord(w); rec != nil {
 		rec.ChannelID, rec.Findings = ch.ID, rep.Findings
 	}
 	chg := e.store.applyWebhook(ch.ID, &wh)

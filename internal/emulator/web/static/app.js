@@ -308,8 +308,12 @@
     const c = state.contacts.get(k);
     $('conv-title').textContent = contactName(c);
     $('conv-sub').textContent = c.contactId + ' · channel ' + c.channelId;
+    // A whole conversation swapped in is not "new messages": keep the live
+    // region quiet while it changes.
+    box.setAttribute('aria-busy', 'true');
     box.replaceChildren(...messagesOf(k).map(renderMessage));
     box.scrollTop = box.scrollHeight;
+    setTimeout(() => box.removeAttribute('aria-busy'), 0);
   }
 
   // applyMessage updates the open conversation in place: new messages are
