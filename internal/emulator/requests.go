@@ -88,6 +88,7 @@ func (l *requestLog) since(after int64) []RequestRecord {
 	for _, r := range recs {
 		if r.Seq > after {
 			r.Header = redactHeader(r.Header)
+			r.ReplyHeader = r.ReplyHeader.Clone() // the caller may change it
 			r.Body, r.Truncated = clipBody(r.body)
 			r.body = nil
 			out = append(out, r)
@@ -104,7 +105,25 @@ func (l *requestLog) reset() {
 
 // Requests returns the logged requests with Seq greater than after (0: all
 // kept), oldest first.
-func (e *Emulator) Requests(after int64) []RequestRecord { return e.reqs.since(after) }
+func (e *Emulator) Requests(after int64) []RequestRecord {
+	recs := e.reqs.since(after)
+	// A channel token can also turn up where it does not belong (a body, a
+	// query string, a custom header): scrub it everywhere.
+	for i := range recs {
+		r := &recs[i]
+		for _, c := range e.channels {
+			r.URL, r.Body, r.ReplyBody, r.Error = scrub(r.URL, c.Token), scrub(r.Body, c.Token), scrub(r.ReplyBody, c.Token), scrub(r.Error, c.Token)
+			for _, h := range []http.Header{r.Header, r.ReplyHeader} {
+				for k, vs := range h {
+					for j, v := range vs {
+						h[k][j] = scrub(v, c.Token)
+					}
+				}
+			}
+		}
+	}
+	return recs
+}
 
 func (e *Emulator) handleRequests(w http.ResponseWriter, r *http.Request) {
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)

@@ -75,6 +75,22 @@ func TestRequestLogWebhook(t *testing.T) {
 	if after := getRequests(t, e, "?after="+itoa(rejected.Seq)); len(after) != 1 || after[0].Seq != unauth.Seq {
 		t.Fatalf("?after=%d returned %+v", rejected.Seq, after)
 	}
+	// A token where it does not belong (body, query, another header) is scrubbed too.
+	leaky := textIn(ch, "+60177872890", "m2", "my token is "+ch.Token)
+	b, _ := json.Marshal(leaky)
+	req, _ := http.NewRequest(http.MethodPost, e.WebhookURL()+"?token="+ch.Token, strings.NewReader(string(b)))
+	req.Header.Set("Authorization", "Bearer "+ch.Token)
+	req.Header.Set("X-Api-Key", ch.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	last := getRequests(t, e, "?after="+itoa(unauth.Seq)) // getRequests fails on any leaked token
+	if len(last) != 1 || !strings.Contains(last[0].Body, "my token is [token]") || last[0].Header.Get("X-Api-Key") != "[token]" {
+		t.Fatalf("leaky request logged as %+v", last)
+	}
 	e.Reset()
 	if recs := getRequests(t, e, ""); len(recs) != 0 {
 		t.Fatalf("reset kept %d requests", len(recs))
