@@ -370,6 +370,35 @@ func TestBrowserFailedSendShowsReason(t *testing.T) {
 		t.Fatal("the page contains the API token")
 	}
 
+	// A message the platform would not send never reaches the server: the
+	// validator's findings are listed.
+	run(t, ctx, "invalid contact ID",
+		chromedp.Click(`#tab-inbox`),
+		chromedp.SetValue(`#composer-to`, "not-a-phone"),
+		chromedp.SendKeys(`#composer-text`, "to nobody"),
+		chromedp.Click(`#send`),
+		waitJS(`document.querySelector('#send-result').dataset.kind === 'error' &&
+			document.querySelector('#send-result').textContent.includes('HTTP 400') &&
+			[...document.querySelectorAll('#send-result .findings li')].some(li => li.textContent.includes('contactId'))`),
+	)
+	if calls := f.received(); len(calls) != 1 {
+		t.Fatalf("an invalid message reached the server: %d calls", len(calls))
+	}
+
+	// A Custom ID channel cannot start a conversation (spec §1.2).
+	custom := &fixture{ch: emulator.GenerateChannel(channel.IDCustom, f.ch.APIBaseURL)}
+	custom.start(t)
+	ctx3 := newTab(t)
+	open(t, ctx3, custom)
+	run(t, ctx3, "custom ID refusal",
+		chromedp.Click(`#new-conversation`),
+		chromedp.SendKeys(`#composer-to`, "someone_new"),
+		chromedp.SendKeys(`#composer-text`, "hello?"),
+		chromedp.Click(`#send`),
+		waitJS(`document.querySelector('#send-result').dataset.kind === 'error' &&
+			document.querySelector('#send-result').textContent.includes('cannot start a conversation')`),
+	)
+
 	// A server that is down.
 	down := &fixture{ch: emulator.GenerateChannel(channel.IDPhone, "http://127.0.0.1:1")}
 	down.start(t)
