@@ -426,6 +426,7 @@ func TestBrowserRendersEveryTypeAndScreenshots(t *testing.T) {
 		channel.NewAttachment(channel.AttachmentFile, "javascript:alert(1)", "", "evil.pdf", "")))
 	f.post(t, "+60177872890", nil, channel.NewEvent(channel.EventMessage, channel.Location(5.4141, 100.3288, "George Town, Penang")))
 	f.post(t, "+60177872890", nil, channel.NewEvent(channel.EventMessage, channel.CustomPayload(json.RawMessage(`{"order":{"id":42,"items":["tea"]}}`))))
+	f.post(t, "+60177872890", nil, channel.NewEvent(channel.EventEcho, channel.Text("Yes, we do (sent from the provider's app)")))
 	ctx0 := context.Background()
 	if _, err := f.e.Send(ctx0, f.ch.ID, "+60177872890", channel.QuickReply("Which size?", "Small", "Large")); err != nil {
 		t.Fatal(err)
@@ -457,7 +458,7 @@ func TestBrowserRendersEveryTypeAndScreenshots(t *testing.T) {
 	open(t, ctx, f)
 	run(t, ctx, "open Ana",
 		chromedp.Click(`#contact-list button[data-key$="+60177872890"]`),
-		waitJS(`document.querySelectorAll('#messages > li').length === 7`),
+		waitJS(`document.querySelectorAll('#messages > li').length === 8`),
 		waitJS(`(() => { const i = document.querySelector('#messages img.media'); return i && i.complete && i.naturalWidth === 120; })()`),
 	)
 	type rendered struct {
@@ -469,6 +470,7 @@ func TestBrowserRendersEveryTypeAndScreenshots(t *testing.T) {
 		Reason    string   `json:"reason"`
 		Timeline  string   `json:"timeline"`
 		Direction []string `json:"direction"`
+		Echo      string   `json:"echo"`
 	}
 	r := eval[rendered](t, ctx, `({
 		chips: [...document.querySelectorAll('#messages .chips li')].map(li => li.textContent),
@@ -479,6 +481,7 @@ func TestBrowserRendersEveryTypeAndScreenshots(t *testing.T) {
 		reason: document.querySelector('#messages > li.failed .reason').textContent,
 		timeline: document.querySelector('#messages > li.failed .timeline').textContent,
 		direction: [...document.querySelectorAll('#messages > li')].map(li => li.className),
+		echo: document.querySelectorAll('#messages > li')[5].querySelector('.meta').textContent,
 	})`)
 	if strings.Join(r.Chips, ",") != "Small,Large" {
 		t.Errorf("quick reply chips: %q", r.Chips)
@@ -500,7 +503,8 @@ func TestBrowserRendersEveryTypeAndScreenshots(t *testing.T) {
 	if r.Reason != "Failed: recipient phone is switched off" || !strings.Contains(r.Timeline, "delivered") {
 		t.Errorf("failed receipt: reason %q timeline %q", r.Reason, r.Timeline)
 	}
-	if len(r.Direction) != 7 || !strings.HasPrefix(r.Direction[0], "msg in") || !strings.HasPrefix(r.Direction[5], "msg out") {
+	if len(r.Direction) != 8 || !strings.HasPrefix(r.Direction[0], "msg in") || !strings.HasPrefix(r.Direction[5], "msg out") ||
+		!strings.HasPrefix(r.Direction[6], "msg out") || !strings.Contains(r.Echo, "Echo") {
 		t.Errorf("directions: %q", r.Direction)
 	}
 	screenshot(t, ctx, "inbox-desktop.png")
@@ -530,12 +534,19 @@ func TestBrowserRendersEveryTypeAndScreenshots(t *testing.T) {
 	screenshot(t, ctx, "inbox-phone-list.png")
 	run(t, ctx, "phone conversation",
 		chromedp.Click(`#contact-list button[data-key$="+60177872890"]`),
-		waitJS(`document.querySelectorAll('#messages > li').length === 7`))
+		waitJS(`document.querySelectorAll('#messages > li').length === 8`))
 	layout = eval[phoneLayout](t, ctx, layoutJS)
 	if layout.ConvHidden || !layout.ListHidden || layout.Overflow {
 		t.Fatalf("phone conversation layout: %+v", layout)
 	}
 	screenshot(t, ctx, "inbox-phone-conversation.png")
+	run(t, ctx, "phone request log", chromedp.Click(`#tab-requests`),
+		waitJS(`document.querySelectorAll('#request-list > li').length >= 10`),
+		chromedp.Click(`#request-list li[data-kind="message"] summary`))
+	if eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`) {
+		t.Error("the phone request log scrolls sideways")
+	}
+	screenshot(t, ctx, "requests-phone.png")
 
 	mu.Lock()
 	defer mu.Unlock()

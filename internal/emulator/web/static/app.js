@@ -78,7 +78,12 @@
     if (!ms || isNaN(d)) return el('span', {}, '');
     return el('time', { datetime: d.toISOString(), title: d.toString() }, fmtTime(ms));
   }
-  function pretty(text) {
+  function fmtMS(ms) {
+    const n = Number(ms);
+    if (!isFinite(n)) return '';
+    return n < 0.1 ? '<0.1 ms' : n.toFixed(1) + ' ms';
+  }
+    function pretty(text) {
     if (typeof text !== 'string') return JSON.stringify(text, null, 2);
     try {
       return JSON.stringify(JSON.parse(text), null, 2);
@@ -272,7 +277,7 @@
   }
 
   function fillMessage(li, m) {
-    li.className = 'msg ' + (m.direction === 'in' ? 'in' : 'out') + (m.status === 'failed' ? ' failed' : '');
+    li.className = 'msg ' + (m.direction === 'in' ? 'in' : 'out') + (m.origin === 'echo' ? ' echo' : '') + (m.status === 'failed' ? ' failed' : '');
     li.dataset.status = m.status;
     const meta = el('p', { class: 'meta' }, who(m), ' · ', timeEl(m.timestamp), ' · ', m.type || (m.message || {}).type || '');
     const bubble = el('div', { class: 'bubble' }, meta, renderContent(m.message || {}));
@@ -287,7 +292,7 @@
       if (m.status === 'failed') parts.push(el('p', { class: 'reason', role: 'note' }, 'Failed: ' + (m.reason || 'no reason given')));
       if (m.reply && m.reply.httpStatus) {
         parts.push(el('p', { class: 'reply' }, 'Your server answered HTTP ' + m.reply.httpStatus +
-          (m.reply.latencyMs !== undefined ? ' in ' + Number(m.reply.latencyMs).toFixed(1) + ' ms' : '') +
+          (m.reply.latencyMs !== undefined ? ' in ' + fmtMS(m.reply.latencyMs) : '') +
           (m.mId ? ' · mId ' + m.mId : '')));
       } else if (m.mId && m.origin === 'echo') {
         parts.push(el('p', { class: 'reply' }, 'mId ' + m.mId));
@@ -512,7 +517,7 @@
       el('span', { class: 'badge ' + (ok ? 'ok' : 'bad') }, r.status ? 'HTTP ' + r.status : 'no answer'),
       el('span', { class: 'req-what' }, describeRequest(r)),
       r.findings.length ? el('span', { class: 'muted' }, r.findings.length + ' finding(s)') : '',
-      el('span', { class: 'muted' }, Number(r.latencyMs).toFixed(1) + ' ms'));
+      el('span', { class: 'muted' }, fmtMS(r.latencyMs)));
     const req = el('div', {},
       el('h3', {}, 'Request'), el('p', { class: 'muted mono' }, r.method + ' ' + r.url),
       el('pre', { 'aria-label': 'Request headers' }, headerLines(r.header)),
