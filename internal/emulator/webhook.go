@@ -19,7 +19,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Handler serves the webhook endpoint and the /_emulator/ API.
+// Handler serves the webhook endpoint, the /_emulator/ API and the web inbox at /.
 func (e *Emulator) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(WebhookPath, e.logWebhook(e.handleWebhook))
