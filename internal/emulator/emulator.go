@@ -80,6 +80,7 @@ type Emulator struct {
 	outLim     map[string]*rate.Limiter // outgoing, per channel ID
 	store      *store
 	bus        *bus
+	reqs       requestLog // what went over the wire (GET /_emulator/requests)
 	client     *http.Client
 	outTimeout time.Duration
 	maxBody    int64
@@ -249,8 +250,11 @@ func (e *Emulator) MessageByMID(channelID, mid string) (Message, bool) {
 // Warnings lists the recorded warnings, oldest first.
 func (e *Emulator) Warnings() []Warning { return e.store.snapshot().Warnings }
 
-// Reset forgets every contact, message and warning.
-func (e *Emulator) Reset() { e.store.reset() }
+// Reset forgets every contact, message, warning and logged request.
+func (e *Emulator) Reset() {
+	e.store.reset()
+	e.reqs.reset()
+}
 
 // Subscribe streams everything that happens from now on. Call cancel when
 // done; a subscriber more than a few thousand events behind loses events
