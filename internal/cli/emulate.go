@@ -343,6 +343,7 @@ func printBanner(f *Factory, e *emulator.Emulator, opts *emulateOptions, savedTo
 	} else {
 		row("state", "in memory (--state FILE keeps it)")
 	}
+	row("inbox", e.URL()+"/  (web inbox: contacts, composer, request log)")
 	row("inspect", e.URL()+emulator.APIPrefix+"  (events: "+emulator.APIPrefix+"events)")
 	if savedTo != "" {
 		row("profile", fmt.Sprintf("'%s' saved in %s", LocalProfile, savedTo))
