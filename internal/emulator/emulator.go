@@ -53,6 +53,10 @@ type Options struct {
 	Addr string
 	// Listener, when set, is used instead of Addr.
 	Listener net.Listener
+	// BeforeServe, when set, runs once the address is known and before the
+	// first request is served (the CLI saves the 'local' profile here, so a
+	// healthy emulator is always a configured one). An error stops the start.
+	BeforeServe func(*Emulator) error
 	// Channels to emulate; empty means one generated channel (phone IDs).
 	Channels []Channel
 	// RateLimit is the per-channel webhook limit in requests per second
@@ -127,6 +131,12 @@ func New(opts Options) (*Emulator, error) {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ConnState:         e.trackConn,
+	}
+	if opts.BeforeServe != nil {
+		if err := opts.BeforeServe(e); err != nil {
+			ln.Close()
+			return nil, err
+		}
 	}
 	e.serveErr = make(chan error, 1)
 	go func() { e.serveErr <- e.srv.Serve(ln) }()
