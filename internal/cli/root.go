@@ -57,6 +57,7 @@ relays between IS-Messenger and messaging providers.`,
 		}
 		return file.Names(), cobra.ShellCompDirectiveNoFileComp
 	})
+	addLocalFlag(pf, f)
 
 	root.AddCommand(
 		newVersionCmd(f),
@@ -65,6 +66,7 @@ relays between IS-Messenger and messaging providers.`,
 	// Built now rather than at Execute so the reference and man pages include it.
 	root.InitDefaultCompletionCmd()
 	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
+	root.AddCommand(newEmulateCmd(f, nil), newDemoCmd(f, nil))
 	return root
 }
 
