@@ -61,6 +61,7 @@ relays between IS-Messenger and messaging providers.`,
 
 	root.AddCommand(
 		newVersionCmd(f),
+		newValidateCmd(f, nil),
 	)
 	addHelpTopics(root)
 	// Built now rather than at Execute so the reference and man pages include it.
