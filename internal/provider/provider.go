@@ -38,6 +38,12 @@ type Acker interface {
 	Ack(w http.ResponseWriter)
 }
 
+// Responder is implemented by adapters whose answer depends on the
+// webhook (the generic adapter's configured responses).
+type Responder interface {
+	Respond(w http.ResponseWriter, r *http.Request) bool
+}
+
 // Source is implemented by adapters that produce inbound events without a
 // webhook (loopback). The engine installs the sink before serving; the sink
 // returns once the events are durable.

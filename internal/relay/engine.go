@@ -451,6 +451,9 @@ func (e *Engine) serveProvider(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "relay cannot store the event, retry later", http.StatusServiceUnavailable)
 		return
 	}
+	if rs, ok := e.ad.(provider.Responder); ok && rs.Respond(w, r) {
+		return
+	}
 	if a, ok := e.ad.(provider.Acker); ok {
 		a.Ack(w)
 		return
