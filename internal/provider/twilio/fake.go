@@ -27,13 +27,15 @@ type Fake struct {
 	Fail429  int
 	Callback bool // post status callbacks after each send
 	wg       sync.WaitGroup
+	// Invalid numbers are refused with 21211 even if well-formed.
+	Invalid map[string]bool
 	// Media served at /media/<name> (Basic auth).
 	Media map[string][]byte
 }
 
 // NewFake starts a fake on 127.0.0.1.
 func NewFake() *Fake {
-	f := &Fake{AccountSID: "AC" + hexID(16), AuthToken: hexID(16), Media: map[string][]byte{}}
+	f := &Fake{AccountSID: "AC" + hexID(16), AuthToken: hexID(16), Media: map[string][]byte{}, Invalid: map[string]bool{}}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	return f
 }
@@ -113,7 +115,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		twErr(w, 400, 21602, "Message body is required.")
 		return
 	}
-	if !channel.IsE164(stripWA(to)) {
+	if !channel.IsE164(stripWA(to)) || f.Invalid[stripWA(to)] {
 		twErr(w, 400, 21211, "The 'To' number "+to+" is not a valid phone number.")
 		return
 	}
