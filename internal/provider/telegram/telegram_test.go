@@ -103,12 +103,12 @@ func TestInboundKindsAndSecret(t *testing.T) {
 			return in.MediaRef == "d" && in.Message.Attachment.Type == channel.AttachmentFile && in.Message.Attachment.FileName == "a.pdf"
 		},
 		msg(`"voice":{"file_id":"v","mime_type":"audio/ogg"}`): func(in provider.Inbound) bool { return in.Message.Attachment.Type == channel.AttachmentAudio },
-		msg(`"video":{"file_id":"v","mime_type":"video/mp4"}`):  func(in provider.Inbound) bool { return in.Message.Attachment.Type == channel.AttachmentVideo },
+		msg(`"video":{"file_id":"v","mime_type":"video/mp4"}`): func(in provider.Inbound) bool { return in.Message.Attachment.Type == channel.AttachmentVideo },
 		msg(`"location":{"latitude":3.1,"longitude":101.6}`): func(in provider.Inbound) bool {
 			return in.Message.Type == channel.MessageLocation && *in.Message.Longitude == 101.6
 		},
 		msg(`"venue":{"location":{"latitude":3.1,"longitude":101.6},"title":"KLCC","address":"KL"}`): func(in provider.Inbound) bool { return in.Message.Address == "KLCC, KL" },
-		msg(`"contact":{"phone_number":"+60177872890","first_name":"Bo"}`):                            func(in provider.Inbound) bool { return strings.Contains(in.Message.Text, "+60177872890") },
+		msg(`"contact":{"phone_number":"+60177872890","first_name":"Bo"}`):                           func(in provider.Inbound) bool { return strings.Contains(in.Message.Text, "+60177872890") },
 		`{"update_id":2,"callback_query":{"id":"99","from":{"id":42},"data":"yes","message":{"chat":{"id":42,"type":"private"}}}}`: func(in provider.Inbound) bool {
 			return in.Message.Text == "yes" && in.ProviderID == "cq-99"
 		},

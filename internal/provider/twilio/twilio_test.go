@@ -118,7 +118,7 @@ func TestInboundKinds(t *testing.T) {
 	loc.Set("Longitude", "101.6")
 	loc.Set("Address", "KL")
 	for _, c := range []struct {
-		form url.Values
+		form  url.Values
 		check func(provider.Inbound) bool
 	}{
 		{text, func(in provider.Inbound) bool {
