@@ -137,11 +137,12 @@ func oneOfString(s string, list []string) bool {
 
 // credentials reads provider secrets: env first, then the file.
 type credentials struct {
-	file map[string]string
+	file   map[string]string
+	getenv func(string) string
 }
 
-func loadCredentials(path string) (*credentials, error) {
-	c := &credentials{file: map[string]string{}}
+func loadCredentials(path string, getenv func(string) string) (*credentials, error) {
+	c := &credentials{file: map[string]string{}, getenv: getenv}
 	if path == "" {
 		return c, nil
 	}
@@ -166,7 +167,7 @@ func loadCredentials(path string) (*credentials, error) {
 }
 
 func (c *credentials) get(k string) string {
-	if v := os.Getenv(k); v != "" {
+	if v := c.getenv(k); v != "" {
 		return v
 	}
 	return c.file[k]
@@ -200,7 +201,7 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	if err := level.UnmarshalText([]byte(opts.LogLevel)); err != nil {
 		return UsageErrorf(fmt.Errorf("--log-level %q: use debug, info, warn or error", opts.LogLevel))
 	}
-	creds, err := loadCredentials(opts.Credentials)
+	creds, err := loadCredentials(opts.Credentials, f.IO.Getenv)
 	if err != nil {
 		return Exit(ExitIO, fmt.Errorf("--credentials: %w", err))
 	}
@@ -227,7 +228,7 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	}
 	base := opts.BaseURL
 	if base == "" {
-		base = os.Getenv("CCX_PROVIDER_BASE_URL")
+		base = f.IO.Getenv("CCX_PROVIDER_BASE_URL")
 	}
 	ad, adSecrets, err := buildAdapter(opts, creds, base, public, idType)
 	if err != nil {
