@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -69,6 +70,35 @@ type Engine struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	started bool
+
+	// A provider can report a status before the platform has our /message
+	// reply (Twilio's callback races its own 201). Status events wait until
+	// the reply for their mId was written, or no /message call is in flight.
+	inflight atomic.Int64
+	replied  sync.Map // mId → time the reply was written
+}
+
+// replyGrace lets the platform store the reply before a status follows it.
+const replyGrace = 50 * time.Millisecond
+
+func (e *Engine) awaitReply(mid string) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if v, ok := e.replied.Load(mid); ok {
+			if d := replyGrace - time.Since(v.(time.Time)); d > 0 {
+				time.Sleep(d)
+			}
+			return
+		}
+		if e.inflight.Load() == 0 {
+			return
+		}
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // New opens the spool and prepares the engine; Start begins delivery.
@@ -168,6 +198,12 @@ func (e *Engine) pruner() {
 		case <-e.ctx.Done():
 			return
 		case <-t.C:
+			e.replied.Range(func(k, v any) bool {
+				if time.Since(v.(time.Time)) > time.Minute {
+					e.replied.Delete(k)
+				}
+				return true
+			})
 			if err := e.spool.Prune(); err != nil {
 				e.log.Warn("prune failed", "err", err)
 			}
@@ -213,12 +249,17 @@ func (e *Engine) worker(q chan *Record) {
 // It returns true when the record has left the queue.
 func (e *Engine) deliver(r *Record) (bool, time.Duration) {
 	r.Attempts++
+	if r.Kind == string(provider.KindStatus) && r.Attempts == 1 {
+		e.awaitReply(r.MID)
+	}
 	_, err := e.plat.Post(e.ctx, r.Body)
 	if err == nil {
-		if derr := e.spool.Done(r); derr != nil {
-			e.log.Error("spool write failed after delivery (will redeliver; the mId is stable)", "mId", r.MID, "err", derr)
-			return false, e.o.Backoff
-		}
+		e.spool.DoneAsync(r, func(derr error) {
+			if derr != nil {
+				// Left in the queue: delivered again at the next start, same mId.
+				e.log.Error("spool write failed after delivery", "mId", r.MID, "err", derr)
+			}
+		})
 		e.met.deliveries.WithLabelValues("ok").Inc()
 		e.met.deliverLat.Observe(float64(e.o.Now().UnixMilli()-r.Enqueued) / 1000)
 		e.log.Debug("delivered", "mId", r.MID, "kind", r.Kind, "contactId", r.ContactID, "attempts", r.Attempts)
@@ -308,6 +349,12 @@ func (s *statusWriter) WriteHeader(c int) {
 	s.ResponseWriter.WriteHeader(c)
 }
 
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 func (s *statusWriter) Write(b []byte) (int, error) {
 	if s.code == 0 {
 		s.code = 200
@@ -328,6 +375,8 @@ func (e *Engine) instrument(route string, h http.Handler) http.Handler {
 // serveMessage is the platform's outgoing call: listen's checks, then the
 // provider, then 200 {"mId"} or a 4xx that says what the provider said.
 func (e *Engine) serveMessage(w http.ResponseWriter, r *http.Request) {
+	e.inflight.Add(1)
+	defer e.inflight.Add(-1)
 	body, err := io.ReadAll(io.LimitReader(r.Body, e.o.MaxBody+1))
 	if err != nil {
 		listen.WriteError(w, http.StatusBadRequest, "cannot read body: "+err.Error())
@@ -381,6 +430,10 @@ func (e *Engine) serveMessage(w http.ResponseWriter, r *http.Request) {
 	e.log.Info("sent", "contactId", req.ContactID, "type", req.Message.Type, "mId", mid)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(channel.Reply{MID: mid})
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	e.replied.Store(mid, time.Now())
 }
 
 // send calls the adapter, retrying what the provider says is worth retrying

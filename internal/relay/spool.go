@@ -101,6 +101,15 @@ type Spool struct {
 type op struct {
 	fn   func(tx *bolt.Tx) error
 	done chan error
+	cb   func(error) // async ops: called by the committer instead of done
+}
+
+func (o *op) finish(err error) {
+	if o.cb != nil {
+		o.cb(err)
+		return
+	}
+	o.done <- err
 }
 
 // OpenSpool opens (or creates) the spool file.
@@ -166,7 +175,7 @@ func (s *Spool) committer() {
 			for {
 				select {
 				case o := <-s.ops:
-					o.done <- s.db.Update(o.fn)
+					o.finish(s.db.Update(o.fn))
 				default:
 					return
 				}
@@ -193,9 +202,9 @@ func (s *Spool) committer() {
 		s.committedOps.Add(int64(len(batch)))
 		for i, o := range batch {
 			if err != nil {
-				o.done <- err
+				o.finish(err)
 			} else {
-				o.done <- errs[i]
+				o.finish(errs[i])
 			}
 		}
 	}
@@ -380,9 +389,18 @@ func (s *Spool) RecordSent(mid, contactID string) error {
 	return err
 }
 
-// Done removes a delivered record.
+// Done removes a delivered record and waits for the commit.
 func (s *Spool) Done(r *Record) error {
-	err := s.write(func(tx *bolt.Tx) error {
+	ch := make(chan error, 1)
+	s.DoneAsync(r, func(err error) { ch <- err })
+	return <-ch
+}
+
+// DoneAsync removes a delivered record in the next group commit without
+// waiting: a crash before that commit only means one more delivery of the
+// same mId, which at-least-once allows and the platform ignores.
+func (s *Spool) DoneAsync(r *Record, cb func(error)) {
+	fn := func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bMeta)
 		n := uint64(0)
 		if v := meta.Get([]byte("delivered")); len(v) == 8 {
@@ -392,13 +410,22 @@ func (s *Spool) Done(r *Record) error {
 			return err
 		}
 		return tx.Bucket(bQueue).Delete(seqKey(r.Seq))
-	})
-	if err == nil {
-		s.depth.Add(-1)
-		s.size.Add(-(int64(len(r.Body)) + 100))
-		s.delivered.Add(1)
 	}
-	return err
+	o := &op{fn: fn, cb: func(err error) {
+		if err == nil {
+			s.depth.Add(-1)
+			s.size.Add(-(int64(len(r.Body)) + 100))
+			s.delivered.Add(1)
+		}
+		if cb != nil {
+			cb(err)
+		}
+	}}
+	select {
+	case s.ops <- o:
+	case <-s.closed:
+		o.cb(errors.New("spool closed"))
+	}
 }
 
 // Bury moves a record the platform refused for good to the dead bucket.
