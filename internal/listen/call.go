@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -27,7 +28,13 @@ func (c Call) MarshalJSON() ([]byte, error) {
 	j := callJSON{callAlias: callAlias(c), LatencyMS: float64(c.Latency.Microseconds()) / 1000}
 	j.Body, j.BodyBase64 = encodeBody(c.Body)
 	j.ReplyBody, j.ReplyBodyBase64 = encodeBody(c.ReplyBody)
-	return json.Marshal(j)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // records are read by people and jq, not embedded in HTML
+	if err := enc.Encode(j); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // UnmarshalJSON reads a record written by MarshalJSON (replay).

@@ -174,6 +174,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// the verdict.
 	body, tooBig, readErr := readBody(r.Body, h.opts.MaxBody)
 	c.Body = body
+	if !tooBig {
+		h.describe(&c)
+	}
 
 	status, msg := h.judge(r, &c, tooBig, readErr)
 
@@ -230,9 +233,8 @@ func (h *Handler) judge(r *http.Request, c *Call, tooBig bool, readErr error) (i
 
 	rep := validate.Bytes(c.Body, validate.Options{Kind: validate.KindMessage, IDType: h.opts.IDType, ChannelID: h.opts.ChannelID})
 	c.Findings = append(c.Findings, rep.Findings...)
-	h.describe(c)
-	if h.opts.ChannelID != "" && c.ChannelID != h.opts.ChannelID && !hasRule(c.Findings, validate.RuleChannelIDMismatch) {
-		if v := gjson.GetBytes(c.Body, "channelId"); v.Type == gjson.String {
+	if h.opts.ChannelID != "" && gjson.ValidBytes(c.Body) {
+		if v := gjson.GetBytes(c.Body, "channelId"); v.Type == gjson.String && v.Str != h.opts.ChannelID && !hasRule(c.Findings, validate.RuleChannelIDMismatch) {
 			line, col := validate.Position(c.Body, v.Index)
 			c.Findings = append(c.Findings, validate.Finding{Severity: validate.Error, Rule: validate.RuleChannelIDMismatch,
 				Path: "channelId", Line: line, Column: col,
