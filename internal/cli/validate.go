@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -84,6 +85,9 @@ still validated, and 3 wins over 1).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
+			if len(args) == 0 && f.IO.IsStdinTTY() {
+				return UsageErrorf(fmt.Errorf("nothing to validate: give FILE, DIR or - (stdin is a terminal)\nRun '%s --help' for usage.", cmd.CommandPath()))
+			}
 			switch kind {
 			case "", "auto":
 			default:
@@ -162,16 +166,22 @@ type validateTally struct {
 
 type validateRun struct {
 	opts  *ValidateOptions
-	out   io.Writer
+	out   *bufio.Writer // stdout, buffered: one write per finding is too slow for big streams
 	st    ui.Styles
 	tty   bool
 	tally validateTally
+	line  []byte // reused output line
+
+	sevWarn, sevErr string // rendered severities
+	nameFor         string // file whose quoted name is in nameJSON
+	nameJSON        []byte
 }
 
 // runValidate validates every input, printing as it goes, and maps the
 // outcome to the exit code (3 unreadable > 1 invalid > 0).
 func runValidate(ctx context.Context, opts *ValidateOptions) error {
-	r := &validateRun{opts: opts, out: opts.IO.Out, tty: opts.IO.IsStdoutTTY() && opts.Output == outputText}
+	r := &validateRun{opts: opts, out: bufio.NewWriterSize(opts.IO.Out, 64<<10), tty: opts.IO.IsStdoutTTY() && opts.Output == outputText}
+	defer r.out.Flush()
 	r.st = opts.IO.Styles(opts.IO.Out)
 	inputs := opts.Inputs
 	if len(inputs) == 0 {
@@ -284,12 +294,12 @@ func (r *validateRun) payload(name string, stdin bool, p validate.Payload) error
 	}
 	switch r.opts.Output {
 	case outputJSON:
-		findings := p.Report.Findings
-		if findings == nil {
-			findings = []validate.Finding{}
+		if r.nameFor != name { // the quoted file name is the same for every payload of a file
+			r.nameFor, r.nameJSON = name, appendJSONString(nil, name)
 		}
-		return ui.WriteJSON(r.out, jsonPayload{Type: "payload", File: name, Index: p.Index, Line: p.Line, Column: p.Column,
-			Kind: p.Report.Kind, Valid: valid, Errors: errs, Warnings: warns, Findings: findings})
+		r.line = appendPayloadJSON(r.line[:0], r.nameJSON, p, valid, errs, warns)
+		_, err := r.out.Write(r.line)
+		return err
 	case outputGitHub:
 		for _, f := range p.Report.Findings {
 			if r.opts.Quiet && !r.failing(f) {
@@ -309,39 +319,143 @@ func (r *validateRun) payload(name string, stdin bool, p validate.Payload) error
 			return err
 		}
 	}
+	if r.tty && len(p.Report.Findings) > 0 {
+		return r.out.Flush()
+	}
 	return nil
 }
 
-type jsonPayload struct {
-	Type     string             `json:"type"`
-	File     string             `json:"file"`
-	Index    int                `json:"index"`
-	Line     int                `json:"line"`
-	Column   int                `json:"column"`
-	Kind     validate.Kind      `json:"kind"`
-	Valid    bool               `json:"valid"`
-	Errors   int                `json:"errors"`
-	Warnings int                `json:"warnings"`
-	Findings []validate.Finding `json:"findings"`
+// appendPayloadJSON encodes one "payload" line of the json output by hand (the
+// same bytes encoding/json would write, as a test checks), because reflection
+// per payload dominated large runs.
+// file is the JSON-quoted file name.
+func appendPayloadJSON(b []byte, file []byte, p validate.Payload, valid bool, errs, warns int) []byte {
+	b = append(b, `{"type":"payload","file":`...)
+	b = append(b, file...)
+	b = append(b, `,"index":`...)
+	b = strconv.AppendInt(b, int64(p.Index), 10)
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, int64(p.Line), 10)
+	b = append(b, `,"column":`...)
+	b = strconv.AppendInt(b, int64(p.Column), 10)
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, string(p.Report.Kind))
+	b = append(b, `,"valid":`...)
+	b = strconv.AppendBool(b, valid)
+	b = append(b, `,"errors":`...)
+	b = strconv.AppendInt(b, int64(errs), 10)
+	b = append(b, `,"warnings":`...)
+	b = strconv.AppendInt(b, int64(warns), 10)
+	b = append(b, `,"findings":[`...)
+	for i, f := range p.Report.Findings {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"severity":`...)
+		b = appendJSONString(b, string(f.Severity))
+		b = append(b, `,"rule":`...)
+		b = appendJSONString(b, f.Rule)
+		b = append(b, `,"path":`...)
+		b = appendJSONString(b, f.Path)
+		b = append(b, `,"line":`...)
+		b = strconv.AppendInt(b, int64(f.Line), 10)
+		b = append(b, `,"column":`...)
+		b = strconv.AppendInt(b, int64(f.Column), 10)
+		b = append(b, `,"message":`...)
+		b = appendJSONString(b, f.Message)
+		b = append(b, '}')
+	}
+	return append(b, "]}\n"...)
+}
+
+// appendJSONString quotes s as encoding/json does with HTML escaping off.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // text prints one finding: a plain grep-friendly line, or on a terminal a
 // coloured header with the offending source line and a caret.
 func (r *validateRun) text(name string, p validate.Payload, f validate.Finding) error {
 	st := r.st
-	sev := st.Warning.Render(string(f.Severity))
+	if r.sevWarn == "" { // lipgloss rendering is slow: do it once per run
+		r.sevWarn, r.sevErr = st.Warning.Render(string(validate.Warning)), st.Error.Render(string(validate.Error))
+	}
+	sev := r.sevWarn
 	if f.Severity == validate.Error {
-		sev = st.Error.Render(string(f.Severity))
+		sev = r.sevErr
 	}
 	path := f.Path
 	if path == "" {
 		path = "(document)"
 	}
-	loc := fmt.Sprintf("%s:%d:%d", name, f.Line, f.Column)
 	if !r.tty {
-		_, err := fmt.Fprintf(r.out, "%s: %s %s: %s: %s\n", loc, sev, f.Rule, path, f.Message)
+		b := append(r.line[:0], name...)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(f.Line), 10)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(f.Column), 10)
+		b = append(b, ": "...)
+		b = append(b, sev...)
+		b = append(b, ' ')
+		b = append(b, f.Rule...)
+		b = append(b, ": "...)
+		b = append(b, path...)
+		b = append(b, ": "...)
+		b = append(b, f.Message...)
+		r.line = append(b, '\n')
+		_, err := r.out.Write(r.line)
 		return err
 	}
+	loc := fmt.Sprintf("%s:%d:%d", name, f.Line, f.Column)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s %s\n", st.Bold.Render(loc), sev, st.Dim.Render("["+f.Rule+"]"), st.Path.Render(path))
 	fmt.Fprintf(&b, "  %s\n", f.Message)
@@ -427,13 +541,14 @@ func githubAnnotation(name string, stdin bool, f validate.Finding) string {
 	return b.String()
 }
 
-func escapeGitHubData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
+var (
+	githubData     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	githubProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
 
-func escapeGitHubProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
+func escapeGitHubData(s string) string { return githubData.Replace(s) }
+
+func escapeGitHubProperty(s string) string { return githubProperty.Replace(s) }
 
 func (r *validateRun) unreadable(name string, err error) {
 	r.tally.Unreadable++
@@ -452,6 +567,7 @@ func (r *validateRun) unreadable(name string, err error) {
 			Message string `json:"message"`
 		}{"error", name, msg})
 	}
+	_ = r.out.Flush() // keep stdout and stderr in order on a terminal
 	st := r.opts.IO.Styles(r.opts.IO.ErrOut)
 	fmt.Fprintf(r.opts.IO.ErrOut, "%s %s\n", st.Error.Render("error:"), msg)
 }
@@ -467,7 +583,11 @@ func (r *validateRun) finish() error {
 		}{"summary", t}); err != nil {
 			return Exit(ExitIO, err)
 		}
-	} else if !r.opts.Quiet {
+	}
+	if err := r.out.Flush(); err != nil {
+		return Exit(ExitIO, err)
+	}
+	if r.opts.Output != outputJSON && !r.opts.Quiet {
 		r.summary()
 	}
 	switch {

@@ -169,6 +169,14 @@ func TestValidateSettings(t *testing.T) {
 	}
 }
 
+func TestValidateNoInputOnTerminal(t *testing.T) {
+	io, _, _, errOut := ui.Test()
+	io.SetStdinTTY(true)
+	if code := Run(context.Background(), &Factory{IO: io}, []string{"validate"}); code != ExitUsage || !strings.Contains(errOut.String(), "stdin is a terminal") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
 func TestValidateJSONStream(t *testing.T) {
 	chdirRoot(t)
 	r := runCLI(t, nil, false, "", "--json", "validate", "testdata/ndjson/mixed.ndjson", "missing.json")
@@ -265,5 +273,72 @@ func TestExpandInput(t *testing.T) {
 	}
 	if _, err := expandInput(filepath.Join(dir, "nope")); err == nil {
 		t.Error("missing path accepted")
+	}
+}
+
+// TestPayloadJSONMatchesEncodingJSON: the hand-written encoder writes exactly
+// what encoding/json (HTML escaping off) would.
+func TestPayloadJSONMatchesEncodingJSON(t *testing.T) {
+	type finding = validate.Finding
+	strs := []string{"", "plain", `q"uo\te`, "ctl\x00\x01\x1f\b\f\n\r\t", "uni é 👋 \u2028 \u2029", "bad \xff\xfe utf8", "<html>&amp;", "\x7f"}
+	for _, s := range strs {
+		p := validate.Payload{Index: 3, Line: 4, Column: 5, Report: validate.Report{Kind: validate.Kind(s), Findings: []finding{
+			{Severity: validate.Error, Rule: s, Path: s, Line: 1, Column: 2, Message: s},
+			{Severity: validate.Warning, Rule: "r", Path: "", Line: 7, Column: 8, Message: "m"},
+		}}}
+		got := appendPayloadJSON(nil, appendJSONString(nil, s), p, true, 1, 1)
+		var want bytes.Buffer
+		_ = ui.WriteJSON(&want, struct {
+			Type     string             `json:"type"`
+			File     string             `json:"file"`
+			Index    int                `json:"index"`
+			Line     int                `json:"line"`
+			Column   int                `json:"column"`
+			Kind     validate.Kind      `json:"kind"`
+			Valid    bool               `json:"valid"`
+			Errors   int                `json:"errors"`
+			Warnings int                `json:"warnings"`
+			Findings []validate.Finding `json:"findings"`
+		}{"payload", s, 3, 4, 5, p.Report.Kind, true, 1, 1, p.Report.Findings})
+		if string(got) != want.String() {
+			t.Errorf("%q:\ngot  %s\nwant %s", s, got, want.String())
+		}
+	}
+	empty := appendPayloadJSON(nil, []byte(`"f"`), validate.Payload{}, true, 0, 0)
+	if !bytes.Contains(empty, []byte(`"findings":[]}`)) {
+		t.Errorf("empty findings: %s", empty)
+	}
+}
+
+// TestValidateExamplesRun runs every example of `validate` and `validate id`
+// from the repository root; each must succeed.
+func TestValidateExamplesRun(t *testing.T) {
+	chdirRoot(t)
+	io, _, _, _ := ui.Test()
+	cmd := newValidateCmd(&Factory{IO: io}, nil)
+	examples := cmd.Example + "\n" + cmd.Commands()[0].Example
+	n := 0
+	for _, line := range strings.Split(examples, "\n") {
+		line = strings.TrimSpace(line)
+		stdin := ""
+		if strings.HasPrefix(line, "cat ") {
+			file, rest, _ := strings.Cut(strings.TrimPrefix(line, "cat "), " | ")
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdin, line = string(data), rest
+		}
+		if !strings.HasPrefix(line, "ccx ") {
+			continue
+		}
+		n++
+		r := runCLI(t, nil, false, stdin, strings.Fields(line)[1:]...)
+		if r.code != 0 {
+			t.Errorf("%s: exit %d\n%s%s", line, r.code, r.stdout, r.err)
+		}
+	}
+	if n < 6 {
+		t.Fatalf("only %d examples found", n)
 	}
 }

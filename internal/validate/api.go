@@ -1,7 +1,9 @@
 // Package validate checks Custom Channel payloads given as raw JSON bytes,
-// read with gjson (never unmarshalled into maps), and reports located,
-// typed findings: severity, JSON path, line:column, a stable rule id and a
-// message a person can act on.
+// never unmarshalled into maps or structs: one validating pass builds a
+// small tape of container ends (scan.go), the checker walks the bytes with
+// it, and gjson unescapes the rare escaped string. It reports located, typed
+// findings: severity, JSON path, line:column, a stable rule id and a message
+// a person can act on. Stream does the same for NDJSON, arrays and big input.
 package validate
 
 import (

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -56,4 +57,25 @@ func BenchmarkBytes(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// BenchmarkStream measures the NDJSON path end to end (splitting + checking)
+// over the mixed sample repeated to ~1 MB.
+func BenchmarkStream(b *testing.B) {
+	sample, err := os.ReadFile(filepath.Join("..", "..", "testdata", "ndjson", "valid.ndjson"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := bytes.Repeat(sample, (1<<20)/len(sample))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		if _, err := Stream(bytes.NewReader(data), StreamOptions{}, func(p Payload) error {
+			n += len(p.Report.Findings)
+			return nil
+		}); err != nil || n != 0 {
+			b.Fatal(err, n)
+		}
+	}
 }

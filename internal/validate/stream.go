@@ -6,8 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
-
-	"github.com/tidwall/gjson"
+	"unsafe"
 )
 
 // Format is how payloads are laid out in an input stream.
@@ -95,7 +94,7 @@ func (s *streamer) run() (Format, error) {
 	if tooLong {
 		return FormatJSON, s.tooLargeAt(startLine, startCol)
 	}
-	if gjson.ValidBytes(line) {
+	if completeJSON(line) {
 		more, err := s.hasMore()
 		if err != nil {
 			return format, err
@@ -106,6 +105,19 @@ func (s *streamer) run() (Format, error) {
 		return FormatJSON, s.validate(line, startLine, startCol)
 	}
 	return FormatJSON, s.document(line, nl, startLine, startCol)
+}
+
+// completeJSON reports whether line is one well-formed JSON value, with the
+// iterative scanner (gjson's validator recurses, and a first line can be
+// 32 MiB of brackets). Too deep counts as complete: it is one payload either
+// way, reported as json-depth.
+func completeJSON(line []byte) bool {
+	if len(line) == 0 {
+		return false
+	}
+	c := checker{data: line, s: unsafe.String(unsafe.SliceData(line), len(line))}
+	res, _ := c.scanJSON()
+	return res != scanSyntax
 }
 
 // readByte reads one byte and keeps line:column.
@@ -343,62 +355,89 @@ func (s *streamer) array() error {
 	return nil
 }
 
-// element captures one array element's bytes (up to the cap).
+// element captures one array element's bytes (up to the cap), scanning the
+// reader's buffer in place rather than byte by byte.
 func (s *streamer) element() (raw []byte, tooLong bool, err error) {
 	s.buf = s.buf[:0]
 	depth := 0
 	inStr, esc := false, false
-	put := func(b byte) {
-		if tooLong {
-			return
-		}
-		if len(s.buf) >= s.opts.MaxDocBytes {
-			tooLong = true
-			s.buf = s.buf[:0]
-			return
-		}
-		s.buf = append(s.buf, b)
-	}
+	first, scalar := true, false
 	for {
-		var b byte
-		if !inStr && depth == 0 && len(s.buf) > 0 || tooLong && !inStr && depth == 0 {
-			// A scalar ends at a delimiter, which stays unread.
-			p, perr := s.br.Peek(1)
-			if perr != nil {
-				return s.buf, tooLong, perr
-			}
-			switch p[0] {
-			case ',', ']', ' ', '\t', '\r', '\n':
-				return s.buf, tooLong, nil
-			}
-		}
-		b, err = s.readByte()
-		if err != nil {
+		if _, err := s.br.Peek(1); err != nil {
 			return s.buf, tooLong, err
 		}
-		put(b)
-		switch {
-		case inStr:
-			switch {
-			case esc:
-				esc = false
-			case b == '\\':
-				esc = true
-			case b == '"':
-				inStr = false
-				if depth == 0 {
-					return s.buf, tooLong, nil
+		win, _ := s.br.Peek(s.br.Buffered())
+		i, done := 0, false
+	scan:
+		for ; i < len(win); i++ {
+			b := win[i]
+			if first {
+				first = false
+				scalar = b != '"' && b != '{' && b != '[' && b != '}' && b != ']'
+			}
+			if scalar {
+				switch b {
+				case ',', ']', ' ', '\t', '\r', '\n': // a scalar ends at a delimiter, left unread
+					done = true
+					break scan
+				}
+				continue
+			}
+			if inStr {
+				switch {
+				case esc:
+					esc = false
+				case b == '\\':
+					esc = true
+				case b == '"':
+					inStr = false
+					if depth == 0 {
+						i++
+						done = true
+						break scan
+					}
+				}
+				continue
+			}
+			switch b {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth <= 0 {
+					i++
+					done = true
+					break scan
 				}
 			}
-		case b == '"':
-			inStr = true
-		case b == '{' || b == '[':
-			depth++
-		case b == '}' || b == ']':
-			depth--
-			if depth <= 0 {
-				return s.buf, tooLong, nil
+		}
+		chunk := win[:i]
+		if !tooLong {
+			if len(s.buf)+len(chunk) > s.opts.MaxDocBytes {
+				tooLong = true
+				s.buf = s.buf[:0]
+			} else {
+				s.buf = append(s.buf, chunk...)
 			}
 		}
+		s.advance(chunk)
+		if _, err := s.br.Discard(i); err != nil {
+			return s.buf, tooLong, err
+		}
+		if done {
+			return s.buf, tooLong, nil
+		}
 	}
+}
+
+// advance moves line:column over bytes consumed without readByte.
+func (s *streamer) advance(b []byte) {
+	if n := bytes.Count(b, []byte{'\n'}); n > 0 {
+		s.line += n
+		s.col = len(b) - bytes.LastIndexByte(b, '\n')
+		return
+	}
+	s.col += len(b)
 }

@@ -10,11 +10,10 @@ import (
 	"unsafe"
 
 	"github.com/ccx-cli/ccx/internal/channel"
-	"github.com/tidwall/gjson"
 )
 
 // MaxDepth is the deepest nesting Bytes accepts. Real payloads nest five
-// levels; the cap keeps gjson's recursive validator far from stack trouble.
+// levels; deeper input is rejected before any of it is walked.
 const MaxDepth = 64
 
 // Bytes validates one payload. It never panics and never keeps a reference
@@ -36,11 +35,19 @@ func Bytes(data []byte, opts Options) Report {
 // DetectKind tells a webhook body, a /message body and a /message reply apart
 // by their top-level keys; KindAuto when it cannot tell.
 func DetectKind(data []byte) Kind {
-	if !gjson.ValidBytes(data) {
+	if len(data) == 0 {
+		return KindAuto
+	}
+	c := checker{data: data, s: unsafe.String(unsafe.SliceData(data), len(data))}
+	start := skipSpace(data, 0)
+	if start == len(data) || data[start] != '{' {
+		return KindAuto
+	}
+	if res, _ := c.scanJSON(); res != scanOK {
 		return KindAuto
 	}
 	var has rootKeys
-	gjson.ParseBytes(data).ForEach(func(k, _ gjson.Result) bool {
+	c.forEach(val{Type: tObject, Index: start}, func(k, _ val) bool {
 		has.note(k.Str)
 		return true
 	})
@@ -82,6 +89,7 @@ type seg struct {
 // only when a finding is added, so valid payloads allocate almost nothing.
 type checker struct {
 	data     []byte
+	s        string // data viewed as a string, without copying
 	opts     Options
 	kind     Kind
 	findings []Finding
@@ -90,6 +98,10 @@ type checker struct {
 	depth int
 
 	lineStarts []int // built on the first finding
+
+	// The tape (scan.go): per container, in document order, the offset of
+	// its closing bracket and the ordinal of the next container after it.
+	tape tape
 }
 
 func (c *checker) push(key string) {
@@ -201,8 +213,8 @@ func (c *checker) run() {
 		c.add(RuleSyntax, "", len(data), "the input is empty: expected a JSON object")
 		return
 	}
-	if off, deep := depthExceeded(data, MaxDepth); deep {
-		c.add(RuleDepth, "", off, "JSON nesting is deeper than "+strconv.Itoa(MaxDepth)+" levels; no Custom Channel payload nests that deep")
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		c.add(RuleEncoding, "", 0, "the input starts with a UTF-8 byte order mark (BOM); remove it (JSON.parse and most JSON parsers reject it)")
 		return
 	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
@@ -213,24 +225,27 @@ func (c *checker) run() {
 		c.add(RuleEncoding, "", invalidUTF8(data), "the input is not valid UTF-8; save it as UTF-8")
 		return
 	}
-	if !gjson.ValidBytes(data) {
-		off, why := syntaxError(data)
+	// A string view of data without copying: values point into it, and
+	// every message built below copies what it quotes.
+	c.s = unsafe.String(unsafe.SliceData(data), len(data))
+	switch res, off := c.scanJSON(); res {
+	case scanDepth:
+		c.add(RuleDepth, "", off, "JSON nesting is deeper than "+strconv.Itoa(MaxDepth)+" levels; no Custom Channel payload nests that deep")
+		return
+	case scanSyntax:
+		off, why := syntaxError(data, off)
 		c.add(RuleSyntax, "", off, "not well-formed JSON: "+why)
 		return
 	}
-	// A string view of data without copying: gjson results point into it,
-	// and every message built below copies what it quotes.
-	s := unsafe.String(unsafe.SliceData(data), len(data))
-	root := gjson.Parse(s)
+	root, _, _ := c.value(start, 0)
 	if !root.IsObject() {
 		c.add(RuleType, "", start, "a payload must be a JSON object, got "+typeName(root))
 		return
 	}
-	root.Index = start
 
 	var r rootFields
 	nkeys := 0
-	root.ForEach(func(k, v gjson.Result) bool {
+	c.forEach(root, func(k, v val) bool {
 		nkeys++
 		p := r.slot(k.Str)
 		if p == nil {
@@ -268,7 +283,7 @@ func (c *checker) run() {
 	}
 }
 
-func count(rs ...gjson.Result) int {
+func count(rs ...val) int {
 	n := 0
 	for _, r := range rs {
 		if r.Exists() {
@@ -281,10 +296,10 @@ func count(rs ...gjson.Result) int {
 // rootFields are the top-level keys of every kind (the last occurrence wins,
 // as with JSON.parse on the platform's side).
 type rootFields struct {
-	channelID, contactID, events, contact, message, mid, errv gjson.Result
+	channelID, contactID, events, contact, message, mid, errv val
 }
 
-func (r *rootFields) slot(k string) *gjson.Result {
+func (r *rootFields) slot(k string) *val {
 	switch k {
 	case "channelId":
 		return &r.channelID
@@ -305,8 +320,8 @@ func (r *rootFields) slot(k string) *gjson.Result {
 }
 
 // rootExtras reports top-level keys that do not belong to the payload's kind.
-func (c *checker) rootExtras(root gjson.Result) {
-	root.ForEach(func(k, v gjson.Result) bool {
+func (c *checker) rootExtras(root val) {
+	c.forEach(root, func(k, v val) bool {
 		var kinds Kind
 		switch k.Str {
 		case "channelId", "contactId":
@@ -354,11 +369,11 @@ func kindNoun(k Kind) string {
 	return "/message reply"
 }
 
-func (c *checker) duplicate(k gjson.Result) {
+func (c *checker) duplicate(k val) {
 	c.add(RuleDuplicateKey, k.Str, k.Index, "key "+strconv.Quote(k.Str)+" appears more than once in this object; the platform (JSON.parse) keeps the last one")
 }
 
-func (c *checker) unknown(k gjson.Result, where string) {
+func (c *checker) unknown(k val, where string) {
 	msg := "unknown field " + strconv.Quote(k.Str)
 	if where != "" {
 		msg += " in " + where
@@ -368,11 +383,11 @@ func (c *checker) unknown(k gjson.Result, where string) {
 
 // ---- shared field checks -------------------------------------------------
 
-func (c *checker) missing(parent gjson.Result, key, what string) {
+func (c *checker) missing(parent val, key, what string) {
 	c.add(RuleRequired, key, parent.Index, strconv.Quote(key)+" is required: "+what)
 }
 
-func (c *checker) wrongType(v gjson.Result, key, want string) {
+func (c *checker) wrongType(v val, key, want string) {
 	name := strconv.Quote(key)
 	if key == "" {
 		name = c.pathString("")
@@ -382,11 +397,11 @@ func (c *checker) wrongType(v gjson.Result, key, want string) {
 
 // requiredString checks presence, type and non-emptiness; ok reports a usable
 // non-empty string.
-func (c *checker) requiredString(parent, v gjson.Result, key, what string) bool {
+func (c *checker) requiredString(parent, v val, key, what string) bool {
 	switch {
 	case !v.Exists():
 		c.missing(parent, key, what)
-	case v.Type != gjson.String:
+	case v.Type != tString:
 		c.wrongType(v, key, "a string")
 	case v.Str == "":
 		c.add(RuleEmpty, key, v.Index, strconv.Quote(key)+" is empty: "+what)
@@ -397,13 +412,13 @@ func (c *checker) requiredString(parent, v gjson.Result, key, what string) bool 
 }
 
 // optionalString checks the type of an optional string field.
-func (c *checker) optionalString(v gjson.Result, key string) {
-	if v.Exists() && v.Type != gjson.String {
+func (c *checker) optionalString(v val, key string) {
+	if v.Exists() && v.Type != tString {
 		c.wrongType(v, key, "a string")
 	}
 }
 
-func (c *checker) requiredObject(parent, v gjson.Result, key string) {
+func (c *checker) requiredObject(parent, v val, key string) {
 	switch {
 	case !v.Exists():
 		c.missing(parent, key, "an object with a \"type\"")
@@ -416,7 +431,7 @@ func (c *checker) requiredObject(parent, v gjson.Result, key string) {
 	}
 }
 
-func (c *checker) ids(root gjson.Result, r *rootFields) {
+func (c *checker) ids(root val, r *rootFields) {
 	if c.requiredString(root, r.channelID, "channelId", "the Channel ID from the channel's settings") &&
 		c.opts.ChannelID != "" && r.channelID.Str != c.opts.ChannelID {
 		c.add(RuleChannelIDMismatch, "channelId", r.channelID.Index, "channelId "+strconv.Quote(r.channelID.Str)+" is not the configured channel "+strconv.Quote(c.opts.ChannelID))
@@ -425,7 +440,7 @@ func (c *checker) ids(root gjson.Result, r *rootFields) {
 	switch {
 	case !v.Exists():
 		c.missing(root, "contactId", "the contact's phone number or custom ID")
-	case v.Type != gjson.String:
+	case v.Type != tString:
 		c.wrongType(v, "contactId", "a string")
 	default:
 		if p := checkID(v.Str, c.opts.IDType); p.bad {
@@ -438,7 +453,7 @@ func (c *checker) ids(root gjson.Result, r *rootFields) {
 	}
 }
 
-func (c *checker) envelope(root gjson.Result, r *rootFields) {
+func (c *checker) envelope(root val, r *rootFields) {
 	c.ids(root, r)
 	ev := r.events
 	switch {
@@ -449,7 +464,7 @@ func (c *checker) envelope(root gjson.Result, r *rootFields) {
 	default:
 		c.push("events")
 		n := 0
-		ev.ForEach(func(_, e gjson.Result) bool {
+		c.forEach(ev, func(_, e val) bool {
 			c.pushIdx(n)
 			if n == 1 {
 				c.add(RuleEventsMultiple, "", e.Index, "more than one event in one POST; every documented sample sends one event per request")
@@ -477,16 +492,16 @@ func (c *checker) envelope(root gjson.Result, r *rootFields) {
 
 // ---- events --------------------------------------------------------------
 
-type eventFields struct{ typ, mid, ts, message, status gjson.Result }
+type eventFields struct{ typ, mid, ts, message, status val }
 
-func (c *checker) event(e gjson.Result) {
+func (c *checker) event(e val) {
 	if !e.IsObject() {
 		c.wrongType(e, "", "an event object")
 		return
 	}
 	var f eventFields
-	e.ForEach(func(k, v gjson.Result) bool {
-		var p *gjson.Result
+	c.forEach(e, func(k, v val) bool {
+		var p *val
 		switch k.Str {
 		case "type":
 			p = &f.typ
@@ -517,7 +532,7 @@ func (c *checker) event(e gjson.Result) {
 	switch t := f.typ; {
 	case !t.Exists():
 		c.missing(e, "type", "message, message_echo or message_status")
-	case t.Type != gjson.String:
+	case t.Type != tString:
 		c.wrongType(t, "type", "a string")
 	default:
 		switch t.Str {
@@ -555,7 +570,7 @@ func (c *checker) event(e gjson.Result) {
 	}
 }
 
-func (c *checker) midLength(v gjson.Result, key string) {
+func (c *checker) midLength(v val, key string) {
 	if len(v.Str) <= 50 {
 		return
 	}
@@ -565,24 +580,24 @@ func (c *checker) midLength(v gjson.Result, key string) {
 }
 
 // timestamp checks epoch milliseconds (§2.3).
-func (c *checker) timestamp(e, v gjson.Result) {
+func (c *checker) timestamp(e, v val) {
 	const key = "timestamp"
 	switch {
 	case !v.Exists():
 		c.missing(e, key, "UNIX epoch in milliseconds, e.g. 1732435200000")
 		return
-	case v.Type == gjson.String:
+	case v.Type == tString:
 		hint := ""
 		if isDigits(v.Str) {
 			hint = ": write it without quotes"
 		}
 		c.add(RuleType, key, v.Index, `"timestamp" must be a number (epoch milliseconds), got a string`+hint)
 		return
-	case v.Type != gjson.Number:
+	case v.Type != tNumber:
 		c.wrongType(v, key, "a number (epoch milliseconds)")
 		return
 	}
-	raw, n := v.Raw, v.Num
+	raw, n := v.Raw, v.Num()
 	switch {
 	case raw[0] == '-':
 		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is negative; use epoch milliseconds, e.g. 1732435200000")
@@ -608,9 +623,9 @@ func (c *checker) timestamp(e, v gjson.Result) {
 	}
 }
 
-func (c *checker) status(s gjson.Result) {
-	var value, msg gjson.Result
-	s.ForEach(func(k, v gjson.Result) bool {
+func (c *checker) status(s val) {
+	var value, msg val
+	c.forEach(s, func(k, v val) bool {
 		switch k.Str {
 		case "value":
 			if value.Exists() {
@@ -638,7 +653,7 @@ func (c *checker) status(s gjson.Result) {
 		}
 	}
 	c.optionalString(msg, "message")
-	if failed && (!msg.Exists() || msg.Type == gjson.String && isBlank(msg.Str)) {
+	if failed && (!msg.Exists() || msg.Type == tString && isBlank(msg.Str)) {
 		c.add(RuleStatusReason, "message", s.Index, `a "failed" status should say why in status.message (shown to agents)`)
 	}
 }
@@ -698,9 +713,9 @@ func messageKey(k string) int {
 	return -1
 }
 
-func (c *checker) message(m gjson.Result) {
-	var f [mCount]gjson.Result
-	m.ForEach(func(k, v gjson.Result) bool {
+func (c *checker) message(m val) {
+	var f [mCount]val
+	c.forEach(m, func(k, v val) bool {
 		i := messageKey(k.Str)
 		if i < 0 {
 			c.unknown(k, "a message")
@@ -717,7 +732,7 @@ func (c *checker) message(m gjson.Result) {
 	case !t.Exists():
 		c.missing(m, "type", "text, attachment, location, quick_reply or custom_payload")
 		return
-	case t.Type != gjson.String:
+	case t.Type != tString:
 		c.wrongType(t, "type", "a string")
 		return
 	}
@@ -751,11 +766,11 @@ func (c *checker) message(m gjson.Result) {
 	}
 }
 
-func (c *checker) text(m, v gjson.Result) {
+func (c *checker) text(m, v val) {
 	switch {
 	case !v.Exists():
 		c.missing(m, "text", "the message text")
-	case v.Type != gjson.String:
+	case v.Type != tString:
 		c.wrongType(v, "text", "a string")
 	case isBlank(v.Str):
 		c.add(RuleTextEmpty, "text", v.Index, "text message has empty text; send at least one visible character")
@@ -772,7 +787,7 @@ func (c *checker) text(m, v gjson.Result) {
 	}
 }
 
-func (c *checker) attachment(m, a gjson.Result) {
+func (c *checker) attachment(m, a val) {
 	switch {
 	case !a.Exists():
 		c.missing(m, "attachment", `an object {"type": "image|video|audio|file", "url": "https://..."}`)
@@ -783,9 +798,9 @@ func (c *checker) attachment(m, a gjson.Result) {
 	}
 	c.push("attachment")
 	defer c.pop()
-	var typ, url, mime, name, desc gjson.Result
-	a.ForEach(func(k, v gjson.Result) bool {
-		var p *gjson.Result
+	var typ, url, mime, name, desc val
+	c.forEach(a, func(k, v val) bool {
+		var p *val
 		switch k.Str {
 		case "type":
 			p = &typ
@@ -819,7 +834,7 @@ func (c *checker) attachment(m, a gjson.Result) {
 	switch {
 	case !url.Exists():
 		c.missing(a, "url", "a public http(s) URL the platform downloads")
-	case url.Type != gjson.String:
+	case url.Type != tString:
 		c.wrongType(url, "url", "a string")
 	default:
 		if why := checkURL(url.Str); why != "" {
@@ -829,7 +844,7 @@ func (c *checker) attachment(m, a gjson.Result) {
 	c.optionalString(mime, "mimeType")
 	c.optionalString(name, "fileName")
 	c.optionalString(desc, "description")
-	if kind != "" && mime.Type == gjson.String && mime.Str != "" {
+	if kind != "" && mime.Type == tString && mime.Str != "" {
 		if want := kindForMIME(mime.Str); want != kind {
 			c.add(RuleAttachmentMIME, "type", typ.Index, "attachment type "+strconv.Quote(kind)+" does not match mimeType "+strconv.Quote(mime.Str)+"; expected "+strconv.Quote(want))
 		}
@@ -849,14 +864,14 @@ func kindForMIME(m string) string {
 	return "file"
 }
 
-func (c *checker) location(m gjson.Result, f *[mCount]gjson.Result) {
+func (c *checker) location(m val, f *[mCount]val) {
 	lat, lng := f[mLat], f[mLng]
 	latKey, lngKey := "latitude", "longitude"
 	parent := m
 	if nested := f[mLocation]; nested.Exists() {
 		c.add(RuleLocationNested, "location", nested.Index, "put latitude, longitude and address flat on the message, not inside message.location{}")
 		if nested.IsObject() && !lat.Exists() && !lng.Exists() {
-			lat, lng = nested.Get("latitude"), nested.Get("longitude")
+			lat, lng = c.get(nested, "latitude"), c.get(nested, "longitude")
 			latKey, lngKey = "location.latitude", "location.longitude"
 			parent = nested
 		}
@@ -866,12 +881,12 @@ func (c *checker) location(m gjson.Result, f *[mCount]gjson.Result) {
 	c.optionalString(f[mAddress], "address")
 }
 
-func (c *checker) coord(parent, v gjson.Result, key string, limit float64, rule string) {
+func (c *checker) coord(parent, v val, key string, limit float64, rule string) {
 	var x float64
 	switch v.Type {
-	case gjson.Number:
-		x = v.Num
-	case gjson.String:
+	case tNumber:
+		x = v.Num()
+	case tString:
 		n, err := strconv.ParseFloat(v.Str, 64)
 		if err != nil || n != n || n > 1e300 || n < -1e300 {
 			c.add(RuleType, key, v.Index, strconv.Quote(key)+" must be a number of degrees, got the string "+strconv.Quote(clip(v.Str)))
@@ -893,7 +908,7 @@ func (c *checker) coord(parent, v gjson.Result, key string, limit float64, rule 
 	}
 }
 
-func (c *checker) quickReply(m, title, replies gjson.Result) {
+func (c *checker) quickReply(m, title, replies val) {
 	c.requiredString(m, title, "title", "the prompt shown above the options")
 	switch {
 	case !replies.Exists():
@@ -905,10 +920,10 @@ func (c *checker) quickReply(m, title, replies gjson.Result) {
 	}
 	c.push("replies")
 	n := 0
-	replies.ForEach(func(_, r gjson.Result) bool {
+	c.forEach(replies, func(_, r val) bool {
 		c.pushIdx(n)
 		switch {
-		case r.Type != gjson.String:
+		case r.Type != tString:
 			c.wrongType(r, "", "a string (replies are plain strings, not objects)")
 		case isBlank(r.Str):
 			c.add(RuleEmpty, "", r.Index, "reply option is empty")
@@ -928,13 +943,13 @@ func (c *checker) quickReply(m, title, replies gjson.Result) {
 
 // ---- contact -------------------------------------------------------------
 
-func (c *checker) contact(ct gjson.Result) {
-	ct.ForEach(func(k, v gjson.Result) bool {
+func (c *checker) contact(ct val) {
+	c.forEach(ct, func(k, v val) bool {
 		switch k.Str {
 		case "firstName", "lastName":
 			c.optionalString(v, k.Str)
 		case "profilePic":
-			if v.Type != gjson.String {
+			if v.Type != tString {
 				c.wrongType(v, k.Str, "a string (URL)")
 			} else if v.Str != "" {
 				if why := checkURL(v.Str); why != "" {
@@ -942,19 +957,19 @@ func (c *checker) contact(ct gjson.Result) {
 				}
 			}
 		case "countryCode":
-			if v.Type != gjson.String {
+			if v.Type != tString {
 				c.wrongType(v, k.Str, "a string")
 			} else if !isAlpha2(v.Str) {
 				c.add(RuleContactField, k.Str, v.Index, "countryCode "+strconv.Quote(clip(v.Str))+" is not an ISO 3166-1 alpha-2 code such as \"MY\"")
 			}
 		case "email":
-			if v.Type != gjson.String {
+			if v.Type != tString {
 				c.wrongType(v, k.Str, "a string")
 			} else if v.Str != "" && !looksLikeEmail(v.Str) {
 				c.add(RuleContactField, k.Str, v.Index, "email "+strconv.Quote(clip(v.Str))+" does not look like an e-mail address")
 			}
 		case "phone":
-			if v.Type != gjson.String {
+			if v.Type != tString {
 				c.wrongType(v, k.Str, "a string")
 			} else if v.Str != "" {
 				if checkID(v.Str, "phone").bad {
@@ -962,7 +977,7 @@ func (c *checker) contact(ct gjson.Result) {
 				}
 			}
 		case "language", "locale":
-			if v.Type != gjson.String {
+			if v.Type != tString {
 				c.wrongType(v, k.Str, "a string")
 			} else if v.Str != "" && !isLangTag(v.Str) {
 				c.add(RuleContactField, k.Str, v.Index, k.Str+" "+strconv.Quote(clip(v.Str))+" is not a language tag such as \"en\" or \"en_US\"")
@@ -976,12 +991,12 @@ func (c *checker) contact(ct gjson.Result) {
 	})
 }
 
-func (c *checker) timezone(v gjson.Result) {
+func (c *checker) timezone(v val) {
 	const key = "timezone"
-	x := v.Num
+	x := v.Num()
 	switch v.Type {
-	case gjson.Number:
-	case gjson.String:
+	case tNumber:
+	case tString:
 		n, err := strconv.ParseFloat(v.Str, 64)
 		if err != nil {
 			c.add(RuleContactField, key, v.Index, "timezone must be a UTC offset in hours as a number, e.g. 8; got "+strconv.Quote(clip(v.Str)))
@@ -1000,7 +1015,7 @@ func (c *checker) timezone(v gjson.Result) {
 
 // ---- /message replies ----------------------------------------------------
 
-func (c *checker) reply(root gjson.Result, r *rootFields) {
+func (c *checker) reply(root val, r *rootFields) {
 	st := c.opts.ReplyStatus
 	success := r.mid.Exists() || !r.errv.Exists()
 	switch {
@@ -1042,8 +1057,8 @@ func (c *checker) reply(root gjson.Result, r *rootFields) {
 	}
 	c.push("error")
 	defer c.pop()
-	var msg gjson.Result
-	e.ForEach(func(k, v gjson.Result) bool {
+	var msg val
+	c.forEach(e, func(k, v val) bool {
 		if k.Str == "message" {
 			if msg.Exists() {
 				c.duplicate(k)
@@ -1081,40 +1096,6 @@ func skipSpace(data []byte, i int) int {
 	return i
 }
 
-// depthExceeded reports the offset where nesting first passes limit. It is a
-// flat loop (no recursion), and skips the scan entirely when the input holds
-// too few brackets to nest that deep.
-func depthExceeded(data []byte, limit int) (int, bool) {
-	if bytes.Count(data, []byte{'{'})+bytes.Count(data, []byte{'['}) <= limit {
-		return 0, false
-	}
-	depth := 0
-	inStr := false
-	for i := 0; i < len(data); i++ {
-		b := data[i]
-		if inStr {
-			if b == '\\' {
-				i++
-			} else if b == '"' {
-				inStr = false
-			}
-			continue
-		}
-		switch b {
-		case '"':
-			inStr = true
-		case '{', '[':
-			depth++
-			if depth > limit {
-				return i, true
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return 0, false
-}
-
 func invalidUTF8(data []byte) int {
 	for i := 0; i < len(data); {
 		r, n := utf8.DecodeRune(data[i:])
@@ -1127,7 +1108,7 @@ func invalidUTF8(data []byte) int {
 }
 
 // syntaxError locates a syntax error; only called on the failure path.
-func syntaxError(data []byte) (int, string) {
+func syntaxError(data []byte, at int) (int, string) {
 	var raw json.RawMessage
 	err := json.Unmarshal(data, &raw)
 	var se *json.SyntaxError
@@ -1142,24 +1123,22 @@ func syntaxError(data []byte) (int, string) {
 		}
 		return off, msg
 	}
-	return skipSpace(data, 0), "rejected by the parser"
+	return at, "unexpected character"
 }
 
-func typeName(r gjson.Result) string {
+func typeName(r val) string {
 	switch r.Type {
-	case gjson.Null:
-		if !r.Exists() {
-			return "nothing"
-		}
+	case tNone:
+		return "nothing"
+	case tNull:
 		return "null"
-	case gjson.False, gjson.True:
+	case tFalse, tTrue:
 		return "a boolean"
-	case gjson.Number:
+	case tNumber:
 		return "a number"
-	case gjson.String:
+	case tString:
 		return "a string"
-	}
-	if r.IsArray() {
+	case tArray:
 		return "an array"
 	}
 	return "an object"

@@ -38,6 +38,7 @@ func TestRules(t *testing.T) {
 		{"syntax", `{"a":1,}`, Options{}, "json-syntax@"},
 		{"empty input", "  \n", Options{}, "json-syntax@"},
 		{"nul byte", "{\"a\":\"\x00\"}", Options{}, "json-encoding@"},
+		{"utf-8 bom", "\xef\xbb\xbf{\"mId\":\"a\"}", Options{}, "json-encoding@"},
 		{"bad utf8", "{\"a\":\"\xc3\x28\"}", Options{}, "json-encoding@"},
 		{"deep", strings.Repeat("[", 65) + strings.Repeat("]", 65), Options{}, "json-depth@"},
 		{"deep inside strings is fine", `{"error":{"message":"` + strings.Repeat("[", 100) + `"}}`, Options{}, ""},
