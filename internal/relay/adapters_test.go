@@ -9,6 +9,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/clicksend"
 	"github.com/ccx-cli/ccx/internal/provider/httpadapter"
 	"github.com/ccx-cli/ccx/internal/provider/telegram"
@@ -20,18 +21,10 @@ func TestTwilioThroughRelay(t *testing.T) {
 	defer fake.Close()
 	fake.Callback = true
 	fake.Media["ME1"] = []byte("PNGDATA")
-	var r *rig
-	ad := twilio.New(twilio.Options{BaseURL: fake.URL(), AccountSID: fake.AccountSID, AuthToken: fake.AuthToken, From: "whatsapp:+14155238886"})
-	r = newRig(t, ad, channel.IDPhone, nil)
-	// The adapter must sign against the relay's public URL: rebuild with it.
-	r.stop()
-	ad = twilio.New(twilio.Options{BaseURL: fake.URL(), AccountSID: fake.AccountSID, AuthToken: fake.AuthToken, From: "whatsapp:+14155238886", PublicURL: r.url})
-	r.opts.Adapter = ad
-	ln, err := listenOn(r.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.start(ln)
+	r := newRigFor(t, func(url string) provider.Adapter {
+		return twilio.New(twilio.Options{BaseURL: fake.URL(), AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
+			From: "whatsapp:+14155238886", PublicURL: url})
+	}, channel.IDPhone, nil)
 
 	// Inbound text and media; the TwiML ack; a bad signature.
 	form := fake.InboundSMS("SMin1", "whatsapp:+60177872890", "whatsapp:+14155238886", "hello")

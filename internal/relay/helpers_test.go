@@ -28,6 +28,12 @@ type rig struct {
 
 func newRig(t *testing.T, ad provider.Adapter, idType channel.IDType, tweak func(*Options)) *rig {
 	t.Helper()
+	return newRigFor(t, func(string) provider.Adapter { return ad }, idType, tweak)
+}
+
+// newRigFor builds the adapter once the relay's URL is known (Twilio signs it).
+func newRigFor(t *testing.T, mk func(url string) provider.Adapter, idType channel.IDType, tweak func(*Options)) *rig {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +45,7 @@ func newRig(t *testing.T, ad provider.Adapter, idType channel.IDType, tweak func
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emu.Close() })
-	o := Options{Adapter: ad, ChannelID: ch.ID, Token: ch.Token, IDType: idType, WebhookURL: emu.WebhookURL(),
+	o := Options{Adapter: mk(url), ChannelID: ch.ID, Token: ch.Token, IDType: idType, WebhookURL: emu.WebhookURL(),
 		SpoolPath: filepath.Join(t.TempDir(), "spool.db"), PublicURL: url, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if tweak != nil {
@@ -118,8 +124,18 @@ func errMsg(body map[string]any) string {
 	return s
 }
 
+// listenOn re-binds a port the test just closed (retrying briefly in case
+// the kernel has not released it yet).
 func listenOn(u string) (net.Listener, error) {
-	return net.Listen("tcp", strings.TrimPrefix(u, "http://"))
+	var err error
+	for i := 0; i < 100; i++ {
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", strings.TrimPrefix(u, "http://")); err == nil {
+			return ln, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil, err
 }
 
 type testWriter struct{ t *testing.T }

@@ -43,15 +43,16 @@ var ErrFull = errors.New("spool full")
 
 // Record is one event waiting for the platform.
 type Record struct {
-	Seq       uint64 `json:"-"`
-	Body      []byte `json:"body"` // the webhook JSON, exactly as it will be posted
-	MID       string `json:"mId"`
-	ContactID string `json:"contactId"`
-	Kind      string `json:"kind"`
-	Key       string `json:"key,omitempty"` // de-duplication key
-	Enqueued  int64  `json:"enqueued"`      // unix ms
-	Attempts  int    `json:"attempts,omitempty"`
-	LastError string `json:"lastError,omitempty"`
+	Seq       uint64          `json:"-"`
+	Body      json.RawMessage `json:"body"` // the webhook JSON, exactly as it will be posted (stored verbatim)
+	size      int64           // bytes in the spool, for the bound
+	MID       string          `json:"mId"`
+	ContactID string          `json:"contactId"`
+	Kind      string          `json:"kind"`
+	Key       string          `json:"key,omitempty"` // de-duplication key
+	Enqueued  int64           `json:"enqueued"`      // unix ms
+	Attempts  int             `json:"attempts,omitempty"`
+	LastError string          `json:"lastError,omitempty"`
 }
 
 type sentInfo struct {
@@ -321,7 +322,12 @@ func (s *Spool) Enqueue(items []Item) ([]Outcome, []*Record, error) {
 			}
 			n, _ := q.NextSequence()
 			r := &Record{Seq: n, Body: body, MID: it.MID, ContactID: contact, Kind: it.Kind, Key: it.Key, Enqueued: now}
-			v, _ := json.Marshal(r)
+			v, err := json.Marshal(r)
+			if err != nil { // a body that is not JSON: nothing the platform could take
+				outs = append(outs, Skipped)
+				continue
+			}
+			r.size = int64(len(v))
 			if err := q.Put(seqKey(n), v); err != nil {
 				return err
 			}
@@ -341,7 +347,7 @@ func (s *Spool) Enqueue(items []Item) ([]Outcome, []*Record, error) {
 	}
 	var sz int64
 	for _, r := range recs {
-		sz += int64(len(r.Body)) + 100
+		sz += r.size
 	}
 	s.depth.Add(int64(len(recs)))
 	s.size.Add(sz)
@@ -414,7 +420,7 @@ func (s *Spool) DoneAsync(r *Record, cb func(error)) {
 	o := &op{fn: fn, cb: func(err error) {
 		if err == nil {
 			s.depth.Add(-1)
-			s.size.Add(-(int64(len(r.Body)) + 100))
+			s.size.Add(-r.size)
 			s.delivered.Add(1)
 		}
 		if cb != nil {
@@ -440,7 +446,7 @@ func (s *Spool) Bury(r *Record, reason string) error {
 	})
 	if err == nil {
 		s.depth.Add(-1)
-		s.size.Add(-(int64(len(r.Body)) + 100))
+		s.size.Add(-r.size)
 		s.dead.Add(1)
 	}
 	return err
@@ -456,6 +462,7 @@ func (s *Spool) Pending() ([]*Record, error) {
 				return fmt.Errorf("queue entry %x: %w", k, err)
 			}
 			r.Seq = binary.BigEndian.Uint64(k)
+			r.size = int64(len(v))
 			out = append(out, r)
 			return nil
 		})
