@@ -42,6 +42,7 @@ type relayOptions struct {
 	Backoff     time.Duration // hidden: tests make redelivery fast
 	LogLevel    string
 	DrainFor    time.Duration
+	CheckConfig bool
 }
 
 // relayProviders are the adapters `--provider` accepts.
@@ -83,6 +84,7 @@ See docs/relay.md for the message-type mapping of each provider.`,
   CCX_CLICKSEND_USERNAME=me CCX_CLICKSEND_API_KEY=... CCX_CLICKSEND_SECRET=s3cr3t ccx relay --provider clicksend
   ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json
+  ccx relay --provider http --http-config testdata/relay/clicksend-http.json --check-config
   ccx relay status --spool relay.db --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -121,6 +123,7 @@ See docs/relay.md for the message-type mapping of each provider.`,
 	_ = fl.MarkHidden("backoff")
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "log level: debug|info|warn|error")
 	fl.DurationVar(&opts.DrainFor, "drain", 5*time.Second, "on shutdown, how long pending deliveries may finish")
+	fl.BoolVar(&opts.CheckConfig, "check-config", false, "check the settings, credentials and adapter config (http: render every template), then exit")
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(relayProviders))
 	cmd.AddCommand(newRelayStatusCmd(f))
 	return cmd
@@ -212,6 +215,18 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 		h = slog.NewJSONHandler(f.IO.ErrOut, hopts)
 	} else {
 		h = slog.NewTextHandler(f.IO.ErrOut, hopts)
+	}
+	if opts.CheckConfig {
+		public := opts.PublicURL
+		if public == "" {
+			public = "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
+		}
+		ad, _, err := buildAdapter(opts, creds, "", public, idType)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "relay config ok: provider %s, channel %s, webhook %s, token %s\n", ad.Name(), set.ChannelID, set.WebhookURL, ui.Redact(set.APIToken))
+		return nil
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	ln, err := net.Listen("tcp", addr)

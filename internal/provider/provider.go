@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -259,6 +260,12 @@ func Do(ctx context.Context, c *http.Client, name string, req *http.Request) (in
 	}
 	resp, err := c.Do(req.WithContext(ctx))
 	if err != nil {
+		// A *url.Error repeats the URL, which can hold a credential (the
+		// Telegram bot token is a path segment): keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return 0, nil, nil, Network(name, err)
 	}
 	defer resp.Body.Close()

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -283,4 +284,41 @@ func TestHealthMetricsStatus(t *testing.T) {
 	}
 	_ = emulator.In
 	_ = url.Values{}
+}
+
+// slowAdapter blocks Send until released, to catch a shutdown mid-call.
+type slowAdapter struct {
+	*loopback.Adapter
+	entered, release chan struct{}
+}
+
+func (s *slowAdapter) Send(ctx context.Context, req channel.OutgoingRequest) (string, error) {
+	close(s.entered)
+	<-s.release
+	return "slow-1", nil
+}
+
+func TestShutdownFinishesInFlightMessage(t *testing.T) {
+	sa := &slowAdapter{Adapter: loopback.New(), entered: make(chan struct{}), release: make(chan struct{})}
+	r := newRig(t, sa, channel.IDPhone, nil)
+	type res struct {
+		st   int
+		body map[string]any
+	}
+	got := make(chan res, 1)
+	go func() {
+		st, body := r.postMessage("+60177872890", channel.Text("hi"))
+		got <- res{st, body}
+	}()
+	<-sa.entered
+	shut := make(chan error, 1)
+	go func() { shut <- r.srv.Shutdown(context.Background()) }()
+	close(sa.release)
+	out := <-got
+	if out.st != 200 || out.body["mId"] != "slow-1" {
+		t.Fatalf("in-flight call: %d %v", out.st, out.body)
+	}
+	if err := <-shut; err != nil {
+		t.Fatal(err)
+	}
 }

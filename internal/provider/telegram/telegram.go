@@ -121,8 +121,7 @@ func (a *Adapter) Send(ctx context.Context, req channel.OutgoingRequest) (string
 	hr.Header.Set("Content-Type", "application/json")
 	status, _, rb, err := provider.Do(ctx, a.o.Client, "Telegram", hr)
 	if err != nil {
-		// The URL holds the bot token: never let it into an error message.
-		return "", &provider.Error{Status: 400, Retryable: true, Message: "Telegram unreachable"}
+		return "", err // provider.Do drops the URL (it holds the bot token)
 	}
 	return ParseSendResponse(status, rb)
 }
