@@ -262,12 +262,34 @@ func (a *Adapter) Parse(r *http.Request, body []byte) ([]provider.Inbound, error
 		in.Contact = &channel.Contact{FirstName: name, Phone: from}
 	}
 	n, _ := strconv.Atoi(f.Get("NumMedia"))
+	if n > 10 {
+		n = 10 // MMS carries at most 10
+	}
+	if n > 0 && f.Get("MediaUrl0") != "" {
+		// One platform attachment per media item; the first carries the
+		// text as its description and keeps the MessageSid as its id.
+		var out []provider.Inbound
+		for i := 0; i < n; i++ {
+			u := f.Get("MediaUrl" + strconv.Itoa(i))
+			if u == "" {
+				continue
+			}
+			mime := f.Get("MediaContentType" + strconv.Itoa(i))
+			desc := ""
+			it := in
+			if i == 0 {
+				desc = f.Get("Body")
+			} else {
+				it.ProviderID = sid + "-" + strconv.Itoa(i)
+			}
+			m := channel.NewAttachment(channel.KindForMIME(mime), u, mime, "", desc)
+			it.Message = &m
+			it.MediaRef = u // may need Basic auth: served through /media/
+			out = append(out, it)
+		}
+		return out, nil
+	}
 	switch {
-	case n > 0 && f.Get("MediaUrl0") != "":
-		mime := f.Get("MediaContentType0")
-		m := channel.NewAttachment(channel.KindForMIME(mime), f.Get("MediaUrl0"), mime, "", f.Get("Body"))
-		in.Message = &m
-		in.MediaRef = f.Get("MediaUrl0") // may need Basic auth: served through /media/
 	case f.Get("Latitude") != "" && f.Get("Longitude") != "":
 		lat, err1 := strconv.ParseFloat(f.Get("Latitude"), 64)
 		lng, err2 := strconv.ParseFloat(f.Get("Longitude"), 64)

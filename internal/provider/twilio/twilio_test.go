@@ -189,3 +189,19 @@ func FuzzParse(f *testing.F) {
 		_, _ = a.Parse(r, []byte(body))
 	})
 }
+
+func TestInboundSeveralMedia(t *testing.T) {
+	a := New(Options{AuthToken: "t", PublicURL: "https://r"})
+	form := url.Values{"MessageSid": {"MM1"}, "From": {"+60177872890"}, "Body": {"two pics"}, "NumMedia": {"2"},
+		"MediaUrl0": {"https://api.twilio.com/m0"}, "MediaContentType0": {"image/jpeg"},
+		"MediaUrl1": {"https://api.twilio.com/m1"}, "MediaContentType1": {"application/pdf"}}
+	r := signedReq(t, "t", "https://r", "/providers/twilio/inbound", form, "")
+	ins, err := a.Parse(r, []byte(form.Encode()))
+	if err != nil || len(ins) != 2 {
+		t.Fatalf("%+v %v", ins, err)
+	}
+	if ins[0].ProviderID != "MM1" || ins[1].ProviderID != "MM1-1" || ins[0].Message.Attachment.Description != "two pics" ||
+		ins[1].Message.Attachment.Type != channel.AttachmentFile || ins[1].MediaRef != "https://api.twilio.com/m1" {
+		t.Fatalf("%+v / %+v", ins[0].Message.Attachment, ins[1].Message.Attachment)
+	}
+}
