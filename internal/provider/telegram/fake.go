@@ -93,9 +93,23 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := map[string]any{}
-	raw, _ := io.ReadAll(r.Body)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "application/json" {
+	var raw []byte
+	if mt != "multipart/form-data" {
+		raw, _ = io.ReadAll(r.Body)
+	}
+	if mt == "multipart/form-data" {
+		if err := r.ParseMultipartForm(64 << 20); err != nil {
+			tgErr(w, 400, "Bad Request: bad multipart body", nil)
+			return
+		}
+		for k := range r.MultipartForm.Value {
+			body[k] = r.MultipartForm.Value[k][0]
+		}
+		for k, fhs := range r.MultipartForm.File {
+			body[k] = "upload:" + fhs[0].Filename
+		}
+	} else if mt == "application/json" {
 		if err := json.Unmarshal(raw, &body); err != nil {
 			tgErr(w, 400, "Bad Request: can't parse JSON", nil)
 			return

@@ -9,7 +9,11 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -113,17 +117,93 @@ func (a *Adapter) Send(ctx context.Context, req channel.OutgoingRequest) (string
 	if err != nil {
 		return "", err
 	}
-	b, _ := json.Marshal(body)
-	hr, err := http.NewRequest(http.MethodPost, a.o.BaseURL+"/bot"+a.o.BotToken+"/"+method, bytes.NewReader(b))
-	if err != nil {
-		return "", err
+	var hr *http.Request
+	if method == "sendDocument" && !documentByURL(req.Message.Attachment) {
+		// sendDocument by URL only works for GIF, PDF and ZIP: fetch the
+		// file and upload it (multipart, ≤ 50 MB).
+		hr, err = a.uploadRequest(ctx, method, "document", body, req.Message.Attachment)
+		if err != nil {
+			return "", err
+		}
+	} else {
+		b, _ := json.Marshal(body)
+		hr, err = http.NewRequest(http.MethodPost, a.o.BaseURL+"/bot"+a.o.BotToken+"/"+method, bytes.NewReader(b))
+		if err != nil {
+			return "", err
+		}
+		hr.Header.Set("Content-Type", "application/json")
 	}
-	hr.Header.Set("Content-Type", "application/json")
 	status, _, rb, err := provider.Do(ctx, a.o.Client, "Telegram", hr)
 	if err != nil {
 		return "", err // provider.Do drops the URL (it holds the bot token)
 	}
 	return ParseSendResponse(status, rb)
+}
+
+// documentByURL: Telegram fetches only GIF, PDF and ZIP documents by URL.
+func documentByURL(at *channel.Attachment) bool {
+	switch strings.ToLower(at.MimeType) {
+	case "application/pdf", "application/zip", "image/gif":
+		return true
+	}
+	for _, ext := range []string{".pdf", ".zip", ".gif"} {
+		if strings.HasSuffix(strings.ToLower(at.FileName), ext) || strings.HasSuffix(strings.ToLower(strings.SplitN(at.URL, "?", 2)[0]), ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxUpload is Telegram's upload limit for documents.
+const MaxUpload = 50 << 20
+
+func (a *Adapter) uploadRequest(ctx context.Context, method, field string, body map[string]any, at *channel.Attachment) (*http.Request, error) {
+	get, err := http.NewRequestWithContext(ctx, http.MethodGet, at.URL, nil)
+	if err != nil {
+		return nil, &provider.Error{Status: 400, Message: "telegram: bad attachment URL: " + err.Error()}
+	}
+	c := a.o.Client
+	if c == nil {
+		c = provider.DefaultClient
+	}
+	resp, err := c.Do(get)
+	if err != nil {
+		return nil, &provider.Error{Status: 400, Message: "telegram: cannot fetch the attachment to upload it"}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &provider.Error{Status: 400, Message: "telegram: fetching the attachment answered " + resp.Status}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxUpload+1))
+	if err != nil || len(data) > MaxUpload {
+		return nil, &provider.Error{Status: 400, Message: "telegram: attachment unreadable or larger than 50 MB"}
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range body {
+		if k == field {
+			continue
+		}
+		_ = mw.WriteField(k, fmt.Sprint(v))
+	}
+	name := at.FileName
+	if name == "" {
+		name = path.Base(strings.SplitN(at.URL, "?", 2)[0])
+	}
+	fw, err := mw.CreateFormFile(field, name)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = fw.Write(data)
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	hr, err := http.NewRequest(http.MethodPost, a.o.BaseURL+"/bot"+a.o.BotToken+"/"+method, &buf)
+	if err != nil {
+		return nil, err
+	}
+	hr.Header.Set("Content-Type", mw.FormDataContentType())
+	return hr, nil
 }
 
 // ParseSendResponse reads {"ok":true,"result":Message} or

@@ -171,3 +171,28 @@ func FuzzParse(f *testing.F) {
 		_, _ = a.Parse(r, []byte(body))
 	})
 }
+
+func TestDocumentUploadedWhenURLNotAccepted(t *testing.T) {
+	f := NewFake()
+	defer f.Close()
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("DOCX")) }))
+	defer files.Close()
+	a := New(Options{BaseURL: f.URL(), BotToken: f.Token})
+	att := channel.NewAttachment(channel.AttachmentFile, files.URL+"/report.docx?sig=1", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "", "the report")
+	if _, err := a.Send(t.Context(), channel.OutgoingRequest{ContactID: "42", Message: att}); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.Calls()
+	got := calls[len(calls)-1]
+	if got.Method != "senddocument" || got.Body["document"] != "upload:report.docx" || got.Body["caption"] != "the report" || got.Body["chat_id"] != "42" {
+		t.Fatalf("%+v", got)
+	}
+	// PDF stays by URL.
+	pdf := channel.NewAttachment(channel.AttachmentFile, files.URL+"/a.pdf", "", "", "")
+	if _, err := a.Send(t.Context(), channel.OutgoingRequest{ContactID: "42", Message: pdf}); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.Calls(); c[len(c)-1].Body["document"] != files.URL+"/a.pdf" {
+		t.Fatalf("%+v", c[len(c)-1])
+	}
+}
