@@ -416,9 +416,14 @@ func (e *Engine) serveMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mid := provider.MID(id)
-	if err := e.spool.RecordSent(mid, req.ContactID); err != nil {
-		e.log.Error("cannot record the sent message (status receipts may not find their contact)", "mId", mid, "err", err)
-	}
+	// Not waited for: the reply does not depend on it, and a receipt for
+	// this mId is committed after it. A crash in the sub-millisecond window
+	// only costs the contact lookup for providers whose receipts lack it.
+	e.spool.RecordSentAsync(mid, req.ContactID, func(err error) {
+		if err != nil {
+			e.log.Error("cannot record the sent message (status receipts may not find their contact)", "mId", mid, "err", err)
+		}
+	})
 	if so, ok := e.ad.(provider.SentOnAccept); ok && so.SentOnAccept() {
 		in := provider.Inbound{Kind: provider.KindStatus, ProviderID: id, ContactID: req.ContactID,
 			Status: &channel.Status{Value: channel.StatusSent}}

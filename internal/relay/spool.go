@@ -373,10 +373,19 @@ func putTimed(b, bt *bolt.Bucket, key string, now int64) error {
 
 // RecordSent remembers what /message sent (mId → contact) so receipts that
 // do not name the contact can be addressed, and status order can be kept.
+// It waits for the commit.
 func (s *Spool) RecordSent(mid, contactID string) error {
+	ch := make(chan error, 1)
+	s.RecordSentAsync(mid, contactID, func(err error) { ch <- err })
+	return <-ch
+}
+
+// RecordSentAsync queues the same write for the next group commit without
+// waiting. Later spool writes (a receipt for this mId) commit after it.
+func (s *Spool) RecordSentAsync(mid, contactID string, cb func(error)) {
 	now := s.now().UnixMilli()
 	added := false
-	err := s.write(func(tx *bolt.Tx) error {
+	fn := func(tx *bolt.Tx) error {
 		added = false
 		sent := tx.Bucket(bSent)
 		if sent.Get([]byte(mid)) != nil {
@@ -388,11 +397,20 @@ func (s *Spool) RecordSent(mid, contactID string) error {
 		}
 		added = true
 		return tx.Bucket(bSentT).Put(timeKey(now, mid), nil)
-	})
-	if err == nil && added {
-		s.sent.Add(1)
 	}
-	return err
+	o := &op{fn: fn, cb: func(err error) {
+		if err == nil && added {
+			s.sent.Add(1)
+		}
+		if cb != nil {
+			cb(err)
+		}
+	}}
+	select {
+	case s.ops <- o:
+	case <-s.closed:
+		o.cb(errors.New("spool closed"))
+	}
 }
 
 // Done removes a delivered record and waits for the commit.
