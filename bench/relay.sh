@@ -7,7 +7,9 @@
 #   * outgoing: POST /message through the relay vs the same ClickSend call
 #     made directly to the fake (1,500 interleaved sequential pairs after a
 #     100-pair warm-up) → relay-added latency p50/p99;
-#   * inbound: 5,000 ClickSend pushes from 32 concurrent senders, each acked
+#   * inbound at rest: 500 sequential pushes, each acked after its own
+#     fsync'd commit → durable-ack latency p50/p99 (ack1_*);
+#   * inbound under load: 5,000 ClickSend pushes from 32 concurrent senders, each acked
 #     only once fsync'd in the spool → ack latency and sustained messages/s,
 #     and end-to-end messages/s until the emulator holds all 5,000.
 # It reports the median of RUNS runs (default 3) for every figure.
