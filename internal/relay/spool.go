@@ -86,12 +86,13 @@ func (l *Limits) defaults() {
 
 // Spool is the durable queue.
 type Spool struct {
-	db     *bolt.DB
-	lim    Limits
-	ops    chan *op
-	wg     sync.WaitGroup
-	closed chan struct{}
-	once   sync.Once
+	db      *bolt.DB
+	lim     Limits
+	ops     chan *op
+	wg      sync.WaitGroup
+	closed  chan struct{}
+	stopped chan struct{} // closed when the committer has exited
+	once    sync.Once
 
 	depth, size, dead, seen, sent, delivered atomic.Int64
 	commits, committedOps                    atomic.Int64
@@ -123,7 +124,7 @@ func OpenSpool(path string, lim Limits) (*Spool, error) {
 		}
 		return nil, fmt.Errorf("spool %s: %w", path, err)
 	}
-	s := &Spool{db: db, lim: lim, ops: make(chan *op, 4096), closed: make(chan struct{}), now: time.Now}
+	s := &Spool{db: db, lim: lim, ops: make(chan *op, 4096), closed: make(chan struct{}), stopped: make(chan struct{}), now: time.Now}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bQueue, bDead, bSeen, bSeenT, bSent, bSentT, bMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -165,6 +166,7 @@ func OpenSpool(path string, lim Limits) (*Spool, error) {
 // its own (ops decide before they write); only a failed commit fails all.
 func (s *Spool) committer() {
 	defer s.wg.Done()
+	defer close(s.stopped)
 	batch := make([]*op, 0, 1024)
 	errs := make([]error, 0, 1024)
 	for {
@@ -219,7 +221,18 @@ func (s *Spool) write(fn func(tx *bolt.Tx) error) error {
 	case <-s.closed:
 		return errors.New("spool closed")
 	}
-	return <-o.done
+	select {
+	case err := <-o.done:
+		return err
+	case <-s.stopped:
+		// Sent just as the committer stopped: it ran or it never will.
+		select {
+		case err := <-o.done:
+			return err
+		default:
+			return errors.New("spool closed")
+		}
+	}
 }
 
 // Item is an event to enqueue.
@@ -377,7 +390,22 @@ func putTimed(b, bt *bolt.Bucket, key string, now int64) error {
 func (s *Spool) RecordSent(mid, contactID string) error {
 	ch := make(chan error, 1)
 	s.RecordSentAsync(mid, contactID, func(err error) { ch <- err })
-	return <-ch
+	return s.await(ch)
+}
+
+// await waits for an async op's result, or for the committer to stop.
+func (s *Spool) await(ch chan error) error {
+	select {
+	case err := <-ch:
+		return err
+	case <-s.stopped:
+		select {
+		case err := <-ch:
+			return err
+		default:
+			return errors.New("spool closed")
+		}
+	}
 }
 
 // RecordSentAsync queues the same write for the next group commit without
@@ -417,7 +445,7 @@ func (s *Spool) RecordSentAsync(mid, contactID string, cb func(error)) {
 func (s *Spool) Done(r *Record) error {
 	ch := make(chan error, 1)
 	s.DoneAsync(r, func(err error) { ch <- err })
-	return <-ch
+	return s.await(ch)
 }
 
 // DoneAsync removes a delivered record in the next group commit without
