@@ -270,6 +270,9 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "public", public, "webhook", set.WebhookURL,
 		"channelId", set.ChannelID, "token", ui.Redact(set.APIToken), "spool", opts.SpoolPath,
 		"inbound", public+"/providers/"+ad.Name()+"/", "pending", eng.Spool().Stats().Depth)
+	if ip := net.ParseIP(opts.Host); opts.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		log.Warn("listening beyond loopback: /admin/status and /metrics have no authentication; put the relay behind TLS", "host", opts.Host)
+	}
 	select {
 	case err := <-errc:
 		eng.Close()
