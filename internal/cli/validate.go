@@ -54,7 +54,7 @@ func newValidateCmd(f *Factory, runF func(context.Context, *ValidateOptions) err
 IS-Messenger, the /message bodies the platform sends you, and your /message replies.
 
 Inputs are files, directories (searched for *.json, *.ndjson and *.jsonl, in name
-order) or - for stdin (the default). Each input may hold one JSON document, a JSON
+order, skipping hidden directories) or - for stdin (the default). Each input may hold one JSON document, a JSON
 array of payloads, or NDJSON (one payload per line); the layout is detected.
 The payload kind is detected from its keys unless --kind is given.
 
@@ -209,7 +209,8 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 }
 
 // expandInput turns a directory into its *.json, *.ndjson and *.jsonl files
-// in name order; files and "-" pass through.
+// in name order (hidden directories below it are skipped); files and "-"
+// pass through.
 func expandInput(in string) ([]string, error) {
 	if in == "-" {
 		return []string{in}, nil
@@ -225,6 +226,9 @@ func expandInput(in string) ([]string, error) {
 	err = filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && path != in && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir // .git, .cache and friends
 		}
 		if !d.IsDir() && payloadExt(path) != "" {
 			files = append(files, path)

@@ -252,7 +252,7 @@ func TestSnippet(t *testing.T) {
 
 func TestExpandInput(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"b.json", "a.ndjson", "sub/c.jsonl", "d.txt", "sub/e.JSON"} {
+	for _, name := range []string{"b.json", "a.ndjson", "sub/c.jsonl", "d.txt", "sub/e.JSON", ".git/x.json", "sub/.hidden/y.json", ".top.json"} {
 		p := filepath.Join(dir, name)
 		_ = os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
@@ -268,7 +268,7 @@ func TestExpandInput(t *testing.T) {
 		r, _ := filepath.Rel(dir, g)
 		rel = append(rel, filepath.ToSlash(r))
 	}
-	if strings.Join(rel, ",") != "a.ndjson,b.json,sub/c.jsonl,sub/e.JSON" {
+	if strings.Join(rel, ",") != ".top.json,a.ndjson,b.json,sub/c.jsonl,sub/e.JSON" {
 		t.Errorf("got %v", rel)
 	}
 	if _, err := expandInput(filepath.Join(dir, "nope")); err == nil {
