@@ -68,6 +68,7 @@ relays between IS-Messenger and messaging providers.`,
 	root.InitDefaultCompletionCmd()
 	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
 	root.AddCommand(newEmulateCmd(f, nil), newDemoCmd(f, nil))
+	root.AddCommand(newRelayCmd(f, nil))
 	root.AddCommand(newListenCmd(f), newTriggerCmd(f), newReplayCmd(f), newCheckCmd(f))
 	return root
 }
