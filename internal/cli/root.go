@@ -50,12 +50,27 @@ relays between IS-Messenger and messaging providers.`,
 	pf.BoolVar(&f.JSON, "json", false, "machine-readable JSON output on stdout")
 	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour (also NO_COLOR=1 or CLICOLOR=0)")
 	pf.StringVar(&f.Profile, "profile", "", "config profile to use (env CCX_PROFILE)")
+	_ = root.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		file, err := f.Config()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return file.Names(), cobra.ShellCompDirectiveNoFileComp
+	})
+	addLocalFlag(pf, f)
 
 	root.AddCommand(
 		newVersionCmd(f),
 		newSchemaCmd(f),
 		newValidateCmd(f, nil),
 	)
+	addHelpTopics(root)
+	// Built now rather than at Execute so the reference and man pages include it.
+	root.InitDefaultCompletionCmd()
+	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
+	root.AddCommand(newEmulateCmd(f, nil), newDemoCmd(f, nil))
+	root.AddCommand(newRelayCmd(f, nil))
+	root.AddCommand(newListenCmd(f), newTriggerCmd(f), newReplayCmd(f), newCheckCmd(f))
 	return root
 }
 

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
+	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -22,10 +24,13 @@ type Profile struct {
 	// APIBaseURL is the integration server's base URL; the platform calls
 	// <APIBaseURL>/message. The newer docs call it "destination Webhook URL".
 	APIBaseURL string `toml:"api_base_url,omitempty"`
+	// ContactID is the default contact for `ccx send`, in the channel's ID
+	// format (§5), so `ccx send text hi` works with a profile alone.
+	ContactID string `toml:"contact_id,omitempty"`
 }
 
 // Keys are the profile keys, as written in the file and accepted by `config get/set`.
-var Keys = []string{"webhook_url", "channel_id", "api_token", "id_type", "api_base_url"}
+var Keys = []string{"webhook_url", "channel_id", "api_token", "id_type", "api_base_url", "contact_id"}
 
 // EnvVars maps each key to the environment variable that overrides it.
 var EnvVars = map[string]string{
@@ -34,6 +39,7 @@ var EnvVars = map[string]string{
 	"api_token":    "CCX_API_TOKEN",
 	"id_type":      "CCX_ID_TYPE",
 	"api_base_url": "CCX_API_BASE_URL",
+	"contact_id":   "CCX_CONTACT_ID",
 }
 
 // EnvProfile and EnvConfig select the profile and the file.
@@ -76,8 +82,10 @@ func (p *Profile) field(key string) (*string, error) {
 		return &p.IDType, nil
 	case "api_base_url":
 		return &p.APIBaseURL, nil
+	case "contact_id":
+		return &p.ContactID, nil
 	}
-	return nil, fmt.Errorf("unknown key %q (known: webhook_url, channel_id, api_token, id_type, api_base_url)", key)
+	return nil, fmt.Errorf("unknown key %q (known: %s)", key, strings.Join(Keys, ", "))
 }
 
 // Overlay returns p with every non-empty field of top written over it.
@@ -144,35 +152,12 @@ func (f *File) Path() string { return f.path }
 
 // Save writes the file atomically with mode 0600 (it holds API tokens).
 func (f *File) Save() error {
-	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
-		return err
-	}
 	data, err := toml.Marshal(f)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".config-*.toml")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
 	header := "# ccx profiles. Edit freely; keep this file private (it holds API tokens).\n"
-	if _, err := tmp.WriteString(header); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), f.path)
+	return fsutil.WritePrivate(f.path, append([]byte(header), data...))
 }
 
 // Names lists the profile names, sorted.

@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ccx-cli/ccx/internal/conformance"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// CheckOptions are the flags of `ccx check`.
+type CheckOptions struct {
+	OutgoingOptions
+	Only, Skip []string
+}
+
+func newCheckCmd(f *Factory) *cobra.Command {
+	o := &CheckOptions{}
+	var list strings.Builder
+	for _, c := range conformance.Checks {
+		fmt.Fprintf(&list, "  %-17s %s\n", c.ID, c.Title)
+	}
+	cmd := &cobra.Command{
+		Use:   "check [BASE_URL]",
+		Short: "Run a conformance suite against your integration server's /message endpoint",
+		Long: `check calls <BASE_URL>/message the way IS-Messenger does, plus the ways an
+attacker or a broken platform might, and judges every answer:
+
+` + list.String() + `
+Accepting a missing or wrong token is a security failure. Every call must answer
+within --timeout (default 10s): a hang is a failure, never a frozen ccx. Calls run
+a few at a time. BASE_URL defaults to the profile's api_base_url (CCX_API_BASE_URL);
+the token and channel ID come from flags, CCX_API_TOKEN/CCX_CHANNEL_ID or the profile
+(without a channel ID, channel-mismatch is skipped).
+
+Output: a table of checks with pass/fail/warn and the evidence, or with --json one
+object {url, checks[], passed, failed, warned, skipped}.
+Exit codes: 0 no failure (warnings allowed); 1 any failure; 3 the server could
+not be reached at all.`,
+		Example: `  ccx check http://127.0.0.1:8080
+  ccx check http://127.0.0.1:8080 --only auth-missing,auth-wrong
+  ccx check --skip custom-payload --timeout 3s --json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return UsageErrorf(fmt.Errorf("check takes at most one argument: BASE_URL (got %d)", len(args)))
+			}
+			return nil
+		},
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.To = args[0]
+			}
+			return runCheck(cmd.Context(), f, o)
+		},
+	}
+	o.addFlags(cmd, false)
+	fl := cmd.Flags()
+	fl.StringSliceVar(&o.Only, "only", nil, "run only these checks (comma-separated ids)")
+	fl.StringSliceVar(&o.Skip, "skip", nil, "skip these checks (comma-separated ids)")
+	_ = cmd.RegisterFlagCompletionFunc("only", fixedCompletion(conformance.IDs()))
+	_ = cmd.RegisterFlagCompletionFunc("skip", fixedCompletion(conformance.IDs()))
+	return cmd
+}
+
+func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
+	if err := conformance.Select(o.Only, o.Skip); err != nil {
+		return UsageErrorf(err)
+	}
+	r, err := o.resolve(f, false)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "checking %s%s (timeout %v per call)\n", strings.TrimRight(r.client.BaseURL, "/"), "/message", r.client.Timeout)
+	rep, err := conformance.Run(ctx, conformance.Options{Client: r.client, ChannelID: r.channelID, ContactID: r.contactID,
+		IDType: r.idType, Only: o.Only, Skip: o.Skip})
+	if err != nil {
+		return UsageErrorf(err)
+	}
+	if ctx.Err() != nil {
+		return Silent(ExitInterrupted)
+	}
+	if f.JSON {
+		if err := ui.WriteJSON(f.IO.Out, rep); err != nil {
+			return Exit(ExitIO, err)
+		}
+	} else {
+		printCheckTable(f, rep)
+	}
+	switch {
+	case rep.Unreachable:
+		fmt.Fprintf(f.IO.ErrOut, "cannot reach %s: %s\n", rep.URL, firstErr(rep))
+		return Silent(ExitIO)
+	case rep.Failed > 0:
+		return Silent(ExitFailure)
+	}
+	return nil
+}
+
+func firstErr(rep *conformance.Report) string {
+	for _, r := range rep.Results {
+		if r.Error != "" {
+			return r.Error
+		}
+	}
+	return "no answer"
+}
+
+func printCheckTable(f *Factory, rep *conformance.Report) {
+	st := f.IO.Styles(f.IO.Out)
+	w := f.IO.Out
+	fmt.Fprintf(w, "%-17s %-6s %s\n", "CHECK", "RESULT", "EVIDENCE")
+	for _, r := range rep.Results {
+		v := fmt.Sprintf("%-6s", strings.ToUpper(string(r.Verdict)))
+		switch r.Verdict {
+		case conformance.Pass:
+			v = st.OK.Render(v)
+		case conformance.Fail:
+			v = st.Error.Render(v)
+		case conformance.Warn:
+			v = st.Warning.Render(v)
+		default:
+			v = st.Dim.Render(v)
+		}
+		var ev string
+		switch {
+		case r.Error != "":
+			ev = r.Error
+		case r.Status != 0:
+			ev = fmt.Sprintf("%d %s  %s", r.Status, oneLine(r.Body, 80), st.Dim.Render(fmtMS(r.LatencyMS)))
+		default:
+			ev = r.Body
+		}
+		fmt.Fprintf(w, "%-17s %s %s\n", r.ID, v, ev)
+		if r.Reason != "" {
+			reason := r.Reason
+			if r.Security {
+				reason = st.Error.Render(reason)
+			}
+			fmt.Fprintf(w, "%-17s %-6s ↳ %s\n", "", "", reason)
+		}
+	}
+	summary := fmt.Sprintf("%d passed, %d failed, %d warnings, %d skipped", rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
+	if rep.Failed > 0 {
+		summary = st.Error.Render(summary)
+	} else {
+		summary = st.OK.Render(summary)
+	}
+	fmt.Fprintln(w, summary)
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

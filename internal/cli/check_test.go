@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ccx-cli/ccx/internal/conformance"
+)
+
+func TestPrintCheckTable(t *testing.T) {
+	f, out, _ := testFactory(t, nil)
+	printCheckTable(f, &conformance.Report{
+		Results: []conformance.Result{
+			{ID: "text", Verdict: conformance.Pass, Status: 200, Body: `{"mId":"a"}`, LatencyMS: 1.5},
+			{ID: "auth-missing", Verdict: conformance.Fail, Security: true, Status: 200, Body: "{\n \"mId\": \"b\"}", Reason: "SECURITY: accepted"},
+			{ID: "bad-json", Verdict: conformance.Fail, Error: "no answer within 1s (timeout)", Reason: "the server did not answer in time"},
+		},
+		Passed: 1, Failed: 2,
+	})
+	s := out.String()
+	for _, want := range []string{
+		"CHECK             RESULT EVIDENCE",
+		"text              PASS   200 {\"mId\":\"a\"}  1.5ms",
+		"auth-missing      FAIL   200 { \"mId\": \"b\"}",
+		"↳ SECURITY: accepted",
+		"bad-json          FAIL   no answer within 1s (timeout)",
+		"1 passed, 2 failed, 0 warnings, 0 skipped",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("missing %q in\n%s", want, s)
+		}
+	}
+}

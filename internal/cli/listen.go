@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/listen"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// ListenOptions are the flags of `ccx listen`.
+type ListenOptions struct {
+	Host, Path        string
+	Port              int
+	Token, ChannelID  string
+	IDType            string
+	Lenient           bool
+	MaxBody           int64
+	ReplyStatus       int
+	ReplyMessage      string
+	FailRate          float64
+	FailStatus        int
+	Latency           time.Duration
+	ForwardTo, Record string
+	Grace             time.Duration
+	ready             func(addr string) // tests: called once listening
+	received          func()            // tests: called when a call has been read
+}
+
+func newListenCmd(f *Factory) *cobra.Command {
+	o := &ListenOptions{}
+	cmd := &cobra.Command{
+		Use:   "listen",
+		Short: "Run a local /message endpoint that checks, shows and answers the platform's calls",
+		Long: `listen plays your integration server's /message route: the endpoint IS-Messenger
+calls (POST <API base URL>/message) to send a message through your channel.
+
+Each call is checked like the platform's contract says (Bearer token compared in
+constant time, POST, application/json, body size, the message validated by type)
+and shown: on a terminal as "-->" request and "<--" reply lines tied by an id;
+with --json or when stdout is not a terminal, as one NDJSON object per call on
+stdout and nothing else. Status lines go to stderr.
+
+Replies: 200 {"mId": <fresh id>} by default; --reply-status/--reply-message script
+an error, --fail-rate fails a share of calls, --latency slows every reply.
+--forward-to passes each call byte-for-byte (same body, same headers, token
+included) to your own server and sends back its reply.
+
+The token is required (--token, CCX_API_TOKEN or the profile's api_token): listen
+refuses to start without one rather than invent a secret it would have to print.
+It binds 127.0.0.1 by default, answers GET /healthz, and on SIGINT/SIGTERM stops
+accepting, finishes in-flight calls, prints a summary to stderr and exits 0.`,
+		Example: `  ccx listen
+  ccx listen --port 3030 --json > calls.ndjson
+  ccx listen --reply-status 400 --reply-message "number blocked"
+  ccx listen --fail-rate 0.2 --latency 300ms --record calls.ndjson
+  ccx listen --forward-to http://127.0.0.1:8080/message`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runListen(cmd.Context(), f, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Host, "host", "127.0.0.1", "address to bind (0.0.0.0 exposes the endpoint to your network)")
+	fl.IntVar(&o.Port, "port", 3030, "port to listen on (0: any free port)")
+	fl.StringVar(&o.Path, "path", channel.MessagePath, "route that receives the calls")
+	fl.StringVar(&o.Token, "token", "", "API token the calls must carry (env CCX_API_TOKEN, profile api_token)")
+	fl.StringVar(&o.ChannelID, "channel-id", "", "expected channelId; others get 400 (env CCX_CHANNEL_ID, profile channel_id)")
+	fl.StringVar(&o.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE, profile id_type)")
+	fl.BoolVar(&o.Lenient, "lenient", false, "accept invalid bodies with warnings instead of 400")
+	fl.Int64Var(&o.MaxBody, "max-body", listen.DefaultMaxBody, "largest body accepted, in bytes (413 above)")
+	fl.IntVar(&o.ReplyStatus, "reply-status", 200, "status to answer valid calls with; non-200 answers {\"error\":{\"message\":...}}")
+	fl.StringVar(&o.ReplyMessage, "reply-message", "", "error.message for a non-200 --reply-status")
+	fl.Float64Var(&o.FailRate, "fail-rate", 0, "share of valid calls (0..1) answered with --fail-status")
+	fl.IntVar(&o.FailStatus, "fail-status", 500, "status used by --fail-rate")
+	fl.DurationVar(&o.Latency, "latency", 0, "wait this long before each reply, e.g. 300ms")
+	fl.StringVar(&o.ForwardTo, "forward-to", "", "URL of your own server: forward each call there byte-for-byte and relay its reply")
+	fl.StringVar(&o.Record, "record", "", "append every call (token redacted) as NDJSON to this file, for ccx replay")
+	fl.DurationVar(&o.Grace, "shutdown-grace", listen.ShutdownGrace, "how long shutdown waits for in-flight calls")
+	_ = fl.MarkHidden("shutdown-grace")
+	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
+	return cmd
+}
+
+// missingSetting is the usage error for a value found nowhere.
+func missingSetting(what, flag, key string) error {
+	return UsageErrorf(fmt.Errorf("no %s: pass --%s, set %s, or save it in the profile (ccx config set %s VALUE)", what, flag, config.EnvVars[key], key))
+}
+
+// idTypeOf parses an optional ID type setting.
+func idTypeOf(s string) (channel.IDType, error) {
+	if s == "" {
+		return "", nil
+	}
+	t, err := channel.ParseIDType(s)
+	if err != nil {
+		return "", UsageErrorf(err)
+	}
+	return t, nil
+}
+
+func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
+	s, err := f.Settings(config.Profile{APIToken: o.Token, ChannelID: o.ChannelID, IDType: o.IDType})
+	if err != nil {
+		return err
+	}
+	if s.APIToken == "" {
+		return missingSetting("API token", "token", "api_token")
+	}
+	idType, err := idTypeOf(s.IDType)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.Port < 0 || o.Port > 65535:
+		return UsageErrorf(fmt.Errorf("invalid --port %d: use 0..65535", o.Port))
+	case !strings.HasPrefix(o.Path, "/"):
+		return UsageErrorf(fmt.Errorf("invalid --path %q: it must start with /", o.Path))
+	case o.FailRate < 0 || o.FailRate > 1:
+		return UsageErrorf(fmt.Errorf("invalid --fail-rate %v: use a share between 0 and 1, e.g. 0.2", o.FailRate))
+	case o.ReplyStatus < 200 || o.ReplyStatus > 599:
+		return UsageErrorf(fmt.Errorf("invalid --reply-status %d: use 200..599", o.ReplyStatus))
+	case o.FailStatus < 200 || o.FailStatus > 599:
+		return UsageErrorf(fmt.Errorf("invalid --fail-status %d: use 200..599", o.FailStatus))
+	case o.Latency < 0:
+		return UsageErrorf(fmt.Errorf("invalid --latency %v", o.Latency))
+	case o.MaxBody <= 0:
+		return UsageErrorf(fmt.Errorf("invalid --max-body %d", o.MaxBody))
+	}
+	if o.ForwardTo != "" {
+		if u, err := parseHTTPURL(o.ForwardTo); err != nil {
+			return UsageErrorf(fmt.Errorf("invalid --forward-to: %v", err))
+		} else {
+			o.ForwardTo = u
+		}
+	}
+
+	stats := &listen.Stats{}
+	sinks := []func(listen.Call){stats.Add}
+	var onRequest func(listen.Call)
+	if f.JSON || !f.IO.IsStdoutTTY() {
+		jp := listen.NewJSONPrinter(f.IO.Out)
+		sinks = append(sinks, func(c listen.Call) { _ = jp.Print(c) })
+	} else {
+		pp := listen.NewPrettyPrinter(f.IO.Out, f.IO.Styles(f.IO.Out))
+		onRequest = pp.Request
+		sinks = append(sinks, pp.Reply)
+	}
+	if o.Record != "" {
+		rec, err := listen.OpenRecorder(o.Record)
+		if err != nil {
+			return Exit(ExitIO, fmt.Errorf("--record: %v", err))
+		}
+		defer rec.Close()
+		sinks = append(sinks, func(c listen.Call) { _ = rec.Print(c) })
+	}
+
+	if o.received != nil {
+		pr := onRequest
+		onRequest = func(c listen.Call) {
+			if pr != nil {
+				pr(c)
+			}
+			o.received()
+		}
+	}
+	h := listen.NewHandler(listen.Options{
+		Token: s.APIToken, ChannelID: s.ChannelID, IDType: idType, Lenient: o.Lenient, MaxBody: o.MaxBody,
+		Reply:     listen.ReplyPolicy{Status: o.ReplyStatus, Message: o.ReplyMessage, FailRate: o.FailRate, FailStatus: o.FailStatus, Latency: o.Latency},
+		ForwardTo: o.ForwardTo, OnRequest: onRequest,
+		OnCall: func(c listen.Call) {
+			for _, s := range sinks {
+				s(c)
+			}
+		},
+	})
+	addr := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return Exit(ExitIO, fmt.Errorf("cannot listen on %s: %v", addr, err))
+	}
+	base := "http://" + ln.Addr().String()
+	if ip := net.ParseIP(o.Host); o.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(f.IO.ErrOut, "warning: listening on %s, not loopback: anyone who can reach this address and knows the token can call it\n", o.Host)
+	}
+	st := f.IO.Styles(f.IO.ErrOut)
+	fmt.Fprintf(f.IO.ErrOut, "%s %s%s (token %s", st.OK.Render("listening on"), base, o.Path, ui.Redact(s.APIToken))
+	if s.ChannelID != "" {
+		fmt.Fprintf(f.IO.ErrOut, ", channel %s", s.ChannelID)
+	}
+	fmt.Fprintln(f.IO.ErrOut, ")")
+	if o.ForwardTo != "" {
+		fmt.Fprintf(f.IO.ErrOut, "forwarding every call to %s\n", o.ForwardTo)
+	}
+	if o.Path == channel.MessagePath {
+		fmt.Fprintf(f.IO.ErrOut, "API base URL for the platform or ccx trigger: %s   (Ctrl-C to stop)\n", base)
+	}
+	if o.ready != nil {
+		o.ready(base)
+	}
+	srv := listen.NewServer(listen.NewMux(o.Path, h), o.Latency)
+	err = listen.Serve(ctx, srv, ln, o.Grace)
+	fmt.Fprintf(f.IO.ErrOut, "stopped: %s\n", stats.Summary())
+	if err != nil {
+		return Exit(ExitIO, fmt.Errorf("server: %v", err))
+	}
+	return nil
+}
+
+func parseHTTPURL(s string) (string, error) {
+	req, err := http.NewRequest(http.MethodPost, s, nil)
+	if err != nil {
+		return "", err
+	}
+	if (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {
+		return "", fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	return req.URL.String(), nil
+}

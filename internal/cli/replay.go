@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/listen"
+	"github.com/ccx-cli/ccx/internal/outgoing"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/spf13/cobra"
+	"github.com/tidwall/gjson"
+)
+
+// ReplayOptions are the flags of `ccx replay`.
+type ReplayOptions struct {
+	OutgoingOptions
+	Rate float64
+}
+
+func newReplayCmd(f *Factory) *cobra.Command {
+	o := &ReplayOptions{}
+	cmd := &cobra.Command{
+		Use:   "replay FILE --to BASE_URL",
+		Short: "Re-send recorded /message calls to your server and judge each reply",
+		Long: `replay reads calls recorded by 'ccx listen --record FILE' (or its --json output;
+FILE may be - for stdin) and sends each one again to <BASE_URL>/message: the same
+body byte-for-byte and the same headers, re-signed with the configured token
+(records only hold a redacted one). Each reply is checked like 'ccx trigger' does
+and a summary ends the run. Calls are paced at --rate per second (the platform's
+documented limit is 20).
+
+Exit codes: 0 every reply valid; 1 a reply broke the contract; 2 bad FILE content;
+3 FILE unreadable or a network error/timeout.`,
+		Example: `  ccx listen --record calls.ndjson      # then make the platform (or ccx trigger) call it
+  ccx replay calls.ndjson --to http://127.0.0.1:8080
+  ccx replay calls.ndjson --json | jq .status`,
+		Args: exactArgs(1, "FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReplay(cmd.Context(), f, o, args[0])
+		},
+	}
+	o.addFlags(cmd, false)
+	cmd.Flags().StringVar(&o.To, "to", "", "base URL of your integration server; /message is appended (env CCX_API_BASE_URL, profile api_base_url)")
+	cmd.Flags().Float64Var(&o.Rate, "rate", 20, "most calls per second (0: no limit)")
+	_ = cmd.Flags().MarkHidden("contact-id")
+	_ = cmd.Flags().MarkHidden("id-type")
+	return cmd
+}
+
+// ReplayResult is one line of replay's --json output.
+type ReplayResult struct {
+	Index     int                `json:"index"`
+	ID        string             `json:"id,omitempty"` // the recorded call's id
+	Type      string             `json:"type,omitempty"`
+	Status    int                `json:"status,omitempty"`
+	Recorded  int                `json:"recordedStatus,omitempty"`
+	Body      string             `json:"body,omitempty"`
+	LatencyMS float64            `json:"latencyMs"`
+	Verdict   string             `json:"verdict"`
+	Findings  []validate.Finding `json:"findings"`
+	Error     string             `json:"error,omitempty"`
+}
+
+// replayHeader keeps the recorded headers except the credential and
+// per-connection ones, and signs with the configured token.
+func replayHeader(rec http.Header, token string) http.Header {
+	h := http.Header{}
+	for k, vs := range rec {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Proxy-Authorization", "Content-Length", "Host", "Connection", "Keep-Alive",
+			"Transfer-Encoding", "Te", "Trailer", "Upgrade", "Accept-Encoding":
+			continue
+		}
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set("Authorization", "Bearer "+token)
+	return h
+}
+
+func readRecords(path string, in io.Reader) ([]listen.Call, error) {
+	var r io.Reader = in
+	if path != "-" {
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, Exit(ExitIO, err)
+		}
+		defer fh.Close()
+		r = fh
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 64<<20)
+	var calls []listen.Call
+	line := 0
+	for sc.Scan() {
+		line++
+		b := strings.TrimSpace(sc.Text())
+		if b == "" {
+			continue
+		}
+		var c listen.Call
+		if err := json.Unmarshal([]byte(b), &c); err != nil || !gjson.Get(b, "method").Exists() {
+			if err == nil {
+				err = fmt.Errorf(`no "method": not a record written by ccx listen --record/--json`)
+			}
+			return nil, UsageErrorf(fmt.Errorf("%s:%d: %v", path, line, err))
+		}
+		calls = append(calls, c)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, Exit(ExitIO, fmt.Errorf("%s: %v", path, err))
+	}
+	if len(calls) == 0 {
+		return nil, UsageErrorf(fmt.Errorf("%s: no recorded calls", path))
+	}
+	return calls, nil
+}
+
+func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) error {
+	if o.Rate < 0 {
+		return UsageErrorf(fmt.Errorf("invalid --rate %v", o.Rate))
+	}
+	r, err := o.resolve(f, false)
+	if err != nil {
+		return err
+	}
+	calls, err := readRecords(path, f.IO.In)
+	if err != nil {
+		return err
+	}
+	st := f.IO.Styles(f.IO.Out)
+	ok, wrong, netErr := 0, 0, 0
+	var gap time.Duration
+	if o.Rate > 0 {
+		gap = time.Duration(float64(time.Second) / o.Rate)
+	}
+	var next time.Time
+	for i, c := range calls {
+		if gap > 0 {
+			if d := time.Until(next); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+				}
+			}
+			next = time.Now().Add(gap)
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintf(f.IO.ErrOut, "interrupted after %d of %d calls\n", i, len(calls))
+			return Silent(ExitInterrupted)
+		}
+		method := c.Method
+		if method == "" {
+			method = http.MethodPost
+		}
+		res, err := r.client.Do(ctx, outgoing.Request{Method: method, Body: c.Body, Header: replayHeader(c.Header, r.client.Token)})
+		if err != nil {
+			return UsageErrorf(err)
+		}
+		out := ReplayResult{Index: i + 1, ID: c.ID, Type: string(c.Kind), Recorded: c.Status, Findings: []validate.Finding{},
+			LatencyMS: float64(res.Latency.Microseconds()) / 1000}
+		if res.Err != nil {
+			out.Verdict, out.Error = "error", res.Err.Error()
+			netErr++
+		} else {
+			out.Status, out.Body = res.Status, ui.RedactIn(string(res.Body), r.client.Token)
+			out.Findings = append(out.Findings, outgoing.Judge(res.Status, res.Header, res.Body)...)
+			out.Verdict = "ok"
+			if outgoing.HasErrors(out.Findings) {
+				out.Verdict = "wrong"
+				wrong++
+			} else {
+				ok++
+			}
+		}
+		if f.JSON {
+			if err := ui.WriteJSON(f.IO.Out, out); err != nil {
+				return Exit(ExitIO, err)
+			}
+			continue
+		}
+		label := out.Type
+		if label == "" {
+			label = "(no message type)"
+		}
+		fmt.Fprintf(f.IO.Out, "[%d/%d] %s %s  %s", i+1, len(calls), st.Dim.Render(c.ID), st.Bold.Render(label), st.Info.Render("<--"))
+		if res.Err != nil {
+			fmt.Fprintf(f.IO.Out, " %s\n", st.Error.Render(res.Err.Error()))
+			continue
+		}
+		fmt.Fprintf(f.IO.Out, " %s %s  %s", statusStyle(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(fmtMS(out.LatencyMS)))
+		if c.Status != 0 && c.Status != res.Status {
+			fmt.Fprintf(f.IO.Out, "  %s", st.Dim.Render(fmt.Sprintf("(recorded %d)", c.Status)))
+		}
+		fmt.Fprintln(f.IO.Out)
+		printFindings(f, st, out.Findings)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "replayed %d call(s): %d valid replies, %d wrong, %d network errors\n", len(calls), ok, wrong, netErr)
+	switch {
+	case netErr > 0:
+		return Silent(ExitIO)
+	case wrong > 0:
+		return Silent(ExitFailure)
+	}
+	return nil
+}

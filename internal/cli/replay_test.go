@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReplayHeaderResigns(t *testing.T) {
+	rec := http.Header{
+		"Authorization":   {"Bearer aaax…casd"},
+		"Content-Length":  {"12"},
+		"Connection":      {"keep-alive"},
+		"X-Request-Id":    {"r-1"},
+		"Accept-Encoding": {"gzip"},
+	}
+	h := replayHeader(rec, cliToken)
+	if h.Get("Authorization") != "Bearer "+cliToken || h.Get("X-Request-Id") != "r-1" || h.Get("Content-Type") != "application/json" {
+		t.Errorf("%v", h)
+	}
+	for _, k := range []string{"Content-Length", "Connection", "Accept-Encoding"} {
+		if h.Get(k) != "" {
+			t.Errorf("%s kept", k)
+		}
+	}
+	if len(h.Values("Authorization")) != 1 {
+		t.Errorf("two Authorization headers")
+	}
+}
+
+func TestReadRecordsErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := readRecords(write("empty", "\n\n"), nil); exitCode(err) != ExitUsage {
+		t.Errorf("empty: %v", err)
+	}
+	if _, err := readRecords(write("bad", `{"method":"POST","body":"{}"}`+"\n"+`{"x":1}`), nil); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "bad:2:") {
+		t.Errorf("bad: %v", err)
+	}
+	if _, err := readRecords(filepath.Join(dir, "missing"), nil); exitCode(err) != ExitIO {
+		t.Errorf("missing: %v", err)
+	}
+	calls, err := readRecords("-", strings.NewReader(`{"id":"a","method":"POST","body":"{\"k\":1}","bodyBase64":""}`))
+	if err != nil || len(calls) != 1 || string(calls[0].Body) != `{"k":1}` {
+		t.Errorf("stdin: %v %+v", err, calls)
+	}
+}

@@ -1,0 +1,276 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/listen"
+	"github.com/ccx-cli/ccx/internal/outgoing"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/spf13/cobra"
+)
+
+// OutgoingOptions are the flags shared by trigger, replay and check: where
+// the integration server is and what the platform would send it.
+type OutgoingOptions struct {
+	To, Token, ChannelID, ContactID, IDType string
+	Timeout                                 time.Duration
+}
+
+func (o *OutgoingOptions) addFlags(cmd *cobra.Command, persistent bool) {
+	fl := cmd.Flags()
+	if persistent {
+		fl = cmd.PersistentFlags()
+	}
+	fl.StringVar(&o.Token, "token", "", "API token sent as Bearer (env CCX_API_TOKEN, profile api_token)")
+	fl.StringVar(&o.ChannelID, "channel-id", "", "channelId to send (env CCX_CHANNEL_ID, profile channel_id)")
+	fl.StringVar(&o.ContactID, "contact-id", "", "contactId to send (default: a sample valid for the ID type)")
+	fl.StringVar(&o.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE, profile id_type)")
+	fl.DurationVar(&o.Timeout, "timeout", outgoing.DefaultTimeout, "give up on a call after this long")
+	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
+}
+
+// resolved is what an outgoing command needs after flags, env and profile.
+type resolved struct {
+	client    *outgoing.Client
+	channelID string
+	contactID string
+	idType    channel.IDType
+}
+
+func (o *OutgoingOptions) resolve(f *Factory, needChannel bool) (*resolved, error) {
+	s, err := f.Settings(config.Profile{APIToken: o.Token, ChannelID: o.ChannelID, IDType: o.IDType, APIBaseURL: o.To})
+	if err != nil {
+		return nil, err
+	}
+	if s.APIBaseURL == "" {
+		return nil, UsageErrorf(fmt.Errorf("no base URL of your integration server: pass --to (or the BASE_URL argument), set %s, or save it in the profile (ccx config set api_base_url VALUE)", config.EnvVars["api_base_url"]))
+	}
+	if _, err := outgoing.MessageURL(s.APIBaseURL); err != nil {
+		return nil, UsageErrorf(err)
+	}
+	if s.APIToken == "" {
+		return nil, missingSetting("API token", "token", "api_token")
+	}
+	if needChannel && s.ChannelID == "" {
+		return nil, missingSetting("channel ID", "channel-id", "channel_id")
+	}
+	if o.Timeout <= 0 {
+		return nil, UsageErrorf(fmt.Errorf("invalid --timeout %v", o.Timeout))
+	}
+	t, err := idTypeOf(s.IDType)
+	if err != nil {
+		return nil, err
+	}
+	contact := o.ContactID
+	if contact == "" {
+		contact = sampleContact(t)
+	}
+	return &resolved{
+		client:    &outgoing.Client{BaseURL: s.APIBaseURL, Token: s.APIToken, Timeout: o.Timeout},
+		channelID: s.ChannelID, contactID: contact, idType: t,
+	}, nil
+}
+
+// placeholderChannel is sent when no channel ID is configured.
+const placeholderChannel = "ccx-test-channel"
+
+func sampleContact(t channel.IDType) string {
+	if t == channel.IDCustom {
+		return "ccx_test_contact"
+	}
+	return "+60177872890"
+}
+
+// TriggerOptions are the flags of `ccx trigger`.
+type TriggerOptions struct {
+	OutgoingOptions
+	DryRun bool
+}
+
+func newTriggerCmd(f *Factory) *cobra.Command {
+	o := &TriggerOptions{}
+	cmd := &cobra.Command{
+		Use:   "trigger TYPE [args] --to BASE_URL",
+		Short: "Act as IS-Messenger: send one /message call to your server and judge its reply",
+		Long: `trigger sends what the platform sends when an agent, workflow or broadcast writes
+to a contact: POST <BASE_URL>/message with "Authorization: Bearer <API token>" and
+{"channelId", "contactId", "message"}. It then checks the reply against the contract:
+200 must carry a string "mId" of at most 50 characters, 4xx must carry
+{"error":{"message": ...}}; anything else is wrong.
+
+--to defaults to the profile's api_base_url (env CCX_API_BASE_URL); the token and
+channel ID come from --token/--channel-id, CCX_API_TOKEN/CCX_CHANNEL_ID or the profile.
+
+Exit codes: 0 the server accepted the message with a valid reply; 1 the reply is
+wrong, or the server refused the message (a well-formed 4xx other than 401/403);
+3 network error or no answer within --timeout; 4 the server refused the token (401/403).`,
+		Example: `  ccx trigger text "Hello from an agent" --to http://127.0.0.1:3030
+  ccx trigger attachment https://example.com/cat.jpg --kind image --to http://127.0.0.1:3030
+  ccx trigger location 3.139003 101.686855 --address "Kuala Lumpur" --json
+  ccx trigger quick-reply "Rate us" --reply Good --reply Bad --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return UsageErrorf(fmt.Errorf("trigger needs a message type: text, attachment, location, quick-reply or custom-payload\nRun 'ccx trigger --help' for usage."))
+		},
+	}
+	o.addFlags(cmd, true)
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.To, "to", "", "base URL of your integration server; /message is appended (env CCX_API_BASE_URL, profile api_base_url)")
+	pf.BoolVar(&o.DryRun, "dry-run", false, "print the request (and an equivalent curl) without sending it")
+	cmd.AddCommand(MessageCommands("Trigger", "ccx trigger", func(c *cobra.Command, m channel.Message) error {
+		return runTrigger(c.Context(), f, o, m)
+	})...)
+	return cmd
+}
+
+// TriggerResult is trigger's --json output.
+type TriggerResult struct {
+	URL       string             `json:"url"`
+	Request   any                `json:"request"`
+	Status    int                `json:"status,omitempty"`
+	Body      string             `json:"body,omitempty"`
+	LatencyMS float64            `json:"latencyMs"`
+	Verdict   string             `json:"verdict"` // ok | wrong | error
+	Findings  []validate.Finding `json:"findings"`
+	Error     string             `json:"error,omitempty"`
+}
+
+func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions, m channel.Message) error {
+	r, err := o.resolve(f, false)
+	if err != nil {
+		return err
+	}
+	if r.channelID == "" {
+		// The platform always sends one; a placeholder keeps quick local tries
+		// working against servers that do not check it.
+		r.channelID = placeholderChannel
+		fmt.Fprintf(f.IO.ErrOut, "note: no channel ID configured; sending channelId %q (set --channel-id, CCX_CHANNEL_ID or profile key channel_id)\n", placeholderChannel)
+	}
+	body := outgoing.Body(r.channelID, r.contactID, m)
+	url, _ := outgoing.MessageURL(r.client.BaseURL)
+	if o.DryRun {
+		return printDryRun(f, url, body, r.client.Token)
+	}
+	res, err := r.client.Do(ctx, outgoing.Request{Body: body})
+	if err != nil {
+		return UsageErrorf(err)
+	}
+	out := TriggerResult{URL: url, Request: rawJSON(body), Findings: []validate.Finding{}}
+	out.LatencyMS = float64(res.Latency.Microseconds()) / 1000
+	code := ExitOK
+	if res.Err != nil {
+		out.Verdict, out.Error = "error", res.Err.Error()
+		code = ExitIO
+		if ctx.Err() != nil {
+			code = ExitInterrupted
+		}
+	} else {
+		out.Status, out.Body = res.Status, ui.RedactIn(string(res.Body), r.client.Token)
+		out.Findings = append(out.Findings, outgoing.Judge(res.Status, res.Header, res.Body)...)
+		out.Verdict = "ok"
+		switch {
+		case outgoing.HasErrors(out.Findings):
+			out.Verdict, code = "wrong", ExitFailure
+		case res.Status == 401 || res.Status == 403:
+			code = ExitAuth
+		case res.Status != 200:
+			code = ExitFailure
+		}
+	}
+	if f.JSON {
+		if err := ui.WriteJSON(f.IO.Out, out); err != nil {
+			return Exit(ExitIO, err)
+		}
+		return exitSilently(code)
+	}
+	st := f.IO.Styles(f.IO.Out)
+	fmt.Fprintf(f.IO.Out, "%s POST %s  %s %s\n", st.Info.Render("-->"), url, st.Bold.Render(string(m.Type)), renderMsg(m))
+	if res.Err != nil {
+		fmt.Fprintf(f.IO.Out, "%s %s  %s\n", st.Error.Render("<--"), st.Error.Render(res.Err.Error()), st.Dim.Render(fmtMS(out.LatencyMS)))
+		return exitSilently(code)
+	}
+	fmt.Fprintf(f.IO.Out, "%s %s %s  %s\n", st.Info.Render("<--"), statusStyle(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(fmtMS(out.LatencyMS)))
+	printFindings(f, st, out.Findings)
+	switch {
+	case out.Verdict == "wrong":
+		fmt.Fprintf(f.IO.Out, "%s the reply breaks the /message contract (200 with mId, or 4xx with error.message)\n", st.Error.Render("✗ wrong reply:"))
+	case code == ExitAuth:
+		fmt.Fprintf(f.IO.Out, "%s the server refused the token (%d)\n", st.Warning.Render("✗ auth rejected:"), res.Status)
+	case code == ExitFailure:
+		fmt.Fprintf(f.IO.Out, "%s a well-formed refusal (%d); the platform would mark the message failed\n", st.Warning.Render("✗ refused:"), res.Status)
+	default:
+		fmt.Fprintf(f.IO.Out, "%s 200 with a valid mId\n", st.OK.Render("✓ ok:"))
+	}
+	return exitSilently(code)
+}
+
+func exitSilently(code int) error {
+	if code == ExitOK {
+		return nil
+	}
+	return Silent(code)
+}
+
+// printDryRun shows the request and an equivalent curl. The token is never
+// printed: the curl line reads it from $CCX_API_TOKEN.
+func printDryRun(f *Factory, url string, body []byte, token string) error {
+	if f.JSON {
+		return ui.WriteJSON(f.IO.Out, map[string]any{
+			"method": "POST", "url": url,
+			"headers": map[string]string{"Authorization": "Bearer " + ui.Redact(token), "Content-Type": "application/json"},
+			"body":    rawJSON(body),
+		})
+	}
+	fmt.Fprintf(f.IO.Out, "POST %s\nAuthorization: Bearer %s\nContent-Type: application/json\n\n%s\n\n", url, ui.Redact(token), body)
+	fmt.Fprintf(f.IO.Out, "curl -sS -X POST %s -H \"Authorization: Bearer $CCX_API_TOKEN\" -H 'Content-Type: application/json' --data-raw %s\n",
+		shellQuote(url), shellQuote(string(body)))
+	return nil
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// rawJSON embeds bytes in JSON output as JSON when they are, else as a string.
+func rawJSON(b []byte) any {
+	if json.Valid(b) {
+		return json.RawMessage(b)
+	}
+	return string(b)
+}
+
+func renderMsg(m channel.Message) string { return listen.RenderMessage(&m) }
+
+func statusStyle(st ui.Styles, status int) string {
+	s := fmt.Sprint(status)
+	switch {
+	case status == 200:
+		return st.OK.Render(s)
+	case status >= 400 && status < 500:
+		return st.Warning.Render(s)
+	}
+	return st.Error.Render(s)
+}
+
+func fmtMS(ms float64) string {
+	return (time.Duration(ms * float64(time.Millisecond))).Round(10 * time.Microsecond).String()
+}
+
+func printFindings(f *Factory, st ui.Styles, fs []validate.Finding) {
+	for _, x := range fs {
+		sty, label := st.Warning, "warning"
+		if x.Severity == validate.Error {
+			sty, label = st.Error, "error"
+		}
+		loc := x.Path
+		if loc == "" {
+			loc = "reply"
+		}
+		fmt.Fprintf(f.IO.Out, "    %s %s: %s (%s)\n", sty.Render(label), loc, x.Message, st.Dim.Render(x.Rule))
+	}
+}

@@ -1,0 +1,139 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+)
+
+// SendRequest is the body of POST /_emulator/channels/{id}/send.
+type SendRequest struct {
+	ContactID string          `json:"contactId,omitempty"` // empty: the most recent contact
+	Message   channel.Message `json:"message"`
+}
+
+// SendResponse answers it: the stored message, and whether the integration
+// server accepted it.
+type SendResponse struct {
+	OK      bool    `json:"ok"`
+	Message Message `json:"message"`
+}
+
+// Info is GET /_emulator/: what runs where (no tokens).
+type Info struct {
+	URL        string    `json:"url"`
+	WebhookURL string    `json:"webhookUrl"`
+	Channels   []Channel `json:"channels"`
+	RateLimit  float64   `json:"rateLimit"`
+	StatePath  string    `json:"statePath,omitempty"`
+}
+
+// The inspection API is unauthenticated: it binds loopback like the rest and
+// never returns tokens.
+func (e *Emulator) routeAPI(mux *http.ServeMux) {
+	mux.HandleFunc("GET /_emulator/{$}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, e.info())
+	})
+	mux.HandleFunc("GET /_emulator/health", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	})
+	mux.HandleFunc("GET /_emulator/state", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, e.State())
+	})
+	mux.HandleFunc("GET /_emulator/contacts", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"contacts": e.Contacts(r.URL.Query().Get("channelId"))})
+	})
+	mux.HandleFunc("GET /_emulator/messages", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		writeJSON(w, http.StatusOK, map[string]any{"messages": e.Messages(Filter{ChannelID: q.Get("channelId"), ContactID: q.Get("contactId")})})
+	})
+	mux.HandleFunc("GET /_emulator/warnings", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"warnings": e.Warnings()})
+	})
+	mux.HandleFunc("POST /_emulator/reset", func(w http.ResponseWriter, r *http.Request) {
+		e.Reset()
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	})
+	mux.HandleFunc("GET /_emulator/requests", e.handleRequests)
+	mux.HandleFunc("POST /_emulator/channels/{id}/send", e.handleSend)
+	mux.HandleFunc("GET /_emulator/events", e.handleEvents)
+	mux.HandleFunc(APIPrefix, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no emulator endpoint %s %s (see GET /_emulator/)", r.Method, r.URL.Path), nil)
+	})
+}
+
+func (e *Emulator) info() Info {
+	return Info{URL: e.url, WebhookURL: e.url + WebhookPath, Channels: e.Channels(), RateLimit: e.opts.RateLimit, StatePath: e.opts.StatePath}
+}
+
+func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, e.maxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "could not read the body: "+err.Error(), nil)
+		return
+	}
+	var req SendRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		writeError(w, http.StatusBadRequest, `body must be {"contactId": "...", "message": {...}}: `+err.Error(), nil)
+		return
+	}
+	m, err := e.Send(r.Context(), r.PathValue("id"), req.ContactID, req.Message)
+	if err != nil {
+		var inv *InvalidMessageError
+		switch {
+		case errors.As(err, &inv):
+			writeError(w, http.StatusBadRequest, err.Error(), inv.Findings)
+		case errors.Is(err, ErrUnknownChannel):
+			writeError(w, http.StatusNotFound, err.Error(), nil)
+		case errors.Is(err, ErrNoAPIBaseURL), errors.Is(err, ErrNoContact), errors.Is(err, ErrCannotStart):
+			writeError(w, http.StatusConflict, err.Error(), nil)
+		default:
+			writeError(w, http.StatusInternalServerError, err.Error(), nil)
+		}
+		return
+	}
+	writeJSON(w, http.StatusOK, SendResponse{OK: m.Status != channel.StatusFailed, Message: m})
+}
+
+// handleEvents streams events as Server-Sent Events: `event: <kind>` and
+// `data: <json>` per event, a comment every 15s to keep proxies awake.
+func (e *Emulator) handleEvents(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's WriteTimeout
+	events, cancel := e.Subscribe()
+	defer cancel()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": ccx emulator event stream\n\n")
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	keep := time.NewTicker(15 * time.Second)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-e.closing:
+			return
+		case <-keep.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			data, _ := json.Marshal(ev)
+			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Kind, data)
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}

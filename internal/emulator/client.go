@@ -1,0 +1,122 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/tidwall/gjson"
+)
+
+// DefaultURL is where `ccx emulate` listens unless told otherwise.
+const DefaultURL = "http://127.0.0.1:4747"
+
+// Client talks to a running emulator's /_emulator/ API (`ccx emulate send`,
+// `ccx emulate inbox`).
+type Client struct {
+	BaseURL string
+	HTTP    *http.Client
+}
+
+// APIError is a non-2xx answer of the emulator API.
+type APIError struct {
+	Status  int
+	Message string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("emulator answered HTTP %d: %s", e.Status, e.Message)
+}
+
+// UnreachableError is a failure to talk to the emulator at all.
+type UnreachableError struct {
+	URL string
+	Err error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the emulator at %s (is `ccx emulate` running?): %v", e.URL, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+func (c *Client) do(ctx context.Context, method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	base := strings.TrimRight(c.BaseURL, "/")
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	if err != nil {
+		return fmt.Errorf("bad emulator URL %q: %w", c.BaseURL, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return &UnreachableError{URL: c.BaseURL, Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return &UnreachableError{URL: c.BaseURL, Err: err}
+	}
+	if resp.StatusCode/100 != 2 {
+		msg := gjson.GetBytes(data, "error.message").String()
+		if msg == "" {
+			msg = strings.TrimSpace(string(data))
+		}
+		return &APIError{Status: resp.StatusCode, Message: msg}
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s%s did not answer like a ccx emulator: %w", base, path, err)
+	}
+	return nil
+}
+
+// Info returns what the emulator runs.
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	var i Info
+	err := c.do(ctx, http.MethodGet, APIPrefix, nil, &i)
+	return i, err
+}
+
+// State returns the emulator's whole state.
+func (c *Client) State(ctx context.Context) (State, error) {
+	var st State
+	err := c.do(ctx, http.MethodGet, APIPrefix+"state", nil, &st)
+	return st, err
+}
+
+// Send asks the emulator to send m to contactID ("" = most recent contact)
+// on channelID ("" = the emulator's first channel).
+func (c *Client) Send(ctx context.Context, channelID, contactID string, m channel.Message) (SendResponse, error) {
+	if channelID == "" {
+		i, err := c.Info(ctx)
+		if err != nil {
+			return SendResponse{}, err
+		}
+		if len(i.Channels) == 0 {
+			return SendResponse{}, fmt.Errorf("the emulator at %s has no channels", c.BaseURL)
+		}
+		channelID = i.Channels[0].ID
+	}
+	var out SendResponse
+	err := c.do(ctx, http.MethodPost, APIPrefix+"channels/"+url.PathEscape(channelID)+"/send", SendRequest{ContactID: contactID, Message: m}, &out)
+	return out, err
+}

@@ -1,0 +1,113 @@
+package emulator
+
+import (
+	"sync"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/validate"
+)
+
+// EventKind names what happened; the live log and the SSE stream key on it.
+type EventKind string
+
+const (
+	EventWebhookAccepted EventKind = "webhook.accepted" // a webhook post was answered 200
+	EventWebhookRejected EventKind = "webhook.rejected" // answered 4xx (auth, validation, rate limit, size)
+	EventContactCreated  EventKind = "contact.created"
+	EventMessageReceived EventKind = "message.received" // a `message` event was stored
+	EventMessageEcho     EventKind = "message.echo"     // a `message_echo` was stored as outgoing
+	EventStatusChanged   EventKind = "message.status"   // a receipt was recorded
+	EventOutgoingSent    EventKind = "outgoing.sent"    // the server answered /message with an mId
+	EventOutgoingFailed  EventKind = "outgoing.failed"  // the server rejected or could not be reached
+	EventWarning         EventKind = "warning"
+)
+
+// Event is one entry of the live stream (GET /_emulator/events, Subscribe).
+type Event struct {
+	Seq        int64              `json:"seq"`
+	Time       time.Time          `json:"time"`
+	Kind       EventKind          `json:"kind"`
+	ChannelID  string             `json:"channelId,omitempty"`
+	ContactID  string             `json:"contactId,omitempty"`
+	MID        string             `json:"mId,omitempty"`
+	HTTPStatus int                `json:"httpStatus,omitempty"`
+	Summary    string             `json:"summary"`
+	Message    *Message           `json:"message,omitempty"`
+	Contact    *Contact           `json:"contact,omitempty"`
+	Findings   []validate.Finding `json:"findings,omitempty"`
+}
+
+// subscriberBuffer is how many events a slow subscriber may lag behind
+// before events are dropped for it (never blocking the webhook path).
+const subscriberBuffer = 4096
+
+type bus struct {
+	mu      sync.Mutex
+	seq     int64
+	subs    map[int]*subscriber
+	nextID  int
+	dropped int64
+}
+
+type subscriber struct {
+	ch      chan Event
+	dropped int64
+}
+
+func newBus() *bus { return &bus{subs: map[int]*subscriber{}} }
+
+func (b *bus) publish(evs ...Event) {
+	if len(evs) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, ev := range evs {
+		b.seq++
+		ev.Seq = b.seq
+		if ev.Time.IsZero() {
+			ev.Time = time.Now().UTC()
+		}
+		for _, s := range b.subs {
+			select {
+			case s.ch <- ev:
+			default:
+				s.dropped++
+				b.dropped++
+			}
+		}
+	}
+}
+
+func (b *bus) subscribe() (<-chan Event, func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := b.nextID
+	b.nextID++
+	s := &subscriber{ch: make(chan Event, subscriberBuffer)}
+	b.subs[id] = s
+	return s.ch, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if _, ok := b.subs[id]; ok {
+			delete(b.subs, id)
+			close(s.ch)
+		}
+	}
+}
+
+func (b *bus) hasSubscribers() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs) > 0
+}
+
+// closeAll ends every subscription (shutdown).
+func (b *bus) closeAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, s := range b.subs {
+		delete(b.subs, id)
+		close(s.ch)
+	}
+}

@@ -1,0 +1,423 @@
+// Package listen is the /message endpoint of a Custom Channel integration
+// server, as ccx plays it: it checks the Bearer token in constant time, the
+// method, content type and body size, validates the body as an outgoing
+// message (spec §3), answers by a reply policy (or forwards to the user's own
+// server) and reports every call to OnCall. `ccx listen`, the emulator and the
+// relay share it.
+package listen
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"mime"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/tidwall/gjson"
+)
+
+// DefaultMaxBody caps a /message body when Options.MaxBody is 0.
+const DefaultMaxBody int64 = 1 << 20
+
+// Auth verdicts carried by Call.Auth.
+const (
+	AuthOK        = "ok"         // Bearer token matched
+	AuthMissing   = "missing"    // no Authorization header
+	AuthWrong     = "wrong"      // Bearer with another token
+	AuthBadScheme = "bad-scheme" // Authorization present but not "Bearer <token>"
+	AuthSkipped   = "skipped"    // not checked (unknown path)
+)
+
+// Options configure a Handler.
+type Options struct {
+	Token     string         // required Bearer token
+	ChannelID string         // optional: expected channelId (mismatch → 400)
+	IDType    channel.IDType // contactId rules; "" checks only the generic ones
+	Lenient   bool           // accept-and-warn instead of 400 on validation errors
+	MaxBody   int64          // 0 → DefaultMaxBody
+	Reply     ReplyPolicy    // default: 200 {"mId": fresh}
+	OnCall    func(Call)     // every call, after the reply is written
+
+	// OnRequest, when set, sees each call once it is read and judged but
+	// before the reply (Status, ReplyBody and Latency still zero): printers
+	// use it for Stripe-style "-->" lines while a slow reply is pending.
+	OnRequest func(Call)
+
+	// ForwardTo, when set, is a URL that receives every call byte-for-byte
+	// (same method, body and headers); its answer is what goes back.
+	ForwardTo string
+	// Client forwards; nil → a client with a 30 s timeout.
+	Client *http.Client
+}
+
+// ReplyPolicy says how the handler answers a call that passed its checks.
+type ReplyPolicy struct {
+	Status     int           // 0 → 200; any other status answers {"error":{"message":Message}}
+	Message    string        // error message for a non-200 Status
+	FailRate   float64       // 0..1: share of calls answered with FailStatus instead
+	FailStatus int           // 0 → 500
+	Latency    time.Duration // wait this long before answering (simulates a slow provider)
+}
+
+// Call is one request the handler saw, with its verdicts and the reply sent.
+type Call struct {
+	ID           string              `json:"id"`
+	Time         time.Time           `json:"time"`
+	Method       string              `json:"method"`
+	Path         string              `json:"path"`
+	Remote       string              `json:"remote,omitempty"`
+	Header       http.Header         `json:"header"` // Authorization redacted
+	Body         []byte              `json:"-"`      // exact bytes; see MarshalJSON
+	Auth         string              `json:"auth"`
+	Kind         channel.MessageType `json:"type,omitempty"` // message.type as sent
+	ChannelID    string              `json:"channelId,omitempty"`
+	ContactID    string              `json:"contactId,omitempty"`
+	Message      *channel.Message    `json:"message,omitempty"`
+	Findings     []validate.Finding  `json:"findings"`
+	Status       int                 `json:"status"`
+	ReplyHeader  http.Header         `json:"replyHeader,omitempty"`
+	ReplyBody    []byte              `json:"-"`
+	Latency      time.Duration       `json:"-"`
+	Forwarded    bool                `json:"forwarded,omitempty"`
+	ForwardError string              `json:"forwardError,omitempty"`
+}
+
+// Handler serves the /message route. It is safe for concurrent use.
+type Handler struct {
+	opts   Options
+	token  []byte
+	client *http.Client
+	seq    atomic.Uint64
+	prefix string
+}
+
+// NewHandler builds a Handler; opts.Token must be set (an empty token would
+// accept "Bearer " with nothing after it, which is never what anyone wants).
+func NewHandler(opts Options) *Handler {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	c := opts.Client
+	if c == nil {
+		c = &http.Client{Timeout: 30 * time.Second}
+	}
+	var p [3]byte
+	_, _ = rand.Read(p[:])
+	return &Handler{opts: opts, token: []byte(opts.Token), client: c, prefix: hex.EncodeToString(p[:])}
+}
+
+// nextID returns a short call id, unique within this handler and unlikely to
+// repeat across runs (a random prefix plus a sequence number).
+func (h *Handler) nextID() string {
+	return fmt.Sprintf("%s-%04d", h.prefix, h.seq.Add(1))
+}
+
+// CheckAuth judges an Authorization header against token in constant time.
+// The scheme is case-insensitive (RFC 9110 §11.1).
+func CheckAuth(header string, token []byte) string {
+	if header == "" {
+		return AuthMissing
+	}
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return AuthBadScheme
+	}
+	cred = strings.TrimSpace(cred)
+	if len(token) == 0 || subtle.ConstantTimeCompare([]byte(cred), token) != 1 {
+		return AuthWrong
+	}
+	return AuthOK
+}
+
+// RedactHeader copies h with the credential of Authorization (and of
+// Proxy-Authorization) redacted: whatever token was sent, right or wrong,
+// might be somebody's secret.
+func RedactHeader(h http.Header) http.Header {
+	out := h.Clone()
+	if out == nil {
+		out = http.Header{}
+	}
+	for _, k := range []string{"Authorization", "Proxy-Authorization"} {
+		vs := out.Values(k)
+		for i, v := range vs {
+			scheme, cred, ok := strings.Cut(v, " ")
+			if ok {
+				vs[i] = scheme + " " + ui.Redact(strings.TrimSpace(cred))
+			} else {
+				vs[i] = ui.Redact(v)
+			}
+		}
+	}
+	return out
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c := Call{
+		ID: h.nextID(), Time: start, Method: r.Method, Path: r.URL.RequestURI(),
+		Remote: r.RemoteAddr, Header: RedactHeader(r.Header), Findings: []validate.Finding{},
+	}
+	c.Auth = CheckAuth(r.Header.Get("Authorization"), h.token)
+
+	// Read the body first (bounded), so forwarding and records see it whatever
+	// the verdict.
+	body, tooBig, readErr := readBody(r.Body, h.opts.MaxBody)
+	c.Body = body
+	if !tooBig {
+		h.describe(&c)
+	}
+
+	status, msg := h.judge(r, &c, tooBig, readErr)
+
+	if h.opts.OnRequest != nil {
+		h.opts.OnRequest(c)
+	}
+
+	switch {
+	case h.opts.ForwardTo != "" && !tooBig && readErr == nil:
+		h.forward(w, r, &c)
+	case status != 0:
+		h.writeError(w, &c, status, msg)
+	default:
+		h.reply(w, r, &c)
+	}
+	c.Latency = time.Since(start)
+	if h.opts.OnCall != nil {
+		h.opts.OnCall(c)
+	}
+}
+
+// judge runs the checks in order: auth, method, content type, size, body.
+// It fills the call's findings and returns the error status and message, or
+// 0 when the call passes.
+func (h *Handler) judge(r *http.Request, c *Call, tooBig bool, readErr error) (int, string) {
+	switch c.Auth {
+	case AuthMissing:
+		return http.StatusUnauthorized, "missing Authorization header: send Authorization: Bearer <API token>"
+	case AuthBadScheme:
+		return http.StatusUnauthorized, "Authorization must be \"Bearer <API token>\""
+	case AuthWrong:
+		return http.StatusUnauthorized, "invalid API token"
+	}
+	if r.Method != http.MethodPost {
+		return http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: /message takes POST", r.Method)
+	}
+	if tooBig {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.opts.MaxBody)
+	}
+	if readErr != nil {
+		return http.StatusBadRequest, "cannot read body: " + readErr.Error()
+	}
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || !isJSONType(mt) {
+		f := validate.Finding{Severity: validate.Error, Rule: "content-type", Line: 1, Column: 1,
+			Message: fmt.Sprintf("Content-Type %q: send application/json", ct)}
+		if !h.opts.Lenient {
+			c.Findings = append(c.Findings, f)
+			return http.StatusUnsupportedMediaType, f.Message
+		}
+		f.Severity = validate.Warning
+		c.Findings = append(c.Findings, f)
+	}
+
+	rep := validate.Bytes(c.Body, validate.Options{Kind: validate.KindMessage, IDType: h.opts.IDType, ChannelID: h.opts.ChannelID})
+	c.Findings = append(c.Findings, rep.Findings...)
+	if h.opts.ChannelID != "" && gjson.ValidBytes(c.Body) {
+		if v := gjson.GetBytes(c.Body, "channelId"); v.Type == gjson.String && v.Str != h.opts.ChannelID && !hasRule(c.Findings, validate.RuleChannelIDMismatch) {
+			line, col := validate.Position(c.Body, v.Index)
+			c.Findings = append(c.Findings, validate.Finding{Severity: validate.Error, Rule: validate.RuleChannelIDMismatch,
+				Path: "channelId", Line: line, Column: col,
+				Message: fmt.Sprintf("channelId %q is not this channel's id", v.Str)})
+		}
+	}
+	var errs []string
+	for i, f := range c.Findings {
+		if f.Severity != validate.Error {
+			continue
+		}
+		if h.opts.Lenient {
+			c.Findings[i].Severity = validate.Warning
+			continue
+		}
+		errs = append(errs, findingText(f))
+	}
+	if len(errs) > 0 {
+		return http.StatusBadRequest, strings.Join(errs, "; ")
+	}
+	return 0, ""
+}
+
+func findingText(f validate.Finding) string {
+	if f.Path != "" {
+		return fmt.Sprintf("%s: %s (%s)", f.Path, f.Message, f.Rule)
+	}
+	return fmt.Sprintf("%s (%s)", f.Message, f.Rule)
+}
+
+func hasRule(fs []validate.Finding, rule string) bool {
+	for _, f := range fs {
+		if f.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+func isJSONType(mt string) bool {
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// describe extracts the readable parts of the body for printers: ids, type
+// and, when it decodes, the message itself.
+func (h *Handler) describe(c *Call) {
+	if !gjson.ValidBytes(c.Body) {
+		return
+	}
+	res := gjson.GetManyBytes(c.Body, "channelId", "contactId", "message.type", "message")
+	c.ChannelID, c.ContactID, c.Kind = res[0].Str, res[1].Str, channel.MessageType(res[2].Str)
+	if res[3].IsObject() {
+		var m channel.Message
+		if json.Unmarshal([]byte(res[3].Raw), &m) == nil {
+			c.Message = &m
+		}
+	}
+}
+
+func readBody(r io.Reader, max int64) ([]byte, bool, error) {
+	if r == nil {
+		return nil, false, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if int64(len(b)) > max {
+		return b[:max], true, nil
+	}
+	return b, false, err
+}
+
+func (h *Handler) reply(w http.ResponseWriter, r *http.Request, c *Call) {
+	p := h.opts.Reply
+	if p.Latency > 0 {
+		t := time.NewTimer(p.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+		}
+	}
+	if p.FailRate > 0 && chance(p.FailRate) {
+		st := p.FailStatus
+		if st == 0 {
+			st = http.StatusInternalServerError
+		}
+		h.writeError(w, c, st, fmt.Sprintf("simulated failure (fail rate %g)", p.FailRate))
+		return
+	}
+	if p.Status != 0 && p.Status != http.StatusOK {
+		msg := p.Message
+		if msg == "" {
+			msg = http.StatusText(p.Status)
+		}
+		h.writeError(w, c, p.Status, msg)
+		return
+	}
+	body := make([]byte, 0, 64)
+	body = append(body, `{"mId":"`...)
+	body = append(body, channel.NewMID()...)
+	body = append(body, `"}`...)
+	h.write(w, c, http.StatusOK, body)
+}
+
+// WriteError answers {"error":{"message":msg}} with status: the only error
+// shape the platform knows (spec §3.3).
+func WriteError(w http.ResponseWriter, status int, msg string) []byte {
+	b, _ := json.Marshal(channel.NewErrorReply(msg))
+	if status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	return b
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, c *Call, status int, msg string) {
+	c.Status = status
+	c.ReplyBody = WriteError(w, status, msg)
+	c.ReplyHeader = w.Header().Clone()
+}
+
+func (h *Handler) write(w http.ResponseWriter, c *Call, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	c.Status, c.ReplyBody = status, body
+	c.ReplyHeader = w.Header().Clone()
+}
+
+// hopHeaders are per-connection headers a proxy must not pass on (RFC 9110 §7.6.1).
+var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// forward passes the call to ForwardTo with the same method, body and
+// headers (token included: the user's server checks it) and relays its answer.
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, c *Call) {
+	c.Forwarded = true
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, h.opts.ForwardTo, bytes.NewReader(c.Body))
+	if err != nil {
+		c.ForwardError = err.Error()
+		h.writeError(w, c, http.StatusBadGateway, "ccx listen: cannot forward: "+err.Error())
+		return
+	}
+	req.Header = r.Header.Clone()
+	for _, k := range hopHeaders {
+		req.Header.Del(k)
+	}
+	req.Host = ""
+	resp, err := h.client.Do(req)
+	if err != nil {
+		c.ForwardError = err.Error()
+		h.writeError(w, c, http.StatusBadGateway, "ccx listen: forward to your server failed: "+err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, h.opts.MaxBody))
+	if err != nil {
+		c.ForwardError = err.Error()
+	}
+	for k, vs := range resp.Header {
+		if k == "Content-Length" {
+			continue
+		}
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	for _, k := range hopHeaders {
+		w.Header().Del(k)
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(b)
+	c.Status, c.ReplyBody = resp.StatusCode, b
+	c.ReplyHeader = w.Header().Clone()
+}
+
+func chance(p float64) bool {
+	if p >= 1 {
+		return true
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return false
+	}
+	return float64(n.Int64()) < p*1_000_000
+}

@@ -1,0 +1,62 @@
+package listen
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/validate"
+)
+
+func TestRenderMessage(t *testing.T) {
+	for _, tt := range []struct {
+		m    channel.Message
+		want string
+	}{
+		{channel.Text("Hello"), `"Hello"`},
+		{channel.NewAttachment(channel.AttachmentImage, "https://x.test/a.jpg", "", "a.jpg", ""), `image https://x.test/a.jpg "a.jpg"`},
+		{channel.Location(3.5, -101.25, "KL"), `3.5,-101.25 "KL"`},
+		{channel.QuickReply("Rate", "Good", "Bad"), `"Rate" [Good | Bad]`},
+		{channel.CustomPayload(json.RawMessage(`{"a":1}`)), `{"a":1}`},
+		{channel.Text(strings.Repeat("x", 100)), `"` + strings.Repeat("x", 79) + `…"`},
+	} {
+		if got := RenderMessage(&tt.m); got != tt.want {
+			t.Errorf("RenderMessage(%s) = %s, want %s", tt.m.Type, got, tt.want)
+		}
+	}
+}
+
+func TestPrettyPrinterShowsFindingsAndForward(t *testing.T) {
+	io, _, _, _ := ui.Test()
+	var buf bytes.Buffer
+	p := NewPrettyPrinter(&buf, io.Styles(&buf))
+	c := Call{ID: "ab-0001", Time: time.Now(), Method: "POST", Path: "/message", Auth: AuthWrong,
+		Findings: []validate.Finding{{Severity: validate.Warning, Rule: "unknown-field", Path: "message.x", Message: "unknown field"}}}
+	p.Request(c)
+	c.Status, c.ReplyBody, c.Forwarded, c.Latency = 502, []byte(`{"error":{"message":"down"}}`), true, time.Millisecond
+	c.ForwardError = "refused"
+	p.Reply(c)
+	s := buf.String()
+	for _, want := range []string{"--> ab-0001  POST /message", "auth wrong", "warning message.x unknown field (unknown-field)", "<-- ab-0001  502", "(forward failed)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("missing %q in\n%s", want, s)
+		}
+	}
+}
+
+func TestStatsSummary(t *testing.T) {
+	var s Stats
+	if s.Summary() != "0 calls" {
+		t.Error(s.Summary())
+	}
+	s.Add(Call{Status: 200, Auth: AuthOK})
+	s.Add(Call{Status: 401, Auth: AuthMissing})
+	s.Add(Call{Status: 400, Auth: AuthOK, Findings: []validate.Finding{{Severity: validate.Error}}})
+	if got, want := s.Summary(), "3 call(s): 1×200 1×400 1×401; auth refused: 1 missing; 1 invalid, 0 with warnings"; got != want {
+		t.Errorf("got %q want %q", got, want)
+	}
+}

@@ -1,0 +1,75 @@
+package ui
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestColorWanted(t *testing.T) {
+	tests := []struct {
+		tty  bool
+		env  map[string]string
+		want bool
+	}{
+		{true, nil, true},
+		{false, nil, false},
+		{true, map[string]string{"NO_COLOR": "1"}, false},
+		{true, map[string]string{"CLICOLOR": "0"}, false},
+		{false, map[string]string{"CLICOLOR_FORCE": "1"}, true},
+		{false, map[string]string{"CLICOLOR_FORCE": "0"}, false},
+		{true, map[string]string{"NO_COLOR": "1", "CLICOLOR_FORCE": "1"}, false}, // NO_COLOR wins
+		{true, map[string]string{"TERM": "dumb"}, false},
+	}
+	for _, tt := range tests {
+		if got := ColorWanted(tt.tty, env(tt.env)); got != tt.want {
+			t.Errorf("ColorWanted(tty=%v, %v) = %v, want %v", tt.tty, tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestStylesPlainWithoutColor(t *testing.T) {
+	s, _, out, _ := Test()
+	if got := s.Styles(out).Error.Render("boom"); got != "boom" {
+		t.Errorf("colour off rendered %q", got)
+	}
+	s.SetColorEnabled(true)
+	if got := s.Styles(out).Error.Render("boom"); !strings.Contains(got, "\x1b[") {
+		t.Errorf("colour on rendered no escape codes: %q", got)
+	}
+}
+
+func TestCanPrompt(t *testing.T) {
+	s, _, _, _ := Test()
+	if s.CanPrompt() {
+		t.Error("test streams must not prompt")
+	}
+	s.SetStdinTTY(true)
+	s.SetStdoutTTY(true)
+	if !s.CanPrompt() {
+		t.Error("two TTYs should allow prompts")
+	}
+	s.SetNeverPrompt(true)
+	if s.CanPrompt() {
+		t.Error("CI must forbid prompts")
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tok := "aaaxczsadzxcasdacxzcasdaaaxczsadzxcasdacxzcasd"
+	if got := Redact(tok); got != "aaax…casd" {
+		t.Errorf("Redact = %q", got)
+	}
+	if got := Redact("short"); strings.Contains(got, "short") || got == "" {
+		t.Errorf("short secret leaked: %q", got)
+	}
+	if got := RedactIn("Bearer "+tok, tok); strings.Contains(got, tok) {
+		t.Errorf("RedactIn leaked: %q", got)
+	}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, map[string]string{"u": "<a&b>"}); err != nil || b.String() != "{\"u\":\"<a&b>\"}\n" {
+		t.Errorf("WriteJSON = %q, %v", b.String(), err)
+	}
+}
