@@ -216,19 +216,23 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	} else {
 		h = slog.NewTextHandler(f.IO.ErrOut, hopts)
 	}
+	// Check the provider configuration before binding, so a missing
+	// credential is a usage error even when the port is busy. The real
+	// adapter is built once the listener's address (and so the public URL
+	// Twilio signs) is known.
+	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
+	provisional := opts.PublicURL
+	if provisional == "" {
+		provisional = "http://" + addr
+	}
+	checked, _, err := buildAdapter(opts, creds, "", provisional, idType)
+	if err != nil {
+		return err
+	}
 	if opts.CheckConfig {
-		public := opts.PublicURL
-		if public == "" {
-			public = "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
-		}
-		ad, _, err := buildAdapter(opts, creds, "", public, idType)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(f.IO.ErrOut, "relay config ok: provider %s, channel %s, webhook %s, token %s\n", ad.Name(), set.ChannelID, set.WebhookURL, ui.Redact(set.APIToken))
+		fmt.Fprintf(f.IO.ErrOut, "relay config ok: provider %s, channel %s, webhook %s, token %s\n", checked.Name(), set.ChannelID, set.WebhookURL, ui.Redact(set.APIToken))
 		return nil
 	}
-	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
