@@ -89,6 +89,9 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 	} else {
 		printCheckTable(f, rep)
 	}
+	if refusedValidToken(rep) {
+		authHint(f, "your server refused the valid token in the checks that send it")
+	}
 	switch {
 	case rep.Unreachable:
 		fmt.Fprintf(f.IO.ErrOut, "cannot reach %s: %s\n", rep.URL, firstErr(rep))

@@ -441,6 +441,7 @@ func runEmulateSend(ctx context.Context, f *Factory, base, channelID, to string,
 	fmt.Fprintf(f.IO.ErrOut, "%s %s to %s: %s\n", st.Error.Render("failed"), emulator.Describe(msg.Content), msg.ContactID, msg.Reason)
 	switch {
 	case status == 401 || status == 403:
+		fmt.Fprintf(f.IO.ErrOut, "hint: the emulator sends the channel's token ('ccx emulate' prints it once with --show-token; 'ccx config get api_token --profile local --show-token'); make your server expect that token, or restart 'ccx emulate --token TOKEN' with yours\n")
 		return Silent(ExitAuth)
 	case status == 0:
 		return Silent(ExitIO)

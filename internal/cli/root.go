@@ -65,6 +65,7 @@ relays between IS-Messenger and messaging providers.`,
 	addHelpTopics(root)
 	// Built now rather than at Execute so the reference and man pages include it.
 	root.InitDefaultCompletionCmd()
+	tuneCompletionCmd(root)
 	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
 	root.AddCommand(newEmulateCmd(f, nil), newDemoCmd(f, nil))
 	root.AddCommand(newListenCmd(f), newTriggerCmd(f), newReplayCmd(f), newCheckCmd(f))
@@ -107,6 +108,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
+	err = withSuggestions(root, err)
 	code := exitCode(err)
 	if ctx.Err() != nil && code != ExitOK && !isExitError(err) {
 		code = ExitInterrupted
