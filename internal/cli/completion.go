@@ -122,6 +122,11 @@ func tuneCompletionCmd(root *cobra.Command) {
 			}
 		}
 		apply(c, "")
+		// Runnable, so a missing or mistyped shell is a usage error (exit 2,
+		// with a suggestion) rather than the help page and exit 0.
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			return UsageErrorf(fmt.Errorf("completion needs a shell: bash, zsh, fish or powershell\nRun 'ccx completion --help' for usage."))
+		}
 		for _, sub := range c.Commands() {
 			apply(sub, sub.Name())
 		}
@@ -195,3 +200,6 @@ func refusedValidToken(rep *conformance.Report) bool {
 	}
 	return false
 }
+
+// replyStatuses are the statuses worth scripting a /message reply with.
+var replyStatuses = []string{"200", "400", "401", "403", "404", "413", "429", "500", "502", "503"}

@@ -25,9 +25,10 @@ func NewRootCmd(f *Factory) *cobra.Command {
 It sends webhook events to the platform, validates payloads and IDs, receives and
 judges the platform's outgoing /message calls, emulates IS-Messenger locally, and
 relays between IS-Messenger and messaging providers.`,
-		Example: `  ccx validate testdata/valid/webhook/*.json
-  ccx validate id +60177872890 --type phone
-  cat payloads.ndjson | ccx validate - --output json`,
+		Example: `  ccx demo
+  ccx send text "Hello World" --dry-run
+  ccx trigger text "Hi" --to http://127.0.0.1:3030
+  ccx help exit-codes`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -88,7 +89,10 @@ func newVersionCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print ccx's version",
-		Args:  cobra.NoArgs,
+		Long: `Print ccx's version, and the commit and build date when the binary is a release
+build (set at link time). --json prints {"version","commit","date"}.`,
+		Example: "  ccx version\n  ccx version --json\n  ccx --version",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.JSON {
 				return ui.WriteJSON(f.IO.Out, map[string]string{"version": build.Version, "commit": build.Commit, "date": build.Date})
