@@ -203,3 +203,17 @@ func refusedValidToken(rep *conformance.Report) bool {
 
 // replyStatuses are the statuses worth scripting a /message reply with.
 var replyStatuses = []string{"200", "400", "401", "403", "404", "413", "429", "500", "502", "503"}
+
+// noColorArg reports whether --no-color was given, for errors raised before
+// cobra parsed the flags.
+func noColorArg(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--no-color" || a == "--no-color=true" {
+			return true
+		}
+	}
+	return false
+}

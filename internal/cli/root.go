@@ -118,6 +118,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		code = ExitInterrupted
 	}
 	if msg := err.Error(); msg != "" {
+		if noColorArg(args) { // errors before flag parsing (unknown command) still honour it
+			f.IO.SetColorEnabled(false)
+		}
 		st := f.IO.Styles(f.IO.ErrOut)
 		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", st.Error.Render("error:"), msg)
 	}
