@@ -12,8 +12,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newDemoCmd(f *Factory, runF func(context.Context) error) *cobra.Command {
-	return &cobra.Command{
+type demoOptions struct {
+	// Relay runs a real relay engine (loopback provider) as the integration
+	// server instead of listen's /message handler.
+	Relay bool
+}
+
+func newDemoCmd(f *Factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
+	opts := &demoOptions{}
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole Custom Channel loop locally, no account needed",
 		Long: `Run the whole Custom Channel loop in one process, on free loopback ports:
@@ -27,28 +34,50 @@ func newDemoCmd(f *Factory, runF func(context.Context) error) *cobra.Command {
   5. post receipts for them (delivered, read, and one failed with a reason),
   6. print the conversation as the emulator's inbox shows it.
 
+With --relay the integration server is a real relay engine (what 'ccx relay'
+runs) with the loopback provider and a spool in a temporary directory that
+is removed afterwards:
+
+  1. start the relay and an emulated IS-Messenger wired to each other,
+  2. the contact writes through the provider webhook
+     (POST /providers/loopback/inbound), which the relay delivers,
+  3. the emulator sends one of each outgoing type to the relay's /message;
+     the loopback provider answers each with sent and delivered receipts and
+     the contact's reply, which the relay delivers from its spool,
+  4. wait (at most 10s) until the inbox holds every reply and status and the
+     spool is empty, then print the conversation.
+
 Progress goes to stderr, the inbox to stdout (--json: the final state as one
-JSON object). It reads and writes no config: nothing of yours is touched.
-Exit code 0 when every step worked, 1 (with the failing step) otherwise.`,
+JSON object; with --relay it adds "relay": what the relay delivered). It reads
+and writes no config: nothing of yours is touched. Exit code 0 when every step
+worked, 1 (with the failing step) otherwise, 130 when interrupted.`,
 		Example: `  ccx demo
   go run ./cmd/ccx demo
-  ccx demo --json | jq '.state.messages | length'`,
+  ccx demo --json | jq '.state.messages | length'
+  ccx demo --relay
+  ccx demo --relay --json | jq .relay`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
-				return runF(cmd.Context())
+				return runF(cmd.Context(), opts)
 			}
-			return runDemo(cmd.Context(), f)
+			return runDemo(cmd.Context(), f, opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Relay, "relay", false, "use a real relay engine (loopback provider, temporary spool) as the integration server")
+	return cmd
 }
 
-func runDemo(ctx context.Context, f *Factory) error {
+func runDemo(ctx context.Context, f *Factory, opts *demoOptions) error {
 	st := f.IO.Styles(f.IO.ErrOut)
 	progress := func(format string, args ...any) {
 		fmt.Fprintln(f.IO.ErrOut, st.Dim.Render(fmt.Sprintf(format, args...)))
 	}
-	res, err := demo.Run(ctx, demo.Options{Progress: progress})
+	run := demo.Run
+	if opts.Relay {
+		run = demo.RunRelay
+	}
+	res, err := run(ctx, demo.Options{Progress: progress})
 	if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "%s %v\n", st.Error.Render("demo failed:"), err)
 		switch {
@@ -63,6 +92,12 @@ func runDemo(ctx context.Context, f *Factory) error {
 		return ui.WriteJSON(f.IO.Out, res)
 	}
 	emulator.WriteInbox(f.IO.Out, res.State, emulator.Conversations(res.State, "", ""), f.IO.Styles(f.IO.Out))
+	if res.Relay != nil {
+		fmt.Fprintf(f.IO.ErrOut, "%s the loop works through the relay: %d messages, %d calls to /message, %d webhook posts delivered from the spool, in %s.\n",
+			st.OK.Render("done:"), len(res.State.Messages), res.Calls, res.Relay.Delivered, res.Elapsed.Round(1e6))
+		fmt.Fprintln(f.IO.ErrOut, st.Dim.Render("Next: `ccx emulate` and `ccx relay --provider loopback --local` run the same pair as long-lived servers."))
+		return nil
+	}
 	fmt.Fprintf(f.IO.ErrOut, "%s the loop works: %d messages, %d calls to /message, in %s.\n",
 		st.OK.Render("done:"), len(res.State.Messages), res.Calls, res.Elapsed.Round(1e6))
 	fmt.Fprintln(f.IO.ErrOut, st.Dim.Render("Next: `ccx emulate` for a long-running emulator, `ccx listen` for your /message endpoint."))

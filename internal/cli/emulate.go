@@ -227,7 +227,23 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 		return err
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
-	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath})
+	errOut := f.IO.ErrOut
+	st := f.IO.Styles(errOut)
+	saved := ""
+	// Save the profile before serving: once /_emulator/health answers,
+	// `ccx send --local` must already work.
+	beforeServe := func(e *emulator.Emulator) error {
+		if opts.NoProfile {
+			return nil
+		}
+		if err := saveLocalProfile(file, e); err != nil {
+			fmt.Fprintf(errOut, "%s could not save the 'local' profile: %v\n", st.Warning.Render("warning:"), err)
+		} else {
+			saved = file.Path()
+		}
+		return nil
+	}
+	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, BeforeServe: beforeServe})
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return Exit(ExitIO, fmt.Errorf("%w (another emulator running? pick another --port, or 0 for a free one)", err))
@@ -242,16 +258,6 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 		defer cancel()
 	}
 
-	errOut := f.IO.ErrOut
-	st := f.IO.Styles(errOut)
-	saved := ""
-	if !opts.NoProfile {
-		if err := saveLocalProfile(file, e); err != nil {
-			fmt.Fprintf(errOut, "%s could not save the 'local' profile: %v\n", st.Warning.Render("warning:"), err)
-		} else {
-			saved = file.Path()
-		}
-	}
 	printBanner(f, e, opts, saved)
 	if ip := net.ParseIP(opts.Host); opts.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(errOut, "%s listening on %s: the /_emulator/ API has no authentication and anyone who can reach this address can read the messages and make the emulator call your server\n", st.Warning.Render("warning:"), opts.Host)
@@ -343,6 +349,7 @@ func printBanner(f *Factory, e *emulator.Emulator, opts *emulateOptions, savedTo
 	} else {
 		row("state", "in memory (--state FILE keeps it)")
 	}
+	row("inbox", e.URL()+"/  (web inbox: contacts, composer, request log)")
 	row("inspect", e.URL()+emulator.APIPrefix+"  (events: "+emulator.APIPrefix+"events)")
 	if savedTo != "" {
 		row("profile", fmt.Sprintf("'%s' saved in %s", LocalProfile, savedTo))

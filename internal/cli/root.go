@@ -62,6 +62,8 @@ relays between IS-Messenger and messaging providers.`,
 
 	root.AddCommand(
 		newVersionCmd(f),
+		newSchemaCmd(f),
+		newValidateCmd(f, nil),
 	)
 	addHelpTopics(root)
 	// Built now rather than at Execute so the reference and man pages include it.
@@ -69,6 +71,7 @@ relays between IS-Messenger and messaging providers.`,
 	tuneCompletionCmd(root)
 	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
 	root.AddCommand(newEmulateCmd(f, nil), newDemoCmd(f, nil))
+	root.AddCommand(newRelayCmd(f, nil))
 	root.AddCommand(newListenCmd(f), newTriggerCmd(f), newReplayCmd(f), newCheckCmd(f))
 	return root
 }

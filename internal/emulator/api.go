@@ -59,6 +59,7 @@ func (e *Emulator) routeAPI(mux *http.ServeMux) {
 		e.Reset()
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
+	mux.HandleFunc("GET /_emulator/requests", e.handleRequests)
 	mux.HandleFunc("POST /_emulator/channels/{id}/send", e.handleSend)
 	mux.HandleFunc("GET /_emulator/events", e.handleEvents)
 	mux.HandleFunc(APIPrefix, func(w http.ResponseWriter, r *http.Request) {

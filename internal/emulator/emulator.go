@@ -53,6 +53,10 @@ type Options struct {
 	Addr string
 	// Listener, when set, is used instead of Addr.
 	Listener net.Listener
+	// BeforeServe, when set, runs once the address is known and before the
+	// first request is served (the CLI saves the 'local' profile here, so a
+	// healthy emulator is always a configured one). An error stops the start.
+	BeforeServe func(*Emulator) error
 	// Channels to emulate; empty means one generated channel (phone IDs).
 	Channels []Channel
 	// RateLimit is the per-channel webhook limit in requests per second
@@ -80,6 +84,7 @@ type Emulator struct {
 	outLim     map[string]*rate.Limiter // outgoing, per channel ID
 	store      *store
 	bus        *bus
+	reqs       requestLog // what went over the wire (GET /_emulator/requests)
 	client     *http.Client
 	outTimeout time.Duration
 	maxBody    int64
@@ -126,6 +131,12 @@ func New(opts Options) (*Emulator, error) {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ConnState:         e.trackConn,
+	}
+	if opts.BeforeServe != nil {
+		if err := opts.BeforeServe(e); err != nil {
+			ln.Close()
+			return nil, err
+		}
 	}
 	e.serveErr = make(chan error, 1)
 	go func() { e.serveErr <- e.srv.Serve(ln) }()
@@ -249,8 +260,11 @@ func (e *Emulator) MessageByMID(channelID, mid string) (Message, bool) {
 // Warnings lists the recorded warnings, oldest first.
 func (e *Emulator) Warnings() []Warning { return e.store.snapshot().Warnings }
 
-// Reset forgets every contact, message and warning.
-func (e *Emulator) Reset() { e.store.reset() }
+// Reset forgets every contact, message, warning and logged request.
+func (e *Emulator) Reset() {
+	e.store.reset()
+	e.reqs.reset()
+}
 
 // Subscribe streams everything that happens from now on. Call cancel when
 // done; a subscriber more than a few thousand events behind loses events

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/outgoing"
@@ -98,12 +99,28 @@ func (e *Emulator) Send(ctx context.Context, channelID, contactID string, m chan
 // with its Judge: it returns the mId on success, or the failure reason a
 // platform user would see.
 func (e *Emulator) call(ctx context.Context, ch Channel, body []byte) (*ReplyInfo, string, string) {
-	info := &ReplyInfo{}
 	c := &outgoing.Client{BaseURL: ch.APIBaseURL, Token: ch.Token, Timeout: e.outTimeout, HTTP: e.client}
+	rec := RequestRecord{Time: time.Now().UTC(), Kind: RequestMessage, ChannelID: ch.ID, Method: http.MethodPost,
+		URL: ch.APIBaseURL, Header: c.DefaultHeader(), body: body}
+	var res *outgoing.Result
+	info, mid, reason := e.doCall(ctx, c, ch, body, &res)
+	if res != nil {
+		rec.URL, rec.Status, rec.ReplyHeader = res.URL, res.Status, res.Header.Clone()
+		rec.ReplyBody, _ = clipBody([]byte(scrub(string(res.Body), ch.Token)))
+		rec.LatencyMS = info.LatencyMS
+	}
+	rec.Findings, rec.Error = info.Findings, reason
+	e.reqs.add(rec)
+	return info, mid, reason
+}
+
+func (e *Emulator) doCall(ctx context.Context, c *outgoing.Client, ch Channel, body []byte, resp **outgoing.Result) (*ReplyInfo, string, string) {
+	info := &ReplyInfo{}
 	res, err := c.Do(ctx, outgoing.Request{Body: body})
 	if err != nil {
 		return info, "", fmt.Sprintf("bad API base URL: %v", err)
 	}
+	*resp = res
 	info.LatencyMS = float64(res.Latency.Microseconds()) / 1000
 	if res.Err != nil {
 		return info, "", fmt.Sprintf("POST %s: %v", res.URL, scrub(res.Err.Error(), ch.Token))

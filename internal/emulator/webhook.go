@@ -14,16 +14,18 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/emulator/web"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/tidwall/gjson"
 )
 
-// Handler serves the webhook endpoint and the /_emulator/ API.
+// Handler serves the webhook endpoint, the /_emulator/ API and the web inbox at /.
 func (e *Emulator) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(WebhookPath, e.handleWebhook)
-	mux.HandleFunc(strings.TrimSuffix(WebhookPath, "/"), e.handleWebhook)
+	mux.HandleFunc(WebhookPath, e.logWebhook(e.handleWebhook))
+	mux.HandleFunc(strings.TrimSuffix(WebhookPath, "/"), e.logWebhook(e.handleWebhook))
 	e.routeAPI(mux)
+	mux.Handle("/", web.Handler()) // the web inbox (internal/emulator/web)
 	return mux
 }
 
@@ -74,6 +76,9 @@ func (e *Emulator) channelsForToken(token string) []Channel {
 }
 
 func (e *Emulator) reject(w http.ResponseWriter, r *http.Request, ch Channel, status int, msg string, findings []validate.Finding) {
+	if rec := webhookRecord(w); rec != nil {
+		rec.ChannelID, rec.Findings = ch.ID, findings
+	}
 	writeError(w, status, msg, findings)
 	e.bus.publish(Event{Kind: EventWebhookRejected, ChannelID: ch.ID, HTTPStatus: status, Summary: msg, Findings: findings})
 }
@@ -94,7 +99,10 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		e.reject(w, r, Channel{}, http.StatusUnauthorized, "the API token does not match any emulated channel", nil)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, e.maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(unwrapRecorder(w), r.Body, e.maxBody))
+	if rec := webhookRecord(w); rec != nil {
+		rec.body = body // never changed after this point
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -169,6 +177,9 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 				Message: fmt.Sprintf("%s: %s (%s)", pathOrBody(f.Path), f.Message, f.Rule)})
 			pre.warnings = append(pre.warnings, c.warnings...)
 		}
+	}
+	if rec := webhookRecord(w); rec != nil {
+		rec.ChannelID, rec.Findings = ch.ID, rep.Findings
 	}
 	chg := e.store.applyWebhook(ch.ID, &wh)
 	chg.warnings = append(pre.warnings, chg.warnings...)

@@ -1,7 +1,9 @@
 // Package validate checks Custom Channel payloads given as raw JSON bytes,
-// read with gjson (never unmarshalled into maps), and reports located,
-// typed findings: severity, JSON path, line:column, a stable rule id and a
-// message a person can act on.
+// never unmarshalled into maps or structs: one validating pass builds a
+// small tape of container ends (scan.go), the checker walks the bytes with
+// it, and gjson unescapes the rare escaped string. It reports located, typed
+// findings: severity, JSON path, line:column, a stable rule id and a message
+// a person can act on. Stream does the same for NDJSON, arrays and big input.
 package validate
 
 import (
@@ -50,6 +52,9 @@ type Options struct {
 	ReplyStatus int
 	// TextLimit overrides the text length warning threshold (0: channel.TextWarnLen).
 	TextLimit int
+	// MaxBytes, when positive, rejects a larger document with json-too-large
+	// before reading it (Stream applies its own cap the same way).
+	MaxBytes int
 }
 
 // Report is the outcome of one validation.
@@ -111,4 +116,12 @@ const (
 	RuleUnexpectedField   = "unexpected-field"    // a known field in the wrong place (e.g. status on a message event)
 	RuleChannelIDMismatch = "channel-id-mismatch" // channelId differs from the configured channel
 	RuleReplyStatus       = "reply-status"        // /message reply with a status the platform does not expect
+
+	// Added by the validate branch.
+	RuleTooLarge          = "json-too-large"       // a single document over the size cap (reported by Stream)
+	RuleDuplicateKey      = "duplicate-key"        // the same key twice in one object (warning)
+	RuleCoordinateString  = "coordinate-string"    // latitude/longitude sent as a numeric string (warning)
+	RuleContactField      = "contact-field"        // a contact{} value of doubtful shape (warning)
+	RuleAttachmentMIME    = "attachment-mime"      // attachment.type disagrees with mimeType (warning)
+	RuleReplyStatusNot200 = "reply-status-not-200" // a 2xx other than 200 (warning)
 )

@@ -1,196 +1,1318 @@
 package validate
 
 import (
-	"fmt"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/ccx-cli/ccx/internal/channel"
-	"github.com/tidwall/gjson"
 )
 
-// Bytes validates one payload.
+// MaxDepth is the deepest nesting Bytes accepts. Real payloads nest five
+// levels; deeper input is rejected before any of it is walked.
+const MaxDepth = 64
+
+// Bytes validates one payload. It never panics and never keeps a reference
+// to data after it returns (callers may reuse the buffer).
 func Bytes(data []byte, opts Options) Report {
-	c := &checker{data: data, opts: opts}
+	c := checker{data: data, opts: opts}
 	c.run()
+	if len(c.findings) > 1 {
+		slices.SortStableFunc(c.findings, func(a, b Finding) int {
+			if a.Line != b.Line {
+				return a.Line - b.Line
+			}
+			return a.Column - b.Column
+		})
+	}
 	return Report{Kind: c.kind, Findings: c.findings}
 }
 
 // DetectKind tells a webhook body, a /message body and a /message reply apart
 // by their top-level keys; KindAuto when it cannot tell.
 func DetectKind(data []byte) Kind {
+	if len(data) == 0 {
+		return KindAuto
+	}
+	c := checker{data: data, s: unsafe.String(unsafe.SliceData(data), len(data))}
+	start := skipSpace(data, 0)
+	if start == len(data) || data[start] != '{' {
+		return KindAuto
+	}
+	if res, _ := c.scanJSON(); res != scanOK {
+		return KindAuto
+	}
+	var has rootKeys
+	c.forEach(val{Type: tObject, Index: start}, func(k, _ val) bool {
+		has.note(k.Str)
+		return true
+	})
+	return has.kind()
+}
+
+type rootKeys struct{ events, message, reply bool }
+
+func (h *rootKeys) note(k string) {
+	switch k {
+	case "events":
+		h.events = true
+	case "message":
+		h.message = true
+	case "mId", "error":
+		h.reply = true
+	}
+}
+
+func (h rootKeys) kind() Kind {
 	switch {
-	case gjson.GetBytes(data, "events").Exists():
+	case h.events:
 		return KindWebhook
-	case gjson.GetBytes(data, "message").Exists():
+	case h.message:
 		return KindMessage
-	case gjson.GetBytes(data, "mId").Exists(), gjson.GetBytes(data, "error").Exists():
+	case h.reply:
 		return KindReply
 	}
 	return KindAuto
 }
 
+// seg is one step of a JSON path: an object key, or an array index (idx >= 0).
+type seg struct {
+	key string
+	idx int
+}
+
+// checker walks one payload. The path is kept as a small stack and rendered
+// only when a finding is added, so valid payloads allocate almost nothing.
 type checker struct {
 	data     []byte
+	s        string // data viewed as a string, without copying
 	opts     Options
 	kind     Kind
 	findings []Finding
+
+	path  [16]seg
+	depth int
+
+	lineStarts []int // built on the first finding
+
+	// The tape (scan.go): per container, in document order, the offset of
+	// its closing bracket and the ordinal of the next container after it.
+	tape tape
 }
 
-func (c *checker) add(sev Severity, rule, path string, offset int, format string, args ...any) {
-	line, col := Position(c.data, offset)
-	c.findings = append(c.findings, Finding{Severity: sev, Rule: rule, Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+func (c *checker) push(key string) {
+	if c.depth < len(c.path) {
+		c.path[c.depth] = seg{key: key, idx: -1}
+	}
+	c.depth++
+}
+
+func (c *checker) pushIdx(i int) {
+	if c.depth < len(c.path) {
+		c.path[c.depth] = seg{idx: i}
+	}
+	c.depth++
+}
+
+func (c *checker) pop() { c.depth-- }
+
+func (c *checker) pathString(leaf string) string {
+	var b []byte
+	n := min(c.depth, len(c.path))
+	for i := 0; i < n; i++ {
+		s := c.path[i]
+		if s.idx >= 0 {
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(s.idx), 10)
+			b = append(b, ']')
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, s.key...)
+	}
+	if leaf != "" {
+		if len(b) > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, leaf...)
+	}
+	return string(b)
+}
+
+// add records a finding at byte offset off; leaf names a field below the
+// current path ("" for the current path itself).
+func (c *checker) add(rule, leaf string, off int, msg string) {
+	sev, ok := RuleSeverity(rule)
+	if !ok {
+		sev = Error
+	}
+	line, col := c.position(off)
+	c.findings = append(c.findings, Finding{Severity: sev, Rule: rule, Path: c.pathString(leaf), Line: line, Column: col, Message: msg})
+}
+
+// position maps a byte offset to line:column with a line table built once per
+// payload, so many findings do not rescan the input.
+func (c *checker) position(off int) (int, int) {
+	if off < 0 {
+		off = 0
+	}
+	if off > len(c.data) {
+		off = len(c.data)
+	}
+	if c.lineStarts == nil {
+		c.lineStarts = append(make([]int, 0, 16), 0)
+		for i := 0; ; {
+			j := bytes.IndexByte(c.data[i:], '\n')
+			if j < 0 {
+				break
+			}
+			i += j + 1
+			c.lineStarts = append(c.lineStarts, i)
+		}
+	}
+	lo, hi := 0, len(c.lineStarts)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if c.lineStarts[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo + 1, off - c.lineStarts[lo] + 1
+}
+
+// Position turns a byte offset into a 1-based line and column (in bytes).
+func Position(data []byte, offset int) (line, col int) {
+	if offset < 0 {
+		offset = 0
+	}
+	if offset > len(data) {
+		offset = len(data)
+	}
+	head := data[:offset]
+	line = 1 + bytes.Count(head, []byte{'\n'})
+	col = offset - (bytes.LastIndexByte(head, '\n') + 1) + 1
+	return line, col
 }
 
 func (c *checker) run() {
-	if !utf8.Valid(c.data) {
-		c.add(Error, RuleEncoding, "", 0, "input is not valid UTF-8")
+	data := c.data
+	if c.opts.MaxBytes > 0 && len(data) > c.opts.MaxBytes {
+		c.add(RuleTooLarge, "", 0, "the document is "+strconv.Itoa(len(data))+" bytes; the limit is "+strconv.Itoa(c.opts.MaxBytes))
 		return
 	}
-	if !gjson.ValidBytes(c.data) {
-		c.add(Error, RuleSyntax, "", 0, "not well-formed JSON")
+	start := skipSpace(data, 0)
+	if start == len(data) {
+		c.add(RuleSyntax, "", len(data), "the input is empty: expected a JSON object")
 		return
 	}
-	root := gjson.ParseBytes(c.data)
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		c.add(RuleEncoding, "", 0, "the input starts with a UTF-8 byte order mark (BOM); remove it (JSON.parse and most JSON parsers reject it)")
+		return
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		c.add(RuleEncoding, "", i, "the input contains a NUL byte; JSON text cannot contain one (binary data or a UTF-16 file?)")
+		return
+	}
+	if !utf8.Valid(data) {
+		c.add(RuleEncoding, "", invalidUTF8(data), "the input is not valid UTF-8; save it as UTF-8")
+		return
+	}
+	// A string view of data without copying: values point into it, and
+	// every message built below copies what it quotes.
+	c.s = unsafe.String(unsafe.SliceData(data), len(data))
+	switch res, off := c.scanJSON(); res {
+	case scanDepth:
+		c.add(RuleDepth, "", off, "JSON nesting is deeper than "+strconv.Itoa(MaxDepth)+" levels; no Custom Channel payload nests that deep")
+		return
+	case scanSyntax:
+		off, why := syntaxError(data, off)
+		c.add(RuleSyntax, "", off, "not well-formed JSON: "+why)
+		return
+	}
+	root, _, _ := c.value(start, 0)
 	if !root.IsObject() {
-		c.add(Error, RuleType, "", root.Index, "a payload must be a JSON object, got %s", typeName(root))
+		c.add(RuleType, "", start, "a payload must be a JSON object, got "+typeName(root))
 		return
 	}
+
+	var r rootFields
+	nkeys := 0
+	c.forEach(root, func(k, v val) bool {
+		nkeys++
+		p := r.slot(k.Str)
+		if p == nil {
+			return true
+		}
+		if p.Exists() {
+			c.duplicate(k)
+		}
+		*p = v
+		return true
+	})
+
 	c.kind = c.opts.Kind
 	if c.kind == KindAuto {
-		c.kind = DetectKind(c.data)
+		c.kind = rootKeys{events: r.events.Exists(), message: r.message.Exists(), reply: r.mid.Exists() || r.errv.Exists()}.kind()
 	}
+	known := 0
 	switch c.kind {
 	case KindWebhook:
-		c.envelope(root)
+		known = count(r.channelID, r.contactID, r.events, r.contact)
+		c.envelope(root, &r)
 	case KindMessage:
-		c.ids(root)
-		c.message(root.Get("message"), "message")
+		known = count(r.channelID, r.contactID, r.message)
+		c.ids(root, &r)
+		c.requiredObject(root, r.message, "message")
 	case KindReply:
-		if !root.Get("mId").Exists() && !root.Get("error.message").Exists() {
-			c.add(Error, RuleRequired, "mId", root.Index, `a /message reply needs "mId" (200) or "error.message" (4xx)`)
-		}
+		known = count(r.mid, r.errv)
+		c.reply(root, &r)
 	default:
-		c.add(Error, RuleKind, "", root.Index, `cannot tell the payload kind: expected "events" (webhook), "message" (/message body) or "mId"/"error" (reply); use --kind`)
+		c.add(RuleKind, "", start, `cannot tell the payload kind: expected "events" (webhook body), "message" (/message body) or "mId"/"error" (/message reply); use --kind`)
+		return
+	}
+	if nkeys > known {
+		c.rootExtras(root)
 	}
 }
 
-func (c *checker) ids(root gjson.Result) {
-	for _, k := range []string{"channelId", "contactId"} {
-		v := root.Get(k)
-		if !v.Exists() {
-			c.add(Error, RuleRequired, k, root.Index, "%q is required", k)
-			continue
-		}
-		if v.Type != gjson.String {
-			c.add(Error, RuleType, k, v.Index, "%q must be a string, got %s", k, typeName(v))
-			continue
+func count(rs ...val) int {
+	n := 0
+	for _, r := range rs {
+		if r.Exists() {
+			n++
 		}
 	}
-	if v := root.Get("contactId"); v.Type == gjson.String {
-		if err := channel.CheckContactID(v.Str, c.opts.IDType); err != nil {
-			rule := RuleContactIDFormat
-			if utf8.RuneCountInString(v.Str) > channel.MaxContactIDLen {
-				rule = RuleContactIDLength
+	return n
+}
+
+// rootFields are the top-level keys of every kind (the last occurrence wins,
+// as with JSON.parse on the platform's side).
+type rootFields struct {
+	channelID, contactID, events, contact, message, mid, errv val
+}
+
+func (r *rootFields) slot(k string) *val {
+	switch k {
+	case "channelId":
+		return &r.channelID
+	case "contactId":
+		return &r.contactID
+	case "events":
+		return &r.events
+	case "contact":
+		return &r.contact
+	case "message":
+		return &r.message
+	case "mId":
+		return &r.mid
+	case "error":
+		return &r.errv
+	}
+	return nil
+}
+
+// rootExtras reports top-level keys that do not belong to the payload's kind.
+func (c *checker) rootExtras(root val) {
+	c.forEach(root, func(k, v val) bool {
+		var kinds Kind
+		switch k.Str {
+		case "channelId", "contactId":
+			if c.kind != KindReply {
+				return true
 			}
-			c.add(Error, rule, "contactId", v.Index, "%s", err)
+			kinds = "a webhook or /message body"
+		case "events", "contact":
+			if c.kind == KindWebhook {
+				return true
+			}
+			kinds = "a webhook body"
+		case "message":
+			if c.kind == KindMessage {
+				return true
+			}
+			kinds = "a /message body"
+			if c.kind == KindWebhook {
+				kinds += " (in a webhook body it goes inside events[])"
+			}
+		case "mId", "error":
+			if c.kind == KindReply {
+				return true
+			}
+			kinds = "a /message reply"
+			if c.kind == KindWebhook && k.Str == "mId" {
+				kinds = "a /message reply (in a webhook body it goes inside events[])"
+			}
+		default:
+			c.unknown(k, "")
+			return true
+		}
+		c.add(RuleUnexpectedField, k.Str, k.Index, strconv.Quote(k.Str)+" belongs to "+string(kinds)+", not to a "+kindNoun(c.kind))
+		return true
+	})
+}
+
+func kindNoun(k Kind) string {
+	switch k {
+	case KindWebhook:
+		return "webhook body"
+	case KindMessage:
+		return "/message body"
+	}
+	return "/message reply"
+}
+
+func (c *checker) duplicate(k val) {
+	c.add(RuleDuplicateKey, k.Str, k.Index, "key "+strconv.Quote(k.Str)+" appears more than once in this object; the platform (JSON.parse) keeps the last one")
+}
+
+func (c *checker) unknown(k val, where string) {
+	msg := "unknown field " + strconv.Quote(k.Str)
+	if where != "" {
+		msg += " in " + where
+	}
+	c.add(RuleUnknownField, k.Str, k.Index, msg+"; the platform probably ignores it (check the spelling)")
+}
+
+// ---- shared field checks -------------------------------------------------
+
+func (c *checker) missing(parent val, key, what string) {
+	c.add(RuleRequired, key, parent.Index, strconv.Quote(key)+" is required: "+what)
+}
+
+func (c *checker) wrongType(v val, key, want string) {
+	name := strconv.Quote(key)
+	if key == "" {
+		name = c.pathString("")
+	}
+	c.add(RuleType, key, v.Index, name+" must be "+want+", got "+typeName(v))
+}
+
+// requiredString checks presence, type and non-emptiness; ok reports a usable
+// non-empty string.
+func (c *checker) requiredString(parent, v val, key, what string) bool {
+	switch {
+	case !v.Exists():
+		c.missing(parent, key, what)
+	case v.Type != tString:
+		c.wrongType(v, key, "a string")
+	case v.Str == "":
+		c.add(RuleEmpty, key, v.Index, strconv.Quote(key)+" is empty: "+what)
+	default:
+		return true
+	}
+	return false
+}
+
+// optionalString checks the type of an optional string field.
+func (c *checker) optionalString(v val, key string) {
+	if v.Exists() && v.Type != tString {
+		c.wrongType(v, key, "a string")
+	}
+}
+
+func (c *checker) requiredObject(parent, v val, key string) {
+	switch {
+	case !v.Exists():
+		c.missing(parent, key, "an object with a \"type\"")
+	case !v.IsObject():
+		c.wrongType(v, key, "an object")
+	default:
+		c.push(key)
+		c.message(v)
+		c.pop()
+	}
+}
+
+func (c *checker) ids(root val, r *rootFields) {
+	if c.requiredString(root, r.channelID, "channelId", "the Channel ID from the channel's settings") &&
+		c.opts.ChannelID != "" && r.channelID.Str != c.opts.ChannelID {
+		c.add(RuleChannelIDMismatch, "channelId", r.channelID.Index, "channelId "+strconv.Quote(r.channelID.Str)+" is not the configured channel "+strconv.Quote(c.opts.ChannelID))
+	}
+	v := r.contactID
+	switch {
+	case !v.Exists():
+		c.missing(root, "contactId", "the contact's phone number or custom ID")
+	case v.Type != tString:
+		c.wrongType(v, "contactId", "a string")
+	default:
+		if p := checkID(v.Str, c.opts.IDType); p.bad {
+			off := v.Index
+			if len(v.Raw) == len(v.Str)+2 { // no escapes: point at the character
+				off += 1 + p.offset
+			}
+			c.add(p.rule, "contactId", off, p.msg)
 		}
 	}
 }
 
-func (c *checker) envelope(root gjson.Result) {
-	c.ids(root)
-	events := root.Get("events")
-	if !events.Exists() {
-		c.add(Error, RuleRequired, "events", root.Index, `"events" is required`)
-		return
+func (c *checker) envelope(root val, r *rootFields) {
+	c.ids(root, r)
+	ev := r.events
+	switch {
+	case !ev.Exists():
+		c.missing(root, "events", "an array with one event")
+	case !ev.IsArray():
+		c.wrongType(ev, "events", "an array of event objects")
+	default:
+		c.push("events")
+		n := 0
+		c.forEach(ev, func(_, e val) bool {
+			c.pushIdx(n)
+			if n == 1 {
+				c.add(RuleEventsMultiple, "", e.Index, "more than one event in one POST; every documented sample sends one event per request")
+			}
+			c.event(e)
+			c.pop()
+			n++
+			return true
+		})
+		c.pop()
+		if n == 0 {
+			c.add(RuleEventsEmpty, "events", ev.Index, `"events" is empty: send one event per POST`)
+		}
 	}
-	if !events.IsArray() {
-		c.add(Error, RuleType, "events", events.Index, `"events" must be an array, got %s`, typeName(events))
-		return
-	}
-	arr := events.Array()
-	if len(arr) == 0 {
-		c.add(Error, RuleEventsEmpty, "events", events.Index, `"events" is empty; send one event per POST`)
-	}
-	for i, ev := range arr {
-		c.event(ev, fmt.Sprintf("events[%d]", i))
+	if ct := r.contact; ct.Exists() {
+		if !ct.IsObject() {
+			c.wrongType(ct, "contact", "an object (omit it rather than send null)")
+		} else {
+			c.push("contact")
+			c.contact(ct)
+			c.pop()
+		}
 	}
 }
 
-func (c *checker) event(ev gjson.Result, path string) {
-	t := ev.Get("type")
-	if t.Type != gjson.String {
-		c.add(Error, RuleRequired, path+".type", ev.Index, "event type is required: message, message_echo or message_status")
+// ---- events --------------------------------------------------------------
+
+type eventFields struct{ typ, mid, ts, message, status val }
+
+func (c *checker) event(e val) {
+	if !e.IsObject() {
+		c.wrongType(e, "", "an event object")
 		return
 	}
-	mid := ev.Get("mId")
-	if mid.Type != gjson.String {
-		c.add(Error, RuleRequired, path+".mId", ev.Index, `"mId" is required and must be a string`)
-	} else if n := utf8.RuneCountInString(mid.Str); n > channel.MaxMIDLen {
-		c.add(Error, RuleMIDLength, path+".mId", mid.Index, "mId is %d characters; the maximum is %d", n, channel.MaxMIDLen)
+	var f eventFields
+	c.forEach(e, func(k, v val) bool {
+		var p *val
+		switch k.Str {
+		case "type":
+			p = &f.typ
+		case "mId":
+			p = &f.mid
+		case "timestamp":
+			p = &f.ts
+		case "message":
+			p = &f.message
+		case "status":
+			p = &f.status
+		default:
+			if k.Str == "mld" || k.Str == "mid" || k.Str == "MId" {
+				c.add(RuleUnknownField, k.Str, k.Index, "unknown field "+strconv.Quote(k.Str)+": the message id is spelled \"mId\"")
+			} else {
+				c.unknown(k, "an event")
+			}
+			return true
+		}
+		if p.Exists() {
+			c.duplicate(k)
+		}
+		*p = v
+		return true
+	})
+
+	typ := ""
+	switch t := f.typ; {
+	case !t.Exists():
+		c.missing(e, "type", "message, message_echo or message_status")
+	case t.Type != tString:
+		c.wrongType(t, "type", "a string")
+	default:
+		switch t.Str {
+		case "message", "message_echo", "message_status":
+			typ = t.Str
+		default:
+			c.add(RuleEnum, "type", t.Index, "unknown event type "+strconv.Quote(t.Str)+": use message, message_echo or message_status"+caseHint(t.Str, "message", "message_echo", "message_status"))
+		}
 	}
-	switch channel.EventType(t.Str) {
-	case channel.EventMessage, channel.EventEcho:
-		c.message(ev.Get("message"), path+".message")
-	case channel.EventStatus:
-		if !ev.Get("status.value").Exists() {
-			c.add(Error, RuleRequired, path+".status.value", ev.Index, "message_status needs status.value: sent, delivered, read or failed")
+	if c.requiredString(e, f.mid, "mId", "the message id, at most 50 characters") {
+		c.midLength(f.mid, "mId")
+	}
+	c.timestamp(e, f.ts)
+
+	switch typ {
+	case "message", "message_echo":
+		c.requiredObject(e, f.message, "message")
+		if f.status.Exists() {
+			c.add(RuleUnexpectedField, "status", f.status.Index, `"status" belongs to message_status events; a `+typ+` event carries "message"`)
+		}
+	case "message_status":
+		switch s := f.status; {
+		case !s.Exists():
+			c.missing(e, "status", `an object {"value": "sent|delivered|read|failed"}`)
+		case !s.IsObject():
+			c.wrongType(s, "status", "an object")
+		default:
+			c.push("status")
+			c.status(s)
+			c.pop()
+		}
+		if f.message.Exists() {
+			c.add(RuleUnexpectedField, "message", f.message.Index, `"message" is not used by message_status events (receipts carry "status")`)
+		}
+	}
+}
+
+func (c *checker) midLength(v val, key string) {
+	if len(v.Str) <= 50 {
+		return
+	}
+	if n := utf8.RuneCountInString(v.Str); n > 50 {
+		c.add(RuleMIDLength, key, v.Index, "mId is "+strconv.Itoa(n)+" characters; the maximum is 50")
+	}
+}
+
+// timestamp checks epoch milliseconds (§2.3).
+func (c *checker) timestamp(e, v val) {
+	const key = "timestamp"
+	switch {
+	case !v.Exists():
+		c.missing(e, key, "UNIX epoch in milliseconds, e.g. 1732435200000")
+		return
+	case v.Type == tString:
+		hint := ""
+		if isDigits(v.Str) {
+			hint = ": write it without quotes"
+		}
+		c.add(RuleType, key, v.Index, `"timestamp" must be a number (epoch milliseconds), got a string`+hint)
+		return
+	case v.Type != tNumber:
+		c.wrongType(v, key, "a number (epoch milliseconds)")
+		return
+	}
+	raw, n := v.Raw, v.Num()
+	switch {
+	case raw[0] == '-':
+		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is negative; use epoch milliseconds, e.g. 1732435200000")
+		return
+	case n != float64(int64(n)) && n < 1e18:
+		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is fractional; use whole epoch milliseconds")
+		return
+	}
+	switch {
+	case n >= 1e9 && n < 1e10:
+		c.add(RuleTimestampSeconds, key, v.Index, "timestamp "+raw+" looks like seconds; the platform expects milliseconds: use "+strconv.FormatInt(int64(n)*1000, 10)+" (×1000)")
+	case n < 1e11:
+		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is before 1973 in milliseconds; use epoch milliseconds, e.g. 1732435200000")
+	case n >= 1e14:
+		hint := ""
+		switch {
+		case n >= 1e17:
+			hint = " (it looks like nanoseconds: divide by 1000000)"
+		case n >= 1e15:
+			hint = " (it looks like microseconds: divide by 1000)"
+		}
+		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is after the year 5000 in milliseconds"+hint)
+	}
+}
+
+func (c *checker) status(s val) {
+	var value, msg val
+	c.forEach(s, func(k, v val) bool {
+		switch k.Str {
+		case "value":
+			if value.Exists() {
+				c.duplicate(k)
+			}
+			value = v
+		case "message":
+			if msg.Exists() {
+				c.duplicate(k)
+			}
+			msg = v
+		default:
+			c.unknown(k, "status")
+		}
+		return true
+	})
+	failed := false
+	if c.requiredString(s, value, "value", "sent, delivered, read or failed") {
+		switch value.Str {
+		case "sent", "delivered", "read":
+		case "failed":
+			failed = true
+		default:
+			c.add(RuleEnum, "value", value.Index, "unknown status "+strconv.Quote(value.Str)+": use sent, delivered, read or failed"+caseHint(value.Str, "sent", "delivered", "read", "failed"))
+		}
+	}
+	c.optionalString(msg, "message")
+	if failed && (!msg.Exists() || msg.Type == tString && isBlank(msg.Str)) {
+		c.add(RuleStatusReason, "message", s.Index, `a "failed" status should say why in status.message (shown to agents)`)
+	}
+}
+
+// ---- messages ------------------------------------------------------------
+
+// Message fields, indexed so that each message type's allowed set is a bit mask.
+const (
+	mType = iota
+	mText
+	mAttachment
+	mLat
+	mLng
+	mAddress
+	mTitle
+	mReplies
+	mPayload
+	mLocation
+	mCount
+)
+
+var messageKeys = [mCount]string{"type", "text", "attachment", "latitude", "longitude", "address", "title", "replies", "payload", "location"}
+
+// allowed fields per message type ("location" is allowed on location
+// messages so that the nested form gets its own warning).
+var messageAllowed = map[string]uint16{
+	"text":           1<<mType | 1<<mText,
+	"attachment":     1<<mType | 1<<mAttachment,
+	"location":       1<<mType | 1<<mLat | 1<<mLng | 1<<mAddress | 1<<mLocation,
+	"quick_reply":    1<<mType | 1<<mTitle | 1<<mReplies,
+	"custom_payload": 1<<mType | 1<<mPayload,
+}
+
+func messageKey(k string) int {
+	switch k {
+	case "type":
+		return mType
+	case "text":
+		return mText
+	case "attachment":
+		return mAttachment
+	case "latitude":
+		return mLat
+	case "longitude":
+		return mLng
+	case "address":
+		return mAddress
+	case "title":
+		return mTitle
+	case "replies":
+		return mReplies
+	case "payload":
+		return mPayload
+	case "location":
+		return mLocation
+	}
+	return -1
+}
+
+func (c *checker) message(m val) {
+	var f [mCount]val
+	c.forEach(m, func(k, v val) bool {
+		i := messageKey(k.Str)
+		if i < 0 {
+			c.unknown(k, "a message")
+			return true
+		}
+		if f[i].Exists() {
+			c.duplicate(k)
+		}
+		f[i] = v
+		return true
+	})
+	t := f[mType]
+	switch {
+	case !t.Exists():
+		c.missing(m, "type", "text, attachment, location, quick_reply or custom_payload")
+		return
+	case t.Type != tString:
+		c.wrongType(t, "type", "a string")
+		return
+	}
+	switch t.Str {
+	case "text":
+		c.text(m, f[mText])
+	case "attachment":
+		c.attachment(m, f[mAttachment])
+	case "location":
+		c.location(m, &f)
+	case "quick_reply":
+		c.quickReply(m, f[mTitle], f[mReplies])
+	case "custom_payload":
+		c.add(RuleCustomPayload, "type", t.Index, "custom_payload is not documented for Custom Channels; the platform may not forward it (unverified)")
+		switch p := f[mPayload]; {
+		case !p.Exists():
+			c.missing(m, "payload", "a JSON object passed through as-is")
+		case !p.IsObject():
+			c.wrongType(p, "payload", "a JSON object")
 		}
 	default:
-		c.add(Error, RuleEnum, path+".type", t.Index, "unknown event type %q: use message, message_echo or message_status", t.Str)
-	}
-}
-
-func (c *checker) message(m gjson.Result, path string) {
-	if !m.IsObject() {
-		c.add(Error, RuleRequired, path, m.Index, "%s must be an object with a type", path)
+		c.add(RuleEnum, "type", t.Index, "unknown message type "+strconv.Quote(t.Str)+": use text, attachment, location, quick_reply or custom_payload"+caseHint(t.Str, "text", "attachment", "location", "quick_reply", "custom_payload"))
 		return
 	}
-	t := m.Get("type")
-	switch channel.MessageType(t.Str) {
-	case channel.MessageText:
-		if m.Get("text").Str == "" {
-			c.add(Error, RuleTextEmpty, path+".text", m.Index, "text message needs non-empty text")
+	allowed := messageAllowed[t.Str]
+	for i := 1; i < mCount; i++ {
+		if f[i].Exists() && allowed&(1<<i) == 0 {
+			key := messageKeys[i]
+			c.add(RuleUnexpectedField, key, f[i].Index, strconv.Quote(key)+" does not belong to a "+t.Str+" message; the platform ignores it")
 		}
-	case channel.MessageAttachment, channel.MessageLocation, channel.MessageQuickReply, channel.MessageCustomPayload:
-	default:
-		c.add(Error, RuleEnum, path+".type", t.Index, "unknown message type %q: use text, attachment, location, quick_reply or custom_payload", t.Str)
 	}
 }
 
-func typeName(r gjson.Result) string {
+func (c *checker) text(m, v val) {
+	switch {
+	case !v.Exists():
+		c.missing(m, "text", "the message text")
+	case v.Type != tString:
+		c.wrongType(v, "text", "a string")
+	case isBlank(v.Str):
+		c.add(RuleTextEmpty, "text", v.Index, "text message has empty text; send at least one visible character")
+	default:
+		limit := c.opts.TextLimit
+		if limit <= 0 {
+			limit = channel.TextWarnLen
+		}
+		if len(v.Str) > limit {
+			if n := utf8.RuneCountInString(v.Str); n > limit {
+				c.add(RuleTextLength, "text", v.Index, "text is "+strconv.Itoa(n)+" characters; messages over "+strconv.Itoa(limit)+" may be rejected or cut (split it)")
+			}
+		}
+	}
+}
+
+func (c *checker) attachment(m, a val) {
+	switch {
+	case !a.Exists():
+		c.missing(m, "attachment", `an object {"type": "image|video|audio|file", "url": "https://..."}`)
+		return
+	case !a.IsObject():
+		c.wrongType(a, "attachment", "an object")
+		return
+	}
+	c.push("attachment")
+	defer c.pop()
+	var typ, url, mime, name, desc val
+	c.forEach(a, func(k, v val) bool {
+		var p *val
+		switch k.Str {
+		case "type":
+			p = &typ
+		case "url":
+			p = &url
+		case "mimeType":
+			p = &mime
+		case "fileName":
+			p = &name
+		case "description":
+			p = &desc
+		default:
+			c.unknown(k, "attachment")
+			return true
+		}
+		if p.Exists() {
+			c.duplicate(k)
+		}
+		*p = v
+		return true
+	})
+	kind := ""
+	if c.requiredString(a, typ, "type", "image, video, audio or file") {
+		switch typ.Str {
+		case "image", "video", "audio", "file":
+			kind = typ.Str
+		default:
+			c.add(RuleEnum, "type", typ.Index, "unknown attachment type "+strconv.Quote(typ.Str)+": use image, video, audio or file"+caseHint(typ.Str, "image", "video", "audio", "file"))
+		}
+	}
+	switch {
+	case !url.Exists():
+		c.missing(a, "url", "a public http(s) URL the platform downloads")
+	case url.Type != tString:
+		c.wrongType(url, "url", "a string")
+	default:
+		if why := checkURL(url.Str); why != "" {
+			c.add(RuleURL, "url", url.Index, "attachment URL "+why)
+		}
+	}
+	c.optionalString(mime, "mimeType")
+	c.optionalString(name, "fileName")
+	c.optionalString(desc, "description")
+	if kind != "" && mime.Type == tString && mime.Str != "" {
+		if want := kindForMIME(mime.Str); want != kind {
+			c.add(RuleAttachmentMIME, "type", typ.Index, "attachment type "+strconv.Quote(kind)+" does not match mimeType "+strconv.Quote(mime.Str)+"; expected "+strconv.Quote(want))
+		}
+	}
+}
+
+// kindForMIME mirrors channel.KindForMIME without allocating.
+func kindForMIME(m string) string {
+	switch {
+	case hasPrefixFold(m, "image/"):
+		return "image"
+	case hasPrefixFold(m, "video/"):
+		return "video"
+	case hasPrefixFold(m, "audio/"):
+		return "audio"
+	}
+	return "file"
+}
+
+func (c *checker) location(m val, f *[mCount]val) {
+	lat, lng := f[mLat], f[mLng]
+	latKey, lngKey := "latitude", "longitude"
+	parent := m
+	if nested := f[mLocation]; nested.Exists() {
+		c.add(RuleLocationNested, "location", nested.Index, "put latitude, longitude and address flat on the message, not inside message.location{}")
+		if nested.IsObject() && !lat.Exists() && !lng.Exists() {
+			lat, lng = c.get(nested, "latitude"), c.get(nested, "longitude")
+			latKey, lngKey = "location.latitude", "location.longitude"
+			parent = nested
+		}
+	}
+	c.coord(parent, lat, latKey, 90, RuleLatitude)
+	c.coord(parent, lng, lngKey, 180, RuleLongitude)
+	c.optionalString(f[mAddress], "address")
+}
+
+func (c *checker) coord(parent, v val, key string, limit float64, rule string) {
+	var x float64
+	switch v.Type {
+	case tNumber:
+		x = v.Num()
+	case tString:
+		n, err := strconv.ParseFloat(v.Str, 64)
+		if err != nil || n != n || n > 1e300 || n < -1e300 {
+			c.add(RuleType, key, v.Index, strconv.Quote(key)+" must be a number of degrees, got the string "+strconv.Quote(clip(v.Str)))
+			return
+		}
+		c.add(RuleCoordinateString, key, v.Index, strconv.Quote(key)+" is a string; send it as a JSON number ("+v.Str+")")
+		x = n
+	default:
+		if !v.Exists() {
+			c.missing(parent, key, "WGS-84 degrees as a number")
+		} else {
+			c.wrongType(v, key, "a number of degrees")
+		}
+		return
+	}
+	if x < -limit || x > limit {
+		lim := strconv.Itoa(int(limit))
+		c.add(rule, key, v.Index, key+" "+strconv.FormatFloat(x, 'g', -1, 64)+" is outside [-"+lim+", "+lim+"]")
+	}
+}
+
+func (c *checker) quickReply(m, title, replies val) {
+	c.requiredString(m, title, "title", "the prompt shown above the options")
+	switch {
+	case !replies.Exists():
+		c.missing(m, "replies", "an array of option strings")
+		return
+	case !replies.IsArray():
+		c.wrongType(replies, "replies", "an array of strings")
+		return
+	}
+	c.push("replies")
+	n := 0
+	c.forEach(replies, func(_, r val) bool {
+		c.pushIdx(n)
+		switch {
+		case r.Type != tString:
+			c.wrongType(r, "", "a string (replies are plain strings, not objects)")
+		case isBlank(r.Str):
+			c.add(RuleEmpty, "", r.Index, "reply option is empty")
+		}
+		if n == 10 {
+			c.add(RuleRepliesCount, "", r.Index, "more than 10 quick replies; providers commonly cap the list at 10")
+		}
+		c.pop()
+		n++
+		return true
+	})
+	c.pop()
+	if n == 0 {
+		c.add(RuleRepliesEmpty, "replies", replies.Index, "quick_reply needs at least one reply option")
+	}
+}
+
+// ---- contact -------------------------------------------------------------
+
+func (c *checker) contact(ct val) {
+	c.forEach(ct, func(k, v val) bool {
+		switch k.Str {
+		case "firstName", "lastName":
+			c.optionalString(v, k.Str)
+		case "profilePic":
+			if v.Type != tString {
+				c.wrongType(v, k.Str, "a string (URL)")
+			} else if v.Str != "" {
+				if why := checkURL(v.Str); why != "" {
+					c.add(RuleContactField, k.Str, v.Index, "profilePic "+why)
+				}
+			}
+		case "countryCode":
+			if v.Type != tString {
+				c.wrongType(v, k.Str, "a string")
+			} else if !isAlpha2(v.Str) {
+				c.add(RuleContactField, k.Str, v.Index, "countryCode "+strconv.Quote(clip(v.Str))+" is not an ISO 3166-1 alpha-2 code such as \"MY\"")
+			}
+		case "email":
+			if v.Type != tString {
+				c.wrongType(v, k.Str, "a string")
+			} else if v.Str != "" && !looksLikeEmail(v.Str) {
+				c.add(RuleContactField, k.Str, v.Index, "email "+strconv.Quote(clip(v.Str))+" does not look like an e-mail address")
+			}
+		case "phone":
+			if v.Type != tString {
+				c.wrongType(v, k.Str, "a string")
+			} else if v.Str != "" {
+				if checkID(v.Str, "phone").bad {
+					c.add(RuleContactField, k.Str, v.Index, "phone "+strconv.Quote(clip(v.Str))+" is not E.164 (+ and 7 to 15 digits, e.g. +60123456789)")
+				}
+			}
+		case "language", "locale":
+			if v.Type != tString {
+				c.wrongType(v, k.Str, "a string")
+			} else if v.Str != "" && !isLangTag(v.Str) {
+				c.add(RuleContactField, k.Str, v.Index, k.Str+" "+strconv.Quote(clip(v.Str))+" is not a language tag such as \"en\" or \"en_US\"")
+			}
+		case "timezone":
+			c.timezone(v)
+		default:
+			c.unknown(k, "contact (known: firstName, lastName, profilePic, countryCode, email, phone, language, locale, timezone)")
+		}
+		return true
+	})
+}
+
+func (c *checker) timezone(v val) {
+	const key = "timezone"
+	x := v.Num()
+	switch v.Type {
+	case tNumber:
+	case tString:
+		n, err := strconv.ParseFloat(v.Str, 64)
+		if err != nil {
+			c.add(RuleContactField, key, v.Index, "timezone must be a UTC offset in hours as a number, e.g. 8; got "+strconv.Quote(clip(v.Str)))
+			return
+		}
+		c.add(RuleContactField, key, v.Index, "timezone is a string; send the UTC offset as a number, e.g. "+strconv.FormatFloat(n, 'g', -1, 64))
+		x = n
+	default:
+		c.wrongType(v, key, "a number (UTC offset in hours)")
+		return
+	}
+	if x < -12 || x > 14 {
+		c.add(RuleContactField, key, v.Index, "timezone "+strconv.FormatFloat(x, 'g', -1, 64)+" is not a UTC offset in hours (-12 to 14)")
+	}
+}
+
+// ---- /message replies ----------------------------------------------------
+
+func (c *checker) reply(root val, r *rootFields) {
+	st := c.opts.ReplyStatus
+	success := r.mid.Exists() || !r.errv.Exists()
+	switch {
+	case st == 0:
+		if r.mid.Exists() && r.errv.Exists() {
+			c.add(RuleUnexpectedField, "error", r.errv.Index, `a reply carries either "mId" (200) or "error" (4xx), not both`)
+		}
+	case st == 200:
+		success = true
+	case st >= 200 && st < 300:
+		success = true
+		c.add(RuleReplyStatusNot200, "", root.Index, "the platform documents 200 for success; "+strconv.Itoa(st)+" may not be taken as sent")
+	case st >= 400 && st < 500:
+		success = false
+	default:
+		c.add(RuleReplyStatus, "", root.Index, "reply status "+strconv.Itoa(st)+": answer 200 {\"mId\": ...} on success or 4xx {\"error\": {\"message\": ...}} on failure"+statusHint(st))
+		return
+	}
+	if success {
+		if c.requiredString(root, r.mid, "mId", "the provider's message id (200 replies)") {
+			c.midLength(r.mid, "mId")
+		}
+		if st != 0 && r.errv.Exists() {
+			c.add(RuleUnexpectedField, "error", r.errv.Index, `"error" in a `+strconv.Itoa(st)+` reply; success replies carry only "mId"`)
+		}
+		return
+	}
+	if r.mid.Exists() {
+		c.add(RuleUnexpectedField, "mId", r.mid.Index, `"mId" in a `+strconv.Itoa(st)+` reply; error replies carry {"error": {"message": ...}}`)
+	}
+	e := r.errv
+	switch {
+	case !e.Exists():
+		c.missing(root, "error", `an object {"message": "why the message was not sent"}`)
+		return
+	case !e.IsObject():
+		c.wrongType(e, "error", `an object {"message": ...}`)
+		return
+	}
+	c.push("error")
+	defer c.pop()
+	var msg val
+	c.forEach(e, func(k, v val) bool {
+		if k.Str == "message" {
+			if msg.Exists() {
+				c.duplicate(k)
+			}
+			msg = v
+		} else {
+			c.unknown(k, "error")
+		}
+		return true
+	})
+	c.requiredString(e, msg, "message", "the reason shown for the failed message")
+}
+
+func statusHint(st int) string {
+	switch {
+	case st >= 500 && st < 600:
+		return " (a 5xx is undocumented: the platform may retry or drop the message)"
+	case st >= 300 && st < 400:
+		return " (redirects are not followed as success)"
+	}
+	return ""
+}
+
+// ---- scanning helpers ----------------------------------------------------
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func invalidUTF8(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return 0
+}
+
+// syntaxError locates a syntax error; only called on the failure path.
+func syntaxError(data []byte, at int) (int, string) {
+	var raw json.RawMessage
+	err := json.Unmarshal(data, &raw)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off := int(se.Offset)
+		if off > 0 && off < len(data) {
+			off--
+		}
+		msg := se.Error()
+		if msg == "unexpected end of JSON input" {
+			msg = "unexpected end of input (truncated?)"
+		}
+		return off, msg
+	}
+	return at, "unexpected character"
+}
+
+func typeName(r val) string {
 	switch r.Type {
-	case gjson.Null:
-		if !r.Exists() {
-			return "nothing"
-		}
+	case tNone:
+		return "nothing"
+	case tNull:
 		return "null"
-	case gjson.False, gjson.True:
+	case tFalse, tTrue:
 		return "a boolean"
-	case gjson.Number:
+	case tNumber:
 		return "a number"
-	case gjson.String:
+	case tString:
 		return "a string"
-	}
-	if r.IsArray() {
+	case tArray:
 		return "an array"
 	}
 	return "an object"
 }
 
-// Position turns a byte offset into a 1-based line and column.
-func Position(data []byte, offset int) (line, col int) {
-	if offset > len(data) {
-		offset = len(data)
+func isDigits(s string) bool {
+	if s == "" {
+		return false
 	}
-	line, col = 1, 1
-	for i := 0; i < offset; i++ {
-		if data[i] == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
 		}
 	}
-	return line, col
+	return true
+}
+
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// caseHint suggests the lower-case spelling when only the case is wrong.
+func caseHint(got string, known ...string) string {
+	for _, k := range known {
+		if got != k && equalFold(got, k) {
+			return " (did you mean " + strconv.Quote(k) + "? values are lower case)"
+		}
+	}
+	return ""
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(b byte) byte {
+	if b >= 'A' && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+func hasPrefixFold(s, p string) bool { return len(s) >= len(p) && equalFold(s[:len(p)], p) }
+
+// clip shortens a value quoted in a message.
+func clip(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	cut := 57
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// checkURL accepts an absolute http(s) URL with a host and no white space or
+// control characters; it returns why not, or "". Hand-written rather than
+// net/url so the happy path does not allocate.
+func checkURL(u string) string {
+	var rest string
+	switch {
+	case hasPrefixFold(u, "https://"):
+		rest = u[8:]
+	case hasPrefixFold(u, "http://"):
+		rest = u[7:]
+	default:
+		return strconv.Quote(clip(u)) + " is not an absolute http(s) URL (e.g. https://files.example.com/photo.jpg)"
+	}
+	for i := 0; i < len(u); i++ {
+		if b := u[i]; b <= ' ' || b == 0x7f {
+			return strconv.Quote(clip(u)) + " contains white space or a control character; percent-encode it"
+		}
+	}
+	host := rest
+	for i := 0; i < len(host); i++ {
+		if b := host[i]; b == '/' || b == '?' || b == '#' {
+			host = host[:i]
+			break
+		}
+	}
+	if i := lastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if len(host) > 0 && host[0] == '[' { // IPv6 literal
+		if j := lastIndexByte(host, ']'); j > 1 {
+			return ""
+		}
+		return strconv.Quote(clip(u)) + " has a malformed IPv6 host"
+	}
+	if i := lastIndexByte(host, ':'); i >= 0 {
+		if port := host[i+1:]; port != "" && !isDigits(port) {
+			return strconv.Quote(clip(u)) + " has a bad port " + strconv.Quote(clip(port))
+		}
+		host = host[:i]
+	}
+	if host == "" {
+		return strconv.Quote(clip(u)) + " has no host"
+	}
+	for i := 0; i < len(host); i++ {
+		b := host[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '.' || b == '_' || b == '%' || b >= 0x80) {
+			return strconv.Quote(clip(u)) + " has an invalid host"
+		}
+	}
+	return ""
+}
+
+func lastIndexByte(s string, b byte) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == b {
+			return i
+		}
+	}
+	return -1
+}
+
+func isAlpha2(s string) bool {
+	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
+}
+
+func looksLikeEmail(s string) bool {
+	at := -1
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b == '@':
+			if at >= 0 {
+				return false
+			}
+			at = i
+		case b <= ' ':
+			return false
+		}
+	}
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	dom := s[at+1:]
+	dot := lastIndexByte(dom, '.')
+	return dot > 0 && dot < len(dom)-1
+}
+
+// isLangTag accepts ISO 639 codes with optional region parts: en, en_US, pt-BR, zh-Hant-TW.
+func isLangTag(s string) bool {
+	n := 0
+	first := true
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '-' || s[i] == '_' {
+			if first && (n < 2 || n > 3) || !first && (n < 2 || n > 8) {
+				return false
+			}
+			first, n = false, 0
+			continue
+		}
+		b := s[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || !first && b >= '0' && b <= '9') {
+			return false
+		}
+		n++
+	}
+	return true
 }

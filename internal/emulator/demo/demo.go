@@ -2,8 +2,10 @@
 // loopback ports and with in-memory settings only: an emulated IS-Messenger,
 // ccx's /message endpoint standing in for the integration server, every
 // inbound event and message type posted through the platform client, every
-// outgoing type sent by the emulator, and receipts for them. It never reads
-// or writes the user's config.
+// outgoing type sent by the emulator, and receipts for them (Run); or a real
+// relay engine with the loopback provider as the integration server, whose
+// receipts and replies come back through its durable spool (RunRelay). It
+// never reads or writes the user's config.
 package demo
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/platform"
+	"github.com/ccx-cli/ccx/internal/relay"
 )
 
 // ContactID is the demo's contact (a phone channel).
@@ -29,6 +32,11 @@ const ContactID = "+60177872890"
 type Options struct {
 	// Progress receives one line per step (stderr in `ccx demo`); may be nil.
 	Progress func(format string, args ...any)
+	// Timeout bounds a RunRelay (0 → DefaultTimeout).
+	Timeout time.Duration
+
+	// tamper lets tests break the relay's settings.
+	tamper func(*relay.Options)
 }
 
 // Result is what the run left behind.
@@ -41,6 +49,8 @@ type Result struct {
 	Elapsed     time.Duration  `json:"-"`
 	Steps       []string       `json:"steps"`
 	Server      []listen.Call  `json:"-"`
+	// Relay is set by RunRelay only.
+	Relay *RelayReport `json:"relay,omitempty"`
 }
 
 // StepError says which step failed.

@@ -1,0 +1,344 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/validate"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+type cliResult struct {
+	code        int
+	stdout, err string
+}
+
+// runCLI runs ccx from the repository root with a private config and env.
+func runCLI(t *testing.T, env map[string]string, tty bool, stdin string, args ...string) cliResult {
+	t.Helper()
+	io, in, out, errOut := ui.Test()
+	in.WriteString(stdin)
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	io.SetGetenv(func(k string) string {
+		if k == "CCX_CONFIG" {
+			return cfg
+		}
+		return env[k]
+	})
+	io.SetStdoutTTY(tty)
+	code := Run(context.Background(), &Factory{IO: io}, args)
+	return cliResult{code, out.String(), errOut.String()}
+}
+
+func chdirRoot(t *testing.T) {
+	t.Helper()
+	t.Chdir(filepath.Join("..", ".."))
+}
+
+func TestValidateGolden(t *testing.T) {
+	chdirRoot(t)
+	inputs := []string{"testdata/ndjson/mixed.ndjson", "testdata/array/mixed.json", "testdata/invalid/webhook/mid-length--51-chars.json", "testdata/valid/reply", "testdata/missing.json"}
+	tests := []struct {
+		name  string
+		tty   bool
+		stdin string
+		args  []string
+	}{
+		{"text", false, "", append([]string{"validate"}, inputs...)},
+		{"text-tty", true, "", append([]string{"validate", "--id-type", "phone"}, inputs...)},
+		{"json", false, "", append([]string{"validate", "--output", "json"}, inputs...)},
+		{"github", false, "", append([]string{"validate", "-o", "github", "--strict"}, inputs...)},
+		{"stdin-strict-quiet", false, `{"mId":"a","x":1}` + "\n" + `{"mId":""}`, []string{"validate", "--strict", "-q", "-"}},
+		{"id-text", false, "", []string{"validate", "id", "--type", "phone", "+60177872890", "60177872890", "+60 17", "+0123456789"}},
+		{"id-json", false, "", []string{"--json", "validate", "id", "--type", "custom", "user_1=+/@X", "a.b", strings.Repeat("x", 51)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, tt.tty, tt.stdin, tt.args...)
+			got := "# ccx " + strings.Join(tt.args, " ") + "\n# exit " + strconv.Itoa(r.code) + "\n# stdout\n" + r.stdout + "# stderr\n" + r.err
+			golden := filepath.Join("testdata", "golden", "validate", tt.name+".golden")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/cli -run TestValidateGolden -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (rerun with -update if intended)\n--- got\n%s\n--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+func TestValidateExitCodes(t *testing.T) {
+	chdirRoot(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		err  string // substring of stderr
+	}{
+		{"valid dir", []string{"validate", "testdata/valid/webhook/"}, 0, "all valid"},
+		{"whole valid tree", []string{"validate", "testdata/valid"}, 0, "all valid"},
+		{"invalid file", []string{"validate", "testdata/invalid/webhook/mid-length--51-chars.json"}, 1, "1 invalid"},
+		{"warning passes", []string{"validate", "testdata/invalid/webhook/events-multiple--two-events.json"}, 0, "valid, 1 warning"},
+		{"warning fails under strict", []string{"validate", "--strict", "testdata/invalid/webhook/events-multiple--two-events.json"}, 1, "--strict"},
+		{"missing file wins over invalid", []string{"validate", "nope.json", "testdata/invalid/webhook/mid-length--51-chars.json"}, 3, "nope.json: no such file"},
+		{"empty dir", []string{"validate", "internal/build"}, 3, "no *.json"},
+		{"bad kind", []string{"validate", "--kind", "sms", "x.json"}, 2, "unknown --kind"},
+		{"bad output", []string{"validate", "--output", "xml"}, 2, "unknown --output"},
+		{"json conflicts", []string{"--json", "validate", "--output", "github"}, 2, "conflicts"},
+		{"bad status", []string{"validate", "--status", "42"}, 2, "not an HTTP status"},
+		{"bad id type", []string{"validate", "--id-type", "email"}, 2, "unknown ID type"},
+		{"kind flag", []string{"validate", "--kind", "reply", "testdata/valid/webhook/message--text.json"}, 1, "invalid"},
+		{"status flag", []string{"validate", "--status", "400", "testdata/valid/reply/200--mid.json"}, 1, "invalid"},
+		{"text limit", []string{"validate", "--strict", "--text-limit", "5", "testdata/valid/webhook/message--text.json"}, 1, "1 warning"},
+		{"id needs value", []string{"validate", "id"}, 2, "at least one VALUE"},
+		{"id bad type", []string{"validate", "id", "x", "--type", "mail"}, 2, "unknown ID type"},
+		{"id no type", []string{"validate", "id", "any.thing"}, 0, "no ID type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, false, "", tt.args...)
+			if r.code != tt.code || !strings.Contains(r.err, tt.err) {
+				t.Errorf("exit %d, stderr %q; want exit %d with %q", r.code, r.err, tt.code, tt.err)
+			}
+		})
+	}
+}
+
+// TestValidateSettings: --id-type and --channel-id fall back to env and
+// profile; the flag wins.
+func TestValidateSettings(t *testing.T) {
+	var got *ValidateOptions
+	run := func(env map[string]string, args ...string) {
+		t.Helper()
+		io, _, _, _ := ui.Test()
+		cfg := filepath.Join(t.TempDir(), "config.toml")
+		if err := os.WriteFile(cfg, []byte("active = \"p\"\n[profiles.p]\nid_type = \"custom\"\nchannel_id = \"fromprofile\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		io.SetGetenv(func(k string) string {
+			if k == "CCX_CONFIG" {
+				return cfg
+			}
+			return env[k]
+		})
+		f := &Factory{IO: io}
+		root := NewRootCmd(f)
+		for i, c := range root.Commands() {
+			if c.Name() == "validate" {
+				root.RemoveCommand(root.Commands()[i])
+				break
+			}
+		}
+		root.AddCommand(newValidateCmd(f, func(_ context.Context, o *ValidateOptions) error { got = o; return nil }))
+		root.SetArgs(args)
+		if err := root.Execute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(nil, "validate", "x.json")
+	if got.IDType != channel.IDCustom || got.Channel != "fromprofile" || got.Output != "text" {
+		t.Errorf("profile: %+v", got)
+	}
+	run(map[string]string{"CCX_ID_TYPE": "phone", "CCX_CHANNEL_ID": "fromenv"}, "validate")
+	if got.IDType != channel.IDPhone || got.Channel != "fromenv" {
+		t.Errorf("env: %+v", got)
+	}
+	run(map[string]string{"CCX_ID_TYPE": "phone"}, "validate", "--id-type", "custom", "--channel-id", "flag", "--json", "--kind", "reply")
+	if got.IDType != channel.IDCustom || got.Channel != "flag" || got.Output != "json" || got.Kind != validate.KindReply {
+		t.Errorf("flags: %+v", got)
+	}
+}
+
+func TestValidateNoInputOnTerminal(t *testing.T) {
+	io, _, _, errOut := ui.Test()
+	io.SetStdinTTY(true)
+	if code := Run(context.Background(), &Factory{IO: io}, []string{"validate"}); code != ExitUsage || !strings.Contains(errOut.String(), "stdin is a terminal") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestValidateJSONStream(t *testing.T) {
+	chdirRoot(t)
+	r := runCLI(t, nil, false, "", "--json", "validate", "testdata/ndjson/mixed.ndjson", "missing.json")
+	if r.code != ExitIO {
+		t.Fatalf("exit %d", r.code)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	types := map[string]int{}
+	for _, l := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("not JSON: %q", l)
+		}
+		types[v["type"].(string)]++
+	}
+	if types["payload"] != 7 || types["error"] != 1 || types["summary"] != 1 {
+		t.Errorf("line types %v", types)
+	}
+	var last struct {
+		Type     string
+		Payloads int
+		Invalid  int
+		OK       bool
+	}
+	_ = json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	if last.Type != "summary" || last.Payloads != 7 || last.Invalid != 3 || last.OK {
+		t.Errorf("summary %+v", last)
+	}
+}
+
+func TestValidateLargeStdin(t *testing.T) {
+	// A moderately large NDJSON stream through the whole command.
+	line := `{"channelId":"c","contactId":"+60177872890","events":[{"type":"message","mId":"m","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}` + "\n"
+	in := strings.Repeat(line, 20000) + strings.Replace(line, "1732435200000", "1732435200", 1)
+	r := runCLI(t, nil, false, in, "validate", "-")
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "<stdin>:20001:") || !strings.Contains(r.err, "20001 payloads in 1 file: 1 invalid") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.err)
+	}
+}
+
+func TestGitHubEscaping(t *testing.T) {
+	f := validate.Finding{Severity: validate.Warning, Rule: "r:1,2", Path: "a", Line: 3, Column: 4, Message: "100% bad\r\nnext: line, more"}
+	got := githubAnnotation("dir/a,b:c%.json", false, f)
+	want := "::warning file=dir/a%2Cb%3Ac%25.json,line=3,col=4,title=r%3A1%2C2::a: 100%25 bad%0D%0Anext: line, more\n"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := githubAnnotation("<stdin>", true, f); strings.Contains(got, "file=") {
+		t.Errorf("stdin annotation has a file: %q", got)
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	raw := []byte("{\n\t\"mId\": \"x\x01\",\n}")
+	line, pad, ok := snippet(validate.Payload{Line: 10, Column: 1, Raw: raw}, validate.Finding{Line: 11, Column: 9})
+	if !ok || line != "\t\"mId\": \"x·\"," || pad != "\t       " {
+		t.Errorf("got %q %q %v", line, pad, ok)
+	}
+	// An array element starting mid-line is padded to its column.
+	line, pad, ok = snippet(validate.Payload{Line: 2, Column: 5, Raw: []byte(`{"a":1}`)}, validate.Finding{Line: 2, Column: 6})
+	if !ok || line != `    {"a":1}` || pad != "     " {
+		t.Errorf("got %q %q %v", line, pad, ok)
+	}
+	long := bytes.Repeat([]byte("é"), 500)
+	line, pad, ok = snippet(validate.Payload{Line: 1, Column: 1, Raw: long}, validate.Finding{Line: 1, Column: 601})
+	if !ok || len([]rune(line)) > 100 || !strings.HasPrefix(line, "…") || len(pad) != 50 {
+		t.Errorf("long line: %q (%d) pad %d", line, len([]rune(line)), len(pad))
+	}
+	if _, _, ok := snippet(validate.Payload{Line: 1, Column: 1}, validate.Finding{Line: 1, Column: 1}); ok {
+		t.Error("snippet without raw bytes")
+	}
+}
+
+func TestExpandInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"b.json", "a.ndjson", "sub/c.jsonl", "d.txt", "sub/e.JSON", ".git/x.json", "sub/.hidden/y.json", ".top.json"} {
+		p := filepath.Join(dir, name)
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := expandInput(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rel []string
+	for _, g := range got {
+		r, _ := filepath.Rel(dir, g)
+		rel = append(rel, filepath.ToSlash(r))
+	}
+	if strings.Join(rel, ",") != ".top.json,a.ndjson,b.json,sub/c.jsonl,sub/e.JSON" {
+		t.Errorf("got %v", rel)
+	}
+	if _, err := expandInput(filepath.Join(dir, "nope")); err == nil {
+		t.Error("missing path accepted")
+	}
+}
+
+// TestPayloadJSONMatchesEncodingJSON: the hand-written encoder writes exactly
+// what encoding/json (HTML escaping off) would.
+func TestPayloadJSONMatchesEncodingJSON(t *testing.T) {
+	type finding = validate.Finding
+	strs := []string{"", "plain", `q"uo\te`, "ctl\x00\x01\x1f\b\f\n\r\t", "uni é 👋 \u2028 \u2029", "bad \xff\xfe utf8", "<html>&amp;", "\x7f"}
+	for _, s := range strs {
+		p := validate.Payload{Index: 3, Line: 4, Column: 5, Report: validate.Report{Kind: validate.Kind(s), Findings: []finding{
+			{Severity: validate.Error, Rule: s, Path: s, Line: 1, Column: 2, Message: s},
+			{Severity: validate.Warning, Rule: "r", Path: "", Line: 7, Column: 8, Message: "m"},
+		}}}
+		got := appendPayloadJSON(nil, appendJSONString(nil, s), p, true, 1, 1)
+		var want bytes.Buffer
+		_ = ui.WriteJSON(&want, struct {
+			Type     string             `json:"type"`
+			File     string             `json:"file"`
+			Index    int                `json:"index"`
+			Line     int                `json:"line"`
+			Column   int                `json:"column"`
+			Kind     validate.Kind      `json:"kind"`
+			Valid    bool               `json:"valid"`
+			Errors   int                `json:"errors"`
+			Warnings int                `json:"warnings"`
+			Findings []validate.Finding `json:"findings"`
+		}{"payload", s, 3, 4, 5, p.Report.Kind, true, 1, 1, p.Report.Findings})
+		if string(got) != want.String() {
+			t.Errorf("%q:\ngot  %s\nwant %s", s, got, want.String())
+		}
+	}
+	empty := appendPayloadJSON(nil, []byte(`"f"`), validate.Payload{}, true, 0, 0)
+	if !bytes.Contains(empty, []byte(`"findings":[]}`)) {
+		t.Errorf("empty findings: %s", empty)
+	}
+}
+
+// TestValidateExamplesRun runs every example of `validate` and `validate id`
+// from the repository root; each must succeed.
+func TestValidateExamplesRun(t *testing.T) {
+	chdirRoot(t)
+	io, _, _, _ := ui.Test()
+	cmd := newValidateCmd(&Factory{IO: io}, nil)
+	examples := cmd.Example + "\n" + cmd.Commands()[0].Example
+	n := 0
+	for _, line := range strings.Split(examples, "\n") {
+		line = strings.TrimSpace(line)
+		stdin := ""
+		if strings.HasPrefix(line, "cat ") {
+			file, rest, _ := strings.Cut(strings.TrimPrefix(line, "cat "), " | ")
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdin, line = string(data), rest
+		}
+		if !strings.HasPrefix(line, "ccx ") {
+			continue
+		}
+		n++
+		r := runCLI(t, nil, false, stdin, strings.Fields(line)[1:]...)
+		if r.code != 0 {
+			t.Errorf("%s: exit %d\n%s%s", line, r.code, r.stdout, r.err)
+		}
+	}
+	if n < 6 {
+		t.Fatalf("only %d examples found", n)
+	}
+}

@@ -1,0 +1,227 @@
+package emulator
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/validate"
+)
+
+// The request log keeps the last requests the emulator handled, in both
+// directions, so a developer can see exactly what went over the wire: each
+// webhook post received and each /message call made, with headers (tokens
+// redacted), bodies, validation findings and the reply. It is what the web
+// inbox's "Requests" view shows (GET /_emulator/requests).
+
+// Request log kinds.
+const (
+	RequestWebhook = "webhook" // a post to the emulator's webhook URL
+	RequestMessage = "message" // a call the emulator made to <API base URL>/message
+)
+
+// maxRequests bounds the request log; maxLoggedBody bounds each body kept.
+const (
+	maxRequests   = 200
+	maxLoggedBody = 64 << 10
+)
+
+// RequestRecord is one logged HTTP exchange.
+type RequestRecord struct {
+	Seq       int64     `json:"seq"`
+	Time      time.Time `json:"time"`
+	Kind      string    `json:"kind"`
+	ChannelID string    `json:"channelId,omitempty"`
+	Method    string    `json:"method"`
+	URL       string    `json:"url"`
+	// Header is what was sent, with every credential redacted (the log keeps
+	// the request's own map and redacts when it hands records out, which
+	// keeps the webhook path cheap).
+	Header    http.Header `json:"header"`
+	Body      string      `json:"body"`
+	Truncated bool        `json:"truncated,omitempty"` // Body was cut at 64 KiB
+	// Findings of validating the body (webhook) or judging the reply (/message).
+	Findings    []validate.Finding `json:"findings"`
+	Status      int                `json:"status,omitempty"` // 0: no HTTP answer
+	ReplyHeader http.Header        `json:"replyHeader,omitempty"`
+	ReplyBody   string             `json:"replyBody,omitempty"`
+	LatencyMS   float64            `json:"latencyMs"`
+	// Error is why a /message call failed (transport error, rejection).
+	Error string `json:"error,omitempty"`
+
+	body []byte // the full body as read; Body is its clipped copy
+}
+
+type requestLog struct {
+	mu   sync.Mutex
+	seq  int64
+	recs []RequestRecord // ring of at most maxRequests, oldest first
+}
+
+func (l *requestLog) add(r RequestRecord) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	r.Seq = l.seq
+	if r.Findings == nil {
+		r.Findings = []validate.Finding{}
+	}
+	l.recs = append(l.recs, r)
+	// Trim in batches so adding stays amortised O(1).
+	if len(l.recs) > 2*maxRequests {
+		l.recs = append(l.recs[:0:0], l.recs[len(l.recs)-maxRequests:]...)
+	}
+}
+
+// since returns the records with Seq > after, oldest first (at most maxRequests).
+func (l *requestLog) since(after int64) []RequestRecord {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	recs := l.recs
+	if len(recs) > maxRequests {
+		recs = recs[len(recs)-maxRequests:]
+	}
+	out := []RequestRecord{}
+	for _, r := range recs {
+		if r.Seq > after {
+			r.Header = redactHeader(r.Header)
+			r.ReplyHeader = r.ReplyHeader.Clone() // the caller may change it
+			r.Body, r.Truncated = clipBody(r.body)
+			r.body = nil
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (l *requestLog) reset() {
+	l.mu.Lock()
+	l.recs = nil
+	l.mu.Unlock()
+}
+
+// Requests returns the logged requests with Seq greater than after (0: all
+// kept), oldest first.
+func (e *Emulator) Requests(after int64) []RequestRecord {
+	recs := e.reqs.since(after)
+	// A channel token can also turn up where it does not belong (a body, a
+	// query string, a custom header): scrub it everywhere.
+	for i := range recs {
+		r := &recs[i]
+		for _, c := range e.channels {
+			r.URL, r.Body, r.ReplyBody, r.Error = scrub(r.URL, c.Token), scrub(r.Body, c.Token), scrub(r.ReplyBody, c.Token), scrub(r.Error, c.Token)
+			for _, h := range []http.Header{r.Header, r.ReplyHeader} {
+				for k, vs := range h {
+					for j, v := range vs {
+						h[k][j] = scrub(v, c.Token)
+					}
+				}
+			}
+		}
+	}
+	return recs
+}
+
+func (e *Emulator) handleRequests(w http.ResponseWriter, r *http.Request) {
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	writeJSON(w, http.StatusOK, map[string]any{"requests": e.Requests(after)})
+}
+
+// redactHeader copies h with credentials replaced by their redacted form
+// (abcd…wxyz): the page and the log must never carry a usable token.
+func redactHeader(h http.Header) http.Header {
+	out := h.Clone()
+	if out == nil {
+		return http.Header{}
+	}
+	for _, k := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
+		vs := out.Values(k)
+		for i, v := range vs {
+			if scheme, cred, ok := bytes.Cut([]byte(v), []byte(" ")); ok {
+				vs[i] = string(scheme) + " " + ui.Redact(string(bytes.TrimSpace(cred)))
+			} else {
+				vs[i] = ui.Redact(v)
+			}
+		}
+	}
+	return out
+}
+
+func clipBody(b []byte) (string, bool) {
+	if len(b) > maxLoggedBody {
+		return string(b[:maxLoggedBody]), true
+	}
+	return string(b), false
+}
+
+// webhookRecord is the record being built for this webhook request: the
+// handler's rejection and success paths attach the body and findings to it.
+// The record rides on the ResponseWriter (not the request context) to spare
+// the hot path a request copy.
+func webhookRecord(w http.ResponseWriter) *RequestRecord {
+	if rw, ok := w.(*recordingWriter); ok {
+		return rw.rec
+	}
+	return nil
+}
+
+// unwrapRecorder returns the server's own writer, which http.MaxBytesReader
+// needs to close the connection after an oversized body.
+func unwrapRecorder(w http.ResponseWriter) http.ResponseWriter {
+	if rw, ok := w.(*recordingWriter); ok {
+		return rw.ResponseWriter
+	}
+	return w
+}
+
+// logWebhook wraps the webhook handler and records the exchange.
+func (e *Emulator) logWebhook(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		// r.Header is this request's own map and nothing changes it later;
+		// it is redacted when records are handed out.
+		rec := &RequestRecord{Time: start.UTC(), Kind: RequestWebhook, Method: r.Method, URL: e.url + r.URL.RequestURI(),
+			Header: r.Header}
+		rw := &recordingWriter{ResponseWriter: w, rec: rec}
+		next(rw, r)
+		rec.Status = rw.status
+		rec.ReplyHeader = w.Header().Clone()
+		rec.ReplyBody, _ = clipBody(rw.body.Bytes())
+		rec.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+		e.reqs.add(*rec)
+	}
+}
+
+// recordingWriter remembers the status and (bounded) body of an answer.
+type recordingWriter struct {
+	http.ResponseWriter
+	rec    *RequestRecord
+	status int
+	body   bytes.Buffer
+}
+
+func (w *recordingWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if room := maxLoggedBody - w.body.Len(); room > 0 {
+		if len(p) > room {
+			w.body.Write(p[:room])
+		} else {
+			w.body.Write(p)
+		}
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *recordingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,700 @@
+// ccx inbox: a browser view of the emulator's /_emulator/ API.
+//
+// Security rule for this file: payload data never goes through HTML parsing.
+// Every node is built with createElement and textContent; URLs from payloads
+// become links or media only when they are http(s).
+'use strict';
+
+(function () {
+  const API = '/_emulator';
+  const SEEN_KEY = 'ccx-inbox-seen:' + location.host;
+
+  const state = {
+    info: { channels: [] },
+    contacts: new Map(), // key(channelId, contactId) -> contact
+    messages: new Map(), // seq -> message
+    current: null, // key of the open conversation
+    seen: loadSeen(), // key -> highest incoming seq the user has seen
+    requests: [], // newest last
+    reqSeq: 0,
+    loaded: false,
+    pending: [], // SSE events that arrived before the first load finished
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // el builds an element; strings among children become text nodes.
+  function el(tag, attrs, ...children) {
+    const n = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') n.className = v;
+      else if (k === 'text') n.textContent = v;
+      else n.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children) {
+      if (c === undefined || c === null || c === false) continue;
+      n.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return n;
+  }
+
+  const ts = (s) => Date.parse(s || '') || 0;
+  const byActivity = (a, b) => ts(b.lastActivity) - ts(a.lastActivity);
+  const key = (channelId, contactId) => channelId + '\u0000' + contactId;
+
+  // safeURL returns the URL when it is absolute http(s), else null.
+  function safeURL(raw) {
+    if (typeof raw !== 'string' || raw === '') return null;
+    try {
+      const u = new URL(raw);
+      return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function loadSeen() {
+    try {
+      return JSON.parse(localStorage.getItem(SEEN_KEY) || '{}') || {};
+    } catch (_) {
+      return {};
+    }
+  }
+  function saveSeen() {
+    try {
+      localStorage.setItem(SEEN_KEY, JSON.stringify(state.seen));
+    } catch (_) { /* private mode: unread counts last for the session */ }
+  }
+
+  function fmtTime(ms) {
+    if (!ms) return '';
+    const d = new Date(ms);
+    if (isNaN(d)) return '';
+    return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  }
+  function timeEl(ms) {
+    const d = new Date(ms);
+    if (!ms || isNaN(d)) return el('span', {}, '');
+    return el('time', { datetime: d.toISOString(), title: d.toString() }, fmtTime(ms));
+  }
+  function fmtMS(ms) {
+    const n = Number(ms);
+    if (!isFinite(n)) return '';
+    return n < 0.1 ? '<0.1 ms' : n.toFixed(1) + ' ms';
+  }
+    function pretty(text) {
+    if (typeof text !== 'string') return JSON.stringify(text, null, 2);
+    try {
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch (_) {
+      return text;
+    }
+  }
+
+  async function getJSON(path) {
+    const res = await fetch(API + path, { headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error(path + ': HTTP ' + res.status);
+    return res.json();
+  }
+
+  // ---- state ----
+
+  function contactName(c) {
+    const p = c.contact || {};
+    const name = [p.firstName, p.lastName].filter(Boolean).join(' ');
+    return name || c.contactId;
+  }
+
+  function summary(m) {
+    const c = m.message || {};
+    switch (c.type) {
+      case 'text': return c.text || '';
+      case 'attachment': {
+        const a = c.attachment || {};
+        return '[' + (a.type || 'attachment') + '] ' + (a.fileName || a.url || '');
+      }
+      case 'location': return '[location] ' + (c.address || (c.latitude + ', ' + c.longitude));
+      case 'quick_reply': return '[quick reply] ' + (c.title || '') + ' (' + (c.replies || []).join(' | ') + ')';
+      case 'custom_payload': return '[custom payload]';
+      default: return '[' + (c.type || m.type || 'message') + ']';
+    }
+  }
+
+  function upsertContact(c) {
+    const k = key(c.channelId, c.contactId);
+    const old = state.contacts.get(k);
+    if (old && ts(old.lastActivity) > ts(c.lastActivity)) c.lastActivity = old.lastActivity;
+    state.contacts.set(k, Object.assign({}, old || {}, c));
+  }
+
+  // upsertMessage keeps the most advanced copy of a message (a status event
+  // can overtake the state snapshot or the other way round).
+  function upsertMessage(m, when) {
+    const old = state.messages.get(m.seq);
+    if (old && (old.timeline || []).length > (m.timeline || []).length) return false;
+    state.messages.set(m.seq, m);
+    const k = key(m.channelId, m.contactId);
+    if (!state.contacts.has(k)) upsertContact({ channelId: m.channelId, contactId: m.contactId, lastActivity: when });
+    else if (when) upsertContact({ channelId: m.channelId, contactId: m.contactId, lastActivity: when });
+    return true;
+  }
+
+  function messagesOf(k) {
+    const out = [];
+    for (const m of state.messages.values()) if (key(m.channelId, m.contactId) === k) out.push(m);
+    out.sort((a, b) => a.seq - b.seq);
+    return out;
+  }
+
+  function unreadOf(k) {
+    const seen = state.seen[k] || 0;
+    let n = 0;
+    for (const m of state.messages.values()) {
+      if (m.direction === 'in' && m.seq > seen && key(m.channelId, m.contactId) === k) n++;
+    }
+    return n;
+  }
+
+  function markSeen(k) {
+    let max = state.seen[k] || 0;
+    for (const m of state.messages.values()) {
+      if (key(m.channelId, m.contactId) === k && m.direction === 'in' && m.seq > max) max = m.seq;
+    }
+    if (max !== (state.seen[k] || 0)) {
+      state.seen[k] = max;
+      saveSeen();
+    }
+  }
+
+  // ---- rendering: contacts ----
+
+  function renderContacts() {
+    const list = $('contact-list');
+    const focusedKey = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
+    const contacts = Array.from(state.contacts.values());
+    contacts.sort(byActivity);
+    const multi = state.info.channels.length > 1;
+    const items = contacts.map((c) => {
+      const k = key(c.channelId, c.contactId);
+      const msgs = messagesOf(k);
+      const last = msgs[msgs.length - 1];
+      const unread = k === state.current && !document.hidden ? 0 : unreadOf(k);
+      const name = contactName(c);
+      const btn = el('button', {
+        type: 'button', class: 'contact', 'data-key': k,
+        'aria-current': k === state.current ? 'true' : null,
+        'aria-label': name + (name !== c.contactId ? ', ' + c.contactId : '') +
+          (unread ? ', ' + unread + ' unread' : '') + (last ? ', last message: ' + summary(last) : ''),
+      },
+      el('span', { class: 'contact-name' }, name),
+      el('span', { class: 'contact-time' }, last ? fmtTime(last.timestamp) : ''),
+      el('span', { class: 'contact-id mono' }, c.contactId + (multi ? ' · ' + c.channelId : '')),
+      unread ? el('span', { class: 'unread', 'aria-hidden': 'true' }, String(unread)) : el('span', {}),
+      el('span', { class: 'contact-last' }, last ? (last.direction === 'out' ? 'You: ' : '') + summary(last) : 'no message yet'));
+      btn.addEventListener('click', () => openConversation(k, true));
+      return el('li', {}, btn);
+    });
+    list.replaceChildren(...items);
+    $('no-contacts').hidden = items.length > 0;
+    if (focusedKey) {
+      const again = list.querySelector('button[data-key="' + CSS.escape(focusedKey) + '"]');
+      if (again) again.focus();
+    }
+  }
+
+  // ---- rendering: messages ----
+
+  function renderContent(c) {
+    const box = el('div', { class: 'content' });
+    switch (c.type) {
+      case 'text':
+        box.append(el('p', { class: 'text' }, c.text || ''));
+        break;
+      case 'attachment':
+        box.append(renderAttachment(c.attachment || {}));
+        break;
+      case 'location': {
+        const dl = el('dl', {},
+          el('dt', {}, 'Latitude'), el('dd', { class: 'mono' }, String(c.latitude)),
+          el('dt', {}, 'Longitude'), el('dd', { class: 'mono' }, String(c.longitude)));
+        if (c.address) dl.append(el('dt', {}, 'Address'), el('dd', {}, c.address));
+        box.append(el('div', { class: 'location', role: 'group', 'aria-label': 'Location' },
+          el('strong', {}, 'Location'), dl));
+        break;
+      }
+      case 'quick_reply': {
+        box.append(el('p', { class: 'text' }, c.title || ''));
+        const ul = el('ul', { class: 'chips', 'aria-label': 'Quick replies' });
+        for (const r of c.replies || []) ul.append(el('li', {}, r));
+        box.append(ul);
+        break;
+      }
+      case 'custom_payload':
+        box.append(el('p', { class: 'meta' }, 'Custom payload'), el('pre', {}, el('code', {}, pretty(c.payload))));
+        break;
+      default:
+        box.append(el('pre', {}, el('code', {}, pretty(c))));
+    }
+    return box;
+  }
+
+  function renderAttachment(a) {
+    const url = safeURL(a.url);
+    const label = a.fileName || a.url || '(no URL)';
+    const wrap = el('div', { class: 'attachment' });
+    if (!url) {
+      wrap.append(el('p', { class: 'unsafe' }, 'Attachment (' + (a.type || '?') + ') with a URL that is not http(s); not linked:'),
+        el('code', {}, a.url || '(empty)'));
+      return wrap;
+    }
+    switch (a.type) {
+      case 'image':
+        wrap.append(el('img', { class: 'media', src: url, alt: a.description || a.fileName || 'image attachment', loading: 'lazy', referrerpolicy: 'no-referrer' }));
+        break;
+      case 'video':
+        wrap.append(el('video', { class: 'media', src: url, controls: true, preload: 'metadata', 'aria-label': label }));
+        break;
+      case 'audio':
+        wrap.append(el('audio', { class: 'media', src: url, controls: true, preload: 'metadata', 'aria-label': label }));
+        break;
+    }
+    wrap.append(el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, (a.type === 'file' || !a.type ? 'File: ' : 'Open ') + label));
+    if (a.description) wrap.append(el('p', { class: 'muted' }, a.description));
+    return wrap;
+  }
+
+  function who(m) {
+    if (m.direction === 'in') return 'Contact';
+    if (m.origin === 'echo') return 'Echo (sent outside the platform)';
+    return 'Agent';
+  }
+
+  function renderMessage(m) {
+    const li = el('li', { 'data-seq': m.seq, 'data-mid': m.mId || null });
+    fillMessage(li, m);
+    return li;
+  }
+
+  function fillMessage(li, m) {
+    li.className = 'msg ' + (m.direction === 'in' ? 'in' : 'out') + (m.origin === 'echo' ? ' echo' : '') + (m.status === 'failed' ? ' failed' : '');
+    li.dataset.status = m.status;
+    const meta = el('p', { class: 'meta' }, who(m), ' · ', timeEl(m.timestamp), ' · ', m.type || (m.message || {}).type || '');
+    const bubble = el('div', { class: 'bubble' }, meta, renderContent(m.message || {}));
+    const parts = [bubble];
+    if (m.direction === 'out') {
+      const tl = el('ol', { class: 'timeline', 'aria-label': 'Status timeline' });
+      for (const s of m.timeline || []) {
+        tl.append(el('li', { class: 'st-' + s.status + (s.applied ? '' : ' ignored'), title: s.applied ? null : 'recorded, not applied' },
+          s.status, ' ', timeEl(s.timestamp), s.reason ? ' (' + s.reason + ')' : '', s.applied ? '' : ' (not applied)'));
+      }
+      parts.push(tl);
+      if (m.status === 'failed') parts.push(el('p', { class: 'reason', role: 'note' }, 'Failed: ' + (m.reason || 'no reason given')));
+      if (m.reply && m.reply.httpStatus) {
+        parts.push(el('p', { class: 'reply' }, 'Your server answered HTTP ' + m.reply.httpStatus +
+          (m.reply.latencyMs !== undefined ? ' in ' + fmtMS(m.reply.latencyMs) : '') +
+          (m.mId ? ' · mId ' + m.mId : '')));
+      } else if (m.mId && m.origin === 'echo') {
+        parts.push(el('p', { class: 'reply' }, 'mId ' + m.mId));
+      }
+    }
+    li.replaceChildren(...parts);
+  }
+
+  function renderConversation() {
+    const box = $('messages');
+    const k = state.current;
+    if (!k || !state.contacts.has(k)) {
+      $('conv-title').textContent = 'No contact selected';
+      $('conv-sub').textContent = state.contacts.size ? 'Pick a contact.' : '';
+      box.replaceChildren();
+      return;
+    }
+    const c = state.contacts.get(k);
+    $('conv-title').textContent = contactName(c);
+    $('conv-sub').textContent = c.contactId + ' · channel ' + c.channelId;
+    // A whole conversation swapped in is not "new messages": keep the live
+    // region quiet while it changes.
+    box.setAttribute('aria-busy', 'true');
+    box.replaceChildren(...messagesOf(k).map(renderMessage));
+    box.scrollTop = box.scrollHeight;
+    setTimeout(() => box.removeAttribute('aria-busy'), 0);
+  }
+
+  // applyMessage updates the open conversation in place: new messages are
+  // appended (the role=log region announces them), changed ones refilled.
+  function applyMessage(m) {
+    if (key(m.channelId, m.contactId) !== state.current) return;
+    const box = $('messages');
+    const li = box.querySelector('li[data-seq="' + Number(m.seq) + '"]');
+    if (li) {
+      fillMessage(li, state.messages.get(m.seq));
+      return;
+    }
+    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+    box.append(renderMessage(m));
+    if (nearBottom) box.scrollTop = box.scrollHeight;
+    if (!document.hidden) markSeen(state.current);
+  }
+
+  function openConversation(k, focusComposer) {
+    state.current = k;
+    const c = state.contacts.get(k);
+    if (c) {
+      $('composer-to').value = c.contactId;
+      if (state.info.channels.some((ch) => ch.channelId === c.channelId)) $('composer-channel').value = c.channelId;
+    }
+    markSeen(k);
+    document.body.dataset.pane = 'conversation';
+    renderConversation();
+    renderContacts();
+    if (focusComposer) activeField().focus();
+  }
+
+  // ---- composer ----
+
+  function activeField() {
+    const t = $('composer-type').value;
+    return { text: $('composer-text'), attachment: $('composer-url'), location: $('composer-lat'),
+      quick_reply: $('composer-title'), custom_payload: $('composer-payload') }[t] || $('composer-text');
+  }
+
+  function showType() {
+    const t = $('composer-type').value;
+    for (const fs of document.querySelectorAll('#composer fieldset[data-type]')) fs.hidden = fs.dataset.type !== t;
+  }
+
+  // buildMessage returns the channel.Message JSON for the form, or throws
+  // an Error naming the field to fix.
+  function buildMessage() {
+    const t = $('composer-type').value;
+    const v = (id) => $(id).value.trim();
+    switch (t) {
+      case 'text':
+        if (!v('composer-text')) throw fieldError('composer-text', 'Type a message first.');
+        return { type: 'text', text: $('composer-text').value };
+      case 'attachment': {
+        if (!v('composer-url')) throw fieldError('composer-url', 'Give the attachment URL.');
+        const a = { type: v('composer-kind'), url: v('composer-url') };
+        if (v('composer-filename')) a.fileName = v('composer-filename');
+        return { type: 'attachment', attachment: a };
+      }
+      case 'location': {
+        const lat = Number(v('composer-lat'));
+        const lng = Number(v('composer-lng'));
+        if (v('composer-lat') === '' || !isFinite(lat)) throw fieldError('composer-lat', 'Latitude must be a number.');
+        if (v('composer-lng') === '' || !isFinite(lng)) throw fieldError('composer-lng', 'Longitude must be a number.');
+        const m = { type: 'location', latitude: lat, longitude: lng };
+        if (v('composer-address')) m.address = v('composer-address');
+        return m;
+      }
+      case 'quick_reply': {
+        const replies = v('composer-replies').split(',').map((s) => s.trim()).filter(Boolean);
+        return { type: 'quick_reply', title: v('composer-title'), replies };
+      }
+      case 'custom_payload': {
+        try {
+          return { type: 'custom_payload', payload: JSON.parse(v('composer-payload') || 'null') };
+        } catch (e) {
+          throw fieldError('composer-payload', 'The payload is not valid JSON: ' + e.message);
+        }
+      }
+    }
+    throw new Error('unknown type ' + t);
+  }
+
+  function fieldError(id, msg) {
+    const e = new Error(msg);
+    e.field = id;
+    return e;
+  }
+
+  function showResult(kind, text, findings) {
+    const p = $('send-result');
+    p.dataset.kind = kind;
+    const parts = [text];
+    if (findings && findings.length) {
+      const ul = el('ul', { class: 'findings' });
+      for (const f of findings) ul.append(findingItem(f));
+      parts.push(ul);
+    }
+    p.replaceChildren(...parts.map((x) => (x instanceof Node ? x : document.createTextNode(x))));
+  }
+
+  function findingItem(f) {
+    const where = (f.path || 'body') + (f.line ? ' (' + f.line + ':' + f.column + ')' : '');
+    return el('li', { class: f.severity }, f.severity + ' ' + where + ': ' + f.message + (f.rule ? ' [' + f.rule + ']' : ''));
+  }
+
+  function clearComposer() {
+    for (const id of ['composer-text', 'composer-url', 'composer-filename', 'composer-lat', 'composer-lng',
+      'composer-address', 'composer-title', 'composer-replies', 'composer-payload']) $(id).value = '';
+  }
+
+  async function send(ev) {
+    ev.preventDefault();
+    const btn = $('send');
+    if (btn.disabled) return;
+    let msg;
+    try {
+      msg = buildMessage();
+    } catch (e) {
+      showResult('error', e.message);
+      if (e.field) $(e.field).focus();
+      return;
+    }
+    const channelId = $('composer-channel').value || (state.info.channels[0] || {}).channelId || '';
+    const contactId = $('composer-to').value.trim();
+    btn.disabled = true;
+    $('composer').setAttribute('aria-busy', 'true');
+    showResult('busy', 'Sending to your server…');
+    try {
+      const res = await fetch(API + '/channels/' + encodeURIComponent(channelId) + '/send', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ contactId, message: msg }),
+      });
+      let body = null;
+      try { body = await res.json(); } catch (_) { /* not JSON: reported below */ }
+      if (!res.ok) {
+        const err = (body && body.error) || {};
+        showResult('error', 'Not sent (HTTP ' + res.status + '): ' + (err.message || res.statusText), err.findings);
+        return;
+      }
+      const m = body.message;
+      upsertMessage(m, new Date().toISOString());
+      const k = key(m.channelId, m.contactId);
+      if (state.current !== k) openConversation(k, false);
+      else { applyMessage(m); renderContacts(); }
+      if (body.ok) {
+        showResult('ok', 'Sent: your server answered HTTP ' + ((m.reply || {}).httpStatus || 200) + ' with mId ' + m.mId + '.');
+        clearComposer();
+      } else {
+        showResult('error', 'Failed: ' + (m.reason || 'your server rejected the message'), (m.reply || {}).findings);
+      }
+    } catch (e) {
+      showResult('error', 'Could not reach the emulator: ' + e.message);
+    } finally {
+      btn.disabled = false;
+      $('composer').removeAttribute('aria-busy');
+    }
+  }
+
+  // ---- requests ----
+
+  function headerLines(h) {
+    const lines = [];
+    for (const [k, vs] of Object.entries(h || {})) for (const v of vs) lines.push(k + ': ' + v);
+    return lines.sort().join('\n');
+  }
+
+  // describeRequest names what a logged body carries: the contact and the
+  // event or message types.
+  function describeRequest(r) {
+    let b;
+    try { b = JSON.parse(r.body); } catch (_) { return ''; }
+    if (!b || typeof b !== 'object') return '';
+    const who = typeof b.contactId === 'string' ? b.contactId : '';
+    if (r.kind === 'webhook' && Array.isArray(b.events)) {
+      const evs = b.events.map((e) => (e && typeof e === 'object')
+        ? String(e.type) + (e.message && e.message.type ? ':' + e.message.type : '') + (e.status && e.status.value ? ':' + e.status.value : '')
+        : '?');
+      return who + ' · ' + evs.join(', ');
+    }
+    if (b.message && typeof b.message === 'object') return who + ' · ' + String(b.message.type);
+    return who;
+  }
+
+  function renderRequest(r) {
+    const inbound = r.kind === 'webhook';
+    const ok = r.status >= 200 && r.status < 300 && !r.error;
+    let path = r.url;
+    try { path = new URL(r.url).pathname; } catch (_) { /* keep it whole */ }
+    const sum = el('summary', {},
+      timeEl(Date.parse(r.time)),
+      el('span', { class: 'badge' }, inbound ? '← webhook' : '→ /message'),
+      el('span', { class: 'mono' }, r.method + ' ' + path),
+      el('span', { class: 'badge ' + (ok ? 'ok' : 'bad') }, r.status ? 'HTTP ' + r.status : 'no answer'),
+      el('span', { class: 'req-what' }, describeRequest(r)),
+      r.findings.length ? el('span', { class: 'muted' }, r.findings.length + ' finding(s)') : '',
+      el('span', { class: 'muted' }, fmtMS(r.latencyMs)));
+    const req = el('div', {},
+      el('h3', {}, 'Request'), el('p', { class: 'muted mono' }, r.method + ' ' + r.url),
+      el('pre', { 'aria-label': 'Request headers' }, headerLines(r.header)),
+      el('pre', { 'aria-label': 'Request body' }, el('code', {}, r.body ? pretty(r.body) : (r.status === 401 || r.status === 405 ? '(body not read: rejected first)' : '(empty)')) ));
+    if (r.truncated) req.append(el('p', { class: 'muted' }, 'Body cut at 64 KiB.'));
+    if (r.findings.length) {
+      const ul = el('ul', { class: 'findings' });
+      for (const f of r.findings) ul.append(findingItem(f));
+      req.append(el('h3', {}, inbound ? 'Validation findings' : 'Reply findings'), ul);
+    }
+    const rep = el('div', {}, el('h3', {}, 'Reply'));
+    if (r.error) rep.append(el('p', { class: 'reason' }, r.error));
+    if (r.status) {
+      rep.append(el('p', { class: 'muted' }, 'HTTP ' + r.status),
+        el('pre', { 'aria-label': 'Reply headers' }, headerLines(r.replyHeader)),
+        el('pre', { 'aria-label': 'Reply body' }, el('code', {}, r.replyBody ? pretty(r.replyBody) : '(empty)')));
+    } else if (!r.error) {
+      rep.append(el('p', { class: 'muted' }, 'No HTTP answer.'));
+    }
+    return el('li', { 'data-seq': r.seq, 'data-kind': r.kind }, el('details', {}, sum, el('div', { class: 'req-body' }, req, rep)));
+  }
+
+  let reqTimer = null;
+  function scheduleRequests() {
+    if (reqTimer) return;
+    reqTimer = setTimeout(async () => {
+      reqTimer = null;
+      try {
+        const body = await getJSON('/requests?after=' + state.reqSeq);
+        const list = $('request-list');
+        for (const r of body.requests) {
+          state.reqSeq = Math.max(state.reqSeq, r.seq);
+          state.requests.push(r);
+          list.prepend(renderRequest(r));
+        }
+        while (list.children.length > 200) list.lastElementChild.remove();
+        $('no-requests').hidden = list.children.length > 0;
+        $('request-count').textContent = list.children.length ? '(' + list.children.length + ')' : '';
+      } catch (_) { /* retried on the next event */ }
+    }, 100);
+  }
+
+  // ---- views ----
+
+  function setView(v) {
+    document.body.dataset.view = v;
+    $('inbox-view').hidden = v !== 'inbox';
+    $('requests-view').hidden = v !== 'requests';
+    $('tab-inbox').setAttribute('aria-pressed', String(v === 'inbox'));
+    $('tab-requests').setAttribute('aria-pressed', String(v === 'requests'));
+    if (v === 'requests') scheduleRequests();
+  }
+
+  // ---- loading and live updates ----
+
+  async function loadAll() {
+    const [info, st] = await Promise.all([getJSON('/'), getJSON('/state')]);
+    state.info = info;
+    state.contacts.clear();
+    state.messages.clear();
+    for (const c of st.contacts || []) upsertContact(c);
+    for (const m of st.messages || []) upsertMessage(m);
+    const names = info.channels.map((c) => c.channelId + ' (' + c.idType + ')').join(', ');
+    $('channel-info').textContent = 'Channel ' + names + ' · webhook ' + info.webhookUrl;
+    const sel = $('composer-channel');
+    const keep = sel.value;
+    sel.replaceChildren(...info.channels.map((c) => el('option', { value: c.channelId }, c.channelId)));
+    if (keep) sel.value = keep;
+    $('composer-channel-label').hidden = info.channels.length < 2;
+    state.loaded = true;
+    for (const ev of state.pending.splice(0)) handleEvent(ev);
+    if (state.current && !state.contacts.has(state.current)) state.current = null;
+    if (!state.current && window.matchMedia('(min-width: 761px)').matches) {
+      const first = Array.from(state.contacts.values()).sort(byActivity)[0];
+      if (first) state.current = key(first.channelId, first.contactId);
+      if (first) $('composer-to').value = first.contactId;
+    }
+    if (state.current) markSeen(state.current);
+    renderContacts();
+    renderConversation();
+    scheduleRequests();
+  }
+
+  function handleEvent(ev) {
+    if (!state.loaded) {
+      state.pending.push(ev);
+      return;
+    }
+    switch (ev.kind) {
+      case 'contact.created':
+        if (ev.contact) upsertContact(ev.contact);
+        renderContacts();
+        if (!state.current && state.contacts.size === 1 && window.matchMedia('(min-width: 761px)').matches) {
+          openConversation(key(ev.contact.channelId, ev.contact.contactId), false);
+        }
+        break;
+      case 'message.received':
+      case 'message.echo':
+      case 'message.status':
+      case 'outgoing.sent':
+      case 'outgoing.failed':
+        if (ev.message && upsertMessage(ev.message, ev.time)) {
+          applyMessage(state.messages.get(ev.message.seq));
+          renderContacts();
+        }
+        break;
+    }
+    if (ev.kind.startsWith('webhook.') || ev.kind.startsWith('outgoing.')) scheduleRequests();
+  }
+
+  function setConn(kind, text) {
+    const c = $('conn');
+    c.dataset.state = kind;
+    c.textContent = text;
+  }
+
+  function connect() {
+    const es = new EventSource(API + '/events');
+    let opened = false;
+    const kinds = ['webhook.accepted', 'webhook.rejected', 'contact.created', 'message.received', 'message.echo',
+      'message.status', 'outgoing.sent', 'outgoing.failed', 'warning'];
+    for (const k of kinds) {
+      es.addEventListener(k, (e) => {
+        try { handleEvent(JSON.parse(e.data)); } catch (_) { /* a malformed event is skipped */ }
+      });
+    }
+    es.addEventListener('open', () => {
+      setConn('live', 'Live');
+      // After a reconnect, events may have been missed: reload everything.
+      if (opened) loadAll().catch(() => {});
+      opened = true;
+    });
+    es.addEventListener('error', () => {
+      setConn('down', es.readyState === EventSource.CLOSED ? 'Disconnected: reload the page' : 'Reconnecting…');
+    });
+  }
+
+  function init() {
+    $('composer').addEventListener('submit', send);
+    $('composer-type').addEventListener('change', () => { showType(); });
+    for (const id of ['composer-text', 'composer-payload']) {
+      $(id).addEventListener('keydown', (e) => {
+        const submit = id === 'composer-text' ? (e.key === 'Enter' && !e.shiftKey && !e.isComposing) : (e.key === 'Enter' && (e.ctrlKey || e.metaKey));
+        if (submit) {
+          e.preventDefault();
+          $('composer').requestSubmit();
+        }
+      });
+    }
+    $('tab-inbox').addEventListener('click', () => setView('inbox'));
+    $('tab-requests').addEventListener('click', () => setView('requests'));
+    $('back').addEventListener('click', () => {
+      document.body.dataset.pane = 'list';
+      const btn = document.querySelector('#contact-list button[aria-current="true"]') || $('new-conversation');
+      btn.focus();
+    });
+    $('new-conversation').addEventListener('click', () => {
+      state.current = null;
+      document.body.dataset.pane = 'conversation';
+      renderConversation();
+      renderContacts();
+      $('conv-title').textContent = 'New conversation';
+      $('conv-sub').textContent = 'Type the contact ID in "To" (phone channels can start a conversation).';
+      $('composer-to').value = '';
+      $('composer-to').focus();
+    });
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && state.current) {
+        markSeen(state.current);
+        renderContacts();
+      }
+    });
+    showType();
+    connect();
+    loadAll().catch((e) => setConn('down', 'Could not load the inbox: ' + e.message));
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

@@ -1,0 +1,656 @@
+// Package relay is the integration-server engine behind `ccx relay`: it
+// answers the platform's /message calls through a provider adapter, takes the
+// provider's webhooks, and delivers them to the IS-Messenger webhook at least
+// once from a durable on-disk spool, de-duplicated by provider message id.
+package relay
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/listen"
+	"github.com/ccx-cli/ccx/internal/platform"
+	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Options configure an Engine.
+type Options struct {
+	Adapter    provider.Adapter
+	ChannelID  string
+	Token      string // the channel's API token: checked on /message, sent on the webhook
+	IDType     channel.IDType
+	WebhookURL string
+	SpoolPath  string
+	Limits     Limits
+	// Workers deliver in parallel; events of one contact always go through
+	// the same worker, so their order is kept. 0 → 4.
+	Workers int
+	// RateLimit paces webhook posts (requests/s); 0 → unlimited.
+	RateLimit float64
+	// PublicURL is how the world reaches this relay (for /media/ URLs).
+	PublicURL string
+	MaxBody   int64 // 0 → 1 MiB
+	// Backoff and MaxBackoff pace redelivery rounds (0 → 500ms, 30s).
+	Backoff, MaxBackoff time.Duration
+	// SendAttempts bounds provider attempts within one /message call (0 → 3).
+	SendAttempts int
+	Logger       *slog.Logger
+	HTTPClient   *http.Client // for the platform webhook
+	Now          func() time.Time
+}
+
+// Engine is a running relay (without its listener: see Handler).
+type Engine struct {
+	o       Options
+	ad      provider.Adapter
+	spool   *Spool
+	plat    *platform.Client
+	judge   *listen.Handler
+	log     *slog.Logger
+	met     *metrics
+	queues  []chan *Record
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started bool
+
+	// A provider can report a status before the platform has our /message
+	// reply (Twilio's callback races its own 201). Status events wait until
+	// the reply for their mId was written, or no /message call is in flight.
+	inflight atomic.Int64
+	replied  sync.Map // mId → time the reply was written
+}
+
+// replyGrace lets the platform store the reply before a status follows it.
+const replyGrace = 50 * time.Millisecond
+
+func (e *Engine) awaitReply(mid string) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if v, ok := e.replied.Load(mid); ok {
+			if d := replyGrace - time.Since(v.(time.Time)); d > 0 {
+				time.Sleep(d)
+			}
+			return
+		}
+		if e.inflight.Load() == 0 {
+			return
+		}
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// New opens the spool and prepares the engine; Start begins delivery.
+func New(o Options) (*Engine, error) {
+	if o.Adapter == nil {
+		return nil, errors.New("relay: no provider adapter")
+	}
+	if o.Token == "" || o.ChannelID == "" || o.WebhookURL == "" {
+		return nil, errors.New("relay: channel ID, API token and webhook URL are required")
+	}
+	if o.SpoolPath == "" {
+		return nil, errors.New("relay: a spool path is required")
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 1 << 20
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 500 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	if o.SendAttempts <= 0 {
+		o.SendAttempts = 3
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	sp, err := OpenSpool(o.SpoolPath, o.Limits)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{o: o, ad: o.Adapter, spool: sp, log: o.Logger.With("provider", o.Adapter.Name())}
+	e.met = newMetrics(sp)
+	e.plat = platform.New(platform.Options{WebhookURL: o.WebhookURL, Token: o.Token, RateLimit: o.RateLimit,
+		MaxRetries: 2, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff, HTTPClient: o.HTTPClient, Concurrency: o.Workers})
+	// The /message checks (auth, method, content type, size, validation,
+	// channelId) are listen's; the relay only adds the provider call.
+	e.judge = listen.NewHandler(listen.Options{Token: o.Token, ChannelID: o.ChannelID, IDType: o.IDType, MaxBody: o.MaxBody})
+	if src, ok := o.Adapter.(provider.Source); ok {
+		src.SetSink(e.accept)
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	return e, nil
+}
+
+// Spool exposes the spool (status, tests).
+func (e *Engine) Spool() *Spool { return e.spool }
+
+// Start loads what the spool holds from a previous run and starts delivery.
+func (e *Engine) Start() error {
+	pending, err := e.spool.Pending()
+	if err != nil {
+		return err
+	}
+	cap := e.spool.lim.MaxEntries + 1024
+	e.queues = make([]chan *Record, e.o.Workers)
+	for i := range e.queues {
+		e.queues[i] = make(chan *Record, cap)
+	}
+	for _, r := range pending {
+		e.route(r)
+	}
+	if len(pending) > 0 {
+		e.log.Info("resuming spooled events", "count", len(pending))
+	}
+	for i := range e.queues {
+		e.wg.Add(1)
+		go e.worker(e.queues[i])
+	}
+	e.wg.Add(1)
+	go e.pruner()
+	e.started = true
+	return nil
+}
+
+func (e *Engine) route(r *Record) {
+	h := uint32(2166136261)
+	for i := 0; i < len(r.ContactID); i++ {
+		h = (h ^ uint32(r.ContactID[i])) * 16777619
+	}
+	e.queues[h%uint32(len(e.queues))] <- r
+}
+
+func (e *Engine) pruner() {
+	defer e.wg.Done()
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+			e.replied.Range(func(k, v any) bool {
+				if time.Since(v.(time.Time)) > time.Minute {
+					e.replied.Delete(k)
+				}
+				return true
+			})
+			if err := e.spool.Prune(); err != nil {
+				e.log.Warn("prune failed", "err", err)
+			}
+		}
+	}
+}
+
+// worker delivers its partition in order; a record that fails is retried
+// with backoff until it is delivered or refused for good: nothing is dropped.
+func (e *Engine) worker(q chan *Record) {
+	defer e.wg.Done()
+	for {
+		var r *Record
+		select {
+		case <-e.ctx.Done():
+			return
+		case r = <-q:
+		}
+		backoff := e.o.Backoff
+		for {
+			done, wait := e.deliver(r)
+			if done {
+				break
+			}
+			e.met.retries.Inc()
+			if wait < backoff {
+				wait = backoff
+			}
+			select {
+			case <-e.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			backoff *= 2
+			if backoff > e.o.MaxBackoff {
+				backoff = e.o.MaxBackoff
+			}
+		}
+	}
+}
+
+// deliver makes one delivery round (the platform client retries inside it).
+// It returns true when the record has left the queue.
+func (e *Engine) deliver(r *Record) (bool, time.Duration) {
+	r.Attempts++
+	if r.Kind == string(provider.KindStatus) && r.Attempts == 1 {
+		e.awaitReply(r.MID)
+	}
+	_, err := e.plat.Post(e.ctx, r.Body)
+	if err == nil {
+		e.spool.DoneAsync(r, func(derr error) {
+			if derr != nil {
+				// Left in the queue: delivered again at the next start, same mId.
+				e.log.Error("spool write failed after delivery", "mId", r.MID, "err", derr)
+			}
+		})
+		e.met.deliveries.WithLabelValues("ok").Inc()
+		e.met.deliverLat.Observe(float64(e.o.Now().UnixMilli()-r.Enqueued) / 1000)
+		e.log.Debug("delivered", "mId", r.MID, "kind", r.Kind, "contactId", r.ContactID, "attempts", r.Attempts)
+		return true, 0
+	}
+	if e.ctx.Err() != nil {
+		return false, 0
+	}
+	var se *platform.StatusError
+	if errors.As(err, &se) {
+		st := se.Result.Status
+		switch {
+		case st == 401 || st == 403:
+			// The token is wrong: keep the event (a restart with the right
+			// token delivers it) and say so loudly.
+			e.log.Error("the platform rejected the API token; events stay in the spool", "status", st, "mId", r.MID)
+			return false, e.o.MaxBackoff
+		case st >= 400 && st < 500 && st != 408 && st != 409 && st != 425 && st != 429:
+			reason := fmt.Sprintf("platform answered %d: %s", st, platform.Snippet(se.Result.Body, 300))
+			if berr := e.spool.Bury(r, reason); berr != nil {
+				return false, e.o.Backoff
+			}
+			e.met.deliveries.WithLabelValues("dead").Inc()
+			e.log.Error("platform refused an event for good; moved to the dead bucket", "mId", r.MID, "status", st, "reason", reason)
+			return true, 0
+		}
+		e.log.Warn("delivery failed, will retry", "mId", r.MID, "status", st, "attempts", r.Attempts)
+		return false, se.Result.RetryAfter
+	}
+	e.log.Warn("platform unreachable, will retry", "mId", r.MID, "err", err.Error(), "attempts", r.Attempts)
+	return false, 0
+}
+
+// Close stops delivery (records still queued stay in the spool) and closes it.
+// Call it after the HTTP server has drained its in-flight requests.
+func (e *Engine) Close() error {
+	e.cancel()
+	e.wg.Wait()
+	return e.spool.Close()
+}
+
+// Drain waits until the spool is empty or ctx ends (graceful shutdown gives
+// deliveries in flight a chance to finish).
+func (e *Engine) Drain(ctx context.Context) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for e.spool.depth.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Handler serves every relay route.
+func (e *Engine) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/message", e.instrument("message", http.HandlerFunc(e.serveMessage)))
+	prefix := "/providers/" + e.ad.Name() + "/"
+	mux.Handle(prefix, e.instrument("provider", http.HandlerFunc(e.serveProvider)))
+	mux.Handle("/media/"+e.ad.Name()+"/", e.instrument("media", http.HandlerFunc(e.serveMedia)))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(e.met.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/admin/status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(e.spool.Stats())
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		listen.WriteError(w, http.StatusNotFound, fmt.Sprintf("no route %s: the relay serves POST /message, POST %s..., GET /healthz, /metrics, /admin/status", r.URL.Path, prefix))
+	})
+	return mux
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(c int) {
+	if s.code == 0 {
+		s.code = c
+	}
+	s.ResponseWriter.WriteHeader(c)
+}
+
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = 200
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (e *Engine) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		e.met.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+		e.met.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+// serveMessage is the platform's outgoing call: listen's checks, then the
+// provider, then 200 {"mId"} or a 4xx that says what the provider said.
+func (e *Engine) serveMessage(w http.ResponseWriter, r *http.Request) {
+	e.inflight.Add(1)
+	defer e.inflight.Add(-1)
+	body, err := io.ReadAll(io.LimitReader(r.Body, e.o.MaxBody+1))
+	if err != nil {
+		listen.WriteError(w, http.StatusBadRequest, "cannot read body: "+err.Error())
+		return
+	}
+	rec := httptest.NewRecorder()
+	jr := r.Clone(r.Context())
+	jr.Body = io.NopCloser(bytes.NewReader(body))
+	e.judge.ServeHTTP(rec, jr)
+	if rec.Code != http.StatusOK {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		e.met.sends.WithLabelValues("rejected").Inc()
+		return
+	}
+	var req channel.OutgoingRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		listen.WriteError(w, http.StatusBadRequest, "cannot decode the message: "+err.Error())
+		return
+	}
+	id, err := e.send(r.Context(), req)
+	if err != nil {
+		status, msg := http.StatusBadRequest, err.Error()
+		var pe *provider.Error
+		if errors.As(err, &pe) {
+			status = pe.Status
+			if status < 400 || status > 499 {
+				status = http.StatusBadRequest
+			}
+		}
+		e.met.sends.WithLabelValues("failed").Inc()
+		e.log.Warn("provider send failed", "contactId", req.ContactID, "type", req.Message.Type, "status", status, "err", msg)
+		listen.WriteError(w, status, msg)
+		return
+	}
+	mid := provider.MID(id)
+	// Not waited for: the reply does not depend on it, and a receipt for
+	// this mId is committed after it. A crash in the sub-millisecond window
+	// only costs the contact lookup for providers whose receipts lack it.
+	e.spool.RecordSentAsync(mid, req.ContactID, func(err error) {
+		if err != nil {
+			e.log.Error("cannot record the sent message (status receipts may not find their contact)", "mId", mid, "err", err)
+		}
+	})
+	if so, ok := e.ad.(provider.SentOnAccept); ok && so.SentOnAccept() {
+		in := provider.Inbound{Kind: provider.KindStatus, ProviderID: id, ContactID: req.ContactID,
+			Status: &channel.Status{Value: channel.StatusSent}}
+		if err := e.accept(r.Context(), []provider.Inbound{in}); err != nil {
+			e.log.Warn("cannot spool the synthesised sent receipt", "mId", mid, "err", err)
+		}
+	}
+	e.met.sends.WithLabelValues("ok").Inc()
+	e.log.Info("sent", "contactId", req.ContactID, "type", req.Message.Type, "mId", mid)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(channel.Reply{MID: mid})
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	e.replied.Store(mid, time.Now())
+}
+
+// send calls the adapter, retrying what the provider says is worth retrying
+// within the platform's call.
+func (e *Engine) send(ctx context.Context, req channel.OutgoingRequest) (string, error) {
+	var last error
+	wait := 200 * time.Millisecond
+	for i := 0; i < e.o.SendAttempts; i++ {
+		id, err := e.ad.Send(ctx, req)
+		if err == nil {
+			if id == "" {
+				return "", &provider.Error{Status: 400, Message: e.ad.Name() + ": the provider returned no message id"}
+			}
+			return id, nil
+		}
+		last = err
+		var pe *provider.Error
+		if !errors.As(err, &pe) || !pe.Retryable || i == e.o.SendAttempts-1 {
+			break
+		}
+		d := wait
+		if pe.RetryAfter > 0 {
+			d = pe.RetryAfter
+		}
+		if d > 2*time.Second {
+			break // a long Retry-After: tell the platform now rather than hang its call
+		}
+		select {
+		case <-ctx.Done():
+			return "", last
+		case <-time.After(d):
+		}
+		wait *= 2
+	}
+	return "", last
+}
+
+// serveProvider takes a provider webhook: verify on the raw bytes, parse,
+// spool durably, and only then answer the provider.
+func (e *Engine) serveProvider(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, e.o.MaxBody+1))
+	if err != nil {
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	if int64(len(body)) > e.o.MaxBody {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err := e.ad.Verify(r, body); err != nil {
+		e.log.Warn("webhook did not verify", "path", redactPath(r.URL.Path), "err", err)
+		http.Error(w, "signature or secret did not verify", http.StatusForbidden)
+		return
+	}
+	ins, err := e.ad.Parse(r, body)
+	if err != nil {
+		e.log.Warn("cannot read webhook", "path", redactPath(r.URL.Path), "err", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err := e.accept(r.Context(), ins); err != nil {
+		if errors.Is(err, ErrFull) {
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "relay spool full, retry later", http.StatusServiceUnavailable)
+			return
+		}
+		e.log.Error("cannot spool webhook", "err", err)
+		http.Error(w, "relay cannot store the event, retry later", http.StatusServiceUnavailable)
+		return
+	}
+	if rs, ok := e.ad.(provider.Responder); ok && rs.Respond(w, r) {
+		return
+	}
+	if a, ok := e.ad.(provider.Acker); ok {
+		a.Ack(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"ok":true}`)
+}
+
+func redactPath(p string) string {
+	// ClickSend-style secrets live in the last path segment.
+	if i := strings.LastIndexByte(p, '/'); i > 0 && len(p)-i > 12 {
+		return p[:i+1] + "…"
+	}
+	return p
+}
+
+// accept turns normalised events into spooled webhook bodies; it returns
+// once they are durable.
+func (e *Engine) accept(ctx context.Context, ins []provider.Inbound) error {
+	if len(ins) == 0 {
+		return nil
+	}
+	items := make([]Item, 0, len(ins))
+	for _, in := range ins {
+		in := in
+		if in.ProviderID == "" {
+			continue
+		}
+		mid := provider.MID(in.ProviderID)
+		ts := in.Timestamp
+		// A missing or implausible provider time (before 2001) would be
+		// refused by the platform: use the receive time instead.
+		if ts < 978307200000 {
+			ts = e.o.Now().UnixMilli()
+		}
+		it := Item{Kind: string(in.Kind), MID: mid, ContactID: in.ContactID}
+		switch in.Kind {
+		case provider.KindStatus:
+			if in.Status == nil {
+				continue
+			}
+			it.Key = e.ad.Name() + "|s|" + in.ProviderID + "|" + string(in.Status.Value)
+			it.StatusRank = provider.StatusRank(in.Status.Value)
+			st := *in.Status
+			it.Build = func(contact string) ([]byte, error) {
+				ev := channel.Event{Type: channel.EventStatus, MID: mid, Timestamp: ts, Status: &st}
+				return json.Marshal(channel.NewWebhook(e.o.ChannelID, contact, nil, ev))
+			}
+		case provider.KindMessage, provider.KindEcho:
+			if in.Message == nil {
+				continue
+			}
+			if err := channel.CheckContactID(in.ContactID, e.o.IDType); err != nil {
+				e.log.Warn("inbound contact is not a valid contact ID for this channel; skipped", "contactId", in.ContactID, "err", err)
+				e.met.inbound.WithLabelValues(string(in.Kind), "invalid-contact").Inc()
+				continue
+			}
+			it.Key = e.ad.Name() + "|m|" + in.ProviderID
+			msg := *in.Message
+			if in.MediaRef != "" && msg.Attachment != nil {
+				a := *msg.Attachment
+				a.URL = e.mediaURL(in.MediaRef)
+				msg.Attachment = &a
+			}
+			et := channel.EventType(in.Kind)
+			contact := in.Contact
+			it.Build = func(c string) ([]byte, error) {
+				ev := channel.Event{Type: et, MID: mid, Timestamp: ts, Message: &msg}
+				return json.Marshal(channel.NewWebhook(e.o.ChannelID, c, contact, ev))
+			}
+		default:
+			continue
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	outs, recs, err := e.spool.Enqueue(items)
+	if err != nil {
+		for _, it := range items {
+			e.met.inbound.WithLabelValues(it.Kind, "refused").Inc()
+		}
+		return err
+	}
+	for i, o := range outs {
+		e.met.inbound.WithLabelValues(items[i].Kind, o.String()).Inc()
+		if o == Duplicate {
+			e.log.Info("duplicate provider event ignored", "mId", items[i].MID, "kind", items[i].Kind)
+		}
+	}
+	if e.started {
+		for _, r := range recs {
+			e.route(r)
+		}
+	}
+	return nil
+}
+
+// mediaURL signs a provider media reference into a /media/ URL: the platform
+// fetches through the relay, which adds the provider credentials.
+func (e *Engine) mediaURL(ref string) string {
+	enc := base64.RawURLEncoding.EncodeToString([]byte(ref))
+	m := hmac.New(sha256.New, e.spool.MediaKey())
+	m.Write([]byte(e.ad.Name() + "|" + ref))
+	sig := base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	base := strings.TrimRight(e.o.PublicURL, "/")
+	return base + "/media/" + e.ad.Name() + "/" + enc + "." + sig
+}
+
+func (e *Engine) serveMedia(w http.ResponseWriter, r *http.Request) {
+	mo, ok := e.ad.(provider.MediaOpener)
+	tok := strings.TrimPrefix(r.URL.Path, "/media/"+e.ad.Name()+"/")
+	enc, sig, found := strings.Cut(tok, ".")
+	ref, err := base64.RawURLEncoding.DecodeString(enc)
+	if !ok || !found || err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	m := hmac.New(sha256.New, e.spool.MediaKey())
+	m.Write([]byte(e.ad.Name() + "|" + string(ref)))
+	want := base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	if !hmac.Equal([]byte(want), []byte(sig)) {
+		http.NotFound(w, r)
+		return
+	}
+	resp, err := mo.OpenMedia(r.Context(), string(ref))
+	if err != nil {
+		http.Error(w, "media unavailable", http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for _, h := range []string{"Content-Type", "Content-Length", "Last-Modified", "ETag"} {
+		if v := resp.Header.Get(h); v != "" {
+			w.Header().Set(h, v)
+		}
+	}
+	// The platform wants inline media (custom-channel-api.md §4.2).
+	w.Header().Set("Content-Disposition", "inline")
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}

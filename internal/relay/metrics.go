@@ -1,0 +1,47 @@
+package relay
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the relay's Prometheus series, on a registry of its own so that
+// several engines (tests) never collide.
+type metrics struct {
+	reg        *prometheus.Registry
+	requests   *prometheus.CounterVec   // route, code
+	latency    *prometheus.HistogramVec // route
+	sends      *prometheus.CounterVec   // result
+	inbound    *prometheus.CounterVec   // kind, outcome
+	deliveries *prometheus.CounterVec   // result
+	retries    prometheus.Counter
+	deliverLat prometheus.Histogram
+}
+
+func newMetrics(s *Spool) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ccx_relay_requests_total",
+		Help: "HTTP requests served, by route and status code."}, []string{"route", "code"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ccx_relay_request_duration_seconds",
+		Help: "Time to answer a request, by route.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}},
+		[]string{"route"})
+	m.sends = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ccx_relay_provider_sends_total",
+		Help: "Outgoing messages handed to the provider, by result."}, []string{"result"})
+	m.inbound = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ccx_relay_inbound_events_total",
+		Help: "Provider events received, by kind and outcome (queued, duplicate, skipped)."}, []string{"kind", "outcome"})
+	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ccx_relay_deliveries_total",
+		Help: "Webhook deliveries to the platform, by final result (ok, dead)."}, []string{"result"})
+	m.retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "ccx_relay_delivery_retries_total",
+		Help: "Delivery rounds that failed and will be retried."})
+	m.deliverLat = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ccx_relay_delivery_latency_seconds",
+		Help: "Time from spooling an event to the platform accepting it.", Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 14)})
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_depth", Help: "Events waiting in the spool."},
+		func() float64 { return float64(s.depth.Load()) })
+	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_bytes", Help: "Bytes waiting in the spool."},
+		func() float64 { return float64(s.size.Load()) })
+	dead := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_dead", Help: "Events the platform refused for good."},
+		func() float64 { return float64(s.dead.Load()) })
+	m.reg.MustRegister(m.requests, m.latency, m.sends, m.inbound, m.deliveries, m.retries, m.deliverLat, depth, size, dead,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

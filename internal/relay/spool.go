@@ -1,0 +1,653 @@
+package relay
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The spool is one bbolt file. Buckets:
+//
+//	queue   seq(8) → Record JSON            events not yet accepted by the platform
+//	dead    seq(8) → Record JSON            events the platform refused for good (4xx)
+//	seen    key → unix ms                   de-duplication keys (provider message ids)
+//	seenT   ms(8)+key → nil                 time index of seen, for pruning
+//	sent    mId → sentInfo JSON             what /message sent: contact and best status
+//	sentT   ms(8)+mId → nil                 time index of sent
+//	meta    "mediaKey", "delivered"         small values
+//
+// Every write goes through one committer goroutine that folds whatever writes
+// are waiting into a single fsync'd transaction (group commit): under load
+// many events share one fsync, at rest a lone event pays no batching delay.
+var (
+	bQueue = []byte("queue")
+	bDead  = []byte("dead")
+	bSeen  = []byte("seen")
+	bSeenT = []byte("seenT")
+	bSent  = []byte("sent")
+	bSentT = []byte("sentT")
+	bMeta  = []byte("meta")
+)
+
+// ErrFull means the spool reached its bounds: the provider is answered 503 so
+// that it retries later, rather than the event being dropped.
+var ErrFull = errors.New("spool full")
+
+// Record is one event waiting for the platform.
+type Record struct {
+	Seq       uint64          `json:"-"`
+	Body      json.RawMessage `json:"body"` // the webhook JSON, exactly as it will be posted (stored verbatim)
+	size      int64           // bytes in the spool, for the bound
+	MID       string          `json:"mId"`
+	ContactID string          `json:"contactId"`
+	Kind      string          `json:"kind"`
+	Key       string          `json:"key,omitempty"` // de-duplication key
+	Enqueued  int64           `json:"enqueued"`      // unix ms
+	Attempts  int             `json:"attempts,omitempty"`
+	LastError string          `json:"lastError,omitempty"`
+}
+
+type sentInfo struct {
+	ContactID string `json:"c"`
+	Rank      int    `json:"r"`
+	Time      int64  `json:"t"`
+}
+
+// Limits bound the spool.
+type Limits struct {
+	MaxEntries int           // queued events; 0 → 100000
+	MaxBytes   int64         // queued bytes; 0 → 256 MiB
+	Window     time.Duration // how long dedupe keys and sent mIds are kept; 0 → 72h
+	MaxKeys    int           // at most this many dedupe keys / sent mIds; 0 → 1,000,000
+}
+
+func (l *Limits) defaults() {
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = 100000
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = 256 << 20
+	}
+	if l.Window <= 0 {
+		l.Window = 72 * time.Hour
+	}
+	if l.MaxKeys <= 0 {
+		l.MaxKeys = 1000000
+	}
+}
+
+// Spool is the durable queue.
+type Spool struct {
+	db      *bolt.DB
+	lim     Limits
+	ops     chan *op
+	wg      sync.WaitGroup
+	closed  chan struct{}
+	stopped chan struct{} // closed when the committer has exited
+	once    sync.Once
+
+	depth, size, dead, seen, sent, delivered atomic.Int64
+	commits, committedOps                    atomic.Int64
+	mediaKey                                 []byte
+	now                                      func() time.Time
+}
+
+type op struct {
+	fn   func(tx *bolt.Tx) error
+	done chan error
+	cb   func(error) // async ops: called by the committer instead of done
+}
+
+func (o *op) finish(err error) {
+	if o.cb != nil {
+		o.cb(err)
+		return
+	}
+	o.done <- err
+}
+
+// OpenSpool opens (or creates) the spool file.
+func OpenSpool(path string, lim Limits) (*Spool, error) {
+	lim.defaults()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("spool %s is locked by another process (is a relay running?)", path)
+		}
+		return nil, fmt.Errorf("spool %s: %w", path, err)
+	}
+	s := &Spool{db: db, lim: lim, ops: make(chan *op, 4096), closed: make(chan struct{}), stopped: make(chan struct{}), now: time.Now}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bQueue, bDead, bSeen, bSeenT, bSent, bSentT, bMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bMeta)
+		if k := meta.Get([]byte("mediaKey")); len(k) == 32 {
+			s.mediaKey = append([]byte(nil), k...)
+		} else {
+			s.mediaKey = make([]byte, 32)
+			_, _ = rand.Read(s.mediaKey)
+			if err := meta.Put([]byte("mediaKey"), s.mediaKey); err != nil {
+				return err
+			}
+		}
+		if v := meta.Get([]byte("delivered")); len(v) == 8 {
+			s.delivered.Store(int64(binary.BigEndian.Uint64(v)))
+		}
+		var n, sz int64
+		_ = tx.Bucket(bQueue).ForEach(func(k, v []byte) error { n++; sz += int64(len(v)); return nil })
+		s.depth.Store(n)
+		s.size.Store(sz)
+		s.dead.Store(int64(tx.Bucket(bDead).Stats().KeyN))
+		s.seen.Store(int64(tx.Bucket(bSeen).Stats().KeyN))
+		s.sent.Store(int64(tx.Bucket(bSent).Stats().KeyN))
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("spool %s: %w", path, err)
+	}
+	s.wg.Add(1)
+	go s.committer()
+	return s, nil
+}
+
+// committer runs queued write ops in shared transactions. An op's error is
+// its own (ops decide before they write); only a failed commit fails all.
+func (s *Spool) committer() {
+	defer s.wg.Done()
+	defer close(s.stopped)
+	batch := make([]*op, 0, 1024)
+	errs := make([]error, 0, 1024)
+	for {
+		var first *op
+		select {
+		case first = <-s.ops:
+		case <-s.closed:
+			// Finish what is queued, then stop.
+			for {
+				select {
+				case o := <-s.ops:
+					o.finish(s.db.Update(o.fn))
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		errs = errs[:0]
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			for _, o := range batch {
+				errs = append(errs, o.fn(tx))
+			}
+			return nil
+		})
+		s.commits.Add(1)
+		s.committedOps.Add(int64(len(batch)))
+		for i, o := range batch {
+			if err != nil {
+				o.finish(err)
+			} else {
+				o.finish(errs[i])
+			}
+		}
+	}
+}
+
+// write runs fn in the next group commit and returns once it is on disk.
+func (s *Spool) write(fn func(tx *bolt.Tx) error) error {
+	o := &op{fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- o:
+	case <-s.closed:
+		return errors.New("spool closed")
+	}
+	select {
+	case err := <-o.done:
+		return err
+	case <-s.stopped:
+		// Sent just as the committer stopped: it ran or it never will.
+		select {
+		case err := <-o.done:
+			return err
+		default:
+			return errors.New("spool closed")
+		}
+	}
+}
+
+// Item is an event to enqueue.
+type Item struct {
+	Key       string // de-duplication key ("" → none)
+	ContactID string
+	MID       string
+	Kind      string
+	// Status items: the mId whose status changes and the new rank; Build gets
+	// the contact (from the item, else from what /message recorded).
+	StatusRank int
+	Build      func(contactID string) ([]byte, error)
+}
+
+// Outcome of Enqueue for one item.
+type Outcome int
+
+const (
+	Queued    Outcome = iota
+	Duplicate         // key seen in the window: the provider retried
+	Skipped           // nothing to send (status would go backwards, or unknown mId with no contact)
+)
+
+func (o Outcome) String() string {
+	return [...]string{"queued", "duplicate", "skipped"}[o]
+}
+
+func seqKey(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
+
+func timeKey(ms int64, k string) []byte {
+	b := make([]byte, 8+len(k))
+	binary.BigEndian.PutUint64(b, uint64(ms))
+	copy(b[8:], k)
+	return b
+}
+
+// Enqueue makes items durable (one transaction) and returns each outcome and
+// the records queued. It fails with ErrFull before writing anything when the
+// spool is at its bounds.
+func (s *Spool) Enqueue(items []Item) ([]Outcome, []*Record, error) {
+	if s.depth.Load()+int64(len(items)) > int64(s.lim.MaxEntries) || s.size.Load() > s.lim.MaxBytes {
+		return nil, nil, ErrFull
+	}
+	var outs []Outcome
+	var recs []*Record
+	var dSeen, dSent int64
+	now := s.now().UnixMilli()
+	err := s.write(func(tx *bolt.Tx) error {
+		outs, recs, dSeen, dSent = outs[:0], recs[:0], 0, 0
+		q, seen, seenT, sent, sentT := tx.Bucket(bQueue), tx.Bucket(bSeen), tx.Bucket(bSeenT), tx.Bucket(bSent), tx.Bucket(bSentT)
+		for _, it := range items {
+			if it.Key != "" && seen.Get([]byte(it.Key)) != nil {
+				outs = append(outs, Duplicate)
+				continue
+			}
+			contact := it.ContactID
+			if it.StatusRank > 0 {
+				var si sentInfo
+				v := sent.Get([]byte(it.MID))
+				if v != nil {
+					_ = json.Unmarshal(v, &si)
+				}
+				if contact == "" {
+					contact = si.ContactID
+				}
+				// Never downgrade: read > delivered > failed > sent; failed overrides only sent.
+				if contact == "" || (v != nil && si.Rank >= it.StatusRank) {
+					outs = append(outs, Skipped)
+					if it.Key != "" {
+						if err := putTimed(seen, seenT, it.Key, now); err != nil {
+							return err
+						}
+						dSeen++
+					}
+					continue
+				}
+				if v == nil {
+					dSent++
+				}
+				si = sentInfo{ContactID: contact, Rank: it.StatusRank, Time: now}
+				b, _ := json.Marshal(si)
+				if v != nil {
+					_ = sentT.Delete(timeKey(prevTime(v), it.MID))
+				}
+				if err := sent.Put([]byte(it.MID), b); err != nil {
+					return err
+				}
+				if err := sentT.Put(timeKey(now, it.MID), nil); err != nil {
+					return err
+				}
+			}
+			body, err := it.Build(contact)
+			if err != nil {
+				outs = append(outs, Skipped)
+				continue
+			}
+			n, _ := q.NextSequence()
+			r := &Record{Seq: n, Body: body, MID: it.MID, ContactID: contact, Kind: it.Kind, Key: it.Key, Enqueued: now}
+			v, err := json.Marshal(r)
+			if err != nil { // a body that is not JSON: nothing the platform could take
+				outs = append(outs, Skipped)
+				continue
+			}
+			r.size = int64(len(v))
+			if err := q.Put(seqKey(n), v); err != nil {
+				return err
+			}
+			if it.Key != "" {
+				if err := putTimed(seen, seenT, it.Key, now); err != nil {
+					return err
+				}
+				dSeen++
+			}
+			outs = append(outs, Queued)
+			recs = append(recs, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var sz int64
+	for _, r := range recs {
+		sz += r.size
+	}
+	s.depth.Add(int64(len(recs)))
+	s.size.Add(sz)
+	s.seen.Add(dSeen)
+	s.sent.Add(dSent)
+	return outs, recs, nil
+}
+
+func prevTime(v []byte) int64 {
+	var si sentInfo
+	_ = json.Unmarshal(v, &si)
+	return si.Time
+}
+
+func putTimed(b, bt *bolt.Bucket, key string, now int64) error {
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], uint64(now))
+	if err := b.Put([]byte(key), v[:]); err != nil {
+		return err
+	}
+	return bt.Put(timeKey(now, key), nil)
+}
+
+// RecordSent remembers what /message sent (mId → contact) so receipts that
+// do not name the contact can be addressed, and status order can be kept.
+// It waits for the commit.
+func (s *Spool) RecordSent(mid, contactID string) error {
+	ch := make(chan error, 1)
+	s.RecordSentAsync(mid, contactID, func(err error) { ch <- err })
+	return s.await(ch)
+}
+
+// await waits for an async op's result, or for the committer to stop.
+func (s *Spool) await(ch chan error) error {
+	select {
+	case err := <-ch:
+		return err
+	case <-s.stopped:
+		select {
+		case err := <-ch:
+			return err
+		default:
+			return errors.New("spool closed")
+		}
+	}
+}
+
+// RecordSentAsync queues the same write for the next group commit without
+// waiting. Later spool writes (a receipt for this mId) commit after it.
+func (s *Spool) RecordSentAsync(mid, contactID string, cb func(error)) {
+	now := s.now().UnixMilli()
+	added := false
+	fn := func(tx *bolt.Tx) error {
+		added = false
+		sent := tx.Bucket(bSent)
+		if sent.Get([]byte(mid)) != nil {
+			return nil
+		}
+		b, _ := json.Marshal(sentInfo{ContactID: contactID, Time: now})
+		if err := sent.Put([]byte(mid), b); err != nil {
+			return err
+		}
+		added = true
+		return tx.Bucket(bSentT).Put(timeKey(now, mid), nil)
+	}
+	o := &op{fn: fn, cb: func(err error) {
+		if err == nil && added {
+			s.sent.Add(1)
+		}
+		if cb != nil {
+			cb(err)
+		}
+	}}
+	select {
+	case s.ops <- o:
+	case <-s.closed:
+		o.cb(errors.New("spool closed"))
+	}
+}
+
+// Done removes a delivered record and waits for the commit.
+func (s *Spool) Done(r *Record) error {
+	ch := make(chan error, 1)
+	s.DoneAsync(r, func(err error) { ch <- err })
+	return s.await(ch)
+}
+
+// DoneAsync removes a delivered record in the next group commit without
+// waiting: a crash before that commit only means one more delivery of the
+// same mId, which at-least-once allows and the platform ignores.
+func (s *Spool) DoneAsync(r *Record, cb func(error)) {
+	fn := func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		n := uint64(0)
+		if v := meta.Get([]byte("delivered")); len(v) == 8 {
+			n = binary.BigEndian.Uint64(v)
+		}
+		if err := meta.Put([]byte("delivered"), seqKey(n+1)); err != nil {
+			return err
+		}
+		return tx.Bucket(bQueue).Delete(seqKey(r.Seq))
+	}
+	o := &op{fn: fn, cb: func(err error) {
+		if err == nil {
+			s.depth.Add(-1)
+			s.size.Add(-r.size)
+			s.delivered.Add(1)
+		}
+		if cb != nil {
+			cb(err)
+		}
+	}}
+	select {
+	case s.ops <- o:
+	case <-s.closed:
+		o.cb(errors.New("spool closed"))
+	}
+}
+
+// Bury moves a record the platform refused for good to the dead bucket.
+func (s *Spool) Bury(r *Record, reason string) error {
+	r.LastError = reason
+	v, _ := json.Marshal(r)
+	err := s.write(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bDead).Put(seqKey(r.Seq), v); err != nil {
+			return err
+		}
+		return tx.Bucket(bQueue).Delete(seqKey(r.Seq))
+	})
+	if err == nil {
+		s.depth.Add(-1)
+		s.size.Add(-r.size)
+		s.dead.Add(1)
+	}
+	return err
+}
+
+// Pending returns the queued records in order (used at start-up).
+func (s *Spool) Pending() ([]*Record, error) {
+	var out []*Record
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bQueue).ForEach(func(k, v []byte) error {
+			r := &Record{}
+			if err := json.Unmarshal(v, r); err != nil {
+				return fmt.Errorf("queue entry %x: %w", k, err)
+			}
+			r.Seq = binary.BigEndian.Uint64(k)
+			r.size = int64(len(v))
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Prune forgets dedupe keys and sent mIds older than the window, and the
+// oldest beyond MaxKeys.
+func (s *Spool) Prune() error {
+	cutoff := s.now().Add(-s.lim.Window).UnixMilli()
+	var dSeen, dSent int64
+	err := s.write(func(tx *bolt.Tx) error {
+		dSeen = pruneTimed(tx.Bucket(bSeen), tx.Bucket(bSeenT), cutoff, s.seen.Load()-int64(s.lim.MaxKeys), 100000)
+		dSent = pruneTimed(tx.Bucket(bSent), tx.Bucket(bSentT), cutoff, s.sent.Load()-int64(s.lim.MaxKeys), 100000)
+		return nil
+	})
+	if err == nil {
+		s.seen.Add(-dSeen)
+		s.sent.Add(-dSent)
+	}
+	return err
+}
+
+func pruneTimed(b, bt *bolt.Bucket, cutoff, over int64, max int) int64 {
+	var n int64
+	c := bt.Cursor()
+	var del [][]byte
+	for k, _ := c.First(); k != nil && len(del) < max; k, _ = c.Next() {
+		ts := int64(binary.BigEndian.Uint64(k[:8]))
+		if ts >= cutoff && int64(len(del)) >= over {
+			break
+		}
+		del = append(del, append([]byte(nil), k...))
+	}
+	for _, k := range del {
+		_ = bt.Delete(k)
+		// Only delete the main key if its current timestamp is this one.
+		if v := b.Get(k[8:]); v != nil && (len(v) != 8 || bytes.Equal(v, k[:8])) {
+			_ = b.Delete(k[8:])
+			n++
+		}
+	}
+	return n
+}
+
+// Stats is the spool's inspectable state.
+type Stats struct {
+	Path        string  `json:"path"`
+	Depth       int64   `json:"depth"`
+	Bytes       int64   `json:"bytes"`
+	MaxEntries  int     `json:"maxEntries"`
+	MaxBytes    int64   `json:"maxBytes"`
+	Dead        int64   `json:"dead"`
+	DedupeKeys  int64   `json:"dedupeKeys"`
+	SentMIDs    int64   `json:"sentMIds"`
+	Delivered   int64   `json:"delivered"`
+	OldestAgeMS int64   `json:"oldestAgeMs"`
+	Commits     int64   `json:"commits,omitempty"`
+	OpsPerTxn   float64 `json:"opsPerCommit,omitempty"`
+	Oldest      *Record `json:"oldest,omitempty"`
+}
+
+// Stats reads the spool state.
+func (s *Spool) Stats() Stats {
+	st := Stats{Path: s.db.Path(), Depth: s.depth.Load(), Bytes: s.size.Load(), MaxEntries: s.lim.MaxEntries,
+		MaxBytes: s.lim.MaxBytes, Dead: s.dead.Load(), DedupeKeys: s.seen.Load(), SentMIDs: s.sent.Load(),
+		Delivered: s.delivered.Load(), Commits: s.commits.Load()}
+	if st.Commits > 0 {
+		st.OpsPerTxn = float64(s.committedOps.Load()) / float64(st.Commits)
+	}
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		k, v := tx.Bucket(bQueue).Cursor().First()
+		if k != nil {
+			r := &Record{}
+			if json.Unmarshal(v, r) == nil {
+				r.Seq = binary.BigEndian.Uint64(k)
+				r.Body = nil
+				st.Oldest = r
+				st.OldestAgeMS = s.now().UnixMilli() - r.Enqueued
+			}
+		}
+		return nil
+	})
+	return st
+}
+
+// MediaKey signs /media/ URLs; it is kept in the spool so URLs in queued
+// events survive a restart.
+func (s *Spool) MediaKey() []byte { return s.mediaKey }
+
+// Close finishes pending writes and closes the file.
+func (s *Spool) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	s.wg.Wait()
+	return s.db.Close()
+}
+
+// ReadStats opens a spool file read-only (when no relay holds it) and
+// reports its state.
+func ReadStats(path string) (Stats, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return Stats{}, fmt.Errorf("spool %s is locked by a running relay: ask it with --url", path)
+		}
+		return Stats{}, err
+	}
+	defer db.Close()
+	st := Stats{Path: path}
+	now := time.Now().UnixMilli()
+	err = db.View(func(tx *bolt.Tx) error {
+		q := tx.Bucket(bQueue)
+		if q == nil {
+			return fmt.Errorf("%s is not a ccx relay spool", path)
+		}
+		_ = q.ForEach(func(k, v []byte) error { st.Depth++; st.Bytes += int64(len(v)); return nil })
+		if k, v := q.Cursor().First(); k != nil {
+			r := &Record{}
+			if json.Unmarshal(v, r) == nil {
+				r.Seq = binary.BigEndian.Uint64(k)
+				r.Body = nil
+				st.Oldest = r
+				st.OldestAgeMS = now - r.Enqueued
+			}
+		}
+		if b := tx.Bucket(bDead); b != nil {
+			st.Dead = int64(b.Stats().KeyN)
+		}
+		if b := tx.Bucket(bSeen); b != nil {
+			st.DedupeKeys = int64(b.Stats().KeyN)
+		}
+		if b := tx.Bucket(bSent); b != nil {
+			st.SentMIDs = int64(b.Stats().KeyN)
+		}
+		if v := tx.Bucket(bMeta).Get([]byte("delivered")); len(v) == 8 {
+			st.Delivered = int64(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	return st, err
+}

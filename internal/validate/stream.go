@@ -1,0 +1,443 @@
+package validate
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"unsafe"
+)
+
+// Format is how payloads are laid out in an input stream.
+type Format string
+
+const (
+	FormatAuto   Format = ""       // detect: '[' starts an array, one JSON value per line is NDJSON, else one document
+	FormatJSON   Format = "json"   // one document
+	FormatNDJSON Format = "ndjson" // one payload per line (.ndjson, .jsonl)
+	FormatArray  Format = "array"  // a top-level JSON array of payloads
+)
+
+// DefaultMaxDocBytes caps one document, NDJSON line or array element. Larger
+// ones get a json-too-large finding and are skipped, never buffered whole.
+const DefaultMaxDocBytes = 32 << 20
+
+// StreamOptions steer Stream.
+type StreamOptions struct {
+	Options
+	Format      Format
+	MaxDocBytes int // 0: DefaultMaxDocBytes
+}
+
+// Payload is one validated payload of a stream.
+type Payload struct {
+	Index  int // 0-based position among the stream's payloads
+	Line   int // 1-based line where the payload starts in the stream
+	Column int // 1-based byte column where it starts
+	// Raw holds the payload's bytes, valid only during the callback (nil when
+	// it was too large to keep).
+	Raw []byte
+	// Report's findings are in stream coordinates (line:column of the input).
+	Report Report
+}
+
+// Stream validates every payload of r in one pass with bounded memory: NDJSON
+// is read line by line, arrays element by element, and a single document is
+// read only up to the cap. fn sees each payload in order; Stream returns the
+// format it used and the first read error (or fn's error).
+func Stream(r io.Reader, opts StreamOptions, fn func(Payload) error) (Format, error) {
+	if opts.MaxDocBytes <= 0 {
+		opts.MaxDocBytes = DefaultMaxDocBytes
+	}
+	s := &streamer{br: bufio.NewReaderSize(r, 64<<10), opts: opts, fn: fn, line: 1, col: 1}
+	return s.run()
+}
+
+type streamer struct {
+	br        *bufio.Reader
+	opts      StreamOptions
+	fn        func(Payload) error
+	line, col int // position of the next unread byte
+	index     int
+	buf       []byte
+}
+
+var errStop = errors.New("stop")
+
+func (s *streamer) run() (Format, error) {
+	format := s.opts.Format
+	if format == FormatNDJSON {
+		return format, s.ndjson(nil, 0, 0)
+	}
+	eof, err := s.skipSpace()
+	if err != nil {
+		return format, err
+	}
+	if eof {
+		return format, s.emitFinding(RuleSyntax, "the input is empty: expected a JSON object, an array of them or NDJSON")
+	}
+	first, _ := s.br.Peek(1)
+	if format == FormatArray || format == FormatAuto && first[0] == '[' {
+		return FormatArray, s.array()
+	}
+	startLine, startCol := s.line, s.col
+	if format == FormatJSON {
+		return format, s.document(nil, false, startLine, startCol)
+	}
+	// Auto: a first line that is complete JSON followed by more content is NDJSON.
+	line, tooLong, err := s.readLine(true)
+	nl := err == nil
+	if err != nil && err != io.EOF {
+		return format, err
+	}
+	if tooLong {
+		return FormatJSON, s.tooLargeAt(startLine, startCol)
+	}
+	if completeJSON(line) {
+		more, err := s.hasMore()
+		if err != nil {
+			return format, err
+		}
+		if more {
+			return FormatNDJSON, s.ndjson(line, startLine, startCol)
+		}
+		return FormatJSON, s.validate(line, startLine, startCol)
+	}
+	return FormatJSON, s.document(line, nl, startLine, startCol)
+}
+
+// completeJSON reports whether line is one well-formed JSON value, with the
+// iterative scanner (gjson's validator recurses, and a first line can be
+// 32 MiB of brackets). Too deep counts as complete: it is one payload either
+// way, reported as json-depth.
+func completeJSON(line []byte) bool {
+	if len(line) == 0 {
+		return false
+	}
+	c := checker{data: line, s: unsafe.String(unsafe.SliceData(line), len(line))}
+	res, _ := c.scanJSON()
+	return res != scanSyntax
+}
+
+// readByte reads one byte and keeps line:column.
+func (s *streamer) readByte() (byte, error) {
+	b, err := s.br.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	if b == '\n' {
+		s.line++
+		s.col = 1
+	} else {
+		s.col++
+	}
+	return b, nil
+}
+
+func (s *streamer) skipSpace() (eof bool, err error) {
+	for {
+		b, err := s.br.ReadByte()
+		if err == io.EOF {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		switch b {
+		case '\n':
+			s.line++
+			s.col = 1
+		case ' ', '\t', '\r':
+			s.col++
+		default:
+			return false, s.br.UnreadByte()
+		}
+	}
+}
+
+// hasMore skips white space (counting lines) and reports whether anything follows.
+func (s *streamer) hasMore() (bool, error) {
+	eof, err := s.skipSpace()
+	return !eof, err
+}
+
+// readLine reads up to and without the next '\n' (and a '\r' before it) into
+// s.buf; a line over the cap is consumed but not kept (tooLong).
+// With giveUp, reading stops at the cap instead of skipping to the line's end.
+func (s *streamer) readLine(giveUp bool) (line []byte, tooLong bool, err error) {
+	s.buf = s.buf[:0]
+	for {
+		chunk, err := s.br.ReadSlice('\n')
+		if !tooLong {
+			if len(s.buf)+len(chunk) > s.opts.MaxDocBytes+2 {
+				tooLong = true
+				s.buf = s.buf[:0]
+				if giveUp {
+					return nil, true, nil
+				}
+			} else {
+				s.buf = append(s.buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == nil {
+			s.line++
+			s.col = 1
+		}
+		line = s.buf
+		line = bytes.TrimSuffix(line, []byte{'\n'})
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		if len(line) > s.opts.MaxDocBytes {
+			tooLong, line = true, nil
+		}
+		return line, tooLong, err
+	}
+}
+
+// ndjson validates line by line; first (from auto-detection) started at
+// firstLine:firstCol.
+func (s *streamer) ndjson(first []byte, firstLine, firstCol int) error {
+	if first != nil {
+		if err := s.validate(first, firstLine, firstCol); err != nil {
+			return err
+		}
+	}
+	for {
+		lineNo, colNo := s.line, s.col
+		line, tooLong, err := s.readLine(false)
+		if err != nil && err != io.EOF {
+			return err
+		}
+		switch {
+		case tooLong:
+			if err := s.tooLargeAt(lineNo, colNo); err != nil {
+				return err
+			}
+		case len(bytes.TrimSpace(line)) > 0:
+			if err := s.validate(line, lineNo, colNo); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
+			if s.index == 0 {
+				return s.emitFinding(RuleSyntax, "the input is empty: expected one JSON payload per line")
+			}
+			return nil
+		}
+	}
+}
+
+// document reads a single document (prefix already read) up to the cap.
+// (prefix is its first line, already read; nl says a newline ended it).
+func (s *streamer) document(prefix []byte, nl bool, startLine, startCol int) error {
+	if nl {
+		prefix = append(prefix, '\n')
+	}
+	limit := int64(s.opts.MaxDocBytes - len(prefix) + 1)
+	rest, err := io.ReadAll(io.LimitReader(s.br, limit))
+	if err != nil {
+		return err
+	}
+	if len(prefix)+len(rest) > s.opts.MaxDocBytes {
+		return s.tooLargeAt(startLine, startCol)
+	}
+	doc := append(prefix, rest...)
+	return s.validate(doc, startLine, startCol)
+}
+
+func (s *streamer) tooLargeAt(line, col int) error {
+	f := Finding{Severity: Error, Rule: RuleTooLarge, Line: line, Column: col,
+		Message: "payload is larger than " + sizeString(s.opts.MaxDocBytes) + "; it was skipped without being read into memory"}
+	return s.emit(Payload{Line: line, Column: col, Report: Report{Findings: []Finding{f}}})
+}
+
+func sizeString(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return strconv.Itoa(n>>20) + " MiB"
+	}
+	return strconv.Itoa(n) + " bytes"
+}
+
+// emitFinding reports a stream-level problem (bad array syntax, empty input)
+// as a payload of its own at the current position.
+func (s *streamer) emitFinding(rule, msg string) error {
+	sev, _ := RuleSeverity(rule)
+	f := Finding{Severity: sev, Rule: rule, Line: s.line, Column: s.col, Message: msg}
+	return s.emit(Payload{Line: s.line, Column: s.col, Report: Report{Findings: []Finding{f}}})
+}
+
+func (s *streamer) emit(p Payload) error {
+	p.Index = s.index
+	s.index++
+	return s.fn(p)
+}
+
+// validate checks one payload and shifts its findings into stream coordinates.
+func (s *streamer) validate(raw []byte, line, col int) error {
+	r := Bytes(raw, s.opts.Options)
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Line == 1 {
+			f.Column += col - 1
+		}
+		f.Line += line - 1
+	}
+	return s.emit(Payload{Line: line, Column: col, Raw: raw, Report: r})
+}
+
+// array splits a top-level array into elements without decoding them: a flat
+// scanner that tracks strings and bracket depth (no recursion, any depth).
+func (s *streamer) array() error {
+	if b, err := s.readByte(); err != nil || b != '[' {
+		if err != nil && err != io.EOF {
+			return err
+		}
+		return s.emitFinding(RuleSyntax, "expected '[' to start an array of payloads")
+	}
+	for n := 0; ; n++ {
+		eof, err := s.skipSpace()
+		if err != nil {
+			return err
+		}
+		if eof {
+			return s.emitFinding(RuleSyntax, "unexpected end of input inside the array (truncated?)")
+		}
+		if b, _ := s.br.Peek(1); b[0] == ']' && n == 0 {
+			s.readByte()
+			break
+		}
+		line, col := s.line, s.col
+		raw, tooLong, err := s.element()
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if tooLong {
+			if err := s.tooLargeAt(line, col); err != nil {
+				return err
+			}
+		} else if len(raw) > 0 {
+			if err := s.validate(raw, line, col); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
+			return s.emitFinding(RuleSyntax, "unexpected end of input inside the array (truncated?)")
+		}
+		if eof, err := s.skipSpace(); err != nil {
+			return err
+		} else if eof {
+			return s.emitFinding(RuleSyntax, "unexpected end of input inside the array (truncated?)")
+		}
+		b, _ := s.readByte()
+		if b == ']' {
+			break
+		}
+		if b != ',' {
+			s.col--
+			return s.emitFinding(RuleSyntax, "expected ',' or ']' after array element "+strconv.Itoa(n)+", got "+strconv.QuoteRune(rune(b)))
+		}
+		if eof, err := s.skipSpace(); err != nil {
+			return err
+		} else if !eof {
+			if b, _ := s.br.Peek(1); b[0] == ']' {
+				return s.emitFinding(RuleSyntax, "trailing comma before ']' (JSON does not allow it)")
+			}
+		}
+	}
+	if more, err := s.hasMore(); err != nil {
+		return err
+	} else if more {
+		return s.emitFinding(RuleSyntax, "unexpected content after the closing ']' of the array")
+	}
+	return nil
+}
+
+// element captures one array element's bytes (up to the cap), scanning the
+// reader's buffer in place rather than byte by byte.
+func (s *streamer) element() (raw []byte, tooLong bool, err error) {
+	s.buf = s.buf[:0]
+	depth := 0
+	inStr, esc := false, false
+	first, scalar := true, false
+	for {
+		if _, err := s.br.Peek(1); err != nil {
+			return s.buf, tooLong, err
+		}
+		win, _ := s.br.Peek(s.br.Buffered())
+		i, done := 0, false
+	scan:
+		for ; i < len(win); i++ {
+			b := win[i]
+			if first {
+				first = false
+				scalar = b != '"' && b != '{' && b != '[' && b != '}' && b != ']'
+			}
+			if scalar {
+				switch b {
+				case ',', ']', ' ', '\t', '\r', '\n': // a scalar ends at a delimiter, left unread
+					done = true
+					break scan
+				}
+				continue
+			}
+			if inStr {
+				switch {
+				case esc:
+					esc = false
+				case b == '\\':
+					esc = true
+				case b == '"':
+					inStr = false
+					if depth == 0 {
+						i++
+						done = true
+						break scan
+					}
+				}
+				continue
+			}
+			switch b {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth <= 0 {
+					i++
+					done = true
+					break scan
+				}
+			}
+		}
+		chunk := win[:i]
+		if !tooLong {
+			if len(s.buf)+len(chunk) > s.opts.MaxDocBytes {
+				tooLong = true
+				s.buf = s.buf[:0]
+			} else {
+				s.buf = append(s.buf, chunk...)
+			}
+		}
+		s.advance(chunk)
+		if _, err := s.br.Discard(i); err != nil {
+			return s.buf, tooLong, err
+		}
+		if done {
+			return s.buf, tooLong, nil
+		}
+	}
+}
+
+// advance moves line:column over bytes consumed without readByte.
+func (s *streamer) advance(b []byte) {
+	if n := bytes.Count(b, []byte{'\n'}); n > 0 {
+		s.line += n
+		s.col = len(b) - bytes.LastIndexByte(b, '\n')
+		return
+	}
+	s.col += len(b)
+}

@@ -1,0 +1,203 @@
+package validate
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+type streamed struct {
+	index, line, col int
+	kind             Kind
+	findings         []string // "line:col rule"
+}
+
+func runStream(t *testing.T, in string, opts StreamOptions) (Format, []streamed) {
+	t.Helper()
+	var got []streamed
+	format, err := Stream(strings.NewReader(in), opts, func(p Payload) error {
+		s := streamed{index: p.Index, line: p.Line, col: p.Column, kind: p.Report.Kind}
+		for _, f := range p.Report.Findings {
+			s.findings = append(s.findings, fmt.Sprintf("%d:%d %s", f.Line, f.Column, f.Rule))
+		}
+		got = append(got, s)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Stream: %v", err)
+	}
+	return format, got
+}
+
+const okLine = `{"channelId":"c1","contactId":"+60177872890","events":[{"type":"message","mId":"m1","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}`
+
+func TestStreamFormats(t *testing.T) {
+	badTS := strings.Replace(okLine, "1732435200000", "1732435200", 1)
+	tsCol := strings.Index(badTS, "1732435200") + 1
+	tests := []struct {
+		name   string
+		in     string
+		opts   StreamOptions
+		format Format
+		want   []string // per payload: "line:col [findings...]"
+	}{
+		{"single pretty document", "\n\n{\n  \"mId\": \"\"\n}\n", StreamOptions{}, FormatJSON,
+			[]string{"3:1 [4:10 empty]"}},
+		{"single line document", okLine, StreamOptions{}, FormatJSON, []string{"1:1 []"}},
+		{"ndjson with blank lines and CRLF", okLine + "\r\n\r\n" + badTS + "\r\n  " + badTS + "\n", StreamOptions{}, FormatNDJSON,
+			[]string{"1:1 []", fmt.Sprintf("3:1 [3:%d timestamp-seconds]", tsCol), fmt.Sprintf("4:1 [4:%d timestamp-seconds]", tsCol+2)}},
+		{"ndjson broken line does not swallow the next", okLine + "\n{\"events\":[\n" + okLine + "\n", StreamOptions{}, FormatNDJSON,
+			[]string{"1:1 []", "2:1 [2:12 json-syntax]", "3:1 []"}},
+		{"forced ndjson", okLine + "\n", StreamOptions{Format: FormatNDJSON}, FormatNDJSON, []string{"1:1 []"}},
+		{"array of payloads", "[\n  " + okLine + ",\n  " + badTS + ", \"x\"]", StreamOptions{}, FormatArray,
+			[]string{"2:3 []", fmt.Sprintf("3:3 [3:%d timestamp-seconds]", tsCol+2), fmt.Sprintf("3:%d [3:%d type]", len(badTS)+5, len(badTS)+5)}},
+		{"empty array", " [ ] ", StreamOptions{}, FormatArray, nil},
+		{"truncated array", "[" + okLine + ",\n" + okLine[:40], StreamOptions{}, FormatArray,
+			[]string{"1:2 []", "2:1 [2:41 json-syntax]", "2:41 [2:41 json-syntax]"}},
+		{"trailing comma", "[" + okLine + ",]", StreamOptions{}, FormatArray,
+			[]string{"1:2 []", fmt.Sprintf("1:%d [1:%d json-syntax]", len(okLine)+3, len(okLine)+3)}},
+		{"junk after array", "[]x", StreamOptions{}, FormatArray, []string{"1:3 [1:3 json-syntax]"}},
+		{"missing comma", "[{} {}]", StreamOptions{}, FormatArray, []string{"1:2 [1:2 kind-unknown]", "1:5 [1:5 json-syntax]"}},
+		{"empty input", " \n ", StreamOptions{}, FormatAuto, []string{"2:2 [2:2 json-syntax]"}},
+		{"empty ndjson", "\n\n", StreamOptions{Format: FormatNDJSON}, FormatNDJSON, []string{"3:1 [3:1 json-syntax]"}},
+		{"too large document", "{\n\"mId\": \"" + strings.Repeat("x", 200) + "\"}", StreamOptions{MaxDocBytes: 100}, FormatJSON,
+			[]string{"1:1 [1:1 json-too-large]"}},
+		{"too large ndjson line is skipped", okLine + "\n" + `{"x":"` + strings.Repeat("x", 300) + `"}` + "\n" + okLine + "\n", StreamOptions{MaxDocBytes: 200}, FormatNDJSON,
+			[]string{"1:1 []", "2:1 [2:1 json-too-large]", "3:1 []"}},
+		{"too large array element", "[" + okLine + "," + okLine + "]", StreamOptions{MaxDocBytes: 100}, FormatArray,
+			[]string{"1:2 [1:2 json-too-large]", fmt.Sprintf("1:%d [1:%d json-too-large]", len(okLine)+3, len(okLine)+3)}},
+		{"deep first line of ndjson", strings.Repeat(`{"a":`, 1<<20) + "1" + strings.Repeat("}", 1<<20) + "\n" + okLine + "\n", StreamOptions{}, FormatNDJSON,
+			[]string{"1:1 [1:321 json-depth]", "2:1 []"}},
+		{"deep array element", "[" + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "]", StreamOptions{}, FormatArray,
+			[]string{"1:2 [1:66 json-depth]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			format, got := runStream(t, tt.in, tt.opts)
+			if format != tt.format {
+				t.Errorf("format %q, want %q", format, tt.format)
+			}
+			var lines []string
+			for i, p := range got {
+				if p.index != i {
+					t.Errorf("payload %d has index %d", i, p.index)
+				}
+				lines = append(lines, fmt.Sprintf("%d:%d [%s]", p.line, p.col, strings.Join(p.findings, " ")))
+			}
+			if strings.Join(lines, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+// TestStreamCorpusSamples checks the NDJSON and array samples used by the
+// command tests.
+func TestStreamCorpusSamples(t *testing.T) {
+	for file, want := range map[string]int{
+		"../../testdata/ndjson/mixed.ndjson": 7,
+		"../../testdata/ndjson/valid.ndjson": 4,
+		"../../testdata/array/mixed.json":    4,
+		"../../testdata/array/valid.json":    2,
+	} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, got := runStream(t, string(data), StreamOptions{})
+		if len(got) != want {
+			t.Errorf("%s: %d payloads, want %d", file, len(got), want)
+		}
+	}
+}
+
+// countingReader generates n copies of line without holding them.
+type repeatReader struct {
+	line  []byte
+	n     int
+	off   int
+	total int64
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	c := copy(p, r.line[r.off:])
+	r.off += c
+	r.total += int64(c)
+	if r.off == len(r.line) {
+		r.off = 0
+		r.n--
+	}
+	return c, nil
+}
+
+// TestStreamBoundedMemory streams ~24 MB of NDJSON and checks the heap stays
+// small, and that an oversized single document is not read to its end.
+func TestStreamBoundedMemory(t *testing.T) {
+	line := []byte(okLine + "\n")
+	n := 24 << 20 / len(line)
+	r := &repeatReader{line: line, n: n}
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak uint64
+	count := 0
+	_, err := Stream(r, StreamOptions{}, func(p Payload) error {
+		count++
+		if p.Report.HasErrors() {
+			t.Fatalf("payload %d: %+v", p.Index, p.Report.Findings)
+		}
+		if count%20000 == 0 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count != n {
+		t.Fatalf("%d payloads, want %d", count, n)
+	}
+	if peak > base.HeapInuse+16<<20 {
+		t.Errorf("heap in use grew from %d to %d bytes while streaming %d bytes", base.HeapInuse, peak, r.total)
+	}
+
+	big := &repeatReader{line: []byte(`{"mId":"` + strings.Repeat("x", 1000) + `",`), n: 10000}
+	var findings []Finding
+	if _, err := Stream(big, StreamOptions{MaxDocBytes: 64 << 10}, func(p Payload) error {
+		findings = append(findings, p.Report.Findings...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(findings) != 1 || findings[0].Rule != RuleTooLarge {
+		t.Fatalf("findings %+v", findings)
+	}
+	if big.total > 1<<20 {
+		t.Errorf("read %d bytes of an oversized document; want it abandoned near the cap", big.total)
+	}
+}
+
+func TestStreamReadError(t *testing.T) {
+	_, err := Stream(io.MultiReader(strings.NewReader(okLine+"\n"), errReader{}), StreamOptions{}, func(Payload) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v", err)
+	}
+	stop := fmt.Errorf("stop here")
+	_, err = Stream(bytes.NewReader([]byte(okLine+"\n"+okLine)), StreamOptions{}, func(Payload) error { return stop })
+	if err != stop {
+		t.Fatalf("callback error not returned: %v", err)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, fmt.Errorf("disk on fire") }
