@@ -273,6 +273,10 @@ func (r exampleResult) check(t *testing.T, line string) {
 // machine lacks (PowerShell's Out-String on Linux, say): such lines skip.
 func missingProgram(line string) string {
 	unquoted := regexp.MustCompile(`'[^']*'|"[^"]*"`).ReplaceAllString(line, "x")
+	if i := strings.Index(unquoted, " #"); i >= 0 { // a trailing comment
+		unquoted = unquoted[:i]
+	}
+	unquoted = strings.TrimSuffix(strings.TrimSpace(unquoted), "&")
 	for _, seg := range regexp.MustCompile(`\||&&|;`).Split(unquoted, -1) {
 		fields := strings.Fields(seg)
 		if len(fields) == 0 || fields[0] == "source" || strings.HasPrefix(fields[0], "$") || strings.Contains(fields[0], "=") {
