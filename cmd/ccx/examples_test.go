@@ -27,6 +27,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/cli"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -128,9 +129,20 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"token.txt":     exToken + "\n",
 		"calls.ndjson":  record,
 		"emulator.json": string(state),
+		"twilio.env":    "CCX_TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000\nCCX_TWILIO_AUTH_TOKEN=examples-auth-token-0123456789\nCCX_TWILIO_FROM=+15005550006\n",
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(w.template, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Relay spools for `ccx relay status --spool ...`.
+	for _, name := range []string{"relay.db", "ccx-relay.db"} {
+		sp, err := relay.OpenSpool(filepath.Join(w.template, name), relay.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sp.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -166,6 +178,7 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"CCX_CONTACT_ID="+exContactID,
 		"CCX_EMULATOR_URL="+emu.URL(),
 		"TOKEN="+exToken,
+		"CCX_PROVIDER_BASE_URL="+w.server.URL, // providers' APIs: never the internet
 	)
 	return w
 }
