@@ -156,6 +156,7 @@ func TestCompletionValues(t *testing.T) {
 		{[]string{"__complete", "send", "receipt", "m", "--status", ""}, []string{"delivered", "read", "failed"}},
 		{[]string{"__complete", "send", "text", "x", "--id-type", ""}, []string{"phone", "custom"}},
 		{[]string{"__complete", "check", "--only", ""}, []string{"auth-missing", "auth-wrong"}},
+		{[]string{"__complete", "check", "--skip", "auth-missing,"}, []string{"auth-missing,auth-wrong", "auth-missing,text"}},
 		{[]string{"__complete", "listen", "--reply-status", ""}, []string{"200", "401", "500"}},
 		{[]string{"__complete", "se"}, []string{"send"}},
 		{[]string{"__complete", "completion", ""}, []string{"bash", "zsh", "fish", "powershell"}},
@@ -166,6 +167,13 @@ func TestCompletionValues(t *testing.T) {
 				t.Errorf("%v: no %q in\n%s", tt.args[1:], w, r.stdout)
 			}
 		}
+	}
+}
+
+func TestListCompletionSkipsGiven(t *testing.T) {
+	vals, _ := listCompletion([]string{"a", "b", "c"})(nil, nil, "a,c,")
+	if strings.Join(vals, " ") != "a,c,b" {
+		t.Errorf("got %q, want only a,c,b", vals)
 	}
 }
 

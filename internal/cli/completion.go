@@ -217,3 +217,25 @@ func noColorArg(args []string) bool {
 	}
 	return false
 }
+
+// listCompletion completes a comma-separated list flag (--only a,b): the
+// values not yet given, each prefixed with what is already typed.
+func listCompletion(values []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		prefix := ""
+		if i := strings.LastIndex(toComplete, ","); i >= 0 {
+			prefix = toComplete[:i+1]
+		}
+		given := map[string]bool{}
+		for _, v := range strings.Split(prefix, ",") {
+			given[v] = true
+		}
+		var out []string
+		for _, v := range values {
+			if !given[v] {
+				out = append(out, prefix+v)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	}
+}
