@@ -304,6 +304,17 @@ func (e *Engine) Close() error {
 // Drain waits until the spool is empty or ctx ends (graceful shutdown gives
 // deliveries in flight a chance to finish).
 func (e *Engine) Drain(ctx context.Context) {
+	// A source (loopback) may still be about to produce events for sends it
+	// already answered; let those land in the spool first, so they drain too.
+	if w, ok := e.ad.(interface{ Wait() }); ok {
+		done := make(chan struct{})
+		go func() { w.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
+	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for e.spool.depth.Load() > 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/emulator"
@@ -320,5 +321,26 @@ func TestShutdownFinishesInFlightMessage(t *testing.T) {
 	}
 	if err := <-shut; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Drain right after a send must also deliver what the loopback source has
+// yet to produce (its reply and receipts), not stop at an empty spool.
+func TestDrainWaitsForSourceEvents(t *testing.T) {
+	lb := loopback.New()
+	lb.Delay = 300 * time.Millisecond
+	r := newRig(t, lb, channel.IDPhone, nil)
+	m, err := r.emu.Send(t.Context(), "", "+60177872890", channel.Text("hi"))
+	if err != nil || m.Status == channel.StatusFailed {
+		t.Fatalf("send: %+v, %v", m, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r.eng.Drain(ctx)
+	if d := r.eng.Spool().Stats().Depth; d != 0 {
+		t.Fatalf("spool depth after drain = %d, want 0", d)
+	}
+	if in := r.inbound(); len(in) != 1 || in[0].Content.Text != "echo: hi" {
+		t.Fatalf("reply not delivered by drain: %+v", in)
 	}
 }

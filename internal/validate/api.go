@@ -1,9 +1,8 @@
 // Package validate checks Custom Channel payloads given as raw JSON bytes,
-// never unmarshalled into maps or structs: one validating pass builds a
-// small tape of container ends (scan.go), the checker walks the bytes with
-// it, and gjson unescapes the rare escaped string. It reports located, typed
-// findings: severity, JSON path, line:column, a stable rule id and a message
-// a person can act on. Stream does the same for NDJSON, arrays and big input.
+// read with gjson (never unmarshalled into maps or structs) after a flat
+// nesting-depth pre-check, and reports located, typed findings: severity,
+// JSON path, line:column, a stable rule id and a message a person can act
+// on. Stream does the same for NDJSON, arrays and big input.
 package validate
 
 import (

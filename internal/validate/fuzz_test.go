@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/tidwall/gjson"
 )
 
 // seedCorpus adds every testdata payload file to the fuzzer's seeds.
@@ -63,50 +65,87 @@ func FuzzStream(f *testing.F) {
 	})
 }
 
-// FuzzScan: the scanner accepts exactly what encoding/json accepts (for
-// valid UTF-8 without NUL bytes, within MaxDepth), and walking what it
-// accepts visits every value without going out of bounds.
-func FuzzScan(f *testing.F) {
+// FuzzDepth checks the reading path of Bytes against encoding/json (for
+// valid UTF-8 without NUL bytes): the flat depth pre-check reports deep
+// exactly when the real nesting passes MaxDepth, at the bracket that passes
+// it; within MaxDepth, gjson accepts exactly what encoding/json accepts; and
+// walking what gjson accepts stays in bounds and unescapes strings as
+// encoding/json does.
+func FuzzDepth(f *testing.F) {
 	seedCorpus(f)
-	for _, s := range []string{`1`, `-0.5e+3`, `"\u00e9\n"`, `[1,[2,{"a":[]}]]`, `{"a":1,}`, `01`, `1.`, `"\x01"`, `[1 2]`, `{"a" 1}`, `tru`, `nul`, `"\ud800"`} {
+	for _, s := range []string{`1`, `-0.5e+3`, `"\u00e9\n"`, `[1,[2,{"a":[]}]]`, `{"a":1,}`, `01`, `1.`, `"\x01"`, `[1 2]`, `{"a" 1}`, `tru`, `nul`, `"\ud800"`,
+		strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1),
+		`["\"[[` + strings.Repeat("[", MaxDepth) + `"]`} {
 		f.Add([]byte(s), uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, _ uint8) {
 		if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
 			return
 		}
-		c := checker{data: data, s: string(data)}
-		res, _ := c.scanJSON()
-		if res == scanDepth {
-			return
-		}
-		if got, want := res == scanOK, json.Valid(data); got != want {
-			t.Fatalf("scanJSON ok=%v, encoding/json Valid=%v for %q", got, want, data)
-		}
-		if res != scanOK {
-			return
-		}
-		start := skipSpace(data, 0)
-		root, end, _ := c.value(start, 0)
-		if skipSpace(data, end) != len(data) {
-			t.Fatalf("root value ends at %d of %d", end, len(data))
-		}
-		var walk func(v val)
-		walk = func(v val) {
-			if v.Raw == "" || v.Index < 0 || v.Index+len(v.Raw) > len(data) {
-				t.Fatalf("bad value %+v", v)
+		off, deep := depthExceeded(data, MaxDepth)
+		if !json.Valid(data) {
+			if !deep && gjson.ValidBytes(data) {
+				t.Fatalf("gjson accepts %q, encoding/json does not", data)
 			}
-			if v.Type == tString {
+			return
+		}
+		// Real nesting and where it first passes MaxDepth, from the
+		// standard library's (iterative) tokenizer.
+		dec := json.NewDecoder(bytes.NewReader(data))
+		depth, maxDepth, at := 0, 0, -1
+		for {
+			before := dec.InputOffset()
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			switch tok {
+			case json.Delim('['), json.Delim('{'):
+				depth++
+				if depth > maxDepth {
+					maxDepth = depth
+				}
+				if depth == MaxDepth+1 && at < 0 {
+					at = int(before) + bytes.IndexAny(data[before:], "[{")
+				}
+			case json.Delim(']'), json.Delim('}'):
+				depth--
+			}
+		}
+		if deep != (maxDepth > MaxDepth) || deep && off != at {
+			t.Fatalf("depthExceeded = %d, %v; nesting is %d (passes %d at %d) in %q", off, deep, maxDepth, MaxDepth, at, data)
+		}
+		if deep {
+			return
+		}
+		if !gjson.ValidBytes(data) {
+			t.Fatalf("encoding/json accepts %q, gjson does not", data)
+		}
+		var walk func(v gjson.Result)
+		walk = func(v gjson.Result) {
+			if v.Raw == "" || v.Index < 0 || v.Index+len(v.Raw) > len(data) || string(data[v.Index:v.Index+len(v.Raw)]) != v.Raw {
+				t.Fatalf("bad value %+v in %q", v, data)
+			}
+			if v.Type == gjson.String {
 				var s string
 				if err := json.Unmarshal([]byte(v.Raw), &s); err != nil || s != v.Str {
 					t.Fatalf("string %s unescaped to %q, want %q (%v)", v.Raw, v.Str, s, err)
 				}
 			}
-			c.forEach(v, func(k, x val) bool {
-				walk(x)
-				return true
-			})
+			if v.IsObject() || v.IsArray() {
+				v.ForEach(func(k, x gjson.Result) bool {
+					if v.IsObject() && string(data[k.Index:k.Index+len(k.Raw)]) != k.Raw {
+						t.Fatalf("bad key %+v in %q", k, data)
+					}
+					walk(x)
+					return true
+				})
+			}
 		}
+		start := skipSpace(data, 0)
+		root := gjson.ParseBytes(data)
+		root.Index = start
+		root.Raw = strings.TrimRight(root.Raw, " \t\r\n")
 		walk(root)
 	})
 }

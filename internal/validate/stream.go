@@ -6,7 +6,8 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"unsafe"
+
+	"github.com/tidwall/gjson"
 )
 
 // Format is how payloads are laid out in an input stream.
@@ -107,17 +108,18 @@ func (s *streamer) run() (Format, error) {
 	return FormatJSON, s.document(line, nl, startLine, startCol)
 }
 
-// completeJSON reports whether line is one well-formed JSON value, with the
-// iterative scanner (gjson's validator recurses, and a first line can be
-// 32 MiB of brackets). Too deep counts as complete: it is one payload either
-// way, reported as json-depth.
+// completeJSON reports whether line is one well-formed JSON value. The flat
+// depth pre-check runs first because gjson's validator recurses and a first
+// line can be 32 MiB of brackets. Too deep counts as complete: it is one
+// payload either way, reported as json-depth.
 func completeJSON(line []byte) bool {
 	if len(line) == 0 {
 		return false
 	}
-	c := checker{data: line, s: unsafe.String(unsafe.SliceData(line), len(line))}
-	res, _ := c.scanJSON()
-	return res != scanSyntax
+	if _, deep := depthExceeded(line, MaxDepth); deep {
+		return true
+	}
+	return gjson.ValidBytes(line)
 }
 
 // readByte reads one byte and keeps line:column.

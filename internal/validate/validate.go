@@ -10,10 +10,12 @@ import (
 	"unsafe"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/tidwall/gjson"
 )
 
 // MaxDepth is the deepest nesting Bytes accepts. Real payloads nest five
-// levels; deeper input is rejected before any of it is walked.
+// levels; deeper input is rejected by a flat pre-scan (depthExceeded) before
+// gjson, whose validator and parser recurse, sees it.
 const MaxDepth = 64
 
 // Bytes validates one payload. It never panics and never keeps a reference
@@ -35,19 +37,15 @@ func Bytes(data []byte, opts Options) Report {
 // DetectKind tells a webhook body, a /message body and a /message reply apart
 // by their top-level keys; KindAuto when it cannot tell.
 func DetectKind(data []byte) Kind {
-	if len(data) == 0 {
-		return KindAuto
-	}
-	c := checker{data: data, s: unsafe.String(unsafe.SliceData(data), len(data))}
 	start := skipSpace(data, 0)
 	if start == len(data) || data[start] != '{' {
 		return KindAuto
 	}
-	if res, _ := c.scanJSON(); res != scanOK {
+	if _, deep := depthExceeded(data, MaxDepth); deep || !gjson.ValidBytes(data) {
 		return KindAuto
 	}
 	var has rootKeys
-	c.forEach(val{Type: tObject, Index: start}, func(k, _ val) bool {
+	gjson.ParseBytes(data).ForEach(func(k, _ gjson.Result) bool {
 		has.note(k.Str)
 		return true
 	})
@@ -89,7 +87,6 @@ type seg struct {
 // only when a finding is added, so valid payloads allocate almost nothing.
 type checker struct {
 	data     []byte
-	s        string // data viewed as a string, without copying
 	opts     Options
 	kind     Kind
 	findings []Finding
@@ -98,10 +95,6 @@ type checker struct {
 	depth int
 
 	lineStarts []int // built on the first finding
-
-	// The tape (scan.go): per container, in document order, the offset of
-	// its closing bracket and the ordinal of the next container after it.
-	tape tape
 }
 
 func (c *checker) push(key string) {
@@ -225,19 +218,22 @@ func (c *checker) run() {
 		c.add(RuleEncoding, "", invalidUTF8(data), "the input is not valid UTF-8; save it as UTF-8")
 		return
 	}
-	// A string view of data without copying: values point into it, and
-	// every message built below copies what it quotes.
-	c.s = unsafe.String(unsafe.SliceData(data), len(data))
-	switch res, off := c.scanJSON(); res {
-	case scanDepth:
+	// The depth check comes first: gjson's validator and parser recurse
+	// once per level, and this flat loop never does.
+	if off, deep := depthExceeded(data, MaxDepth); deep {
 		c.add(RuleDepth, "", off, "JSON nesting is deeper than "+strconv.Itoa(MaxDepth)+" levels; no Custom Channel payload nests that deep")
 		return
-	case scanSyntax:
-		off, why := syntaxError(data, off)
+	}
+	if !gjson.ValidBytes(data) {
+		off, why := syntaxError(data, start)
 		c.add(RuleSyntax, "", off, "not well-formed JSON: "+why)
 		return
 	}
-	root, _, _ := c.value(start, 0)
+	// A string view of data without copying: gjson results point into it,
+	// and every message built below copies what it quotes.
+	s := unsafe.String(unsafe.SliceData(data), len(data))
+	root := gjson.Parse(s)
+	root.Index = start // Parse leaves it 0; ForEach offsets children from it
 	if !root.IsObject() {
 		c.add(RuleType, "", start, "a payload must be a JSON object, got "+typeName(root))
 		return
@@ -245,7 +241,7 @@ func (c *checker) run() {
 
 	var r rootFields
 	nkeys := 0
-	c.forEach(root, func(k, v val) bool {
+	root.ForEach(func(k, v gjson.Result) bool {
 		nkeys++
 		p := r.slot(k.Str)
 		if p == nil {
@@ -283,7 +279,7 @@ func (c *checker) run() {
 	}
 }
 
-func count(rs ...val) int {
+func count(rs ...gjson.Result) int {
 	n := 0
 	for _, r := range rs {
 		if r.Exists() {
@@ -296,10 +292,10 @@ func count(rs ...val) int {
 // rootFields are the top-level keys of every kind (the last occurrence wins,
 // as with JSON.parse on the platform's side).
 type rootFields struct {
-	channelID, contactID, events, contact, message, mid, errv val
+	channelID, contactID, events, contact, message, mid, errv gjson.Result
 }
 
-func (r *rootFields) slot(k string) *val {
+func (r *rootFields) slot(k string) *gjson.Result {
 	switch k {
 	case "channelId":
 		return &r.channelID
@@ -320,8 +316,8 @@ func (r *rootFields) slot(k string) *val {
 }
 
 // rootExtras reports top-level keys that do not belong to the payload's kind.
-func (c *checker) rootExtras(root val) {
-	c.forEach(root, func(k, v val) bool {
+func (c *checker) rootExtras(root gjson.Result) {
+	root.ForEach(func(k, v gjson.Result) bool {
 		var kinds Kind
 		switch k.Str {
 		case "channelId", "contactId":
@@ -369,11 +365,11 @@ func kindNoun(k Kind) string {
 	return "/message reply"
 }
 
-func (c *checker) duplicate(k val) {
+func (c *checker) duplicate(k gjson.Result) {
 	c.add(RuleDuplicateKey, k.Str, k.Index, "key "+strconv.Quote(k.Str)+" appears more than once in this object; the platform (JSON.parse) keeps the last one")
 }
 
-func (c *checker) unknown(k val, where string) {
+func (c *checker) unknown(k gjson.Result, where string) {
 	msg := "unknown field " + strconv.Quote(k.Str)
 	if where != "" {
 		msg += " in " + where
@@ -383,11 +379,11 @@ func (c *checker) unknown(k val, where string) {
 
 // ---- shared field checks -------------------------------------------------
 
-func (c *checker) missing(parent val, key, what string) {
+func (c *checker) missing(parent gjson.Result, key, what string) {
 	c.add(RuleRequired, key, parent.Index, strconv.Quote(key)+" is required: "+what)
 }
 
-func (c *checker) wrongType(v val, key, want string) {
+func (c *checker) wrongType(v gjson.Result, key, want string) {
 	name := strconv.Quote(key)
 	if key == "" {
 		name = c.pathString("")
@@ -397,11 +393,11 @@ func (c *checker) wrongType(v val, key, want string) {
 
 // requiredString checks presence, type and non-emptiness; ok reports a usable
 // non-empty string.
-func (c *checker) requiredString(parent, v val, key, what string) bool {
+func (c *checker) requiredString(parent, v gjson.Result, key, what string) bool {
 	switch {
 	case !v.Exists():
 		c.missing(parent, key, what)
-	case v.Type != tString:
+	case v.Type != gjson.String:
 		c.wrongType(v, key, "a string")
 	case v.Str == "":
 		c.add(RuleEmpty, key, v.Index, strconv.Quote(key)+" is empty: "+what)
@@ -412,13 +408,13 @@ func (c *checker) requiredString(parent, v val, key, what string) bool {
 }
 
 // optionalString checks the type of an optional string field.
-func (c *checker) optionalString(v val, key string) {
-	if v.Exists() && v.Type != tString {
+func (c *checker) optionalString(v gjson.Result, key string) {
+	if v.Exists() && v.Type != gjson.String {
 		c.wrongType(v, key, "a string")
 	}
 }
 
-func (c *checker) requiredObject(parent, v val, key string) {
+func (c *checker) requiredObject(parent, v gjson.Result, key string) {
 	switch {
 	case !v.Exists():
 		c.missing(parent, key, "an object with a \"type\"")
@@ -431,7 +427,7 @@ func (c *checker) requiredObject(parent, v val, key string) {
 	}
 }
 
-func (c *checker) ids(root val, r *rootFields) {
+func (c *checker) ids(root gjson.Result, r *rootFields) {
 	if c.requiredString(root, r.channelID, "channelId", "the Channel ID from the channel's settings") &&
 		c.opts.ChannelID != "" && r.channelID.Str != c.opts.ChannelID {
 		c.add(RuleChannelIDMismatch, "channelId", r.channelID.Index, "channelId "+strconv.Quote(r.channelID.Str)+" is not the configured channel "+strconv.Quote(c.opts.ChannelID))
@@ -440,7 +436,7 @@ func (c *checker) ids(root val, r *rootFields) {
 	switch {
 	case !v.Exists():
 		c.missing(root, "contactId", "the contact's phone number or custom ID")
-	case v.Type != tString:
+	case v.Type != gjson.String:
 		c.wrongType(v, "contactId", "a string")
 	default:
 		if p := checkID(v.Str, c.opts.IDType); p.bad {
@@ -453,7 +449,7 @@ func (c *checker) ids(root val, r *rootFields) {
 	}
 }
 
-func (c *checker) envelope(root val, r *rootFields) {
+func (c *checker) envelope(root gjson.Result, r *rootFields) {
 	c.ids(root, r)
 	ev := r.events
 	switch {
@@ -464,7 +460,7 @@ func (c *checker) envelope(root val, r *rootFields) {
 	default:
 		c.push("events")
 		n := 0
-		c.forEach(ev, func(_, e val) bool {
+		ev.ForEach(func(_, e gjson.Result) bool {
 			c.pushIdx(n)
 			if n == 1 {
 				c.add(RuleEventsMultiple, "", e.Index, "more than one event in one POST; every documented sample sends one event per request")
@@ -492,16 +488,16 @@ func (c *checker) envelope(root val, r *rootFields) {
 
 // ---- events --------------------------------------------------------------
 
-type eventFields struct{ typ, mid, ts, message, status val }
+type eventFields struct{ typ, mid, ts, message, status gjson.Result }
 
-func (c *checker) event(e val) {
+func (c *checker) event(e gjson.Result) {
 	if !e.IsObject() {
 		c.wrongType(e, "", "an event object")
 		return
 	}
 	var f eventFields
-	c.forEach(e, func(k, v val) bool {
-		var p *val
+	e.ForEach(func(k, v gjson.Result) bool {
+		var p *gjson.Result
 		switch k.Str {
 		case "type":
 			p = &f.typ
@@ -532,7 +528,7 @@ func (c *checker) event(e val) {
 	switch t := f.typ; {
 	case !t.Exists():
 		c.missing(e, "type", "message, message_echo or message_status")
-	case t.Type != tString:
+	case t.Type != gjson.String:
 		c.wrongType(t, "type", "a string")
 	default:
 		switch t.Str {
@@ -570,7 +566,7 @@ func (c *checker) event(e val) {
 	}
 }
 
-func (c *checker) midLength(v val, key string) {
+func (c *checker) midLength(v gjson.Result, key string) {
 	if len(v.Str) <= 50 {
 		return
 	}
@@ -580,24 +576,24 @@ func (c *checker) midLength(v val, key string) {
 }
 
 // timestamp checks epoch milliseconds (§2.3).
-func (c *checker) timestamp(e, v val) {
+func (c *checker) timestamp(e, v gjson.Result) {
 	const key = "timestamp"
 	switch {
 	case !v.Exists():
 		c.missing(e, key, "UNIX epoch in milliseconds, e.g. 1732435200000")
 		return
-	case v.Type == tString:
+	case v.Type == gjson.String:
 		hint := ""
 		if isDigits(v.Str) {
 			hint = ": write it without quotes"
 		}
 		c.add(RuleType, key, v.Index, `"timestamp" must be a number (epoch milliseconds), got a string`+hint)
 		return
-	case v.Type != tNumber:
+	case v.Type != gjson.Number:
 		c.wrongType(v, key, "a number (epoch milliseconds)")
 		return
 	}
-	raw, n := v.Raw, v.Num()
+	raw, n := v.Raw, v.Num
 	switch {
 	case raw[0] == '-':
 		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is negative; use epoch milliseconds, e.g. 1732435200000")
@@ -623,9 +619,9 @@ func (c *checker) timestamp(e, v val) {
 	}
 }
 
-func (c *checker) status(s val) {
-	var value, msg val
-	c.forEach(s, func(k, v val) bool {
+func (c *checker) status(s gjson.Result) {
+	var value, msg gjson.Result
+	s.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "value":
 			if value.Exists() {
@@ -653,7 +649,7 @@ func (c *checker) status(s val) {
 		}
 	}
 	c.optionalString(msg, "message")
-	if failed && (!msg.Exists() || msg.Type == tString && isBlank(msg.Str)) {
+	if failed && (!msg.Exists() || msg.Type == gjson.String && isBlank(msg.Str)) {
 		c.add(RuleStatusReason, "message", s.Index, `a "failed" status should say why in status.message (shown to agents)`)
 	}
 }
@@ -713,9 +709,9 @@ func messageKey(k string) int {
 	return -1
 }
 
-func (c *checker) message(m val) {
-	var f [mCount]val
-	c.forEach(m, func(k, v val) bool {
+func (c *checker) message(m gjson.Result) {
+	var f [mCount]gjson.Result
+	m.ForEach(func(k, v gjson.Result) bool {
 		i := messageKey(k.Str)
 		if i < 0 {
 			c.unknown(k, "a message")
@@ -732,7 +728,7 @@ func (c *checker) message(m val) {
 	case !t.Exists():
 		c.missing(m, "type", "text, attachment, location, quick_reply or custom_payload")
 		return
-	case t.Type != tString:
+	case t.Type != gjson.String:
 		c.wrongType(t, "type", "a string")
 		return
 	}
@@ -766,11 +762,11 @@ func (c *checker) message(m val) {
 	}
 }
 
-func (c *checker) text(m, v val) {
+func (c *checker) text(m, v gjson.Result) {
 	switch {
 	case !v.Exists():
 		c.missing(m, "text", "the message text")
-	case v.Type != tString:
+	case v.Type != gjson.String:
 		c.wrongType(v, "text", "a string")
 	case isBlank(v.Str):
 		c.add(RuleTextEmpty, "text", v.Index, "text message has empty text; send at least one visible character")
@@ -787,7 +783,7 @@ func (c *checker) text(m, v val) {
 	}
 }
 
-func (c *checker) attachment(m, a val) {
+func (c *checker) attachment(m, a gjson.Result) {
 	switch {
 	case !a.Exists():
 		c.missing(m, "attachment", `an object {"type": "image|video|audio|file", "url": "https://..."}`)
@@ -798,9 +794,9 @@ func (c *checker) attachment(m, a val) {
 	}
 	c.push("attachment")
 	defer c.pop()
-	var typ, url, mime, name, desc val
-	c.forEach(a, func(k, v val) bool {
-		var p *val
+	var typ, url, mime, name, desc gjson.Result
+	a.ForEach(func(k, v gjson.Result) bool {
+		var p *gjson.Result
 		switch k.Str {
 		case "type":
 			p = &typ
@@ -834,7 +830,7 @@ func (c *checker) attachment(m, a val) {
 	switch {
 	case !url.Exists():
 		c.missing(a, "url", "a public http(s) URL the platform downloads")
-	case url.Type != tString:
+	case url.Type != gjson.String:
 		c.wrongType(url, "url", "a string")
 	default:
 		if why := checkURL(url.Str); why != "" {
@@ -844,7 +840,7 @@ func (c *checker) attachment(m, a val) {
 	c.optionalString(mime, "mimeType")
 	c.optionalString(name, "fileName")
 	c.optionalString(desc, "description")
-	if kind != "" && mime.Type == tString && mime.Str != "" {
+	if kind != "" && mime.Type == gjson.String && mime.Str != "" {
 		if want := kindForMIME(mime.Str); want != kind {
 			c.add(RuleAttachmentMIME, "type", typ.Index, "attachment type "+strconv.Quote(kind)+" does not match mimeType "+strconv.Quote(mime.Str)+"; expected "+strconv.Quote(want))
 		}
@@ -864,14 +860,14 @@ func kindForMIME(m string) string {
 	return "file"
 }
 
-func (c *checker) location(m val, f *[mCount]val) {
+func (c *checker) location(m gjson.Result, f *[mCount]gjson.Result) {
 	lat, lng := f[mLat], f[mLng]
 	latKey, lngKey := "latitude", "longitude"
 	parent := m
 	if nested := f[mLocation]; nested.Exists() {
 		c.add(RuleLocationNested, "location", nested.Index, "put latitude, longitude and address flat on the message, not inside message.location{}")
 		if nested.IsObject() && !lat.Exists() && !lng.Exists() {
-			lat, lng = c.get(nested, "latitude"), c.get(nested, "longitude")
+			lat, lng = lastMember(nested, "latitude"), lastMember(nested, "longitude")
 			latKey, lngKey = "location.latitude", "location.longitude"
 			parent = nested
 		}
@@ -881,12 +877,12 @@ func (c *checker) location(m val, f *[mCount]val) {
 	c.optionalString(f[mAddress], "address")
 }
 
-func (c *checker) coord(parent, v val, key string, limit float64, rule string) {
+func (c *checker) coord(parent, v gjson.Result, key string, limit float64, rule string) {
 	var x float64
 	switch v.Type {
-	case tNumber:
-		x = v.Num()
-	case tString:
+	case gjson.Number:
+		x = v.Num
+	case gjson.String:
 		n, err := strconv.ParseFloat(v.Str, 64)
 		if err != nil || n != n || n > 1e300 || n < -1e300 {
 			c.add(RuleType, key, v.Index, strconv.Quote(key)+" must be a number of degrees, got the string "+strconv.Quote(clip(v.Str)))
@@ -908,7 +904,7 @@ func (c *checker) coord(parent, v val, key string, limit float64, rule string) {
 	}
 }
 
-func (c *checker) quickReply(m, title, replies val) {
+func (c *checker) quickReply(m, title, replies gjson.Result) {
 	c.requiredString(m, title, "title", "the prompt shown above the options")
 	switch {
 	case !replies.Exists():
@@ -920,10 +916,10 @@ func (c *checker) quickReply(m, title, replies val) {
 	}
 	c.push("replies")
 	n := 0
-	c.forEach(replies, func(_, r val) bool {
+	replies.ForEach(func(_, r gjson.Result) bool {
 		c.pushIdx(n)
 		switch {
-		case r.Type != tString:
+		case r.Type != gjson.String:
 			c.wrongType(r, "", "a string (replies are plain strings, not objects)")
 		case isBlank(r.Str):
 			c.add(RuleEmpty, "", r.Index, "reply option is empty")
@@ -943,13 +939,13 @@ func (c *checker) quickReply(m, title, replies val) {
 
 // ---- contact -------------------------------------------------------------
 
-func (c *checker) contact(ct val) {
-	c.forEach(ct, func(k, v val) bool {
+func (c *checker) contact(ct gjson.Result) {
+	ct.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "firstName", "lastName":
 			c.optionalString(v, k.Str)
 		case "profilePic":
-			if v.Type != tString {
+			if v.Type != gjson.String {
 				c.wrongType(v, k.Str, "a string (URL)")
 			} else if v.Str != "" {
 				if why := checkURL(v.Str); why != "" {
@@ -957,19 +953,19 @@ func (c *checker) contact(ct val) {
 				}
 			}
 		case "countryCode":
-			if v.Type != tString {
+			if v.Type != gjson.String {
 				c.wrongType(v, k.Str, "a string")
 			} else if !isAlpha2(v.Str) {
 				c.add(RuleContactField, k.Str, v.Index, "countryCode "+strconv.Quote(clip(v.Str))+" is not an ISO 3166-1 alpha-2 code such as \"MY\"")
 			}
 		case "email":
-			if v.Type != tString {
+			if v.Type != gjson.String {
 				c.wrongType(v, k.Str, "a string")
 			} else if v.Str != "" && !looksLikeEmail(v.Str) {
 				c.add(RuleContactField, k.Str, v.Index, "email "+strconv.Quote(clip(v.Str))+" does not look like an e-mail address")
 			}
 		case "phone":
-			if v.Type != tString {
+			if v.Type != gjson.String {
 				c.wrongType(v, k.Str, "a string")
 			} else if v.Str != "" {
 				if checkID(v.Str, "phone").bad {
@@ -977,7 +973,7 @@ func (c *checker) contact(ct val) {
 				}
 			}
 		case "language", "locale":
-			if v.Type != tString {
+			if v.Type != gjson.String {
 				c.wrongType(v, k.Str, "a string")
 			} else if v.Str != "" && !isLangTag(v.Str) {
 				c.add(RuleContactField, k.Str, v.Index, k.Str+" "+strconv.Quote(clip(v.Str))+" is not a language tag such as \"en\" or \"en_US\"")
@@ -991,12 +987,12 @@ func (c *checker) contact(ct val) {
 	})
 }
 
-func (c *checker) timezone(v val) {
+func (c *checker) timezone(v gjson.Result) {
 	const key = "timezone"
-	x := v.Num()
+	x := v.Num
 	switch v.Type {
-	case tNumber:
-	case tString:
+	case gjson.Number:
+	case gjson.String:
 		n, err := strconv.ParseFloat(v.Str, 64)
 		if err != nil {
 			c.add(RuleContactField, key, v.Index, "timezone must be a UTC offset in hours as a number, e.g. 8; got "+strconv.Quote(clip(v.Str)))
@@ -1015,7 +1011,7 @@ func (c *checker) timezone(v val) {
 
 // ---- /message replies ----------------------------------------------------
 
-func (c *checker) reply(root val, r *rootFields) {
+func (c *checker) reply(root gjson.Result, r *rootFields) {
 	st := c.opts.ReplyStatus
 	success := r.mid.Exists() || !r.errv.Exists()
 	switch {
@@ -1057,8 +1053,8 @@ func (c *checker) reply(root val, r *rootFields) {
 	}
 	c.push("error")
 	defer c.pop()
-	var msg val
-	c.forEach(e, func(k, v val) bool {
+	var msg gjson.Result
+	e.ForEach(func(k, v gjson.Result) bool {
 		if k.Str == "message" {
 			if msg.Exists() {
 				c.duplicate(k)
@@ -1096,6 +1092,54 @@ func skipSpace(data []byte, i int) int {
 	return i
 }
 
+// depthExceeded reports the offset of the bracket where nesting first passes
+// limit. It is a flat byte loop (no recursion, so any depth is harmless) that
+// tracks only string state and bracket depth; grammar is gjson's job. Input
+// with too few brackets to nest that deep skips the loop.
+func depthExceeded(data []byte, limit int) (int, bool) {
+	if bytes.Count(data, []byte{'{'})+bytes.Count(data, []byte{'['}) <= limit {
+		return 0, false
+	}
+	depth := 0
+	inStr := false
+	for i := 0; i < len(data); i++ {
+		b := data[i]
+		if inStr {
+			if b == '\\' {
+				i++
+			} else if b == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch b {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			if depth > limit {
+				return i, true
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return 0, false
+}
+
+// lastMember returns the last value of key in object o: JSON.parse keeps the
+// last duplicate, while gjson's Get returns the first.
+func lastMember(o gjson.Result, key string) gjson.Result {
+	var out gjson.Result
+	o.ForEach(func(k, v gjson.Result) bool {
+		if k.Str == key {
+			out = v
+		}
+		return true
+	})
+	return out
+}
+
 func invalidUTF8(data []byte) int {
 	for i := 0; i < len(data); {
 		r, n := utf8.DecodeRune(data[i:])
@@ -1126,19 +1170,21 @@ func syntaxError(data []byte, at int) (int, string) {
 	return at, "unexpected character"
 }
 
-func typeName(r val) string {
+func typeName(r gjson.Result) string {
 	switch r.Type {
-	case tNone:
-		return "nothing"
-	case tNull:
+	case gjson.Null:
+		if !r.Exists() {
+			return "nothing"
+		}
 		return "null"
-	case tFalse, tTrue:
+	case gjson.False, gjson.True:
 		return "a boolean"
-	case tNumber:
+	case gjson.Number:
 		return "a number"
-	case tString:
+	case gjson.String:
 		return "a string"
-	case tArray:
+	}
+	if r.IsArray() {
 		return "an array"
 	}
 	return "an object"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -311,5 +312,45 @@ func TestHappyPathAllocs(t *testing.T) {
 	})
 	if n > 1 {
 		t.Errorf("%v allocations per valid payload, want at most 1", n)
+	}
+}
+
+// TestDeepNestingNeverRecurses: input nested millions of levels deep gets a
+// json-depth finding at the 65th bracket, with the goroutine stack capped at
+// 1 MiB, so a recursive parser (gjson's validator recurses once per level)
+// reaching it would crash the test binary instead of passing.
+func TestDeepNestingNeverRecurses(t *testing.T) {
+	defer debug.SetMaxStack(debug.SetMaxStack(1 << 20))
+	const n = 10_000_000
+	tests := []struct {
+		name string
+		in   []byte
+		col  int
+	}{
+		{"arrays", []byte(strings.Repeat("[", n)), MaxDepth + 1},
+		{"closed arrays", []byte(strings.Repeat("[", n) + strings.Repeat("]", n)), MaxDepth + 1},
+		{"objects", []byte(strings.Repeat(`{"a":`, n/5) + "1" + strings.Repeat("}", n/5)), 5*MaxDepth + 1},
+		{"after a valid prefix", []byte(`{"mId":"[[[","x":` + strings.Repeat("[", n)), 17 + MaxDepth},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Bytes(tt.in, Options{})
+			if len(r.Findings) != 1 || r.Findings[0].Rule != RuleDepth || r.Findings[0].Line != 1 || r.Findings[0].Column != tt.col {
+				t.Fatalf("findings %+v, want one json-depth at 1:%d", r.Findings, tt.col)
+			}
+			if k := DetectKind(tt.in); k != KindAuto {
+				t.Errorf("DetectKind = %q", k)
+			}
+			var got []Finding
+			if _, err := Stream(bytes.NewReader(tt.in), StreamOptions{}, func(p Payload) error {
+				got = append(got, p.Report.Findings...)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || got[0].Rule != RuleDepth {
+				t.Errorf("Stream findings %+v, want json-depth first", got)
+			}
+		})
 	}
 }
