@@ -60,8 +60,8 @@ not be reached at all.`,
 	fl := cmd.Flags()
 	fl.StringSliceVar(&o.Only, "only", nil, "run only these checks (comma-separated ids)")
 	fl.StringSliceVar(&o.Skip, "skip", nil, "skip these checks (comma-separated ids)")
-	_ = cmd.RegisterFlagCompletionFunc("only", fixedCompletion(conformance.IDs()))
-	_ = cmd.RegisterFlagCompletionFunc("skip", fixedCompletion(conformance.IDs()))
+	_ = cmd.RegisterFlagCompletionFunc("only", listCompletion(conformance.IDs()))
+	_ = cmd.RegisterFlagCompletionFunc("skip", listCompletion(conformance.IDs()))
 	return cmd
 }
 
@@ -88,6 +88,9 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 		}
 	} else {
 		printCheckTable(f, rep)
+	}
+	if refusedValidToken(rep) {
+		authHint(f, "your server refused the valid token in the checks that send it")
 	}
 	switch {
 	case rep.Unreachable:

@@ -102,7 +102,7 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 	fl.StringVar(&opts.StatePath, "state", "", "keep contacts and messages in this JSON file across restarts")
 	fl.BoolVar(&opts.ShowToken, "show-token", false, "print the full API token once on stderr")
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
-	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with `ccx emulate inbox` or /_emulator/events)")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with 'ccx emulate inbox' or /_emulator/events)")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 
 	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f))
@@ -112,7 +112,7 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 // addLocalFlag registers the global --local: shorthand for --profile local,
 // the profile `ccx emulate` writes.
 func addLocalFlag(fs *pflag.FlagSet, f *Factory) {
-	fl := fs.VarPF(&localFlag{f: f}, "local", "", "use the 'local' profile written by `ccx emulate` (same as --profile local)")
+	fl := fs.VarPF(&localFlag{f: f}, "local", "", "use the 'local' profile written by 'ccx emulate' (same as --profile local)")
 	fl.NoOptDefVal = "true"
 }
 
@@ -448,6 +448,7 @@ func runEmulateSend(ctx context.Context, f *Factory, base, channelID, to string,
 	fmt.Fprintf(f.IO.ErrOut, "%s %s to %s: %s\n", st.Error.Render("failed"), emulator.Describe(msg.Content), msg.ContactID, msg.Reason)
 	switch {
 	case status == 401 || status == 403:
+		fmt.Fprintf(f.IO.ErrOut, "hint: the emulator sends the channel's token ('ccx emulate' prints it once with --show-token; 'ccx config get api_token --profile local --show-token'); make your server expect that token, or restart 'ccx emulate --token TOKEN' with yours\n")
 		return Silent(ExitAuth)
 	case status == 0:
 		return Silent(ExitIO)

@@ -81,6 +81,8 @@ accepting, finishes in-flight calls, prints a summary to stderr and exits 0.`,
 	fl.StringVar(&o.ReplyMessage, "reply-message", "", "error.message for a non-200 --reply-status")
 	fl.Float64Var(&o.FailRate, "fail-rate", 0, "share of valid calls (0..1) answered with --fail-status")
 	fl.IntVar(&o.FailStatus, "fail-status", 500, "status used by --fail-rate")
+	_ = cmd.RegisterFlagCompletionFunc("reply-status", fixedCompletion(replyStatuses))
+	_ = cmd.RegisterFlagCompletionFunc("fail-status", fixedCompletion(replyStatuses))
 	fl.DurationVar(&o.Latency, "latency", 0, "wait this long before each reply, e.g. 300ms")
 	fl.StringVar(&o.ForwardTo, "forward-to", "", "URL of your own server: forward each call there byte-for-byte and relay its reply")
 	fl.StringVar(&o.Record, "record", "", "append every call (token redacted) as NDJSON to this file, for ccx replay")

@@ -17,8 +17,11 @@ import (
 // ("Send", "Trigger", ...), example is the parent's command path.
 func MessageCommands(verb, example string, run func(cmd *cobra.Command, m channel.Message) error) []*cobra.Command {
 	text := &cobra.Command{
-		Use:     "text TEXT",
-		Short:   verb + " a text message",
+		Use:   "text TEXT",
+		Short: verb + " a text message",
+		Long: `A text message: {"type":"text","text":TEXT}, non-empty UTF-8; quote it for your
+shell. The platform's documentation gives no maximum length; known integration
+servers cap it at 7,000 characters.`,
 		Example: fmt.Sprintf("  %s text \"Hello World\"", example),
 		Args:    exactArgs(1, "TEXT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,11 +54,15 @@ Without --kind the kind is picked from --mime (image/*, video/*, audio/*, else f
 	af.StringVar(&fileName, "file-name", "", "file name shown to the reader")
 	af.StringVar(&description, "description", "", "caption-like description")
 	_ = attachment.RegisterFlagCompletionFunc("kind", fixedCompletion(channel.AttachmentKinds))
+	_ = attachment.RegisterFlagCompletionFunc("mime", fixedCompletion(commonMIMETypes))
 
 	var address string
 	location := &cobra.Command{
-		Use:     "location LAT LNG",
-		Short:   verb + " a location (WGS-84 degrees)",
+		Use:   "location LAT LNG",
+		Short: verb + " a location (WGS-84 degrees)",
+		Long: `A location: latitude LAT in [-90, 90] and longitude LNG in [-180, 180], in
+decimal WGS-84 degrees, with an optional --address. Negative numbers are read as
+coordinates, not flags (location -33.8568 151.2153).`,
 		Example: fmt.Sprintf("  %s location 3.139003 101.686855 --address \"Kuala Lumpur, Malaysia\"", example),
 		Args:    exactArgs(2, "LAT LNG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,8 +81,10 @@ Without --kind the kind is picked from --mime (image/*, video/*, audio/*, else f
 
 	var replies []string
 	quick := &cobra.Command{
-		Use:     "quick-reply TITLE --reply A --reply B ...",
-		Short:   verb + " a quick reply: a prompt with reply options",
+		Use:   "quick-reply TITLE --reply A --reply B ...",
+		Short: verb + " a quick reply: a prompt with reply options",
+		Long: `A quick reply: the prompt TITLE and one --reply per option the reader can tap.
+Give at least one --reply; each becomes a text reply option.`,
 		Example: fmt.Sprintf("  %s quick-reply \"How would you rate us?\" --reply Good --reply Okay --reply Bad", example),
 		Args:    exactArgs(1, "TITLE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -134,6 +143,9 @@ func oneOf[T comparable](v T, set []T) bool {
 	}
 	return false
 }
+
+// commonMIMETypes are offered for --mime (any type is accepted).
+var commonMIMETypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "audio/mpeg", "audio/ogg", "application/pdf"}
 
 // fixedCompletion completes a flag from a fixed set of values.
 func fixedCompletion[T ~string](values []T) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

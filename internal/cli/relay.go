@@ -125,6 +125,8 @@ See docs/relay.md for the message-type mapping of each provider.`,
 	fl.DurationVar(&opts.DrainFor, "drain", 5*time.Second, "on shutdown, how long pending deliveries may finish")
 	fl.BoolVar(&opts.CheckConfig, "check-config", false, "check the settings, credentials and adapter config (http: render every template), then exit")
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(relayProviders))
+	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
+	_ = cmd.RegisterFlagCompletionFunc("log-level", fixedCompletion([]string{"debug", "info", "warn", "error"}))
 	cmd.AddCommand(newRelayStatusCmd(f))
 	return cmd
 }

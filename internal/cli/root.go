@@ -25,9 +25,10 @@ func NewRootCmd(f *Factory) *cobra.Command {
 It sends webhook events to the platform, validates payloads and IDs, receives and
 judges the platform's outgoing /message calls, emulates IS-Messenger locally, and
 relays between IS-Messenger and messaging providers.`,
-		Example: `  ccx validate testdata/valid/webhook/*.json
-  ccx validate id +60177872890 --type phone
-  cat payloads.ndjson | ccx validate - --output json`,
+		Example: `  ccx demo
+  ccx send text "Hello World" --dry-run
+  ccx trigger text "Hi" --to http://127.0.0.1:3030
+  ccx help exit-codes`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -67,6 +68,7 @@ relays between IS-Messenger and messaging providers.`,
 	addHelpTopics(root)
 	// Built now rather than at Execute so the reference and man pages include it.
 	root.InitDefaultCompletionCmd()
+	tuneCompletionCmd(root)
 	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
 	root.AddCommand(newEmulateCmd(f, nil), newDemoCmd(f, nil))
 	root.AddCommand(newRelayCmd(f, nil))
@@ -90,7 +92,10 @@ func newVersionCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print ccx's version",
-		Args:  cobra.NoArgs,
+		Long: `Print ccx's version, and the commit and build date when the binary is a release
+build (set at link time). --json prints {"version","commit","date"}.`,
+		Example: "  ccx version\n  ccx version --json\n  ccx --version",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.JSON {
 				return ui.WriteJSON(f.IO.Out, map[string]string{"version": build.Version, "commit": build.Commit, "date": build.Date})
@@ -110,11 +115,15 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
+	err = withSuggestions(root, err)
 	code := exitCode(err)
 	if ctx.Err() != nil && code != ExitOK && !isExitError(err) {
 		code = ExitInterrupted
 	}
 	if msg := err.Error(); msg != "" {
+		if noColorArg(args) { // errors before flag parsing (unknown command) still honour it
+			f.IO.SetColorEnabled(false)
+		}
 		st := f.IO.Styles(f.IO.ErrOut)
 		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", st.Error.Render("error:"), msg)
 	}

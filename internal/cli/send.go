@@ -199,7 +199,7 @@ to every event). With --count, every message/message_echo event gets a fresh
 mId per request.`,
 		Example: `  ccx send file payload.json
   ccx send file payload.json --set events.0.message.text=hi --set events.0.timestamp=1732435200000
-  cat payload.json | ccx send file - --set-string contactId=12345 --dry-run`,
+  cat payload.json | ccx send file - --set-string contactId=+60123456789 --dry-run`,
 		Args: exactArgs(1, "PAYLOAD.json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			edits, err := parseSets(sets, setStrings)

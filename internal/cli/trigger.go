@@ -184,6 +184,9 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions, m channel.Me
 			code = ExitFailure
 		}
 	}
+	if code == ExitAuth {
+		defer authHint(f, "your server refused the token ccx sent")
+	}
 	if f.JSON {
 		if err := ui.WriteJSON(f.IO.Out, out); err != nil {
 			return Exit(ExitIO, err)

@@ -148,6 +148,7 @@ still validated, and 3 wins over 1).`,
 	_ = cmd.RegisterFlagCompletionFunc("kind", fixedCompletion(validate.Kinds))
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(validateOutputs))
+	_ = cmd.RegisterFlagCompletionFunc("status", fixedCompletion(replyStatuses))
 	cmd.AddCommand(newValidateIDCmd(f))
 	return cmd
 }

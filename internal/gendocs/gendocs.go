@@ -1,6 +1,7 @@
 // Package gendocs writes the files generated from the command tree: shell
 // completions, man pages and the Markdown command reference. `go generate
-// ./...` runs it; a test fails when the committed copies are stale.
+// ./...` runs it; a test (and `go run ./tools/gen -check`) fails when the
+// committed copies are stale.
 package gendocs
 
 import (
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,10 +19,13 @@ import (
 // manDate is fixed so generated pages do not change from run to run.
 var manDate = time.Date(2026, time.November, 24, 0, 0, 0, 0, time.UTC)
 
-// Generate writes completions/, man/man1/ and docs/reference/ under dir.
+// Dirs are the generated directories, relative to the repository root.
+var Dirs = []string{"completions", "man/man1", "man/man7", "docs/reference"}
+
+// Generate writes completions/, man/man1/, man/man7/ and docs/reference/ under dir.
 func Generate(root *cobra.Command, dir string) error {
 	disableAutoGenTag(root)
-	for _, sub := range []string{"completions", "man/man1", "docs/reference"} {
+	for _, sub := range Dirs {
 		p := filepath.Join(dir, sub)
 		if err := os.RemoveAll(p); err != nil {
 			return err
@@ -39,7 +44,85 @@ func Generate(root *cobra.Command, dir string) error {
 	if err := doc.GenMarkdownTree(root, filepath.Join(dir, "docs/reference")); err != nil {
 		return fmt.Errorf("markdown reference: %w", err)
 	}
+	// cobra skips help topics (not runnable, no subcommands) in both trees.
+	topics := Topics(root)
+	if err := topicPages(root, topics, dir); err != nil {
+		return err
+	}
 	return nil
+}
+
+// Check regenerates into a temporary directory and lists the files under dir
+// that differ from it, are missing, or are no longer generated.
+func Check(root *cobra.Command, dir string) ([]string, error) {
+	tmp, err := os.MkdirTemp("", "ccx-gendocs-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := Generate(root, tmp); err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, sub := range Dirs {
+		want, err := readTree(filepath.Join(tmp, sub))
+		if err != nil {
+			return nil, err
+		}
+		got, err := readTree(filepath.Join(dir, sub))
+		if err != nil {
+			return nil, err
+		}
+		for name, w := range want {
+			if g, ok := got[name]; !ok {
+				stale = append(stale, sub+"/"+name+" (missing)")
+			} else if g != w {
+				stale = append(stale, sub+"/"+name+" (stale)")
+			}
+		}
+		for name := range got {
+			if _, ok := want[name]; !ok {
+				stale = append(stale, sub+"/"+name+" (no longer generated)")
+			}
+		}
+	}
+	sort.Strings(stale)
+	return stale, nil
+}
+
+func readTree(dir string) (map[string]string, error) {
+	out := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return out, nil
+		}
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = string(b)
+	}
+	return out, nil
+}
+
+// Topics returns the root's help topics (`ccx help NAME` pages that are not
+// commands), sorted by name.
+func Topics(root *cobra.Command) []*cobra.Command {
+	var out []*cobra.Command
+	for _, c := range root.Commands() {
+		if c.IsAdditionalHelpTopicCommand() {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
 }
 
 func completions(root *cobra.Command, dir string) error {
