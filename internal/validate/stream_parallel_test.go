@@ -16,7 +16,7 @@ import (
 // corpusLines returns every corpus file (testdata/valid, testdata/invalid)
 // as one line: compacted where it is well-formed JSON, else with its line
 // breaks turned into spaces (so broken payloads stay broken).
-func corpusLines(t *testing.T) [][]byte {
+func corpusLines(t testing.TB) [][]byte {
 	t.Helper()
 	var lines [][]byte
 	for _, dir := range []string{"../../testdata/valid", "../../testdata/invalid"} {
@@ -49,7 +49,7 @@ func corpusLines(t *testing.T) [][]byte {
 
 // mixedNDJSON draws n lines from the corpus (seeded), with blank lines, CRLF
 // endings and over-long lines mixed in.
-func mixedNDJSON(t *testing.T, n int) []byte {
+func mixedNDJSON(t testing.TB, n int) []byte {
 	lines := corpusLines(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var b bytes.Buffer
@@ -153,5 +153,27 @@ func TestStreamParallelReadError(t *testing.T) {
 	_, err := Stream(io.MultiReader(bytes.NewReader(data), errReader{}), StreamOptions{Jobs: 2}, func(Payload) error { calls++; return nil })
 	if err == nil || !strings.Contains(err.Error(), "disk on fire") || calls != 600 {
 		t.Fatalf("err %v after %d payloads; want the read error after 600", err, calls)
+	}
+}
+
+// BenchmarkStreamJobs compares sequential and parallel streaming over ~4 MB
+// of the generated mixed NDJSON (valid and invalid payloads).
+func BenchmarkStreamJobs(b *testing.B) {
+	data := mixedNDJSON(b, 5000)
+	data = bytes.Repeat(data, (4<<20)/len(data)+1)
+	for _, jobs := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("jobs=%d", jobs), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				n := 0
+				if _, err := Stream(bytes.NewReader(data), StreamOptions{Jobs: jobs}, func(p Payload) error {
+					n++
+					return nil
+				}); err != nil || n == 0 {
+					b.Fatal(err, n)
+				}
+			}
+		})
 	}
 }
