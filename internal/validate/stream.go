@@ -487,11 +487,15 @@ func (s *streamer) advance(b []byte) {
 // whatever the input's size. Batching amortises the channel hand-offs,
 // which would otherwise cost about as much as validating a small payload.
 
-const (
-	batchPayloads = 256     // payloads per batch
-	batchBytes    = 1 << 20 // or this many bytes, whichever comes first
-	keepBatchBuf  = 4 << 20 // a batch buffer grown beyond this (a huge payload) is not kept
+// Batch limits: a batch is dispatched at batchPayloads payloads or
+// batchBytes bytes, whichever comes first (variables so that tests can force
+// many small batches).
+var (
+	batchPayloads = 256
+	batchBytes    = 1 << 20
 )
+
+const keepBatchBuf = 4 << 20 // a batch buffer grown beyond this (a huge payload) is not kept
 
 // item is one payload of a batch.
 type item struct {

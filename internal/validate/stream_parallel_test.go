@@ -177,3 +177,25 @@ func BenchmarkStreamJobs(b *testing.B) {
 		})
 	}
 }
+
+// FuzzStreamJobs: on any input, with batches of a few payloads, the parallel
+// stream reports exactly what the sequential one reports.
+func FuzzStreamJobs(f *testing.F) {
+	seedCorpus(f)
+	f.Add([]byte(strings.Repeat(okLine+"\n{\n", 7)), uint8(2))
+	f.Add([]byte("["+strings.Repeat(okLine+",", 9)+"1]"), uint8(3))
+	defer func(n, b int) { batchPayloads, batchBytes = n, b }(batchPayloads, batchBytes)
+	batchPayloads, batchBytes = 3, 512
+	f.Fuzz(func(t *testing.T, data []byte, knob uint8) {
+		opts := StreamOptions{
+			Format:      []Format{FormatAuto, FormatJSON, FormatNDJSON, FormatArray}[knob%4],
+			MaxDocBytes: 64 + int(knob)*8,
+		}
+		wantFormat, want, wantErr := collect(t, data, opts)
+		opts.Jobs = 1 + int(knob%3)
+		format, got, err := collect(t, data, opts)
+		if format != wantFormat || fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("jobs %d: format %q err %v, %d payloads; sequential: %q %v, %d payloads", opts.Jobs, format, err, len(got), wantFormat, wantErr, len(want))
+		}
+	})
+}
