@@ -3,7 +3,9 @@
 #
 # Builds a deterministic NDJSON corpus of webhook bodies (bench/gen), builds
 # ccx and the baselines, then times, interleaved in the same run:
-#   ccx-cli     ccx validate corpus.ndjson --output json > /dev/null   (the real command)
+#   ccx-cli     ccx validate corpus.ndjson --output json > /dev/null   (the real command;
+#               default --jobs: one worker per CPU)
+#   ccx-cli-j1  the same with --jobs 1 (sequential: one core)
 #   ccx-lib     validate.Bytes per line in one process (bench/ccxlib), no CLI output
 #   jsonschema  santhosh-tekuri/jsonschema v6 + the ccx schema (bench/jsonschema)
 #   ajv         ajv/dist/2020 + the ccx schema, one Node process (bench/ajv)
@@ -58,6 +60,7 @@ fi
 run_tool() {
 	case $1 in
 	ccx-cli) "$OUT/ccx" validate "$2" --output json >/dev/null 2>&1 || true ;; # exits 1 on invalid payloads
+	ccx-cli-j1) "$OUT/ccx" validate --jobs 1 "$2" --output json >/dev/null 2>&1 || true ;;
 	ccx-lib) "$OUT/ccxlib" "$2" 2>/dev/null ;;
 	jsonschema) "$OUT/jsonschema" -schema "$OUT/webhook.schema.json" "$2" 2>/dev/null ;;
 	ajv) node bench/ajv/validate.js "$OUT/webhook.schema.json" "$2" 2>/dev/null ;;
@@ -66,7 +69,7 @@ run_tool() {
 # One payload: what each tool pays before its first payload (process start,
 # runtime, schema compilation).
 jq -c . "$OUT/small.json" >"$OUT/one.ndjson"
-NAMES=(ccx-cli ccx-lib jsonschema ajv)
+NAMES=(ccx-cli ccx-cli-j1 ccx-lib jsonschema ajv)
 [ "$HAVE_CLI" = 1 ] || NAMES=(ccx-lib jsonschema ajv)
 
 # Untimed pass: every tool must run to completion, and the counts show
@@ -74,14 +77,16 @@ NAMES=(ccx-cli ccx-lib jsonschema ajv)
 log "correctness pass"
 for name in "${NAMES[@]}"; do
 	case $name in
-	ccx-cli)
+	ccx-cli | ccx-cli-j1)
+		jobs=0
+		[ "$name" = ccx-cli ] || jobs=1
 		set +e
-		"$OUT/ccx" validate "$OUT/corpus.ndjson" --output json >"$OUT/ccx-cli.out" 2>"$OUT/ccx-cli.err"
+		"$OUT/ccx" validate --jobs "$jobs" "$OUT/corpus.ndjson" --output json >"$OUT/$name.out" 2>"$OUT/$name.err"
 		rc=$?
 		set -e
-		[ "$rc" -le 1 ] || die "ccx validate exited $rc: $(head -c 300 "$OUT/ccx-cli.err")"
+		[ "$rc" -le 1 ] || die "ccx validate exited $rc: $(head -c 300 "$OUT/$name.err")"
 		# The last NDJSON line is the run's summary.
-		tail -n 1 "$OUT/ccx-cli.out" | jq -c --argjson rc "$rc" '{valid: (.payloads - .invalid), invalid, warnings, exit: $rc}' >"$OUT/ccx-cli.counts"
+		tail -n 1 "$OUT/$name.out" | jq -c --argjson rc "$rc" '{valid: (.payloads - .invalid), invalid, warnings, exit: $rc}' >"$OUT/$name.counts"
 		;;
 	ccx-lib) "$OUT/ccxlib" "$OUT/corpus.ndjson" 2>"$OUT/ccx-lib.counts" ;;
 	jsonschema) "$OUT/jsonschema" -schema "$OUT/webhook.schema.json" "$OUT/corpus.ndjson" 2>"$OUT/jsonschema.counts" ;;
@@ -176,6 +181,10 @@ fi
 			"$(cat "$OUT/$name.counts")"
 	done
 	echo "verdicts agree across tools: $AGREE"
+	if [ "$HAVE_CLI" = 1 ]; then
+		cmp -s "$OUT/ccx-cli.out" "$OUT/ccx-cli-j1.out" && same=yes || same=NO
+		echo "ccx-cli output identical to --jobs 1: $same"
+	fi
 	echo
 	ref=ccx-cli
 	[ "$HAVE_CLI" = 1 ] || ref=ccx-lib
@@ -185,10 +194,13 @@ fi
 	echo "speed-up $ref vs jsonschema: $(ratio jsonschema "$ref") wall, $(netratio jsonschema "$ref") net, $(cpuratio jsonschema "$ref") CPU  (target >= 5x)"
 	echo "speed-up $ref vs ajv:        $(ratio ajv "$ref") wall, $(netratio ajv "$ref") net, $(cpuratio ajv "$ref") CPU  (target >= 2x)"
 	if [ "$ref" = ccx-cli ]; then
+		echo "speed-up ccx-cli-j1 vs jsonschema: $(ratio jsonschema ccx-cli-j1) wall, $(netratio jsonschema ccx-cli-j1) net, $(cpuratio jsonschema ccx-cli-j1) CPU"
+		echo "speed-up ccx-cli-j1 vs ajv:        $(ratio ajv ccx-cli-j1) wall, $(netratio ajv ccx-cli-j1) net, $(cpuratio ajv ccx-cli-j1) CPU"
 		echo "speed-up ccx-lib vs jsonschema: $(ratio jsonschema ccx-lib) wall, $(netratio jsonschema ccx-lib) net; vs ajv: $(ratio ajv ccx-lib) wall, $(netratio ajv ccx-lib) net"
 	fi
 	echo "(wall: whole process, as a user runs it; net: wall minus the 1-payload time, i.e. without start-up and"
-	echo " schema compilation; CPU: median user+sys seconds of a corpus run, all threads, start-up included)"
+	echo " schema compilation; CPU: median user+sys seconds of a corpus run, all threads, start-up included;"
+	echo " ccx-cli uses one worker per CPU ($(nproc) here), ccx-cli-j1 one; ajv's Node also runs JIT/GC threads)"
 	echo
 	echo "cold start ($COLD_HOW of $COLD_RUNS):"
 	printf '  %-40s %8.2f ms\n' "$COLD_CCX" "$(awk -v s="$COLD_CCX_S" 'BEGIN {print s*1000}')"

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -42,6 +43,7 @@ type ValidateOptions struct {
 	Strict  bool   // warnings fail too
 	Output  string
 	Quiet   bool
+	Jobs    int // workers for NDJSON/array inputs; 1: sequential
 }
 
 func newValidateCmd(f *Factory, runF func(context.Context, *ValidateOptions) error) *cobra.Command {
@@ -111,6 +113,12 @@ still validated, and 3 wins over 1).`,
 			if opts.Status != 0 && (opts.Status < 100 || opts.Status > 599) {
 				return UsageErrorf(fmt.Errorf("--status %d is not an HTTP status (100-599)", opts.Status))
 			}
+			if opts.Jobs < 0 {
+				return UsageErrorf(fmt.Errorf("--jobs must be 0 (one per CPU) or more"))
+			}
+			if opts.Jobs == 0 {
+				opts.Jobs = runtime.GOMAXPROCS(0)
+			}
 			if opts.Limit < 0 {
 				return UsageErrorf(fmt.Errorf("--text-limit must be positive"))
 			}
@@ -145,6 +153,7 @@ still validated, and 3 wins over 1).`,
 	fl.BoolVar(&opts.Strict, "strict", false, "treat warnings as failures (exit 1)")
 	fl.StringVarP(&output, "output", "o", "", "output format: text, json (NDJSON, one line per payload) or github")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only failing findings and no summary")
+	fl.IntVarP(&opts.Jobs, "jobs", "j", 0, "validate NDJSON lines and array elements on N workers (0: one per CPU; 1: sequential)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", fixedCompletion(validate.Kinds))
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(validateOutputs))
@@ -269,7 +278,7 @@ func (r *validateRun) file(ctx context.Context, file string) error {
 	so := validate.StreamOptions{Options: validate.Options{
 		Kind: r.opts.Kind, IDType: r.opts.IDType, ChannelID: r.opts.Channel,
 		ReplyStatus: r.opts.Status, TextLimit: r.opts.Limit,
-	}}
+	}, Jobs: r.opts.Jobs}
 	if ext := payloadExt(file); ext == ".ndjson" || ext == ".jsonl" {
 		so.Format = validate.FormatNDJSON
 	}

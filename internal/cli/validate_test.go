@@ -342,3 +342,85 @@ func TestValidateExamplesRun(t *testing.T) {
 		t.Fatalf("only %d examples found", n)
 	}
 }
+
+// TestValidateJobsSameOutput: --jobs 4 prints exactly what --jobs 1 prints
+// (stdout, stderr, exit code) for every output format, over the whole
+// testdata corpus and a generated NDJSON stream of a few thousand payloads.
+func TestValidateJobsSameOutput(t *testing.T) {
+	chdirRoot(t)
+	// The generated stream: every corpus file as one line, drawn in a fixed
+	// order, with blank lines and CRLF endings mixed in.
+	var files []string
+	for _, dir := range []string{"testdata/valid", "testdata/invalid"} {
+		got, err := expandInput(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, got...)
+	}
+	var lines [][]byte
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c bytes.Buffer
+		if json.Compact(&c, data) == nil {
+			data = c.Bytes()
+		} else {
+			data = bytes.ReplaceAll(data, []byte("\n"), []byte(" "))
+		}
+		lines = append(lines, data)
+	}
+	var gen bytes.Buffer
+	for i := 0; i < 4000; i++ {
+		gen.Write(lines[(i*7919)%len(lines)])
+		switch i % 97 {
+		case 0:
+			gen.WriteString("\n\n")
+		case 1:
+			gen.WriteString("\r\n")
+		default:
+			gen.WriteString("\n")
+		}
+	}
+	mixed := filepath.Join(t.TempDir(), "mixed.ndjson")
+	if err := os.WriteFile(mixed, gen.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inputs := []string{"testdata/valid", "testdata/invalid", "testdata/ndjson", "testdata/array", mixed, "testdata/missing.json"}
+	for _, tc := range []struct {
+		name string
+		tty  bool
+		args []string
+	}{
+		{"text", false, nil},
+		{"text-tty", true, []string{"--id-type", "phone"}},
+		{"json", false, []string{"--output", "json", "--channel-id", "c1"}},
+		{"github", false, []string{"-o", "github", "--strict"}},
+		{"quiet", false, []string{"--quiet", "--strict"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{"validate"}, tc.args...), inputs...)
+			seq := runCLI(t, nil, tc.tty, "", append(args, "--jobs", "1")...)
+			par := runCLI(t, nil, tc.tty, "", append(args, "--jobs", "4")...)
+			if seq.code != ExitIO || strings.Count(seq.stdout, "\n") < 1000 {
+				t.Fatalf("sequential run: exit %d, %d output lines; want exit 3 and a long report", seq.code, strings.Count(seq.stdout, "\n"))
+			}
+			if par != seq {
+				t.Errorf("--jobs 4 differs from --jobs 1: exit %d vs %d, stdout %d vs %d bytes, stderr %q vs %q",
+					par.code, seq.code, len(par.stdout), len(seq.stdout), par.err, seq.err)
+			}
+		})
+	}
+	t.Run("stdin", func(t *testing.T) {
+		seq := runCLI(t, nil, false, gen.String(), "validate", "--jobs", "1", "-o", "json", "-")
+		par := runCLI(t, nil, false, gen.String(), "validate", "-o", "json", "-") // default: one worker per CPU
+		if par != seq || strings.Count(seq.stdout, `{"type":"payload"`) < 3900 {
+			t.Errorf("stdin: default --jobs differs from --jobs 1 (or too few payloads)\n%s", seq.stdout[max(0, len(seq.stdout)-300):])
+		}
+	})
+	if r := runCLI(t, nil, false, "", "validate", "--jobs", "-1", "x.json"); r.code != ExitUsage || !strings.Contains(r.err, "--jobs") {
+		t.Errorf("--jobs -1: exit %d, stderr %q", r.code, r.err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
 
 	"github.com/tidwall/gjson"
 )
@@ -29,6 +30,11 @@ type StreamOptions struct {
 	Options
 	Format      Format
 	MaxDocBytes int // 0: DefaultMaxDocBytes
+	// Jobs > 1 validates NDJSON lines and array elements on that many
+	// goroutines, in batches; fn still sees every payload in input order,
+	// on the caller's goroutine. 0 or 1: sequential. A single document is
+	// always validated on the caller's goroutine.
+	Jobs int
 }
 
 // Payload is one validated payload of a stream.
@@ -52,7 +58,19 @@ func Stream(r io.Reader, opts StreamOptions, fn func(Payload) error) (Format, er
 		opts.MaxDocBytes = DefaultMaxDocBytes
 	}
 	s := &streamer{br: bufio.NewReaderSize(r, 64<<10), opts: opts, fn: fn, line: 1, col: 1}
-	return s.run()
+	format, err := s.run()
+	if p := s.par; p != nil {
+		// Payloads read before a read error are still reported, as in the
+		// sequential run; after an error from fn nothing more is.
+		if p.failed == nil {
+			p.flush()
+		}
+		p.stop()
+		if p.failed != nil {
+			err = p.failed
+		}
+	}
+	return format, err
 }
 
 type streamer struct {
@@ -62,6 +80,7 @@ type streamer struct {
 	line, col int // position of the next unread byte
 	index     int
 	buf       []byte
+	par       *pool // nil: sequential
 }
 
 var errStop = errors.New("stop")
@@ -69,6 +88,7 @@ var errStop = errors.New("stop")
 func (s *streamer) run() (Format, error) {
 	format := s.opts.Format
 	if format == FormatNDJSON {
+		s.parallel()
 		return format, s.ndjson(nil, 0, 0)
 	}
 	eof, err := s.skipSpace()
@@ -80,6 +100,7 @@ func (s *streamer) run() (Format, error) {
 	}
 	first, _ := s.br.Peek(1)
 	if format == FormatArray || format == FormatAuto && first[0] == '[' {
+		s.parallel()
 		return FormatArray, s.array()
 	}
 	startLine, startCol := s.line, s.col
@@ -101,6 +122,7 @@ func (s *streamer) run() (Format, error) {
 			return format, err
 		}
 		if more {
+			s.parallel()
 			return FormatNDJSON, s.ndjson(line, startLine, startCol)
 		}
 		return FormatJSON, s.validate(line, startLine, startCol)
@@ -272,6 +294,9 @@ func (s *streamer) emitFinding(rule, msg string) error {
 }
 
 func (s *streamer) emit(p Payload) error {
+	if s.par != nil {
+		return s.add(nil, p.Line, p.Column, &p.Report)
+	}
 	p.Index = s.index
 	s.index++
 	return s.fn(p)
@@ -279,7 +304,16 @@ func (s *streamer) emit(p Payload) error {
 
 // validate checks one payload and shifts its findings into stream coordinates.
 func (s *streamer) validate(raw []byte, line, col int) error {
+	if s.par != nil {
+		return s.add(raw, line, col, nil)
+	}
 	r := Bytes(raw, s.opts.Options)
+	shift(&r, line, col)
+	return s.emit(Payload{Line: line, Column: col, Raw: raw, Report: r})
+}
+
+// shift moves a payload's findings from payload to stream coordinates.
+func shift(r *Report, line, col int) {
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		if f.Line == 1 {
@@ -287,7 +321,6 @@ func (s *streamer) validate(raw []byte, line, col int) error {
 		}
 		f.Line += line - 1
 	}
-	return s.emit(Payload{Line: line, Column: col, Raw: raw, Report: r})
 }
 
 // array splits a top-level array into elements without decoding them: a flat
@@ -442,4 +475,181 @@ func (s *streamer) advance(b []byte) {
 		return
 	}
 	s.col += len(b)
+}
+
+// ---- parallel validation ----------------------------------------------------
+//
+// The caller's goroutine reads and splits the input as in the sequential run
+// and copies payloads into batches; workers validate whole batches; the
+// caller hands finished batches to fn strictly in input order. At most
+// maxInFlight batches exist at a time (the reader waits for the oldest one
+// to be reported before it starts another), so memory stays bounded
+// whatever the input's size. Batching amortises the channel hand-offs,
+// which would otherwise cost about as much as validating a small payload.
+
+// Batch limits: a batch is dispatched at batchPayloads payloads or
+// batchBytes bytes, whichever comes first (variables so that tests can force
+// many small batches).
+var (
+	batchPayloads = 256
+	batchBytes    = 1 << 20
+)
+
+const keepBatchBuf = 4 << 20 // a batch buffer grown beyond this (a huge payload) is not kept
+
+// item is one payload of a batch.
+type item struct {
+	line, col, index int
+	start, end       int // Raw is buf[start:end]; start < 0: no Raw
+	ready            bool
+	rep              Report
+}
+
+type batch struct {
+	items []item
+	buf   []byte        // the batch's payload bytes, back to back
+	done  chan struct{} // closed by the worker once every item has its report
+}
+
+type pool struct {
+	opts   Options
+	fn     func(Payload) error
+	work   chan *batch
+	queue  []*batch // dispatched, in input order, not yet reported
+	free   []*batch
+	cur    *batch // being filled
+	max    int    // batches in flight
+	wg     sync.WaitGroup
+	failed error // fn's error: nothing is reported after it
+}
+
+// parallel switches the streamer to batched validation on opts.Jobs workers.
+func (s *streamer) parallel() {
+	jobs := s.opts.Jobs
+	if jobs <= 1 || s.par != nil {
+		return
+	}
+	max := 2 * jobs // enough to keep every worker busy while one batch is reported
+	p := &pool{opts: s.opts.Options, fn: s.fn, work: make(chan *batch, max), max: max}
+	for i := 0; i < jobs; i++ {
+		p.wg.Add(1)
+		go p.worker()
+	}
+	s.par = p
+}
+
+func (p *pool) worker() {
+	defer p.wg.Done()
+	for b := range p.work {
+		for i := range b.items {
+			it := &b.items[i]
+			if it.ready {
+				continue
+			}
+			it.rep = Bytes(b.buf[it.start:it.end], p.opts)
+			shift(&it.rep, it.line, it.col)
+		}
+		close(b.done)
+	}
+}
+
+// add appends a payload to the current batch (raw is copied; rep != nil is a
+// finding known without validation) and dispatches the batch when it is full.
+func (s *streamer) add(raw []byte, line, col int, rep *Report) error {
+	p := s.par
+	if p.failed != nil {
+		return p.failed
+	}
+	b := p.cur
+	if b == nil {
+		if n := len(p.free); n > 0 {
+			b, p.free = p.free[n-1], p.free[:n-1]
+		} else {
+			b = &batch{items: make([]item, 0, batchPayloads)}
+		}
+		p.cur = b
+	}
+	it := item{line: line, col: col, index: s.index, start: -1}
+	s.index++
+	if rep != nil {
+		it.rep, it.ready = *rep, true
+	} else {
+		it.start = len(b.buf)
+		b.buf = append(b.buf, raw...)
+		it.end = len(b.buf)
+	}
+	b.items = append(b.items, it)
+	if len(b.items) >= batchPayloads || len(b.buf) >= batchBytes {
+		return p.dispatch()
+	}
+	return nil
+}
+
+// dispatch hands the current batch to the workers, then reports finished
+// batches: every one that is done already, and the oldest ones while too
+// many are in flight.
+func (p *pool) dispatch() error {
+	if b := p.cur; b != nil && len(b.items) > 0 {
+		b.done = make(chan struct{})
+		p.work <- b // never blocks: the channel holds max batches
+		p.queue = append(p.queue, b)
+		p.cur = nil
+	}
+	for len(p.queue) > 0 {
+		if len(p.queue) < p.max {
+			select {
+			case <-p.queue[0].done:
+			default:
+				return nil
+			}
+		}
+		if err := p.report(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// report waits for the oldest batch and passes its payloads to fn in order.
+func (p *pool) report() error {
+	b := p.queue[0]
+	<-b.done
+	p.queue = p.queue[1:]
+	for i := range b.items {
+		it := &b.items[i]
+		pl := Payload{Index: it.index, Line: it.line, Column: it.col, Report: it.rep}
+		if it.start >= 0 {
+			pl.Raw = b.buf[it.start:it.end]
+		}
+		if err := p.fn(pl); err != nil {
+			p.failed = err
+			return err
+		}
+	}
+	clear(b.items) // drop the reports' findings
+	b.items = b.items[:0]
+	if cap(b.buf) > keepBatchBuf {
+		b.buf = nil
+	}
+	b.buf = b.buf[:0]
+	p.free = append(p.free, b)
+	return nil
+}
+
+// flush reports everything still pending.
+func (p *pool) flush() {
+	if p.dispatch() != nil {
+		return
+	}
+	for len(p.queue) > 0 {
+		if p.report() != nil {
+			return
+		}
+	}
+}
+
+// stop ends the workers; batches in their hands are finished first.
+func (p *pool) stop() {
+	close(p.work)
+	p.wg.Wait()
 }
