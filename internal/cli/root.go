@@ -62,17 +62,16 @@ relays between IS-Messenger and messaging providers.`,
 
 	root.AddCommand(
 		newVersionCmd(f),
-		newSchemaCmd(f),
-		newValidateCmd(f, nil),
+		newValidateCmd(f, nil), newSchemaCmd(f),
+		newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil),
+		newListenCmd(f), newTriggerCmd(f), newReplayCmd(f), newCheckCmd(f),
+		newEmulateCmd(f, nil), newDemoCmd(f, nil),
+		newRelayCmd(f, nil),
 	)
 	addHelpTopics(root)
 	// Built now rather than at Execute so the reference and man pages include it.
 	root.InitDefaultCompletionCmd()
 	tuneCompletionCmd(root)
-	root.AddCommand(newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil))
-	root.AddCommand(newEmulateCmd(f, nil), newDemoCmd(f, nil))
-	root.AddCommand(newRelayCmd(f, nil))
-	root.AddCommand(newListenCmd(f), newTriggerCmd(f), newReplayCmd(f), newCheckCmd(f))
 	return root
 }
 
