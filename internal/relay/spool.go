@@ -216,22 +216,19 @@ func (s *Spool) committer() {
 // write runs fn in the next group commit and returns once it is on disk.
 func (s *Spool) write(fn func(tx *bolt.Tx) error) error {
 	o := &op{fn: fn, done: make(chan error, 1)}
+	s.submit(o)
+	return s.await(o.done)
+}
+
+var errSpoolClosed = errors.New("spool closed")
+
+// submit hands o to the group-commit loop, or finishes it with
+// errSpoolClosed when the spool is closing.
+func (s *Spool) submit(o *op) {
 	select {
 	case s.ops <- o:
 	case <-s.closed:
-		return errors.New("spool closed")
-	}
-	select {
-	case err := <-o.done:
-		return err
-	case <-s.stopped:
-		// Sent just as the committer stopped: it ran or it never will.
-		select {
-		case err := <-o.done:
-			return err
-		default:
-			return errors.New("spool closed")
-		}
+		o.finish(errSpoolClosed)
 	}
 }
 
@@ -403,7 +400,7 @@ func (s *Spool) await(ch chan error) error {
 		case err := <-ch:
 			return err
 		default:
-			return errors.New("spool closed")
+			return errSpoolClosed
 		}
 	}
 }
@@ -434,11 +431,7 @@ func (s *Spool) RecordSentAsync(mid, contactID string, cb func(error)) {
 			cb(err)
 		}
 	}}
-	select {
-	case s.ops <- o:
-	case <-s.closed:
-		o.cb(errors.New("spool closed"))
-	}
+	s.submit(o)
 }
 
 // Done removes a delivered record and waits for the commit.
@@ -473,11 +466,7 @@ func (s *Spool) DoneAsync(r *Record, cb func(error)) {
 			cb(err)
 		}
 	}}
-	select {
-	case s.ops <- o:
-	case <-s.closed:
-		o.cb(errors.New("spool closed"))
-	}
+	s.submit(o)
 }
 
 // Bury moves a record the platform refused for good to the dead bucket.
