@@ -138,13 +138,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	// Outgoing: an agent answers in every type; the emulator calls /message.
-	outgoing := []channel.Message{
-		channel.Text("Yes, it ships today."),
-		channel.NewAttachment(channel.AttachmentFile, "https://example.com/invoice.pdf", "application/pdf", "invoice.pdf", "your invoice"),
-		channel.Location(3.157764, 101.711861, "KLCC pickup point"),
-		channel.QuickReply("How did we do?", "Good", "Okay", "Bad"),
-		channel.CustomPayload(json.RawMessage(`{"card":{"title":"Order A-1042","status":"shipped"}}`)),
-	}
+	outgoing := agentReplies()
 	var sent []emulator.Message
 	for _, m := range outgoing {
 		got, err := e.Send(ctx, ch.ID, ContactID, m)
@@ -201,4 +195,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	step(fmt.Sprintf("inbox holds %d messages; statuses match the receipts", len(st.Messages)))
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// agentReplies are the outgoing messages both demo modes send: one of each type.
+func agentReplies() []channel.Message {
+	return []channel.Message{
+		channel.Text("Yes, it ships today."),
+		channel.NewAttachment(channel.AttachmentFile, "https://example.com/invoice.pdf", "application/pdf", "invoice.pdf", "your invoice"),
+		channel.Location(3.157764, 101.711861, "KLCC pickup point"),
+		channel.QuickReply("How did we do?", "Good", "Okay", "Bad"),
+		channel.CustomPayload(json.RawMessage(`{"card":{"title":"Order A-1042","status":"shipped"}}`)),
+	}
 }

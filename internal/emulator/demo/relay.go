@@ -211,13 +211,7 @@ func RunRelay(ctx context.Context, opts Options) (res *Result, err error) {
 
 	// Outgoing: an agent answers in every type; each comes back as receipts
 	// and a reply before the next is sent, so the conversation reads in order.
-	outgoing := []channel.Message{
-		channel.Text("Yes, it ships today."),
-		channel.NewAttachment(channel.AttachmentFile, "https://example.com/invoice.pdf", "application/pdf", "invoice.pdf", "your invoice"),
-		channel.Location(3.157764, 101.711861, "KLCC pickup point"),
-		channel.QuickReply("How did we do?", "Good", "Okay", "Bad"),
-		channel.CustomPayload(json.RawMessage(`{"card":{"title":"Order A-1042","status":"shipped"}}`)),
-	}
+	outgoing := agentReplies()
 	for i, m := range outgoing {
 		what := "platform → relay: send " + string(m.Type)
 		got, err := e.Send(ctx, ch.ID, ContactID, m)
