@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/provider/clicksend"
+	"github.com/ccx-cli/ccx/internal/provider/telegram"
 	"github.com/ccx-cli/ccx/internal/relay"
 )
 
@@ -217,5 +221,75 @@ func TestRelayRunsAndShutsDown(t *testing.T) {
 	}
 	if code := runArgs(f2, "relay", "status", "--spool", filepath.Join(t.TempDir(), "none.db")); code != ExitIO {
 		t.Fatalf("missing spool: %d", code)
+	}
+}
+
+// TestRelayAllowPrivateMediaFlag: a Telegram document on a loopback server is
+// refused by default (the generic text, nothing uploaded) and fetched with
+// --allow-private-media.
+func TestRelayAllowPrivateMediaFlag(t *testing.T) {
+	fake := telegram.NewFake()
+	defer fake.Close()
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("DOCX")) }))
+	defer files.Close()
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{}`)) }))
+	defer sink.Close()
+	const token = "tokentokentokentokentoken0001"
+	env := map[string]string{"CCX_WEBHOOK_URL": sink.URL, "CCX_CHANNEL_ID": "c", "CCX_API_TOKEN": token, "CCX_ID_TYPE": "custom",
+		"CCX_TELEGRAM_BOT_TOKEN": fake.Token, "CCX_TELEGRAM_WEBHOOK_SECRET": "hook-secret", "CCX_PROVIDER_BASE_URL": fake.URL()}
+	for _, allow := range []bool{false, true} {
+		f, _, errOut := emuFactory(t, env)
+		port := freePorts(t, 1)[0]
+		args := []string{"relay", "--provider", "telegram", "--port", strconv.Itoa(port), "--admin-addr", "off", "--rate-limit", "0",
+			"--spool", filepath.Join(t.TempDir(), "s.db")}
+		if allow {
+			args = append(args, "--allow-private-media")
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan int, 1)
+		go func() { done <- Run(ctx, f, args) }()
+		base := "http://127.0.0.1:" + strconv.Itoa(port)
+		for i := 0; ; i++ {
+			if resp, err := http.Get(base + "/healthz"); err == nil {
+				resp.Body.Close()
+				break
+			}
+			if i > 1000 {
+				cancel()
+				t.Fatalf("relay did not start: %s", errOut)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		att := channel.NewAttachment(channel.AttachmentFile, files.URL+"/report.docx", "application/msword", "report.docx", "")
+		b, _ := json.Marshal(channel.OutgoingRequest{ChannelID: "c", ContactID: "42", Message: att})
+		req, _ := http.NewRequest(http.MethodPost, base+"/message", bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		if code := <-done; code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		switch {
+		case !allow && (resp.StatusCode != 400 || !strings.Contains(string(body), "media could not be fetched")):
+			t.Errorf("default: %d %s", resp.StatusCode, body)
+		case allow && resp.StatusCode != 200:
+			t.Errorf("--allow-private-media: %d %s", resp.StatusCode, body)
+		}
+	}
+	uploads := 0
+	for _, c := range fake.Calls() {
+		if c.Method == "senddocument" {
+			uploads++
+		}
+	}
+	if uploads != 1 {
+		t.Fatalf("%d uploads, want 1 (with --allow-private-media only)", uploads)
 	}
 }
