@@ -13,6 +13,7 @@ import (
 
 // TestMain lets testscript run the real command tree as the "ccx" program.
 func TestMain(m *testing.M) {
+	cli.PanicEnv = "CCX_TEST_PANIC" // only this test binary can be made to panic
 	testscript.Main(m, map[string]func(){
 		"ccx": func() { os.Exit(cli.Main()) },
 	})

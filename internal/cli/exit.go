@@ -13,6 +13,7 @@ const (
 	ExitUsage       = 2   // bad flag or argument
 	ExitIO          = 3   // network or file I/O error
 	ExitAuth        = 4   // authentication rejected (401/403)
+	ExitInternal    = 70  // internal error: a bug in ccx (EX_SOFTWARE)
 	ExitInterrupted = 130 // interrupted by SIGINT/SIGTERM
 )
 
