@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -78,12 +79,6 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
   ccx emulate inbox`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Port < 0 || opts.Port > 65535 {
-				return UsageErrorf(fmt.Errorf("invalid --port %d: use 0-65535 (0 picks a free port)", opts.Port))
-			}
-			if opts.RateLimit < 0 {
-				return UsageErrorf(fmt.Errorf("invalid --rate-limit %v: use a number of requests per second, 0 for no limit", opts.RateLimit))
-			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -104,6 +99,9 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with 'ccx emulate inbox' or /_emulator/events)")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
+	limitFlag(fl, "port", 0, 65535, usePort)
+	limitFlag(fl, "rate-limit", 0, math.Inf(1), useRate)
+	urlFlag(fl, "api-base-url")
 
 	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f))
 	return cmd
@@ -413,6 +411,7 @@ server unreachable, 4 your server answered 401/403.`,
 	cmd.PersistentFlags().StringVar(&emuURL, "emulator", "", "URL of the running emulator (env "+EnvEmulatorURL+"; default: the 'local' profile, else "+emulator.DefaultURL+")")
 	cmd.PersistentFlags().StringVar(&to, "to", "", "contact ID to send to (default: the most recently active contact)")
 	cmd.PersistentFlags().StringVar(&channelID, "channel", "", "channel ID (default: the emulator's first channel)")
+	urlFlag(cmd.PersistentFlags(), "emulator")
 	for _, sub := range MessageCommands("Send", "ccx emulate send", func(cmd *cobra.Command, m channel.Message) error {
 		return runEmulateSend(cmd.Context(), f, emulatorURL(f, emuURL), channelID, to, m)
 	}) {
@@ -498,6 +497,7 @@ conversations and warnings as one JSON object.`,
 	fl.StringVar(&statePath, "state", "", "read a state file instead of a running emulator")
 	fl.StringVar(&contact, "contact", "", "only this contact's conversation")
 	fl.StringVar(&channelID, "channel", "", "only this channel's conversations")
+	urlFlag(fl, "emulator")
 	return cmd
 }
 

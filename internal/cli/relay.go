@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -91,9 +92,6 @@ See docs/relay.md for the message-type mapping of each provider.`,
 			if !oneOfString(opts.Provider, relayProviders) {
 				return UsageErrorf(fmt.Errorf("--provider %q: use one of %s", opts.Provider, strings.Join(relayProviders, ", ")))
 			}
-			if opts.Port < 0 || opts.Port > 65535 {
-				return UsageErrorf(fmt.Errorf("invalid --port %d: use 0-65535", opts.Port))
-			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -127,6 +125,17 @@ See docs/relay.md for the message-type mapping of each provider.`,
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(relayProviders))
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	_ = cmd.RegisterFlagCompletionFunc("log-level", fixedCompletion([]string{"debug", "info", "warn", "error"}))
+	limitFlag(fl, "port", 0, 65535, usePort)
+	urlFlag(fl, "webhook-url")
+	urlFlag(fl, "public-url")
+	urlFlag(fl, "provider-base-url")
+	limitFlag(fl, "max-entries", 1, noMax, "1 or more events")
+	limitFlag(fl, "max-bytes", 1<<10, noMax, "1024 bytes or more")
+	limitFlag(fl, "dedupe-window", time.Minute, 365*24*time.Hour, "1m to 8760h, e.g. 72h")
+	limitFlag(fl, "workers", 1, 1000, "1-1000")
+	limitFlag(fl, "rate-limit", 0, math.Inf(1), useRate)
+	limitFlag(fl, "backoff", time.Millisecond, noMax, "1ms or more")
+	limitFlag(fl, "drain", 0, time.Hour, "0 to 1h, e.g. 5s")
 	cmd.AddCommand(newRelayStatusCmd(f))
 	return cmd
 }
@@ -402,6 +411,7 @@ or relay cannot be read.`,
 	}
 	cmd.Flags().StringVar(&spool, "spool", "ccx-relay.db", "spool file to read (when no relay is running)")
 	cmd.Flags().StringVar(&url, "url", "", "a running relay's base URL (asks /admin/status)")
+	urlFlag(cmd.Flags(), "url")
 	return cmd
 }
 

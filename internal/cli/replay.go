@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strings"
@@ -50,6 +51,8 @@ Exit codes: 0 every reply valid; 1 a reply broke the contract; 2 bad FILE conten
 	o.addFlags(cmd, false)
 	cmd.Flags().StringVar(&o.To, "to", "", "base URL of your integration server; /message is appended (env CCX_API_BASE_URL, profile api_base_url)")
 	cmd.Flags().Float64Var(&o.Rate, "rate", 20, "most calls per second (0: no limit)")
+	urlFlag(cmd.Flags(), "to")
+	limitFlag(cmd.Flags(), "rate", 0, math.Inf(1), useRate)
 	_ = cmd.Flags().MarkHidden("contact-id")
 	_ = cmd.Flags().MarkHidden("id-type")
 	return cmd
@@ -127,9 +130,6 @@ func readRecords(path string, in io.Reader) ([]listen.Call, error) {
 }
 
 func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) error {
-	if o.Rate < 0 {
-		return UsageErrorf(fmt.Errorf("invalid --rate %v", o.Rate))
-	}
 	r, err := o.resolve(f, false)
 	if err != nil {
 		return err

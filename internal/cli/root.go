@@ -37,7 +37,7 @@ relays between IS-Messenger and messaging providers.`,
 			if f.NoColor {
 				f.IO.SetColorEnabled(false)
 			}
-			return nil
+			return checkFlagBounds(cmd)
 		},
 	}
 	root.SetVersionTemplate("ccx {{.Version}}\n")

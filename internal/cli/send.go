@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"sort"
@@ -125,6 +126,14 @@ invalid), 2 usage, 3 network (no response), 4 authentication rejected (401/403),
 	pf.IntVar(&o.retries, "retries", platform.DefaultMaxRetries, "retries on network errors, 429 and 5xx (0 = none)")
 	pf.DurationVar(&o.backoff, "retry-backoff", 0, "first retry delay (hidden; tests)")
 	_ = pf.MarkHidden("retry-backoff")
+	urlFlag(pf, "webhook-url")
+	limitFlag(pf, "timestamp", 0, noMax, "0 (now) or UNIX milliseconds, e.g. 1700000000000")
+	limitFlag(pf, "count", 1, noMax, "1 or more")
+	limitFlag(pf, "rate", 0, math.Inf(1), useRate)
+	limitFlag(pf, "concurrency", 1, 1000, "1-1000")
+	limitFlag(pf, "timeout", time.Nanosecond, noMax, usePositive)
+	limitFlag(pf, "retries", 0, 100, "0-100")
+	limitFlag(pf, "retry-backoff", 0, noMax, useNonNeg)
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 
 	msgs := MessageCommands("Send", "ccx send", func(c *cobra.Command, m channel.Message) error {
@@ -445,19 +454,8 @@ func (o *sendOptions) wrap(cmd *cobra.Command, build func(config.Profile) (*payl
 }
 
 func (o *sendOptions) checkFlags() error {
+	// Numeric flags are bounded where they are defined (limitFlag).
 	switch {
-	case o.count < 1:
-		return UsageErrorf(fmt.Errorf("--count must be at least 1, got %d", o.count))
-	case o.rate < 0:
-		return UsageErrorf(fmt.Errorf("--rate must be 0 (unlimited) or positive, got %v", o.rate))
-	case o.concurrency < 1:
-		return UsageErrorf(fmt.Errorf("--concurrency must be at least 1, got %d", o.concurrency))
-	case o.timeout <= 0:
-		return UsageErrorf(fmt.Errorf("--timeout must be positive, got %v", o.timeout))
-	case o.retries < 0:
-		return UsageErrorf(fmt.Errorf("--retries must be 0 or more, got %d", o.retries))
-	case o.ts < 0:
-		return UsageErrorf(fmt.Errorf("--timestamp must be UNIX milliseconds, got %d", o.ts))
 	case len(o.mid) > channel.MaxMIDLen:
 		return UsageErrorf(fmt.Errorf("--mid is %d characters; the maximum is %d", len(o.mid), channel.MaxMIDLen))
 	}

@@ -110,17 +110,11 @@ still validated, and 3 wins over 1).`,
 			default:
 				opts.Output = output
 			}
-			if opts.Status != 0 && (opts.Status < 100 || opts.Status > 599) {
-				return UsageErrorf(fmt.Errorf("--status %d is not an HTTP status (100-599)", opts.Status))
-			}
-			if opts.Jobs < 0 {
-				return UsageErrorf(fmt.Errorf("--jobs must be 0 (one per CPU) or more"))
+			if opts.Status != 0 && opts.Status < 100 {
+				return UsageErrorf(fmt.Errorf("invalid --status %d: use an HTTP status, 100-599 (0 infers it from the body)", opts.Status))
 			}
 			if opts.Jobs == 0 {
 				opts.Jobs = runtime.GOMAXPROCS(0)
-			}
-			if opts.Limit < 0 {
-				return UsageErrorf(fmt.Errorf("--text-limit must be positive"))
 			}
 			settings, err := f.Settings(config.Profile{IDType: idType, ChannelID: opts.Channel})
 			if err != nil {
@@ -158,6 +152,9 @@ still validated, and 3 wins over 1).`,
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(validateOutputs))
 	_ = cmd.RegisterFlagCompletionFunc("status", fixedCompletion(replyStatuses))
+	limitFlag(fl, "status", 0, 599, "an HTTP status, 100-599 (0 infers it from the body)")
+	limitFlag(fl, "text-limit", 0, noMax, "0 or a positive number of characters")
+	limitFlag(fl, "jobs", 0, 1024, "0 (one per CPU) to 1024")
 	cmd.AddCommand(newValidateIDCmd(f))
 	return cmd
 }

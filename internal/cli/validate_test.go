@@ -105,7 +105,7 @@ func TestValidateExitCodes(t *testing.T) {
 		{"bad kind", []string{"validate", "--kind", "sms", "x.json"}, 2, "unknown --kind"},
 		{"bad output", []string{"validate", "--output", "xml"}, 2, "unknown --output"},
 		{"json conflicts", []string{"--json", "validate", "--output", "github"}, 2, "conflicts"},
-		{"bad status", []string{"validate", "--status", "42"}, 2, "not an HTTP status"},
+		{"bad status", []string{"validate", "--status", "42"}, 2, "invalid --status 42: use an HTTP status"},
 		{"bad id type", []string{"validate", "--id-type", "email"}, 2, "unknown ID type"},
 		{"kind flag", []string{"validate", "--kind", "reply", "testdata/valid/webhook/message--text.json"}, 1, "invalid"},
 		{"status flag", []string{"validate", "--status", "400", "testdata/valid/reply/200--mid.json"}, 1, "invalid"},
