@@ -149,7 +149,11 @@ func emulatedChannels(f *Factory, opts *emulateOptions) ([]emulator.Channel, *co
 	}
 	if local, ok := file.Profiles[LocalProfile]; ok && p.ChannelID == "" && p.APIToken == "" {
 		// Reuse the last run's channel, so a server configured once keeps working.
-		p.ChannelID, p.APIToken = local.ChannelID, local.APIToken
+		tok, err := config.CleanToken(local.APIToken)
+		if err != nil {
+			return nil, nil, UsageErrorf(fmt.Errorf("the API token from profile %q in %s %v", LocalProfile, file.Path(), err))
+		}
+		p.ChannelID, p.APIToken = strings.TrimSpace(local.ChannelID), tok
 		if p.IDType == "" {
 			p.IDType = local.IDType
 		}
@@ -198,25 +202,40 @@ func channelFrom(id, token, idType, baseURL string) (emulator.Channel, error) {
 
 func parseChannelSpec(spec string) (emulator.Channel, error) {
 	var id, token, idType, base string
+	shown := redactSpecToken(spec) // errors quote the spec, never its token
 	for _, part := range strings.Split(spec, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
-			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: %q is not key=value (keys: id, token, id-type, api-base-url)", spec, part))
+			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: %q is not key=value (keys: id, token, id-type, api-base-url)", shown, redactSpecToken(part)))
 		}
 		switch k {
 		case "id":
 			id = v
 		case "token":
-			token = v
+			var err error
+			if token, err = config.CleanToken(v); err != nil {
+				return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: the API token from token= %v", shown, err))
+			}
 		case "id-type":
 			idType = v
 		case "api-base-url":
 			base = v
 		default:
-			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: unknown key %q (keys: id, token, id-type, api-base-url)", spec, k))
+			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: unknown key %q (keys: id, token, id-type, api-base-url)", shown, k))
 		}
 	}
 	return channelFrom(id, token, idType, base)
+}
+
+// redactSpecToken hides the value of token= in a --channel spec.
+func redactSpecToken(spec string) string {
+	parts := strings.Split(spec, ",")
+	for i, p := range parts {
+		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && k == "token" {
+			parts[i] = "token=" + ui.Redact(v)
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {

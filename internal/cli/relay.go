@@ -181,7 +181,7 @@ func loadCredentials(path string, getenv func(string) string) (*credentials, err
 }
 
 func (c *credentials) get(k string) string {
-	if v := c.getenv(k); v != "" {
+	if v := strings.TrimSpace(c.getenv(k)); v != "" { // a pasted secret's newline
 		return v
 	}
 	return c.file[k]
@@ -190,7 +190,7 @@ func (c *credentials) get(k string) string {
 func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	set, err := f.Settings(opts.Settings)
 	if err != nil {
-		return Exit(ExitIO, err)
+		return err // Settings picks the code: 3 unreadable config, 2 bad value
 	}
 	var missing []string
 	if set.WebhookURL == "" {

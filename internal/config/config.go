@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/pelletier/go-toml/v2"
@@ -186,12 +187,51 @@ func (f *File) ActiveName(explicit string, getenv func(string) string) string {
 
 // Resolve returns the effective settings: flags over env over the named
 // profile. Naming a profile that does not exist is an error; the implicit
-// default profile may be absent.
+// default profile may be absent. Every value is trimmed of surrounding white
+// space in each layer (a pasted token's newline would otherwise lock every
+// caller out), and an API token with a control character inside is refused,
+// naming the layer it came from, never the token.
 func (f *File) Resolve(explicit string, flags Profile, getenv func(string) string) (Profile, error) {
 	name := f.ActiveName(explicit, getenv)
 	base, ok := f.Profiles[name]
 	if !ok && (explicit != "" || getenv(EnvProfile) != "") {
 		return Profile{}, fmt.Errorf("no profile %q in %s (see `ccx config list`)", name, f.path)
 	}
-	return base.Overlay(FromEnv(getenv)).Overlay(flags), nil
+	base, err := base.clean(fmt.Sprintf("profile %q in %s", name, f.path))
+	if err != nil {
+		return Profile{}, err
+	}
+	env, err := FromEnv(getenv).clean(EnvVars["api_token"])
+	if err != nil {
+		return Profile{}, err
+	}
+	if flags, err = flags.clean("--token"); err != nil {
+		return Profile{}, err
+	}
+	return base.Overlay(env).Overlay(flags), nil
+}
+
+// clean trims every value and checks the token; source names the layer.
+func (p Profile) clean(source string) (Profile, error) {
+	for _, k := range Keys {
+		v, _ := p.Get(k)
+		_ = p.Set(k, strings.TrimSpace(v))
+	}
+	tok, err := CleanToken(p.APIToken)
+	if err != nil {
+		return Profile{}, fmt.Errorf("the API token from %s %v", source, err)
+	}
+	p.APIToken = tok
+	return p, nil
+}
+
+// CleanToken trims the white space around a token (a file's trailing
+// newline, a pasted space) and refuses control characters inside it, which
+// no header can carry. The error never quotes the token.
+func CleanToken(tok string) (string, error) {
+	tok = strings.TrimSpace(tok)
+	if i := strings.IndexFunc(tok, unicode.IsControl); i >= 0 {
+		return "", fmt.Errorf("contains a control character (byte %d of %d, e.g. a tab or newline inside it): set it again without it", i+1, len(tok))
+	}
+	return tok, nil
 }
