@@ -16,6 +16,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -259,6 +260,9 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 			saved = file.Path()
 		}
 		return nil
+	}
+	if opts.StatePath != "" {
+		fsutil.MakePrivate(opts.StatePath, errOut) // contacts and messages: personal data
 	}
 	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, BeforeServe: beforeServe})
 	if err != nil {

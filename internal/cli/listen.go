@@ -153,7 +153,7 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 		sinks = append(sinks, pp.Reply)
 	}
 	if o.Record != "" {
-		rec, err := listen.OpenRecorder(o.Record)
+		rec, err := listen.OpenRecorder(o.Record, f.IO.ErrOut)
 		if err != nil {
 			return Exit(ExitIO, fmt.Errorf("--record: %v", err))
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
@@ -267,6 +268,7 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	secrets = append(secrets, adSecrets...)
 	log := slog.New(&redactHandler{Handler: h, secrets: nonEmpty(secrets)})
 
+	fsutil.MakePrivate(opts.SpoolPath, logWriter{log}) // undelivered messages: personal data
 	eng, err := relay.New(relay.Options{Adapter: ad, ChannelID: set.ChannelID, Token: set.APIToken, IDType: idType,
 		WebhookURL: set.WebhookURL, SpoolPath: opts.SpoolPath, PublicURL: public, Workers: opts.Workers,
 		RateLimit: opts.RateLimit, Backoff: opts.Backoff, Logger: log,
@@ -310,6 +312,14 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 		return Exit(ExitIO, fmt.Errorf("shutdown: %w", serr))
 	}
 	return nil
+}
+
+// logWriter turns the lines written to it into warnings of log.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.Warn(strings.TrimSpace(strings.TrimPrefix(string(p), "warning: ")))
+	return len(p), nil
 }
 
 func nonEmpty(ss []string) []string {

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -129,16 +130,48 @@ func DefaultPath(getenv func(string) string) (string, error) {
 	return filepath.Join(dir, "ccx", "config.toml"), nil
 }
 
-// Load reads the file at path; a missing file is an empty config.
+// MaxFileSize bounds the config file: a profile takes a few hundred bytes,
+// and CCX_CONFIG=/dev/zero must not eat the machine's memory.
+const MaxFileSize = 1 << 20
+
+// Load reads the file at path; a missing file is an empty config. Anything
+// but a regular file (a directory, a FIFO that would block, a device) and a
+// file over MaxFileSize are refused.
 func Load(path string) (*File, error) {
-	f := &File{path: path, Profiles: map[string]Profile{}}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return f, nil
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) || path == os.DevNull { // CCX_CONFIG=/dev/null: no profiles
+		return &File{path: path, Profiles: map[string]Profile{}}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("config file %s is not a regular file (%s); point %s at a TOML file", path, kindOf(fi.Mode()), EnvConfig)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("config file %s is larger than %d KiB: not a ccx config file? (point %s at another file)", path, MaxFileSize>>10, EnvConfig)
+	}
+	return parse(path, data)
+}
+
+// parse decodes a config file's bytes. A decoder panic is an error here,
+// never a crash: the file is user-edited text.
+func parse(path string, data []byte) (f *File, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			f, err = nil, fmt.Errorf("%s: cannot parse: %v", path, v)
+		}
+	}()
+	f = &File{path: path}
 	if err := toml.Unmarshal(data, f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -146,6 +179,20 @@ func Load(path string) (*File, error) {
 		f.Profiles = map[string]Profile{}
 	}
 	return f, nil
+}
+
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeCharDevice != 0, m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
 }
 
 // Path is where the file lives.
