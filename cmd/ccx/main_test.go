@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/ccx-cli/ccx/internal/cli"
@@ -14,6 +16,13 @@ import (
 // TestMain lets testscript run the real command tree as the "ccx" program.
 func TestMain(m *testing.M) {
 	cli.PanicEnv = "CCX_TEST_PANIC" // only this test binary can be made to panic
+	if os.Getenv("CCX_TEST_AS_CCX") == "1" {
+		// Run as ccx for the signal tests (signal_unix_test.go). A signal that
+		// arrives before cli.Main installs its handler must not kill the
+		// process: the tests send it again until the process exits.
+		signal.Notify(make(chan os.Signal, 1), os.Interrupt, syscall.SIGTERM)
+		os.Exit(cli.Main())
+	}
 	testscript.Main(m, map[string]func(){
 		"ccx": func() { os.Exit(cli.Main()) },
 	})

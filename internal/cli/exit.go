@@ -48,6 +48,15 @@ func (e *FlagError) Unwrap() error { return e.Err }
 // UsageErrorf builds a FlagError.
 func UsageErrorf(err error) error { return &FlagError{Err: err} }
 
+// readError is the error of a failed read: interrupted (130) when ctx
+// ended, else an I/O error (3).
+func readError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return Exit(ExitInterrupted, errors.New("interrupted"))
+	}
+	return Exit(ExitIO, err)
+}
+
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(err error) int {
 	if err == nil {

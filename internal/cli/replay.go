@@ -8,10 +8,10 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
@@ -91,17 +91,19 @@ func replayHeader(rec http.Header, token string) http.Header {
 	return h
 }
 
-func readRecords(path string, in io.Reader) ([]listen.Call, error) {
-	var r io.Reader = in
+// readRecords reads a record file (or stdin for "-"); a pipe or FIFO that
+// never writes gives way to ctx.
+func readRecords(ctx context.Context, path string, in io.Reader) ([]listen.Call, error) {
+	r := in
 	if path != "-" {
-		fh, err := os.Open(path)
+		fh, err := ctxio.Open(ctx, path)
 		if err != nil {
-			return nil, Exit(ExitIO, err)
+			return nil, readError(ctx, err)
 		}
 		defer fh.Close()
 		r = fh
 	}
-	sc := bufio.NewScanner(r)
+	sc := bufio.NewScanner(ctxio.Reader(ctx, r))
 	sc.Buffer(make([]byte, 64*1024), 64<<20)
 	var calls []listen.Call
 	line := 0
@@ -121,7 +123,7 @@ func readRecords(path string, in io.Reader) ([]listen.Call, error) {
 		calls = append(calls, c)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, Exit(ExitIO, fmt.Errorf("%s: %v", path, err))
+		return nil, readError(ctx, fmt.Errorf("%s: %w", path, err))
 	}
 	if len(calls) == 0 {
 		return nil, UsageErrorf(fmt.Errorf("%s: no recorded calls", path))
@@ -134,7 +136,7 @@ func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) e
 	if err != nil {
 		return err
 	}
-	calls, err := readRecords(path, f.IO.In)
+	calls, err := readRecords(ctx, path, f.IO.In)
 	if err != nil {
 		return err
 	}

@@ -130,7 +130,11 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 	if ctx.Err() != nil && code != ExitOK && !isExitError(err) {
 		code = ExitInterrupted
 	}
-	if msg := err.Error(); msg != "" {
+	msg := err.Error()
+	if code == ExitInterrupted && errors.Is(err, context.Canceled) {
+		msg = "interrupted"
+	}
+	if msg != "" {
 		if noColorArg(args) { // errors before flag parsing (unknown command) still honour it
 			f.IO.SetColorEnabled(false)
 		}

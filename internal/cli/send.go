@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
@@ -215,7 +215,7 @@ mId per request.`,
 			if err != nil {
 				return err
 			}
-			data, err := readPayloadFile(o.f, args[0])
+			data, err := readPayloadFile(cmd.Context(), o.f, args[0])
 			if err != nil {
 				return err
 			}
@@ -279,16 +279,21 @@ func checkSetPath(path string) error {
 	return nil
 }
 
-func readPayloadFile(f *Factory, name string) ([]byte, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = io.ReadAll(io.LimitReader(f.IO.In, 16<<20))
-	} else {
-		data, err = os.ReadFile(name)
+// readPayloadFile reads a payload file, or stdin for "-"; a pipe or FIFO
+// that never writes gives way to ctx.
+func readPayloadFile(ctx context.Context, f *Factory, name string) ([]byte, error) {
+	var in io.Reader = f.IO.In
+	if name != "-" {
+		fh, err := ctxio.Open(ctx, name)
+		if err != nil {
+			return nil, readError(ctx, fmt.Errorf("cannot read payload: %w", err))
+		}
+		defer fh.Close()
+		in = fh
 	}
+	data, err := io.ReadAll(io.LimitReader(ctxio.Reader(ctx, in), 16<<20))
 	if err != nil {
-		return nil, Exit(ExitIO, fmt.Errorf("cannot read payload: %w", err))
+		return nil, readError(ctx, fmt.Errorf("cannot read payload: %w", err))
 	}
 	return data, nil
 }
