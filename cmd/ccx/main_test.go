@@ -19,8 +19,13 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CCX_TEST_AS_CCX") == "1" {
 		// Run as ccx for the signal tests (signal_unix_test.go). A signal that
 		// arrives before cli.Main installs its handler must not kill the
-		// process: the tests send it again until the process exits.
+		// process: it is caught from here on (fd 3 tells the test so), and
+		// the tests send it again until the process exits.
 		signal.Notify(make(chan os.Signal, 1), os.Interrupt, syscall.SIGTERM)
+		if ready := os.NewFile(3, "ready"); ready != nil {
+			_, _ = ready.Write([]byte{'r'})
+			ready.Close()
+		}
 		os.Exit(cli.Main())
 	}
 	testscript.Main(m, map[string]func(){

@@ -28,14 +28,27 @@ func ccxProc(t *testing.T, stdin *os.File, args ...string) (*exec.Cmd, *bytes.Bu
 	return cmd, &out, &errOut
 }
 
-// exitCode waits for cmd, sending sig (when non-nil) every 50 ms until it
-// exits: the first signals may arrive before ccx handles them. A process
-// still running after 10 s is killed and the test fails.
+// exitCode starts cmd and waits for it, sending sig (when non-nil) every
+// 50 ms once the child catches signals (it says so on fd 3) until it exits:
+// the first ones may arrive before ccx handles them. A process still
+// running after 10 s is killed and the test fails.
 func exitCode(t *testing.T, cmd *exec.Cmd, sig os.Signal, stderr *bytes.Buffer) int {
 	t.Helper()
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	cmd.ExtraFiles = []*os.File{wr}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	wr.Close()
+	ready := make(chan struct{})
+	go func() {
+		_, _ = rd.Read(make([]byte, 1)) // a byte, or EOF when the child exits
+		close(ready)
+	}()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -53,8 +66,12 @@ func exitCode(t *testing.T, cmd *exec.Cmd, sig os.Signal, stderr *bytes.Buffer) 
 			}
 			return 0
 		case <-tick.C:
-			if sig != nil {
-				_ = cmd.Process.Signal(sig)
+			select {
+			case <-ready:
+				if sig != nil {
+					_ = cmd.Process.Signal(sig)
+				}
+			default:
 			}
 		case <-deadline:
 			_ = cmd.Process.Kill()
