@@ -22,6 +22,23 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"freeport": cmdFreeport,
 	"waitfor":  cmdWaitfor,
 	"httpsink": cmdHTTPSink,
+	"perm":     cmdPerm,
+}
+
+// cmdPerm asserts a file's permission bits: perm OCTAL PATH (e.g. perm 0600 f).
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: perm OCTAL PATH")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	if err != nil {
+		ts.Fatalf("perm: bad mode %q", args[0])
+	}
+	fi, err := os.Stat(ts.MkAbs(args[1]))
+	ts.Check(err)
+	if got := fi.Mode().Perm(); (uint64(got) == want) == neg {
+		ts.Fatalf("%s has mode %04o; want %s%04o", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
 }
 
 // cmdFreeport sets VAR to a free loopback TCP port: freeport VAR.

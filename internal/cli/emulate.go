@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -78,12 +80,6 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
   ccx emulate inbox`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Port < 0 || opts.Port > 65535 {
-				return UsageErrorf(fmt.Errorf("invalid --port %d: use 0-65535 (0 picks a free port)", opts.Port))
-			}
-			if opts.RateLimit < 0 {
-				return UsageErrorf(fmt.Errorf("invalid --rate-limit %v: use a number of requests per second, 0 for no limit", opts.RateLimit))
-			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -104,6 +100,9 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with 'ccx emulate inbox' or /_emulator/events)")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
+	limitFlag(fl, "port", 0, 65535, usePort)
+	limitFlag(fl, "rate-limit", 0, math.Inf(1), useRate)
+	urlFlag(fl, "api-base-url")
 
 	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f))
 	return cmd
@@ -151,7 +150,11 @@ func emulatedChannels(f *Factory, opts *emulateOptions) ([]emulator.Channel, *co
 	}
 	if local, ok := file.Profiles[LocalProfile]; ok && p.ChannelID == "" && p.APIToken == "" {
 		// Reuse the last run's channel, so a server configured once keeps working.
-		p.ChannelID, p.APIToken = local.ChannelID, local.APIToken
+		tok, err := config.CleanToken(local.APIToken)
+		if err != nil {
+			return nil, nil, UsageErrorf(fmt.Errorf("the API token from profile %q in %s %v", LocalProfile, file.Path(), err))
+		}
+		p.ChannelID, p.APIToken = strings.TrimSpace(local.ChannelID), tok
 		if p.IDType == "" {
 			p.IDType = local.IDType
 		}
@@ -200,25 +203,40 @@ func channelFrom(id, token, idType, baseURL string) (emulator.Channel, error) {
 
 func parseChannelSpec(spec string) (emulator.Channel, error) {
 	var id, token, idType, base string
+	shown := redactSpecToken(spec) // errors quote the spec, never its token
 	for _, part := range strings.Split(spec, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
-			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: %q is not key=value (keys: id, token, id-type, api-base-url)", spec, part))
+			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: %q is not key=value (keys: id, token, id-type, api-base-url)", shown, redactSpecToken(part)))
 		}
 		switch k {
 		case "id":
 			id = v
 		case "token":
-			token = v
+			var err error
+			if token, err = config.CleanToken(v); err != nil {
+				return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: the API token from token= %v", shown, err))
+			}
 		case "id-type":
 			idType = v
 		case "api-base-url":
 			base = v
 		default:
-			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: unknown key %q (keys: id, token, id-type, api-base-url)", spec, k))
+			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: unknown key %q (keys: id, token, id-type, api-base-url)", shown, k))
 		}
 	}
 	return channelFrom(id, token, idType, base)
+}
+
+// redactSpecToken hides the value of token= in a --channel spec.
+func redactSpecToken(spec string) string {
+	parts := strings.Split(spec, ",")
+	for i, p := range parts {
+		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && k == "token" {
+			parts[i] = "token=" + ui.Redact(v)
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
@@ -242,6 +260,9 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 			saved = file.Path()
 		}
 		return nil
+	}
+	if opts.StatePath != "" {
+		fsutil.MakePrivate(opts.StatePath, errOut) // contacts and messages: personal data
 	}
 	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, BeforeServe: beforeServe})
 	if err != nil {
@@ -413,6 +434,7 @@ server unreachable, 4 your server answered 401/403.`,
 	cmd.PersistentFlags().StringVar(&emuURL, "emulator", "", "URL of the running emulator (env "+EnvEmulatorURL+"; default: the 'local' profile, else "+emulator.DefaultURL+")")
 	cmd.PersistentFlags().StringVar(&to, "to", "", "contact ID to send to (default: the most recently active contact)")
 	cmd.PersistentFlags().StringVar(&channelID, "channel", "", "channel ID (default: the emulator's first channel)")
+	urlFlag(cmd.PersistentFlags(), "emulator")
 	for _, sub := range MessageCommands("Send", "ccx emulate send", func(cmd *cobra.Command, m channel.Message) error {
 		return runEmulateSend(cmd.Context(), f, emulatorURL(f, emuURL), channelID, to, m)
 	}) {
@@ -498,6 +520,7 @@ conversations and warnings as one JSON object.`,
 	fl.StringVar(&statePath, "state", "", "read a state file instead of a running emulator")
 	fl.StringVar(&contact, "contact", "", "only this contact's conversation")
 	fl.StringVar(&channelID, "channel", "", "only this channel's conversations")
+	urlFlag(fl, "emulator")
 	return cmd
 }
 

@@ -13,6 +13,7 @@ var helpTopics = map[string]struct{ short, long string }{
   2    usage error: unknown command, bad flag or argument, missing required setting
   3    network or file I/O error: unreachable host, timeout, unreadable file
   4    authentication rejected: the remote answered 401 or 403
+  70   internal error: a bug in ccx (please report it with the short report printed)
   130  interrupted by SIGINT or SIGTERM
 
 Servers (listen, emulate, relay) stopped with SIGINT/SIGTERM shut down gracefully and exit 0.`,

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
@@ -50,6 +51,8 @@ Exit codes: 0 every reply valid; 1 a reply broke the contract; 2 bad FILE conten
 	o.addFlags(cmd, false)
 	cmd.Flags().StringVar(&o.To, "to", "", "base URL of your integration server; /message is appended (env CCX_API_BASE_URL, profile api_base_url)")
 	cmd.Flags().Float64Var(&o.Rate, "rate", 20, "most calls per second (0: no limit)")
+	urlFlag(cmd.Flags(), "to")
+	limitFlag(cmd.Flags(), "rate", 0, math.Inf(1), useRate)
 	_ = cmd.Flags().MarkHidden("contact-id")
 	_ = cmd.Flags().MarkHidden("id-type")
 	return cmd
@@ -88,17 +91,19 @@ func replayHeader(rec http.Header, token string) http.Header {
 	return h
 }
 
-func readRecords(path string, in io.Reader) ([]listen.Call, error) {
-	var r io.Reader = in
+// readRecords reads a record file (or stdin for "-"); a pipe or FIFO that
+// never writes gives way to ctx.
+func readRecords(ctx context.Context, path string, in io.Reader) ([]listen.Call, error) {
+	r := in
 	if path != "-" {
-		fh, err := os.Open(path)
+		fh, err := ctxio.Open(ctx, path)
 		if err != nil {
-			return nil, Exit(ExitIO, err)
+			return nil, readError(ctx, err)
 		}
 		defer fh.Close()
 		r = fh
 	}
-	sc := bufio.NewScanner(r)
+	sc := bufio.NewScanner(ctxio.Reader(ctx, r))
 	sc.Buffer(make([]byte, 64*1024), 64<<20)
 	var calls []listen.Call
 	line := 0
@@ -118,7 +123,7 @@ func readRecords(path string, in io.Reader) ([]listen.Call, error) {
 		calls = append(calls, c)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, Exit(ExitIO, fmt.Errorf("%s: %v", path, err))
+		return nil, readError(ctx, fmt.Errorf("%s: %w", path, err))
 	}
 	if len(calls) == 0 {
 		return nil, UsageErrorf(fmt.Errorf("%s: no recorded calls", path))
@@ -127,14 +132,11 @@ func readRecords(path string, in io.Reader) ([]listen.Call, error) {
 }
 
 func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) error {
-	if o.Rate < 0 {
-		return UsageErrorf(fmt.Errorf("invalid --rate %v", o.Rate))
-	}
 	r, err := o.resolve(f, false)
 	if err != nil {
 		return err
 	}
-	calls, err := readRecords(path, f.IO.In)
+	calls, err := readRecords(ctx, path, f.IO.In)
 	if err != nil {
 		return err
 	}

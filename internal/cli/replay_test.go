@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -39,16 +40,16 @@ func TestReadRecordsErrors(t *testing.T) {
 		}
 		return p
 	}
-	if _, err := readRecords(write("empty", "\n\n"), nil); exitCode(err) != ExitUsage {
+	if _, err := readRecords(context.Background(), write("empty", "\n\n"), nil); exitCode(err) != ExitUsage {
 		t.Errorf("empty: %v", err)
 	}
-	if _, err := readRecords(write("bad", `{"method":"POST","body":"{}"}`+"\n"+`{"x":1}`), nil); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "bad:2:") {
+	if _, err := readRecords(context.Background(), write("bad", `{"method":"POST","body":"{}"}`+"\n"+`{"x":1}`), nil); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "bad:2:") {
 		t.Errorf("bad: %v", err)
 	}
-	if _, err := readRecords(filepath.Join(dir, "missing"), nil); exitCode(err) != ExitIO {
+	if _, err := readRecords(context.Background(), filepath.Join(dir, "missing"), nil); exitCode(err) != ExitIO {
 		t.Errorf("missing: %v", err)
 	}
-	calls, err := readRecords("-", strings.NewReader(`{"id":"a","method":"POST","body":"{\"k\":1}","bodyBase64":""}`))
+	calls, err := readRecords(context.Background(), "-", strings.NewReader(`{"id":"a","method":"POST","body":"{\"k\":1}","bodyBase64":""}`))
 	if err != nil || len(calls) != 1 || string(calls[0].Body) != `{"k":1}` {
 		t.Errorf("stdin: %v %+v", err, calls)
 	}

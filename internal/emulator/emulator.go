@@ -154,6 +154,9 @@ func newEmulator(opts Options) (*Emulator, error) {
 	}
 	seen := map[string]bool{}
 	for i, c := range opts.Channels {
+		// The webhook compares a trimmed Bearer credential with this token.
+		c.Token = strings.TrimSpace(c.Token)
+		opts.Channels[i].Token = c.Token
 		switch {
 		case c.ID == "":
 			return nil, fmt.Errorf("channel %d has no channel ID", i+1)

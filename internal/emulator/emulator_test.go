@@ -743,3 +743,14 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 		t.Fatal("emulator still answers after Close")
 	}
 }
+
+// TestWebhookTrimsChannelToken: a channel token with surrounding white space
+// (a pasted token, a file's newline) still matches the trimmed header.
+func TestWebhookTrimsChannelToken(t *testing.T) {
+	a := Channel{ID: "chanA", Token: "tokenAAAAAAAAAAAAAAAAAAAAAA \n", IDType: channel.IDPhone}
+	e := start(t, Options{Channels: []Channel{a}})
+	body, _ := json.Marshal(textIn(a, "+60177872890", "m1", "hi"))
+	if got := postRaw(t, e.WebhookURL(), "Bearer tokenAAAAAAAAAAAAAAAAAAAAAA", "application/json", body); got.status != http.StatusOK {
+		t.Fatalf("status %d (%s), want 200", got.status, got.body)
+	}
+}

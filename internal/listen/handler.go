@@ -114,7 +114,9 @@ func NewHandler(opts Options) *Handler {
 	}
 	var p [3]byte
 	_, _ = rand.Read(p[:])
-	return &Handler{opts: opts, token: []byte(opts.Token), client: c, prefix: hex.EncodeToString(p[:])}
+	// Callers compare a trimmed header, so the configured token is trimmed too:
+	// one with a trailing newline would otherwise refuse every call.
+	return &Handler{opts: opts, token: []byte(strings.TrimSpace(opts.Token)), client: c, prefix: hex.EncodeToString(p[:])}
 }
 
 // nextID returns a short call id, unique within this handler and unlikely to
