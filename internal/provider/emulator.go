@@ -150,3 +150,11 @@ type ReceiptSpec struct {
 	// BadSignature signs with a wrong key (negative tests).
 	BadSignature bool
 }
+
+// NativeType is one provider-native variant of a customer message
+// (CustomerMessage.Native), for help texts and pickers.
+type NativeType struct {
+	Name string `json:"name"`
+	// Help says what it is and which CustomerMessage fields it reads.
+	Help string `json:"help"`
+}
