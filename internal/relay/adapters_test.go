@@ -19,8 +19,8 @@ import (
 func TestTwilioThroughRelay(t *testing.T) {
 	fake := twilio.NewFake()
 	defer fake.Close()
-	fake.Callback = true
-	fake.Media["ME1"] = []byte("PNGDATA")
+	fake.SetAutoReceipts(true)
+	fake.AddMedia("ME1", "image/png", []byte("PNGDATA"))
 	r := newRigFor(t, func(url string) provider.Adapter {
 		return twilio.New(twilio.Options{BaseURL: fake.URL(), AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
 			From: "whatsapp:+14155238886", PublicURL: url})
@@ -77,7 +77,7 @@ func TestTwilioThroughRelay(t *testing.T) {
 		return got.Status == channel.StatusRead
 	})
 	// Invalid number: the platform is told what Twilio said.
-	fake.Invalid["+15550000000"] = true
+	fake.SetFaults(provider.Faults{Reject: []string{"+15550000000"}})
 	st, body := r.postMessage("+15550000000", channel.Text("x"))
 	if st != 400 || !strings.Contains(errMsg(body), "21211") {
 		t.Fatalf("invalid number: %d %v", st, body)
