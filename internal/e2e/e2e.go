@@ -311,7 +311,16 @@ func (s *session) recordSends() *sendRecorder {
 	sr := &sendRecorder{wake: make(chan struct{}, 1)}
 	sr.stop = s.h.prov.Subscribe(func(sd provider.Send) {
 		sr.mu.Lock()
-		sr.sends = append(sr.sends, sd)
+		// A send is notified again when one of its callbacks was answered.
+		replaced := false
+		for i := range sr.sends {
+			if sr.sends[i].Seq == sd.Seq {
+				sr.sends[i], replaced = sd, true
+			}
+		}
+		if !replaced {
+			sr.sends = append(sr.sends, sd)
+		}
 		sr.mu.Unlock()
 		select {
 		case sr.wake <- struct{}{}:

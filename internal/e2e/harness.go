@@ -125,6 +125,7 @@ func (e *ListenError) Unwrap() error { return e.Err }
 func (h *Harness) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	h.prov.Close()
 	err := h.provSrv.Shutdown(ctx)
 	return errors.Join(err, h.emu.Shutdown(ctx))
 }
