@@ -123,7 +123,9 @@ func TestBrokenServers(t *testing.T) {
 	}{
 		{name: "200 + mId without calling the provider",
 			wrap: breakAdapter(func(_ provider.Adapter, b *broken) {
-				b.send = func(context.Context, channel.OutgoingRequest) (string, error) { return "SM" + strings.Repeat("0", 32), nil }
+				b.send = func(context.Context, channel.OutgoingRequest) (string, error) {
+					return "SM" + strings.Repeat("0", 32), nil
+				}
 			}),
 			fails: "out-text", reason: []string{"/message answered 200 + mId", "the provider received no call"}, passes: []string{"in-text"}},
 		{name: "200 + mId after the provider failed",

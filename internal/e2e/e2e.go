@@ -140,7 +140,11 @@ type session struct {
 	chID     string
 	secrets  []string
 	provName string
+	// lastLatency is how long the last provider webhook took to answer.
+	lastLatency time.Duration
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Run executes the selected checks against opts.ServerURL.
 func (h *Harness) Run(ctx context.Context, opts Options) (*Report, error) {
@@ -166,21 +170,8 @@ func (h *Harness) Run(ctx context.Context, opts Options) (*Report, error) {
 	if s.contact == "" {
 		s.contact = SampleContact(ch.IDType)
 	}
-	creds := h.prov.Credentials()
-	for _, v := range creds {
-		if len(v) >= 6 {
-			s.secrets = append(s.secrets, v)
-		}
-	}
-	s.secrets = append(s.secrets, ch.Token)
-	def := DefaultWebhooks(s.provName, opts.ServerURL, creds)
-	s.hooks = opts.Webhooks
-	if s.hooks.Inbound == "" {
-		s.hooks.Inbound = def.Inbound
-	}
-	if s.hooks.Status == "" {
-		s.hooks.Status = def.Status
-	}
+	s.secrets = h.secrets()
+	s.hooks = h.webhooks(opts)
 	rep := &Report{URL: msgURL, Provider: s.provName, WebhookURL: h.WebhookURL(), ProviderURL: h.ProviderURL(), InboundURL: s.redact(s.hooks.Inbound)}
 	if err := s.reachable(ctx); err != nil {
 		rep.Unreachable, rep.Error = true, err.Error()
@@ -223,6 +214,38 @@ func (h *Harness) Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Results = append(rep.Results, r)
 	}
 	return rep, nil
+}
+
+// secrets are the values no result may show: the fake's credentials and
+// the channel token.
+func (h *Harness) secrets() []string {
+	var out []string
+	for _, v := range h.prov.Credentials() {
+		if len(v) >= 6 {
+			out = append(out, v)
+		}
+	}
+	return append(out, h.Channel().Token)
+}
+
+func (h *Harness) webhooks(opts Options) Webhooks {
+	def := DefaultWebhooks(h.prov.Name(), opts.ServerURL, h.prov.Credentials())
+	w := opts.Webhooks
+	if w.Inbound == "" {
+		w.Inbound = def.Inbound
+	}
+	if w.Status == "" {
+		w.Status = def.Status
+	}
+	return w
+}
+
+// Targets are the webhook URLs a run with opts posts to, secrets redacted
+// (for the user to compare with their server's routes).
+func (h *Harness) Targets(opts Options) Webhooks {
+	s := &session{secrets: h.secrets()}
+	w := h.webhooks(opts)
+	return Webhooks{Inbound: s.redact(w.Inbound), Status: s.redact(w.Status)}
 }
 
 // reachable makes one request to the server; any HTTP answer will do.

@@ -65,7 +65,7 @@ func (s *session) deliverWebhook(ctx context.Context, r *conformance.Result, in 
 	}
 	r.Request = fmt.Sprintf("%s %s (signed) customer %s", w.method, s.redact(w.url), describe(in.Message))
 	status, body, err := s.send(ctx, w)
-	r.Status = status
+	r.Status, r.LatencyMS = status, ms(s.lastLatency)
 	switch {
 	case err != nil:
 		fail(r, "the provider webhook %s did not answer: %v", s.redact(w.url), err)
@@ -377,7 +377,7 @@ func checkInBadSignature(ctx context.Context, s *session, r *conformance.Result)
 	}
 	r.Request = fmt.Sprintf("%s %s (badly signed) customer text %q", w.method, s.redact(w.url), forged)
 	status, body, err := s.send(ctx, w)
-	r.Status = status
+	r.Status, r.LatencyMS = status, ms(s.lastLatency)
 	if err != nil {
 		fail(r, "the provider webhook %s did not answer: %v", s.redact(w.url), err)
 		return
@@ -424,7 +424,7 @@ func checkInPlatformDown(ctx context.Context, s *session, r *conformance.Result)
 	end := s.h.rec.playOutage(want)
 	status, body, err := s.send(ctx, w)
 	refused := end()
-	r.Status = status
+	r.Status, r.LatencyMS = status, ms(s.lastLatency)
 	if err != nil {
 		fail(r, "the provider webhook %s did not answer: %v", s.redact(w.url), err)
 		return

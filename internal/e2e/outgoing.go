@@ -211,6 +211,7 @@ func (s *session) receiptCheck(ctx context.Context, r *conformance.Result, value
 	r.Request = fmt.Sprintf("%s status callback for %s (mId %s) → %s", value, sd.ID, c.mid, s.redact(target))
 	after := s.h.rec.mark()
 	status, body, err := s.post(ctx, req)
+	r.Status, r.LatencyMS = status, ms(s.lastLatency)
 	switch {
 	case err != nil:
 		fail(r, "the status callback %s did not answer: %v", s.redact(target), err)
@@ -333,7 +334,9 @@ func (s *session) failureCheck(ctx context.Context, r *conformance.Result, f pro
 func (s *session) post(ctx context.Context, req *http.Request) (int, string, error) {
 	wctx, cancel := s.ctxWait(ctx)
 	defer cancel()
+	start := time.Now()
 	resp, err := s.http.Do(req.WithContext(wctx))
+	s.lastLatency = time.Since(start)
 	if err != nil {
 		return 0, "", cleanErr(err)
 	}
