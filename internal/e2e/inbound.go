@@ -334,7 +334,9 @@ func checkInRetry(ctx context.Context, s *session, r *conformance.Result) {
 	// forwarded duplicate would have arrived before it.
 	fence := marker("in-retry-fence")
 	fmark := s.h.rec.mark()
-	if s.deliverWebhook(ctx, r, provider.CustomerMessage{Message: channel.Text(fence)}) == nil {
+	fr := conformance.Result{}
+	if s.deliverWebhook(ctx, &fr, provider.CustomerMessage{Message: channel.Text(fence)}) == nil {
+		fail(r, "cannot tell whether the retry was forwarded: %s", fr.Reason)
 		return
 	}
 	if ev, refused := s.awaitMessage(ctx, fmark, fence, textIs(fence)); ev == nil {

@@ -315,8 +315,11 @@ func (s *session) failureCheck(ctx context.Context, r *conformance.Result, f pro
 		if len(c.sends) == 0 {
 			what = "no call was made"
 		}
-		fail(r, "/message answered %d + mId %q although the provider %s (%s): the platform shows the message as sent, the customer never gets it",
-			res.Status, gjson.GetBytes(res.Body, "mId").String(), cause, what)
+		reply := fmt.Sprintf("%d + mId %q", res.Status, c.mid)
+		if c.mid == "" {
+			reply = fmt.Sprintf("%d %q", res.Status, clip(string(res.Body), 60))
+		}
+		fail(r, "/message answered %s although the provider %s (%s): the platform shows the message as sent, the customer never gets it", reply, cause, what)
 	case res.Status >= 500:
 		fail(r, "/message answered %d while the provider %s: the platform expects a 4xx with {\"error\":{\"message\"}}", res.Status, cause)
 	case res.Status < 400:
