@@ -48,9 +48,9 @@ Exit codes: 0 no failure (warnings allowed); 1 any failure; 2 bad flags or setti
 		Example: `  ccx check http://127.0.0.1:8080
   ccx check http://127.0.0.1:8080 --only auth-missing,auth-wrong
   ccx check --skip custom-payload --timeout 3s --json
-  ccx check --e2e --provider twilio --credentials twilio-test.env http://127.0.0.1:3030
-  ccx check --e2e --provider twilio --platform-port 4747 --provider-port 4748 --only in-text,out-text --json
-  ccx check --e2e --provider twilio --provider-webhook http://127.0.0.1:3030/twilio/sms http://127.0.0.1:3030`,
+  ccx check --e2e --provider twilio --credentials twilio.env http://127.0.0.1:3030
+  ccx check --e2e --provider twilio --credentials twilio.env --only in-text,out-text,receipt-delivered --json
+  ccx check --e2e --provider twilio --credentials twilio.env --provider-webhook http://127.0.0.1:3030/twilio/sms --timeout 3s`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return UsageErrorf(fmt.Errorf("check takes at most one argument: BASE_URL (got %d)", len(args)))

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -90,6 +92,19 @@ func TestDefaultWebhooks(t *testing.T) {
 	} {
 		if got := DefaultWebhooks(c.name, "http://h/", creds); got != c.want {
 			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+// docs/e2e.md documents every check.
+func TestChecksDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "e2e.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range IDs() {
+		if !strings.Contains(string(doc), "| `"+id+"` |") {
+			t.Errorf("docs/e2e.md has no row for %s", id)
 		}
 	}
 }
