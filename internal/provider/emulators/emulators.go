@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/telegram"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
 )
 
@@ -53,6 +54,18 @@ type Info struct {
 }
 
 var registry = map[string]Info{
+	"telegram": {
+		Name:            "telegram",
+		Credentials:     []string{"CCX_TELEGRAM_BOT_TOKEN", "CCX_TELEGRAM_WEBHOOK_SECRET"},
+		Secret:          map[string]bool{"CCX_TELEGRAM_BOT_TOKEN": true, "CCX_TELEGRAM_WEBHOOK_SECRET": true},
+		DefaultCustomer: telegram.DefaultCustomer,
+		Webhooks:        []string{"/providers/telegram/webhook"},
+		NativeTypes:     telegram.NativeTypes,
+		build: func(o Options) provider.Emulator {
+			return telegram.NewEmulator(telegram.EmulatorOptions{Token: o.Credentials["CCX_TELEGRAM_BOT_TOKEN"],
+				Secret: o.Credentials["CCX_TELEGRAM_WEBHOOK_SECRET"], Client: o.Client})
+		},
+	},
 	"twilio": {
 		Name:            "twilio",
 		Credentials:     []string{"CCX_TWILIO_ACCOUNT_SID", "CCX_TWILIO_AUTH_TOKEN", "CCX_TWILIO_FROM"},
