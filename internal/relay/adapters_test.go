@@ -90,7 +90,7 @@ func TestTwilioThroughRelay(t *testing.T) {
 func TestTelegramThroughRelay(t *testing.T) {
 	fake := telegram.NewFake()
 	defer fake.Close()
-	fake.Files["big"] = []byte("JPEG")
+	fake.AddFile("big", "image/jpeg", []byte("JPEG"))
 	ad := telegram.New(telegram.Options{BaseURL: fake.URL(), BotToken: fake.Token, Secret: "hook-secret"})
 	r := newRig(t, ad, channel.IDCustom, nil)
 	hook := r.url + "/providers/telegram/webhook"
@@ -133,7 +133,7 @@ func TestTelegramThroughRelay(t *testing.T) {
 		got, _ := r.emu.MessageByMID(r.opts.ChannelID, m.MID)
 		return got.Status == channel.StatusSent
 	})
-	fake.Blocked[43] = true
+	fake.SetFaults(provider.Faults{Reject: []string{"43"}})
 	st, body := r.postMessage("43", channel.Text("x"))
 	if st != 400 || !strings.Contains(errMsg(body), "blocked") {
 		t.Fatalf("blocked: %d %v", st, body)

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/clicksend"
+	"github.com/ccx-cli/ccx/internal/provider/emukit"
+	"github.com/ccx-cli/ccx/internal/provider/telegram"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
 )
 
@@ -31,6 +34,8 @@ type Options struct {
 	ReceiptDelay time.Duration
 	// Client posts the callbacks (nil: 10 s timeout).
 	Client *http.Client
+	// WebhookType is ClickSend's rule webhook_type: post (default), json, get.
+	WebhookType string
 }
 
 // Info describes one emulator for help texts and printers.
@@ -53,6 +58,40 @@ type Info struct {
 }
 
 var registry = map[string]Info{
+	"clicksend": {
+		Name:            "clicksend",
+		Credentials:     []string{"CCX_CLICKSEND_USERNAME", "CCX_CLICKSEND_API_KEY", "CCX_CLICKSEND_FROM", "CCX_CLICKSEND_SECRET"},
+		Secret:          map[string]bool{"CCX_CLICKSEND_API_KEY": true, "CCX_CLICKSEND_SECRET": true},
+		Receipts:        true,
+		DefaultCustomer: clicksend.DefaultCustomer,
+		Webhooks:        []string{"/providers/clicksend/inbound/{secret}", "/providers/clicksend/receipt/{secret}"},
+		NativeTypes:     clicksend.NativeTypes,
+		build: func(o Options) provider.Emulator {
+			from := o.BusinessNumber
+			if from == "" {
+				from = o.Credentials["CCX_CLICKSEND_FROM"]
+			}
+			secret := o.Credentials["CCX_CLICKSEND_SECRET"]
+			if secret == "" {
+				secret = "ccx" + emukit.HexID(12) // a server should protect its push URLs
+			}
+			return clicksend.NewEmulator(clicksend.EmulatorOptions{Username: o.Credentials["CCX_CLICKSEND_USERNAME"],
+				APIKey: o.Credentials["CCX_CLICKSEND_API_KEY"], Secret: secret, From: from, ReceiptURL: o.CallbackURL,
+				WebhookType: o.WebhookType, NoReceipts: o.NoReceipts, ReceiptDelay: o.ReceiptDelay, Client: o.Client})
+		},
+	},
+	"telegram": {
+		Name:            "telegram",
+		Credentials:     []string{"CCX_TELEGRAM_BOT_TOKEN", "CCX_TELEGRAM_WEBHOOK_SECRET"},
+		Secret:          map[string]bool{"CCX_TELEGRAM_BOT_TOKEN": true, "CCX_TELEGRAM_WEBHOOK_SECRET": true},
+		DefaultCustomer: telegram.DefaultCustomer,
+		Webhooks:        []string{"/providers/telegram/webhook"},
+		NativeTypes:     telegram.NativeTypes,
+		build: func(o Options) provider.Emulator {
+			return telegram.NewEmulator(telegram.EmulatorOptions{Token: o.Credentials["CCX_TELEGRAM_BOT_TOKEN"],
+				Secret: o.Credentials["CCX_TELEGRAM_WEBHOOK_SECRET"], Client: o.Client})
+		},
+	},
 	"twilio": {
 		Name:            "twilio",
 		Credentials:     []string{"CCX_TWILIO_ACCOUNT_SID", "CCX_TWILIO_AUTH_TOKEN", "CCX_TWILIO_FROM"},
