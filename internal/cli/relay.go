@@ -18,6 +18,8 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/netguard"
+	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
@@ -43,7 +45,14 @@ type relayOptions struct {
 	LogLevel    string
 	DrainFor    time.Duration
 	CheckConfig bool
+	// Security: where the admin routes listen, and the two opt-outs.
+	AdminAddr         string
+	AllowPrivateMedia bool
+	InsecureInbound   bool
 }
+
+// defaultAdminAddr is where metrics and the spool state are served.
+const defaultAdminAddr = "127.0.0.1:3031"
 
 // relayProviders are the adapters `--provider` accepts.
 var relayProviders = []string{"clicksend", "twilio", "telegram", "http", "loopback"}
@@ -66,9 +75,10 @@ with retries and backoff until accepted. A crash or kill -9 loses nothing, and
 provider retries are de-duplicated by provider message id. When the spool is
 full the provider is answered 503 so that it retries.
 
-Operations: GET /healthz, Prometheus metrics at /metrics, spool state at
-/admin/status (and 'ccx relay status'). Logs are structured (slog) on stderr,
-JSON with --json. SIGINT/SIGTERM finish in-flight requests and give pending
+Operations: GET /healthz; Prometheus metrics at /metrics and the spool state at
+/admin/status (and 'ccx relay status --url') are on a separate admin address,
+--admin-addr (127.0.0.1:3031; GET only, no authentication, so keep it on
+loopback). Logs are structured (slog) on stderr, JSON with --json. SIGINT/SIGTERM finish in-flight requests and give pending
 deliveries --drain to complete; what is left stays in the spool.
 
 Channel settings come from flags, then CCX_* variables, then the profile.
@@ -79,12 +89,23 @@ Provider credentials come from the environment or --credentials FILE
   telegram   CCX_TELEGRAM_BOT_TOKEN, CCX_TELEGRAM_WEBHOOK_SECRET
   http       --http-config FILE (templates and JSON paths; secrets via env references)
   loopback   none: every message comes back as the contact's reply
-See docs/relay.md for the message-type mapping of each provider.`,
+Webhooks nothing verifies are refused at start (exit 2): ClickSend signs
+nothing, so it needs CCX_CLICKSEND_SECRET; a generic http webhook needs an auth.
+--insecure-inbound accepts them anyway, with a warning on every request.
+
+Attachment and media URLs the relay fetches itself (Telegram document uploads,
+provider media behind /media/) must resolve to public addresses: loopback,
+private, link-local and metadata addresses are refused, redirects included,
+unless --allow-private-media (tests, media on a private network).
+
+See docs/relay.md for the message-type mapping of each provider and the
+"Security" section.`,
 		Example: `  ccx relay --provider loopback --spool relay.db
   CCX_CLICKSEND_USERNAME=me CCX_CLICKSEND_API_KEY=... CCX_CLICKSEND_SECRET=s3cr3t ccx relay --provider clicksend
   ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json --check-config
+  ccx relay --provider loopback --admin-addr 127.0.0.1:9100
   ccx relay status --spool relay.db --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -93,6 +114,9 @@ See docs/relay.md for the message-type mapping of each provider.`,
 			}
 			if opts.Port < 0 || opts.Port > 65535 {
 				return UsageErrorf(fmt.Errorf("invalid --port %d: use 0-65535", opts.Port))
+			}
+			if err := checkAdminAddr(opts.AdminAddr); err != nil {
+				return UsageErrorf(err)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -124,6 +148,9 @@ See docs/relay.md for the message-type mapping of each provider.`,
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "log level: debug|info|warn|error")
 	fl.DurationVar(&opts.DrainFor, "drain", 5*time.Second, "on shutdown, how long pending deliveries may finish")
 	fl.BoolVar(&opts.CheckConfig, "check-config", false, "check the settings, credentials and adapter config (http: render every template), then exit")
+	fl.StringVar(&opts.AdminAddr, "admin-addr", defaultAdminAddr, "host:port of the admin listener (/metrics, /admin/status; GET only, no auth); off to disable")
+	fl.BoolVar(&opts.AllowPrivateMedia, "allow-private-media", false, "let attachment and media fetches reach loopback, private and link-local addresses")
+	fl.BoolVar(&opts.InsecureInbound, "insecure-inbound", false, "accept provider webhooks that nothing verifies (logs a warning on each)")
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(relayProviders))
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	_ = cmd.RegisterFlagCompletionFunc("log-level", fixedCompletion([]string{"debug", "info", "warn", "error"}))
@@ -227,9 +254,18 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	if provisional == "" {
 		provisional = "http://" + addr
 	}
-	checked, _, err := buildAdapter(opts, creds, "", provisional, idType)
+	checked, adSecrets, err := buildAdapter(opts, creds, "", provisional, idType, netguard.Options{})
 	if err != nil {
 		return err
+	}
+	unverified, err := checkInbound(opts, checked)
+	if err != nil {
+		return err
+	}
+	log := slog.New(&redactHandler{Handler: h, secrets: nonEmpty(append(secrets, adSecrets...))})
+	if len(unverified) > 0 {
+		log.Warn("--insecure-inbound: webhooks nothing verifies are accepted; anyone who finds the URL can store customer messages",
+			"unverified", strings.Join(unverified, "; "))
 	}
 	if opts.CheckConfig {
 		fmt.Fprintf(f.IO.ErrOut, "relay config ok: provider %s, channel %s, webhook %s, token %s\n", checked.Name(), set.ChannelID, set.WebhookURL, ui.Redact(set.APIToken))
@@ -243,6 +279,13 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 		return Exit(ExitIO, err)
 	}
 	defer ln.Close()
+	var adminLn net.Listener
+	if !adminOff(opts.AdminAddr) {
+		if adminLn, err = net.Listen("tcp", opts.AdminAddr); err != nil {
+			return Exit(ExitIO, fmt.Errorf("--admin-addr: %w (pick another address, or off)", err))
+		}
+		defer adminLn.Close()
+	}
 	public := opts.PublicURL
 	if public == "" {
 		public = "http://" + ln.Addr().String()
@@ -251,16 +294,15 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	if base == "" {
 		base = f.IO.Getenv("CCX_PROVIDER_BASE_URL")
 	}
-	ad, adSecrets, err := buildAdapter(opts, creds, base, public, idType)
+	// Same credentials as the checked adapter, so the same secrets to redact.
+	ad, _, err := buildAdapter(opts, creds, base, public, idType, netguard.Options{AllowPrivate: opts.AllowPrivateMedia, Logger: log})
 	if err != nil {
 		return err
 	}
-	secrets = append(secrets, adSecrets...)
-	log := slog.New(&redactHandler{Handler: h, secrets: nonEmpty(secrets)})
 
 	eng, err := relay.New(relay.Options{Adapter: ad, ChannelID: set.ChannelID, Token: set.APIToken, IDType: idType,
 		WebhookURL: set.WebhookURL, SpoolPath: opts.SpoolPath, PublicURL: public, Workers: opts.Workers,
-		RateLimit: opts.RateLimit, Backoff: opts.Backoff, Logger: log,
+		RateLimit: opts.RateLimit, Backoff: opts.Backoff, Logger: log, InsecureInbound: opts.InsecureInbound,
 		Limits: relay.Limits{MaxEntries: opts.MaxEntries, MaxBytes: opts.MaxBytes, Window: opts.Window}})
 	if err != nil {
 		return Exit(ExitIO, err)
@@ -271,13 +313,24 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	}
 	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "public", public, "webhook", set.WebhookURL,
+	adminURL := "off"
+	var adminSrv *http.Server
+	if adminLn != nil {
+		adminSrv = &http.Server{Handler: eng.AdminHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+		go func() { errc <- adminSrv.Serve(adminLn) }()
+		adminURL = "http://" + adminLn.Addr().String()
+	}
+	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "public", public, "admin", adminURL, "webhook", set.WebhookURL,
 		"channelId", set.ChannelID, "token", ui.Redact(set.APIToken), "spool", opts.SpoolPath,
 		"inbound", public+"/providers/"+ad.Name()+"/", "pending", eng.Spool().Stats().Depth)
-	if ip := net.ParseIP(opts.Host); opts.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		log.Warn("listening beyond loopback: /admin/status and /metrics have no authentication; put the relay behind TLS", "host", opts.Host)
+	if !loopbackHost(opts.Host) {
+		log.Warn("listening beyond loopback: put the relay behind TLS", "host", opts.Host)
+	}
+	if adminLn != nil && !loopbackHost(adminLn.Addr().(*net.TCPAddr).IP.String()) {
+		log.Warn("the admin address is beyond loopback: /metrics and /admin/status have no authentication", "admin", adminURL)
 	}
 	select {
 	case err := <-errc:
@@ -288,6 +341,9 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	log.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if adminSrv != nil {
+		_ = adminSrv.Shutdown(sctx)
+	}
 	serr := srv.Shutdown(sctx)
 	dctx, dcancel := context.WithTimeout(context.Background(), opts.DrainFor)
 	eng.Drain(dctx)
@@ -301,6 +357,45 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 		return Exit(ExitIO, fmt.Errorf("shutdown: %w", serr))
 	}
 	return nil
+}
+
+func loopbackHost(h string) bool {
+	ip := net.ParseIP(h)
+	return h == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+func adminOff(a string) bool { return a == "" || a == "off" }
+
+// checkAdminAddr accepts off or host:port.
+func checkAdminAddr(a string) error {
+	if adminOff(a) {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(a)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("invalid --admin-addr %q: use host:port (127.0.0.1:3031, port 0-65535) or off", a)
+	}
+	return nil
+}
+
+// checkInbound refuses an adapter with webhooks nothing verifies unless
+// --insecure-inbound; it returns those webhooks (for the start-up warning).
+func checkInbound(opts *relayOptions, ad provider.Adapter) ([]string, error) {
+	u, ok := ad.(provider.Unverified)
+	if !ok || len(u.Unverified()) == 0 {
+		return nil, nil
+	}
+	if !opts.InsecureInbound {
+		return nil, UsageErrorf(fmt.Errorf("--provider %s would store webhooks nothing verifies as customer messages (%s): %s, or pass --insecure-inbound to accept that",
+			opts.Provider, strings.Join(u.Unverified(), "; "), unverifiedRemedy[opts.Provider]))
+	}
+	return u.Unverified(), nil
+}
+
+// unverifiedRemedy says how to make each provider's webhooks verified.
+var unverifiedRemedy = map[string]string{
+	"clicksend": "set CCX_CLICKSEND_SECRET (the push URLs' path secret; ClickSend signs nothing)",
+	"http":      "give every webhook an auth (shared_secret_header, hmac, basic or path_secret) in the --http-config file",
 }
 
 func nonEmpty(ss []string) []string {
@@ -357,13 +452,14 @@ func newRelayStatusCmd(f *Factory) *cobra.Command {
 		Use:   "status",
 		Short: "Show the relay spool: pending, dead, de-duplication keys, oldest event",
 		Long: `Show the state of a relay spool. With --url it asks a running relay's
+admin address (its --admin-addr, default http://127.0.0.1:3031) for
 /admin/status; otherwise it opens the spool file read-only (which only works
-while no relay holds it). --json prints one JSON object.
+while no relay holds it). --json prints one JSON object. Contact ids are redacted (+…890).
 
 Exit status: 0, or 1 when events wait in the dead bucket, 3 when the spool
 or relay cannot be read.`,
 		Example: `  ccx relay status --spool ccx-relay.db
-  ccx relay status --url http://127.0.0.1:3030 --json`,
+  ccx relay status --url http://127.0.0.1:3031 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var st relay.Stats
@@ -379,6 +475,7 @@ or relay cannot be read.`,
 			if err != nil {
 				return Exit(ExitIO, err)
 			}
+			st = st.Redacted()
 			if f.JSON {
 				_ = ui.WriteJSON(f.IO.Out, st)
 			} else {
@@ -401,7 +498,7 @@ or relay cannot be read.`,
 		},
 	}
 	cmd.Flags().StringVar(&spool, "spool", "ccx-relay.db", "spool file to read (when no relay is running)")
-	cmd.Flags().StringVar(&url, "url", "", "a running relay's base URL (asks /admin/status)")
+	cmd.Flags().StringVar(&url, "url", "", "a running relay's admin URL (its --admin-addr, default http://"+defaultAdminAddr+"; asks /admin/status)")
 	return cmd
 }
 
@@ -417,6 +514,9 @@ func fetchRelayStatus(ctx context.Context, base string) (relay.Stats, error) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode == http.StatusNotFound {
+		return st, fmt.Errorf("%s/admin/status answered 404: the status is on the relay's admin address (--admin-addr, default http://%s), not its public one", base, defaultAdminAddr)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return st, fmt.Errorf("%s/admin/status answered %d", base, resp.StatusCode)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/clicksend"
 	"github.com/ccx-cli/ccx/internal/provider/httpadapter"
@@ -15,7 +16,7 @@ import (
 
 // buildAdapter makes the --provider adapter from credentials; it returns the
 // secrets it uses so that logs can redact them.
-func buildAdapter(opts *relayOptions, c *credentials, base, public string, idType channel.IDType) (provider.Adapter, []string, error) {
+func buildAdapter(opts *relayOptions, c *credentials, base, public string, idType channel.IDType, media netguard.Options) (provider.Adapter, []string, error) {
 	need := func(keys ...string) error {
 		var miss []string
 		for _, k := range keys {
@@ -39,17 +40,17 @@ func buildAdapter(opts *relayOptions, c *credentials, base, public string, idTyp
 			From: c.get("CCX_CLICKSEND_FROM"), Secret: c.get("CCX_CLICKSEND_SECRET")}
 		return clicksend.New(o), []string{o.APIKey, o.Secret}, nil
 	}
-	return buildMoreAdapters(opts, c, base, public, idType, need)
+	return buildMoreAdapters(opts, c, base, public, idType, media, need)
 }
 
-func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, idType channel.IDType, need func(...string) error) (provider.Adapter, []string, error) {
+func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, idType channel.IDType, media netguard.Options, need func(...string) error) (provider.Adapter, []string, error) {
 	switch opts.Provider {
 	case "twilio":
 		if err := need("CCX_TWILIO_ACCOUNT_SID", "CCX_TWILIO_AUTH_TOKEN"); err != nil {
 			return nil, nil, err
 		}
 		o := twilio.Options{BaseURL: base, AccountSID: c.get("CCX_TWILIO_ACCOUNT_SID"), AuthToken: c.get("CCX_TWILIO_AUTH_TOKEN"),
-			From: c.get("CCX_TWILIO_FROM"), MessagingServiceSID: c.get("CCX_TWILIO_MESSAGING_SERVICE_SID"), PublicURL: public}
+			From: c.get("CCX_TWILIO_FROM"), MessagingServiceSID: c.get("CCX_TWILIO_MESSAGING_SERVICE_SID"), PublicURL: public, Media: media}
 		if o.From == "" && o.MessagingServiceSID == "" {
 			return nil, nil, UsageErrorf(fmt.Errorf("--provider twilio needs CCX_TWILIO_FROM or CCX_TWILIO_MESSAGING_SERVICE_SID"))
 		}
@@ -61,7 +62,7 @@ func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, 
 		if idType != channel.IDCustom {
 			return nil, nil, UsageErrorf(fmt.Errorf("--provider telegram needs a Custom ID channel (--id-type custom): contact IDs are chat ids"))
 		}
-		o := telegram.Options{BaseURL: base, BotToken: c.get("CCX_TELEGRAM_BOT_TOKEN"), Secret: c.get("CCX_TELEGRAM_WEBHOOK_SECRET")}
+		o := telegram.Options{BaseURL: base, BotToken: c.get("CCX_TELEGRAM_BOT_TOKEN"), Secret: c.get("CCX_TELEGRAM_WEBHOOK_SECRET"), Media: media}
 		return telegram.New(o), []string{o.BotToken, o.Secret}, nil
 	case "http":
 		if opts.HTTPConfig == "" {

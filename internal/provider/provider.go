@@ -59,6 +59,18 @@ type SentOnAccept interface {
 	SentOnAccept() bool
 }
 
+// Unverified is implemented by adapters that can be configured so that a
+// webhook is checked by nothing (ClickSend without its path secret, a generic
+// adapter hook with auth "none"): anyone who finds the URL could store
+// customer messages. The engine refuses such an adapter unless told to accept
+// that, and then logs a warning on every such request.
+type Unverified interface {
+	// Unverified names each webhook nothing verifies; empty when all are checked.
+	Unverified() []string
+	// UnverifiedRequest reports whether r is for such a webhook.
+	UnverifiedRequest(r *http.Request) bool
+}
+
 // MediaOpener is implemented by adapters whose inbound media URLs need the
 // provider credentials (providers.md §0.4). The engine serves
 // GET /media/<name>/<signed ref> and calls OpenMedia with the ref.

@@ -172,3 +172,25 @@ func TestHTTPAdapterBridgesClickSendFake(t *testing.T) {
 		return len(r.inbound()) == 3 && got.Status == channel.StatusDelivered
 	})
 }
+
+// TestAttachmentURLCannotReachTheRelay: a /message attachment that names the
+// relay's own address (its metrics, its status) is not fetched and uploaded
+// to the chat; the platform gets the one generic error.
+func TestAttachmentURLCannotReachTheRelay(t *testing.T) {
+	fake := telegram.NewFake()
+	defer fake.Close()
+	ad := telegram.New(telegram.Options{BaseURL: fake.URL(), BotToken: fake.Token, Secret: "hook-secret"})
+	r := newRig(t, ad, channel.IDCustom, nil)
+	for _, path := range []string{"/metrics", "/admin/status", "/healthz"} {
+		att := channel.NewAttachment(channel.AttachmentFile, r.url+path, "text/plain", "leak.txt", "")
+		st, body := r.postMessage("42", att)
+		if st != 400 || !strings.Contains(errMsg(body), "media could not be fetched") {
+			t.Fatalf("%s: %d %v", path, st, body)
+		}
+	}
+	for _, c := range fake.Calls() {
+		if c.Method == "senddocument" {
+			t.Fatalf("the relay uploaded its own page: %+v", c)
+		}
+	}
+}

@@ -27,7 +27,6 @@ import (
 	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/provider"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Options configure an Engine.
@@ -51,9 +50,12 @@ type Options struct {
 	Backoff, MaxBackoff time.Duration
 	// SendAttempts bounds provider attempts within one /message call (0 → 3).
 	SendAttempts int
-	Logger       *slog.Logger
-	HTTPClient   *http.Client // for the platform webhook
-	Now          func() time.Time
+	// InsecureInbound accepts an adapter some of whose webhooks nothing
+	// verifies (provider.Unverified); each such request is logged as a warning.
+	InsecureInbound bool
+	Logger          *slog.Logger
+	HTTPClient      *http.Client // for the platform webhook
+	Now             func() time.Time
 }
 
 // Engine is a running relay (without its listener: see Handler).
@@ -111,6 +113,9 @@ func New(o Options) (*Engine, error) {
 	}
 	if o.SpoolPath == "" {
 		return nil, errors.New("relay: a spool path is required")
+	}
+	if u, ok := o.Adapter.(provider.Unverified); ok && len(u.Unverified()) > 0 && !o.InsecureInbound {
+		return nil, fmt.Errorf("relay: %s webhooks would be accepted unverified (%s)", o.Adapter.Name(), strings.Join(u.Unverified(), "; "))
 	}
 	if o.Workers <= 0 {
 		o.Workers = 4
@@ -326,26 +331,25 @@ func (e *Engine) Drain(ctx context.Context) {
 	}
 }
 
-// Handler serves every relay route.
+// Handler serves the routes the platform and the provider call: /message,
+// the provider webhooks, /media/ and /healthz. Metrics and the spool state
+// are on AdminHandler, for a listener of their own.
 func (e *Engine) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/message", e.instrument("message", http.HandlerFunc(e.serveMessage)))
 	prefix := "/providers/" + e.ad.Name() + "/"
 	mux.Handle(prefix, e.instrument("provider", http.HandlerFunc(e.serveProvider)))
 	mux.Handle("/media/"+e.ad.Name()+"/", e.instrument("media", http.HandlerFunc(e.serveMedia)))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"ok":true}`)
-	})
-	mux.Handle("/metrics", promhttp.HandlerFor(e.met.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/admin/status", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(e.spool.Stats())
-	})
+	mux.HandleFunc("/healthz", serveHealth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		listen.WriteError(w, http.StatusNotFound, fmt.Sprintf("no route %s: the relay serves POST /message, POST %s..., GET /healthz, /metrics, /admin/status", r.URL.Path, prefix))
+		listen.WriteError(w, http.StatusNotFound, fmt.Sprintf("no route %s: the relay serves POST /message, POST %s..., GET /media/..., GET /healthz (metrics and status are on its admin address)", r.URL.Path, prefix))
 	})
 	return mux
+}
+
+func serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"ok":true}`)
 }
 
 type statusWriter struct {
@@ -498,6 +502,9 @@ func (e *Engine) serveProvider(w http.ResponseWriter, r *http.Request) {
 	if int64(len(body)) > e.o.MaxBody {
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
+	}
+	if u, ok := e.ad.(provider.Unverified); ok && u.UnverifiedRequest(r) {
+		e.log.Warn("accepting a webhook nothing verifies (--insecure-inbound)", "path", redactPath(r.URL.Path), "remote", r.RemoteAddr)
 	}
 	if err := e.ad.Verify(r, body); err != nil {
 		e.log.Warn("webhook did not verify", "path", redactPath(r.URL.Path), "err", err)

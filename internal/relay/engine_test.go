@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -266,11 +267,36 @@ func TestDeadLetterOn400(t *testing.T) {
 	}
 }
 
-func TestHealthMetricsStatus(t *testing.T) {
-	r, _ := clicksendRig(t, nil)
+// TestAdminRoutesOffThePublicListener: metrics and the spool state are not
+// on the provider-facing handler; the admin handler is read-only and shows no
+// customer's phone number.
+func TestAdminRoutesOffThePublicListener(t *testing.T) {
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }))
+	defer down.Close()
+	r, _ := clicksendRig(t, func(o *Options) { o.WebhookURL = down.URL })
 	r.postMessage("+61411111111", channel.Text("hi"))
-	for path, want := range map[string]string{"/healthz": `"ok":true`, "/metrics": "ccx_relay_spool_depth", "/admin/status": `"depth"`} {
+	if st, _ := clicksend.Push(nil, r.url+"/providers/clicksend/inbound/s3cr3t-path-token", clicksend.InboundForm("A-1", "+61422333444", "", "x", 1700000000)); st != 200 {
+		t.Fatalf("push: %d", st)
+	}
+	waitFor(t, "the event pending", func() bool { return r.eng.Spool().Stats().Depth > 0 })
+	for _, path := range []string{"/metrics", "/admin/status"} {
 		resp, err := http.Get(r.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("public %s: %d, want 404", path, resp.StatusCode)
+		}
+	}
+	if resp, err := http.Get(r.url + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("public /healthz: %v %v", resp, err)
+	}
+
+	admin := httptest.NewServer(r.eng.AdminHandler())
+	defer admin.Close()
+	for path, want := range map[string]string{"/healthz": `"ok":true`, "/metrics": "ccx_relay_spool_depth", "/admin/status": `"contactId":"+…444"`} {
+		resp, err := http.Get(admin.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,12 +305,62 @@ func TestHealthMetricsStatus(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, b)
 		}
+		if strings.Contains(string(b), "+61422333444") {
+			t.Errorf("%s shows the contact's phone number: %s", path, b)
+		}
 		if path == "/metrics" && !strings.Contains(string(b), `ccx_relay_provider_sends_total{result="ok"} 1`) {
 			t.Errorf("metrics miss the send: %s", b)
 		}
 	}
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+		req, _ := http.NewRequest(m, admin.URL+"/admin/status", strings.NewReader("{}"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s /admin/status: %d Allow=%q", m, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	if resp, err := http.Head(admin.URL + "/admin/status"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("HEAD: %v %v", resp, err)
+	}
 	_ = emulator.In
 	_ = url.Values{}
+}
+
+func TestRedactContact(t *testing.T) {
+	for in, want := range map[string]string{"+60177872890": "+…890", "123456789": "…789", "42": "••", "": "", "+…890": "+…890"} {
+		if got := RedactContact(in); got != want {
+			t.Errorf("RedactContact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestUnverifiedInbound: an adapter with a webhook nothing verifies is
+// refused unless InsecureInbound, and then every such request is logged.
+func TestUnverifiedInbound(t *testing.T) {
+	fake := clicksend.NewFake()
+	defer fake.Close()
+	open := clicksend.New(clicksend.Options{BaseURL: fake.URL(), Username: fake.Username, APIKey: fake.APIKey})
+	_, err := New(Options{Adapter: open, ChannelID: "c", Token: "tok", WebhookURL: "http://127.0.0.1:9/", SpoolPath: t.TempDir() + "/s.db"})
+	if err == nil || !strings.Contains(err.Error(), "unverified") {
+		t.Fatalf("New accepted an open clicksend adapter: %v", err)
+	}
+	var logs lockedBuffer
+	r := newRig(t, open, channel.IDPhone, func(o *Options) {
+		o.InsecureInbound = true
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	for i := 0; i < 2; i++ {
+		if st, _ := clicksend.Push(nil, r.url+"/providers/clicksend/inbound/anything", clicksend.InboundForm(fmt.Sprint("U-", i), "+61411111111", "", "x", 1700000000)); st != 200 {
+			t.Fatalf("push: %d", st)
+		}
+	}
+	if n := strings.Count(logs.String(), "accepting a webhook nothing verifies"); n != 2 {
+		t.Fatalf("%d warnings for 2 unverified webhooks:\n%s", n, logs.String())
+	}
 }
 
 // slowAdapter blocks Send until released, to catch a shutdown mid-call.

@@ -46,15 +46,23 @@ func TestKill9LosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
+	aln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminPort := aln.Addr().(*net.TCPAddr).Port
 	ln.Close()
+	aln.Close()
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	admin := "http://127.0.0.1:" + strconv.Itoa(adminPort)
 	spool := filepath.Join(dir, "spool.db")
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "relay", "--provider", "clicksend", "--port", strconv.Itoa(port),
 			"--webhook-url", emu.WebhookURL(), "--channel-id", ch.ID, "--token", ch.Token, "--id-type", "phone",
-			"--spool", spool, "--rate-limit", "0", "--backoff", "20ms", "--provider-base-url", "http://127.0.0.1:9")
+			"--spool", spool, "--rate-limit", "0", "--backoff", "20ms", "--provider-base-url", "http://127.0.0.1:9",
+			"--admin-addr", "127.0.0.1:"+strconv.Itoa(adminPort))
 		cmd.Env = append(os.Environ(), "CCX_CONFIG="+filepath.Join(dir, "config.toml"),
 			"CCX_CLICKSEND_USERNAME=u", "CCX_CLICKSEND_API_KEY=k", "CCX_CLICKSEND_SECRET=kill-test-secret")
 		cmd.Stderr = &lockedWriter{w: &logs, mu: &logMu}
@@ -125,7 +133,7 @@ func TestKill9LosesNothing(t *testing.T) {
 				got[m.MID]++
 			}
 		}
-		if len(got) >= total && pending(base) == 0 {
+		if len(got) >= total && pending(admin) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -158,8 +166,8 @@ func TestKill9LosesNothing(t *testing.T) {
 	_ = channel.IDPhone
 }
 
-func pending(base string) int64 {
-	resp, err := http.Get(base + "/admin/status")
+func pending(admin string) int64 {
+	resp, err := http.Get(admin + "/admin/status")
 	if err != nil {
 		return -1
 	}

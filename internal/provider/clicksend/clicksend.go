@@ -142,6 +142,18 @@ func describeStatus(st string) string {
 	return ""
 }
 
+// Unverified implements provider.Unverified: without a secret the push URLs
+// are open (ClickSend signs nothing).
+func (a *Adapter) Unverified() []string {
+	if a.o.Secret == "" {
+		return []string{"the inbound and receipt push URLs have no path secret"}
+	}
+	return nil
+}
+
+// UnverifiedRequest implements provider.Unverified.
+func (a *Adapter) UnverifiedRequest(*http.Request) bool { return a.o.Secret == "" }
+
 // Verify implements provider.Adapter: the last path segment must be the secret.
 func (a *Adapter) Verify(r *http.Request, body []byte) error {
 	if a.o.Secret == "" {

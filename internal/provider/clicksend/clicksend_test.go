@@ -116,3 +116,13 @@ func FuzzParse(f *testing.F) {
 		_, _ = ParseSendResponse(200, http.Header{}, []byte(body))
 	})
 }
+
+func TestUnverifiedWithoutSecret(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/providers/clicksend/inbound/x", nil)
+	if a := New(Options{}); len(a.Unverified()) != 1 || !a.UnverifiedRequest(r) {
+		t.Fatal("no secret: not reported as unverified")
+	}
+	if a := New(Options{Secret: "s"}); len(a.Unverified()) != 0 || a.UnverifiedRequest(r) {
+		t.Fatal("with a secret: reported as unverified")
+	}
+}

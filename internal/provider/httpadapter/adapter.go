@@ -254,6 +254,25 @@ func (a *Adapter) hook(r *http.Request) (*HookConfig, bool) {
 	return nil, false
 }
 
+// Unverified implements provider.Unverified: hooks whose auth is none.
+func (a *Adapter) Unverified() []string {
+	var out []string
+	for _, h := range []*HookConfig{a.c.Inbound, a.c.Status} {
+		if h != nil && unchecked(h) {
+			out = append(out, fmt.Sprintf("webhook /providers/http/%s has auth.type none", strings.Trim(h.Path, "/")))
+		}
+	}
+	return out
+}
+
+// UnverifiedRequest implements provider.Unverified.
+func (a *Adapter) UnverifiedRequest(r *http.Request) bool {
+	h, _ := a.hook(r)
+	return h != nil && unchecked(h)
+}
+
+func unchecked(h *HookConfig) bool { return h.Auth.Type == "" || h.Auth.Type == "none" }
+
 // Verify implements provider.Adapter with the hook's auth.
 func (a *Adapter) Verify(r *http.Request, body []byte) error {
 	h, _ := a.hook(r)

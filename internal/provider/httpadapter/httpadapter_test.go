@@ -166,3 +166,26 @@ func FuzzParse(f *testing.F) {
 		_, _ = a.Parse(r, []byte(body))
 	})
 }
+
+// TestUnverifiedHooks: a hook with auth none (or no auth) is reported, so the
+// relay can refuse it; a checked hook is not.
+func TestUnverifiedHooks(t *testing.T) {
+	cfg, err := Parse([]byte(`{"send":{"url":"http://x/send","bodies":{"text":"{}"},"message_id":"id"},
+	 "inbound":{"path":"in","map":{"message_id":"id"},"auth":{"type":"hmac","header":"X-Sig","secret_env":"S"}},
+	 "status":{"path":"st","map":{"message_id":"id"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, func(string) string { return "key" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := a.Unverified(); len(u) != 1 || !strings.Contains(u[0], "/providers/http/st") {
+		t.Fatalf("Unverified = %q", u)
+	}
+	if !a.UnverifiedRequest(httptest.NewRequest(http.MethodPost, "/providers/http/st", nil)) ||
+		a.UnverifiedRequest(httptest.NewRequest(http.MethodPost, "/providers/http/in", nil)) ||
+		a.UnverifiedRequest(httptest.NewRequest(http.MethodPost, "/providers/http/other", nil)) {
+		t.Fatal("UnverifiedRequest misjudges a hook")
+	}
+}

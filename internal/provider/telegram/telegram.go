@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/tidwall/gjson"
 )
@@ -34,10 +35,16 @@ type Options struct {
 	// it in X-Telegram-Bot-Api-Secret-Token.
 	Secret string
 	Client *http.Client
+	// Media configures the guarded client that fetches attachment URLs named
+	// in /message calls and the bot's files (the API host is trusted).
+	Media netguard.Options
 }
 
 // Adapter is the Telegram adapter.
-type Adapter struct{ o Options }
+type Adapter struct {
+	o     Options
+	media *netguard.Client
+}
 
 // New builds an adapter.
 func New(o Options) *Adapter {
@@ -45,7 +52,12 @@ func New(o Options) *Adapter {
 		o.BaseURL = DefaultBaseURL
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
-	return &Adapter{o: o}
+	mo := o.Media
+	mo.Trusted = append(append([]string(nil), mo.Trusted...), netguard.HostPort(o.BaseURL))
+	if mo.MaxBytes <= 0 {
+		mo.MaxBytes = MaxUpload
+	}
+	return &Adapter{o: o, media: netguard.New(mo)}
 }
 
 // Name implements provider.Adapter.
@@ -157,26 +169,22 @@ func documentByURL(at *channel.Attachment) bool {
 // MaxUpload is Telegram's upload limit for documents.
 const MaxUpload = 50 << 20
 
+// uploadFailed is every failure to fetch an attachment for upload: one text.
+func uploadFailed() error {
+	return &provider.Error{Status: 400, Message: "telegram: " + netguard.ErrFetch.Error() + " (the attachment, to upload it; at most 50 MB)"}
+}
+
 func (a *Adapter) uploadRequest(ctx context.Context, method, field string, body map[string]any, at *channel.Attachment) (*http.Request, error) {
-	get, err := http.NewRequestWithContext(ctx, http.MethodGet, at.URL, nil)
+	// The URL is the platform's to name: fetched through the guarded client,
+	// and every failure reads the same (no probing of the relay's network).
+	resp, err := a.media.Get(ctx, at.URL)
 	if err != nil {
-		return nil, &provider.Error{Status: 400, Message: "telegram: bad attachment URL: " + err.Error()}
-	}
-	c := a.o.Client
-	if c == nil {
-		c = provider.DefaultClient
-	}
-	resp, err := c.Do(get)
-	if err != nil {
-		return nil, &provider.Error{Status: 400, Message: "telegram: cannot fetch the attachment to upload it"}
+		return nil, uploadFailed()
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, &provider.Error{Status: 400, Message: "telegram: fetching the attachment answered " + resp.Status}
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxUpload+1))
-	if err != nil || len(data) > MaxUpload {
-		return nil, &provider.Error{Status: 400, Message: "telegram: attachment unreadable or larger than 50 MB"}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, uploadFailed()
 	}
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -354,13 +362,5 @@ func (a *Adapter) OpenMedia(ctx context.Context, fileID string) (*http.Response,
 	if path == "" {
 		return nil, &provider.Error{Status: 400, Message: "Telegram getFile: no file_path"}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.o.BaseURL+"/file/bot"+a.o.BotToken+"/"+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	c := a.o.Client
-	if c == nil {
-		c = provider.DefaultClient
-	}
-	return c.Do(req)
+	return a.media.Get(ctx, a.o.BaseURL+"/file/bot"+a.o.BotToken+"/"+path)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/provider"
 )
 
@@ -177,7 +178,8 @@ func TestDocumentUploadedWhenURLNotAccepted(t *testing.T) {
 	defer f.Close()
 	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("DOCX")) }))
 	defer files.Close()
-	a := New(Options{BaseURL: f.URL(), BotToken: f.Token})
+	// The file server is on loopback: allowed only because the test says so.
+	a := New(Options{BaseURL: f.URL(), BotToken: f.Token, Media: netguard.Options{AllowPrivate: true}})
 	att := channel.NewAttachment(channel.AttachmentFile, files.URL+"/report.docx?sig=1", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "", "the report")
 	if _, err := a.Send(t.Context(), channel.OutgoingRequest{ContactID: "42", Message: att}); err != nil {
 		t.Fatal(err)
@@ -194,5 +196,62 @@ func TestDocumentUploadedWhenURLNotAccepted(t *testing.T) {
 	}
 	if c := f.Calls(); c[len(c)-1].Body["document"] != files.URL+"/a.pdf" {
 		t.Fatalf("%+v", c[len(c)-1])
+	}
+}
+
+// TestUploadRefusesPrivateAddresses: an attachment URL naming the relay's own
+// network (its /metrics, a metadata address) is never fetched, and a refused
+// address, a closed port and a 404 give the platform the same answer.
+func TestUploadRefusesPrivateAddresses(t *testing.T) {
+	f := NewFake()
+	defer f.Close()
+	hits := 0
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		if r.URL.Path == "/missing.docx" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("ccx_relay_spool_depth 0"))
+	}))
+	defer internal.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+
+	send := func(a *Adapter, u string) error {
+		att := channel.NewAttachment(channel.AttachmentFile, u, "application/msword", "x.docx", "")
+		_, err := a.Send(t.Context(), channel.OutgoingRequest{ContactID: "42", Message: att})
+		return err
+	}
+	strict := New(Options{BaseURL: f.URL(), BotToken: f.Token})
+	var msgs []string
+	for _, u := range []string{internal.URL + "/metrics", "http://169.254.169.254/latest/meta-data/x.docx", "file:///etc/passwd"} {
+		err := send(strict, u)
+		if err == nil {
+			t.Fatalf("%s: uploaded", u)
+		}
+		msgs = append(msgs, err.Error())
+	}
+	if hits != 0 {
+		t.Fatalf("the internal server saw %d requests", hits)
+	}
+	open := New(Options{BaseURL: f.URL(), BotToken: f.Token, Media: netguard.Options{AllowPrivate: true}})
+	for _, u := range []string{closedURL + "/x.docx", internal.URL + "/missing.docx"} {
+		err := send(open, u)
+		if err == nil {
+			t.Fatalf("%s: uploaded", u)
+		}
+		msgs = append(msgs, err.Error())
+	}
+	for _, m := range msgs {
+		if m != msgs[0] || !strings.Contains(m, "media could not be fetched") {
+			t.Fatalf("error texts differ or are not the generic one: %q", msgs)
+		}
+	}
+	for _, c := range f.Calls() {
+		if c.Method == "senddocument" {
+			t.Fatalf("something was uploaded: %+v", c)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/tidwall/gjson"
 )
@@ -37,10 +38,16 @@ type Options struct {
 	// Service's instead).
 	NoStatusCallback bool
 	Client           *http.Client
+	// Media configures the guarded client that fetches inbound media URLs
+	// (the API host is trusted; anything else must be a public address).
+	Media netguard.Options
 }
 
 // Adapter is the Twilio adapter.
-type Adapter struct{ o Options }
+type Adapter struct {
+	o     Options
+	media *netguard.Client
+}
 
 // New builds an adapter.
 func New(o Options) *Adapter {
@@ -49,7 +56,9 @@ func New(o Options) *Adapter {
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	return &Adapter{o: o}
+	mo := o.Media
+	mo.Trusted = append(append([]string(nil), mo.Trusted...), netguard.HostPort(o.BaseURL))
+	return &Adapter{o: o, media: netguard.New(mo)}
 }
 
 // Name implements provider.Adapter.
@@ -353,11 +362,7 @@ func (a *Adapter) OpenMedia(ctx context.Context, ref string) (*http.Response, er
 	if u, err := url.Parse(ref); err == nil && sameHost(u, a.o.BaseURL) {
 		req.SetBasicAuth(a.o.AccountSID, a.o.AuthToken)
 	}
-	c := a.o.Client
-	if c == nil {
-		c = provider.DefaultClient
-	}
-	return c.Do(req)
+	return a.media.Do(req)
 }
 
 // sameHost: credentials only ever go to Twilio's own host (or the fake).

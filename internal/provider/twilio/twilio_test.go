@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -207,5 +208,36 @@ func TestInboundSeveralMedia(t *testing.T) {
 	if ins[0].ProviderID != "MM1" || ins[1].ProviderID != "MM1-1" || ins[0].Message.Attachment.Description != "two pics" ||
 		ins[1].Message.Attachment.Type != channel.AttachmentFile || ins[1].MediaRef != "https://api.twilio.com/m1" {
 		t.Fatalf("%+v / %+v", ins[0].Message.Attachment, ins[1].Message.Attachment)
+	}
+}
+
+// TestOpenMediaGuarded: media on Twilio's own host (here the fake) is fetched
+// with the credentials; a media URL on any other non-public address is not
+// fetched at all.
+func TestOpenMediaGuarded(t *testing.T) {
+	f := NewFake()
+	defer f.Close()
+	f.Media["ME1"] = []byte("PNG")
+	hits := 0
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++; w.Write([]byte("secret")) }))
+	defer internal.Close()
+	a := New(Options{BaseURL: f.URL(), AccountSID: f.AccountSID, AuthToken: f.AuthToken, From: "+1500"})
+	resp, err := a.OpenMedia(t.Context(), f.URL()+"/media/ME1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "PNG" {
+		t.Fatalf("media = %q", b)
+	}
+	if resp, err := a.OpenMedia(t.Context(), internal.URL+"/admin/status"); err == nil || err.Error() != "media could not be fetched" {
+		if err == nil {
+			resp.Body.Close()
+		}
+		t.Fatalf("a loopback media URL: %v", err)
+	}
+	if hits != 0 {
+		t.Fatalf("the internal server saw %d requests", hits)
 	}
 }
