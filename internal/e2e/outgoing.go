@@ -269,7 +269,11 @@ func (s *session) noReceipts(ctx context.Context, r *conformance.Result, mark in
 		}
 		return false
 	})
-	r.Body = joinEvidence(r.Body, s.arrivals(mark))
+	if found {
+		r.Body = joinEvidence(r.Body, fmt.Sprintf("no provider receipts; the server posted message_status for mId %s itself", mid))
+	} else {
+		r.Body = joinEvidence(r.Body, s.arrivals(mark))
+	}
 	if !found {
 		warn(r, "%s sends no delivery receipts and the server posted no message_status for mId %q within %s (report sent when the provider accepts the message)", s.provName, mid, s.timeout)
 	}

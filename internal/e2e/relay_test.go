@@ -16,7 +16,9 @@ import (
 	"github.com/ccx-cli/ccx/internal/e2e"
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/clicksend"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
+	"github.com/ccx-cli/ccx/internal/provider/telegram"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
 	"github.com/ccx-cli/ccx/internal/relay"
 )
@@ -50,6 +52,11 @@ func adapterFor(h *e2e.Harness, publicURL string) provider.Adapter {
 	case "twilio":
 		return twilio.New(twilio.Options{BaseURL: h.ProviderURL(), AccountSID: c["CCX_TWILIO_ACCOUNT_SID"], AuthToken: c["CCX_TWILIO_AUTH_TOKEN"],
 			From: c["CCX_TWILIO_FROM"], PublicURL: publicURL})
+	case "telegram":
+		return telegram.New(telegram.Options{BaseURL: h.ProviderURL(), BotToken: c["CCX_TELEGRAM_BOT_TOKEN"], Secret: c["CCX_TELEGRAM_WEBHOOK_SECRET"]})
+	case "clicksend":
+		return clicksend.New(clicksend.Options{BaseURL: h.ProviderURL(), Username: c["CCX_CLICKSEND_USERNAME"], APIKey: c["CCX_CLICKSEND_API_KEY"],
+			From: c["CCX_CLICKSEND_FROM"], Secret: c["CCX_CLICKSEND_SECRET"]})
 	}
 	return nil
 }
@@ -144,6 +151,8 @@ func TestRelayPassesE2E(t *testing.T) {
 	}{
 		{"twilio", emulators.Options{}, channel.IDPhone, []string{"in-location"}},
 		{"twilio-whatsapp", emulators.Options{BusinessNumber: "whatsapp:+15005550006"}, channel.IDPhone, nil},
+		{"telegram", emulators.Options{}, channel.IDCustom, []string{"receipt-failed"}},
+		{"clicksend", emulators.Options{}, channel.IDPhone, []string{"in-attachment", "in-location"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
