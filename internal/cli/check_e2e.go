@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/e2e"
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
@@ -20,32 +23,28 @@ import (
 
 // E2EOptions are the flags of `ccx check --e2e`.
 type E2EOptions struct {
-	Enabled                    bool
-	Provider                   string
-	PlatformPort, ProviderPort int
-	ProviderWebhook            string
-	ProviderStatusURL          string
-	Credentials                string
+	Enabled           bool
+	Provider          string
+	PlatformPort      int
+	ProviderWebhook   string
+	ProviderStatusURL string
+	Credentials       string
 }
 
-// The fakes' default ports: 4747 is `ccx emulate`'s, so a server set up
-// against the emulator needs no change.
-const (
-	defaultPlatformPort = 4747
-	defaultProviderPort = 4748
-)
+// defaultPlatformPort is `ccx emulate`'s: the fakes are laid out as `ccx
+// emulate --provider` lays them out, so a server set up for it needs no change.
+const defaultPlatformPort = 4747
 
-var e2eOnlyFlags = []string{"provider", "platform-port", "provider-port", "provider-webhook", "provider-status-url", "credentials"}
+var e2eOnlyFlags = []string{"provider", "platform-port", "provider-webhook", "provider-status-url", "credentials"}
 
 func (o *E2EOptions) addFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Enabled, "e2e", false, "drive the whole loop through the platform fake and a provider fake (needs --provider)")
 	fl.StringVar(&o.Provider, "provider", "", "e2e: the provider your server calls: "+strings.Join(emulators.Names(), "|"))
-	fl.IntVar(&o.PlatformPort, "platform-port", defaultPlatformPort, "e2e: port of the platform fake on 127.0.0.1 (0: a free one)")
-	fl.IntVar(&o.ProviderPort, "provider-port", defaultProviderPort, "e2e: port of the provider fake on 127.0.0.1 (0: a free one)")
+	fl.IntVar(&o.PlatformPort, "platform-port", defaultPlatformPort, "e2e: port of the fakes on 127.0.0.1, the provider's under /_provider/NAME (0: a free one)")
 	fl.StringVar(&o.ProviderWebhook, "provider-webhook", "", "e2e: URL where your server takes the provider's webhooks (default: ccx relay's route under BASE_URL)")
 	fl.StringVar(&o.ProviderStatusURL, "provider-status-url", "", "e2e: URL for status callbacks when a send names none (default: ccx relay's route)")
-	fl.StringVar(&o.Credentials, "credentials", "", "e2e: KEY=VALUE file of the provider credentials your server uses (env wins; missing ones are generated)")
+	fl.StringVar(&o.Credentials, "credentials", "", "e2e: KEY=VALUE file of the provider credentials your server uses (env wins; default: the provider-NAME.env 'ccx emulate --provider' wrote)")
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
 	_ = cmd.MarkFlagFilename("credentials")
 }
@@ -68,14 +67,16 @@ func e2eHelp() string {
 	return `
 End to end (--e2e --provider ` + strings.Join(emulators.Names(), "|") + `):
 check starts the platform fake on 127.0.0.1:--platform-port (default 4747, like
-'ccx emulate') and a fake of the provider's API on 127.0.0.1:--provider-port
-(default 4748), then drives the server at BASE_URL through every hop and judges
-each one. Configure your server once:
+'ccx emulate') with a fake of the provider's API under /_provider/NAME (like
+'ccx emulate --provider NAME'), then drives the server at BASE_URL through every
+hop and judges each one. Configure your server once:
   platform webhook URL  http://127.0.0.1:4747/custom/channel/webhook/
   channel ID and token  the ones check uses (--channel-id/--token, CCX_*, profile)
-  provider API base URL http://127.0.0.1:4748 (ccx relay: CCX_PROVIDER_BASE_URL)
-  provider credentials  the same KEY=VALUE file as --credentials (env wins), e.g.
-                        CCX_TWILIO_ACCOUNT_SID, CCX_TWILIO_AUTH_TOKEN, CCX_TWILIO_FROM
+  provider API base URL http://127.0.0.1:4747/_provider/NAME (ccx relay: CCX_PROVIDER_BASE_URL)
+  provider credentials  a KEY=VALUE file given to both (--credentials; env wins), e.g.
+                        CCX_TWILIO_ACCOUNT_SID, CCX_TWILIO_AUTH_TOKEN, CCX_TWILIO_FROM;
+                        by default the provider-NAME.env next to the config file
+                        that 'ccx emulate --provider NAME' writes
 Customer messages are posted, signed as the provider signs, to --provider-webhook
 (default: ccx relay's route under BASE_URL, e.g. /providers/twilio/inbound);
 status callbacks go to the URL each send named, else --provider-status-url.
@@ -94,13 +95,8 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if err != nil {
 		return UsageErrorf(fmt.Errorf("--provider: %w", err))
 	}
-	for _, p := range []struct {
-		name string
-		v    int
-	}{{"platform-port", o.E2E.PlatformPort}, {"provider-port", o.E2E.ProviderPort}} {
-		if p.v < 0 || p.v > 65535 {
-			return UsageErrorf(fmt.Errorf("invalid --%s %d: use 0-65535", p.name, p.v))
-		}
+	if p := o.E2E.PlatformPort; p < 0 || p > 65535 {
+		return UsageErrorf(fmt.Errorf("invalid --platform-port %d: use 0-65535", p))
 	}
 	for _, u := range []struct{ flag, v string }{{"provider-webhook", o.E2E.ProviderWebhook}, {"provider-status-url", o.E2E.ProviderStatusURL}} {
 		if u.v == "" {
@@ -131,7 +127,11 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if err := channel.CheckContactID(contact, idType); err != nil {
 		return UsageErrorf(fmt.Errorf("--contact-id %q: %v", contact, err))
 	}
-	creds, err := loadCredentials(o.E2E.Credentials, f.IO.Getenv)
+	credFile := o.E2E.Credentials
+	if credFile == "" {
+		credFile = emulatedCredentials(f, info.Name)
+	}
+	creds, err := loadCredentials(credFile, f.IO.Getenv)
 	if err != nil {
 		return Exit(ExitIO, fmt.Errorf("--credentials: %w", err))
 	}
@@ -147,17 +147,16 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	}
 	h, err := e2e.Start(e2e.Config{Provider: prov,
 		PlatformAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(o.E2E.PlatformPort)),
-		ProviderAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(o.E2E.ProviderPort)),
 		Channel:      emulator.Channel{ID: r.channelID, Token: r.client.Token, IDType: idType, APIBaseURL: r.client.BaseURL}})
 	if err != nil {
 		var le *e2e.ListenError
 		if errors.As(err, &le) {
-			return Exit(ExitIO, fmt.Errorf("%w (is 'ccx emulate' or another check running? pick another --platform-port/--provider-port and point your server at it)", err))
+			return Exit(ExitIO, fmt.Errorf("%w (is 'ccx emulate' or another check running? stop it, or pick another --platform-port and point your server at it)", err))
 		}
 		return Exit(ExitIO, err)
 	}
 	defer h.Close()
-	printE2ESetup(f, h, info, given, idType)
+	printE2ESetup(f, h, info, given, credFile, idType)
 	ro := e2e.Options{ServerURL: r.client.BaseURL, ContactID: contact, Timeout: o.Timeout, Only: o.Only, Skip: o.Skip,
 		Webhooks: e2e.Webhooks{Inbound: o.E2E.ProviderWebhook, Status: o.E2E.ProviderStatusURL}}
 	t := h.Targets(ro)
@@ -200,7 +199,7 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 }
 
 // printE2ESetup tells the user, on stderr, what their server must be set to.
-func printE2ESetup(f *Factory, h *e2e.Harness, info emulators.Info, given map[string]string, idType channel.IDType) {
+func printE2ESetup(f *Factory, h *e2e.Harness, info emulators.Info, given map[string]string, credFile string, idType channel.IDType) {
 	w := f.IO.ErrOut
 	st := f.IO.Styles(w)
 	ch := h.Channel()
@@ -224,7 +223,11 @@ func printE2ESetup(f *Factory, h *e2e.Harness, info emulators.Info, given map[st
 		}
 	}
 	if len(from) > 0 {
-		fmt.Fprintf(w, "credentials     %s (from the environment or --credentials)\n", strings.Join(from, ", "))
+		src := "the environment"
+		if credFile != "" {
+			src += " or " + credFile
+		}
+		fmt.Fprintf(w, "credentials     %s (from %s)\n", strings.Join(from, ", "), src)
 	}
 	if len(shown) > 0 {
 		fmt.Fprintf(w, "                %s (default; set it to use another)\n", strings.Join(shown, ", "))
@@ -233,4 +236,19 @@ func printE2ESetup(f *Factory, h *e2e.Harness, info emulators.Info, given map[st
 		fmt.Fprintf(w, "%s %s not set (environment or --credentials): the fake made up a value your server cannot know, so its calls will be refused\n",
 			st.Warning.Render("warning:"), strings.Join(made, ", "))
 	}
+}
+
+// emulatedCredentials is the provider-NAME.env that `ccx emulate --provider`
+// keeps next to the config file, when there is one: a server set up for the
+// emulator then needs no change.
+func emulatedCredentials(f *Factory, name string) string {
+	path, err := config.DefaultPath(f.IO.Getenv)
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(path), "provider-"+name+".env")
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		return p
+	}
+	return ""
 }

@@ -23,23 +23,28 @@ type Config struct {
 	// Provider is the provider fake the server calls and that signs the
 	// webhooks the harness posts to the server.
 	Provider provider.Emulator
-	// PlatformAddr and ProviderAddr are where the fakes listen
-	// ("" → 127.0.0.1:0, a free loopback port).
-	PlatformAddr, ProviderAddr string
+	// PlatformAddr is where the fakes listen ("" → 127.0.0.1:0, a free
+	// loopback port). The provider fake is served under ProviderPrefix+name
+	// there, as `ccx emulate --provider` serves it, so a server set up for
+	// one works with the other.
+	PlatformAddr string
 	// Channel is the emulated channel (the server's channel ID, API token and
 	// ID type); an empty ID or token is generated.
 	Channel emulator.Channel
 }
 
+// ProviderPrefix is where the provider fake's API lives on the harness: the
+// base URL a server uses for provider NAME is <platform URL>/_provider/NAME
+// (the layout of `ccx emulate --provider`).
+const ProviderPrefix = "/_provider/"
+
 // Harness is the platform fake and one provider fake, running, with the
 // recording that the checks judge.
 type Harness struct {
-	emu     *emulator.Emulator
-	rec     *recorder
-	prov    provider.Emulator
-	provSrv *http.Server
-	provURL string
-	files   map[string]mediaFile
+	emu   *emulator.Emulator
+	rec   *recorder
+	prov  provider.Emulator
+	files map[string]mediaFile
 }
 
 // The sample files: what an agent and a customer attach.
@@ -69,32 +74,26 @@ func Start(cfg Config) (*Harness, error) {
 		customerFile: {mime: "image/png", data: samplePNG(color.RGBA{0xeb, 0x6f, 0x1f, 0xff})},
 	}}
 	h.rec.media = map[string]mediaFile{agentFile: h.files[agentFile]}
-
-	pl, err := listen(cfg.ProviderAddr, "the provider fake")
-	if err != nil {
-		return nil, err
-	}
-	h.provURL = "http://" + pl.Addr().String()
+	// The provider's own media (what a customer sends) is served on the
+	// provider's host, as providers do.
 	provFiles := map[string]mediaFile{customerFile: h.files[customerFile]}
 	ph := cfg.Provider.Handler()
-	h.provSrv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.rec.provider = http.StripPrefix(strings.TrimSuffix(ProviderPrefix+cfg.Provider.Name(), "/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !serveMedia(provFiles, w, r) {
 			ph.ServeHTTP(w, r)
 		}
-	}), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second}
+	}))
+	h.rec.providerPrefix = ProviderPrefix + cfg.Provider.Name() + "/"
 
-	el, err := listen(cfg.PlatformAddr, "the platform fake")
+	ln, err := listen(cfg.PlatformAddr, "the platform fake")
 	if err != nil {
-		pl.Close()
 		return nil, err
 	}
-	h.emu, err = emulator.New(emulator.Options{Listener: el, Channels: []emulator.Channel{ch}, Wrap: h.rec.wrap})
+	h.emu, err = emulator.New(emulator.Options{Listener: ln, Channels: []emulator.Channel{ch}, Wrap: h.rec.wrap})
 	if err != nil {
-		pl.Close()
-		el.Close()
+		ln.Close()
 		return nil, err
 	}
-	go func() { _ = h.provSrv.Serve(pl) }()
 	return h, nil
 }
 
@@ -126,8 +125,7 @@ func (h *Harness) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	h.prov.Close()
-	err := h.provSrv.Shutdown(ctx)
-	return errors.Join(err, h.emu.Shutdown(ctx))
+	return h.emu.Shutdown(ctx)
 }
 
 // PlatformURL is the platform fake's base URL.
@@ -137,7 +135,7 @@ func (h *Harness) PlatformURL() string { return h.emu.URL() }
 func (h *Harness) WebhookURL() string { return h.emu.WebhookURL() }
 
 // ProviderURL is the provider API base URL the server must call.
-func (h *Harness) ProviderURL() string { return h.provURL }
+func (h *Harness) ProviderURL() string { return h.emu.URL() + ProviderPrefix + h.prov.Name() }
 
 // Channel is the emulated channel, with its token.
 func (h *Harness) Channel() emulator.Channel { return h.emu.Channel() }
@@ -146,7 +144,7 @@ func (h *Harness) Channel() emulator.Channel { return h.emu.Channel() }
 func (h *Harness) Provider() provider.Emulator { return h.prov }
 
 func (h *Harness) agentMediaURL() string    { return h.emu.URL() + mediaPath + agentFile }
-func (h *Harness) customerMediaURL() string { return h.provURL + mediaPath + customerFile }
+func (h *Harness) customerMediaURL() string { return h.ProviderURL() + mediaPath + customerFile }
 
 // samplePNG is a small image with a recognisable colour, so bytes compare.
 func samplePNG(c color.Color) []byte {

@@ -52,6 +52,9 @@ type recorder struct {
 	wake   chan struct{}
 	outage *outage
 	media  map[string]mediaFile
+	// provider serves the provider fake under providerPrefix.
+	provider       http.Handler
+	providerPrefix string
 }
 
 type mediaFile struct {
@@ -87,6 +90,10 @@ func isWebhook(r *http.Request) bool {
 
 func (rc *recorder) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rc.provider != nil && strings.HasPrefix(r.URL.Path, rc.providerPrefix) {
+			rc.provider.ServeHTTP(w, r)
+			return
+		}
 		if serveMedia(rc.media, w, r) {
 			return
 		}
