@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/provider"
 )
 
@@ -106,7 +107,8 @@ func TestEmulatorRecordsAdapterSends(t *testing.T) {
 	}))
 	defer files.Close()
 	e, srv := newEmu(t, EmulatorOptions{})
-	a := New(Options{BaseURL: srv.URL, BotToken: e.Credentials()["CCX_TELEGRAM_BOT_TOKEN"]})
+	// The document to upload is on loopback: allowed here (netguard refuses it by default).
+	a := New(Options{BaseURL: srv.URL, BotToken: e.Credentials()["CCX_TELEGRAM_BOT_TOKEN"], Media: netguard.Options{AllowPrivate: true}})
 	lat, lng := 3.139, 101.6869
 	msgs := []channel.Message{
 		channel.Text("hello"),

@@ -217,7 +217,7 @@ func TestInboundSeveralMedia(t *testing.T) {
 func TestOpenMediaGuarded(t *testing.T) {
 	f := NewFake()
 	defer f.Close()
-	f.Media["ME1"] = []byte("PNG")
+	f.AddMedia("ME1", "image/png", []byte("PNG"))
 	hits := 0
 	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++; w.Write([]byte("secret")) }))
 	defer internal.Close()
