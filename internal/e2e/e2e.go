@@ -200,7 +200,7 @@ func (h *Harness) Run(ctx context.Context, opts Options) (*Report, error) {
 		if r.Verdict == "" {
 			r.Verdict = conformance.Pass
 		}
-		r.Reason, r.Body, r.Error = s.redact(r.Reason), s.redact(r.Body), s.redact(r.Error)
+		r.Reason, r.Body, r.Error, r.Request = s.redact(r.Reason), s.redact(r.Body), s.redact(r.Error), s.redact(r.Request)
 		switch r.Verdict {
 		case conformance.Pass:
 			rep.Passed++
