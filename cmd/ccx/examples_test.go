@@ -193,6 +193,10 @@ func (w *exampleWorld) rewrite(line string) string {
 		line = strings.ReplaceAll(line, "http://"+host+":4747", w.emu.URL())
 	}
 	line = regexp.MustCompile(`--port[ =][0-9]+`).ReplaceAllString(line, "--port 0")
+	// check --e2e binds a fixed port by default.
+	if strings.Contains(line, "--e2e") && !strings.Contains(line, "--platform-port") {
+		line = strings.Replace(line, "--e2e", "--e2e --platform-port 0", 1)
+	}
 	// `go run ./cmd/ccx` is ccx itself.
 	line = regexp.MustCompile(`\bgo run \./cmd/ccx\b`).ReplaceAllString(line, "ccx")
 	return line

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/conformance"
+	"github.com/ccx-cli/ccx/internal/e2e"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -14,6 +15,7 @@ import (
 type CheckOptions struct {
 	OutgoingOptions
 	Only, Skip []string
+	E2E        E2EOptions
 }
 
 func newCheckCmd(f *Factory) *cobra.Command {
@@ -24,7 +26,7 @@ func newCheckCmd(f *Factory) *cobra.Command {
 	}
 	cmd := &cobra.Command{
 		Use:   "check [BASE_URL]",
-		Short: "Run a conformance suite against your integration server's /message endpoint",
+		Short: "Run a conformance suite against your integration server (--e2e: the whole loop through a provider fake)",
 		Long: `check calls <BASE_URL>/message the way IS-Messenger does, plus the ways an
 attacker or a broken platform might, and judges every answer:
 
@@ -35,13 +37,20 @@ a few at a time. BASE_URL defaults to the profile's api_base_url (CCX_API_BASE_U
 the token and channel ID come from flags, CCX_API_TOKEN/CCX_CHANNEL_ID or the profile
 (without a channel ID, channel-mismatch is skipped).
 
+With --e2e --provider NAME, check runs the platform fake and that provider's fake
+and drives your server through the whole loop instead (see 'End to end' below).
+
 Output: a table of checks with pass/fail/warn and the evidence, or with --json one
 object {url, checks[], passed, failed, warned, skipped}.
-Exit codes: 0 no failure (warnings allowed); 1 any failure; 3 the server could
-not be reached at all.`,
+Exit codes: 0 no failure (warnings allowed); 1 any failure; 2 bad flags or settings;
+3 the server could not be reached at all (or, with --e2e, a fake's port is busy).
+` + e2eHelp(),
 		Example: `  ccx check http://127.0.0.1:8080
   ccx check http://127.0.0.1:8080 --only auth-missing,auth-wrong
-  ccx check --skip custom-payload --timeout 3s --json`,
+  ccx check --skip custom-payload --timeout 3s --json
+  ccx check --e2e --provider twilio --credentials twilio.env http://127.0.0.1:3030
+  ccx check --e2e --provider twilio --credentials twilio.env --only in-text,out-text,receipt-delivered --json
+  ccx check --e2e --provider twilio --credentials twilio.env --provider-webhook http://127.0.0.1:3030/twilio/sms --timeout 3s`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return UsageErrorf(fmt.Errorf("check takes at most one argument: BASE_URL (got %d)", len(args)))
@@ -53,6 +62,12 @@ not be reached at all.`,
 			if len(args) == 1 {
 				o.To = args[0]
 			}
+			if o.E2E.Enabled {
+				return runCheckE2E(cmd.Context(), f, o)
+			}
+			if err := o.E2E.notWithout(cmd); err != nil {
+				return err
+			}
 			return runCheck(cmd.Context(), f, o)
 		},
 	}
@@ -60,9 +75,19 @@ not be reached at all.`,
 	fl := cmd.Flags()
 	fl.StringSliceVar(&o.Only, "only", nil, "run only these checks (comma-separated ids)")
 	fl.StringSliceVar(&o.Skip, "skip", nil, "skip these checks (comma-separated ids)")
-	_ = cmd.RegisterFlagCompletionFunc("only", listCompletion(conformance.IDs()))
-	_ = cmd.RegisterFlagCompletionFunc("skip", listCompletion(conformance.IDs()))
+	o.E2E.addFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("only", checkIDCompletion)
+	_ = cmd.RegisterFlagCompletionFunc("skip", checkIDCompletion)
 	return cmd
+}
+
+// checkIDCompletion completes the ids of the suite --e2e selects.
+func checkIDCompletion(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	ids := conformance.IDs()
+	if on, _ := cmd.Flags().GetBool("e2e"); on {
+		ids = e2e.IDs()
+	}
+	return listCompletion(ids)(cmd, args, toComplete)
 }
 
 func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
@@ -87,7 +112,7 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 			return Exit(ExitIO, err)
 		}
 	} else {
-		printCheckTable(f, rep)
+		printCheckTable(f, rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
 	if refusedValidToken(rep) {
 		authHint(f, "your server refused the valid token in the checks that send it")
@@ -111,11 +136,17 @@ func firstErr(rep *conformance.Report) string {
 	return "no answer"
 }
 
-func printCheckTable(f *Factory, rep *conformance.Report) {
+func printCheckTable(f *Factory, results []conformance.Result, passed, failed, warned, skipped int) {
 	st := f.IO.Styles(f.IO.Out)
 	w := f.IO.Out
-	fmt.Fprintf(w, "%-17s %-6s %s\n", "CHECK", "RESULT", "EVIDENCE")
-	for _, r := range rep.Results {
+	width := 17
+	for _, r := range results {
+		if len(r.ID) > width {
+			width = len(r.ID)
+		}
+	}
+	fmt.Fprintf(w, "%-*s %-6s %s\n", width, "CHECK", "RESULT", "EVIDENCE")
+	for _, r := range results {
 		v := fmt.Sprintf("%-6s", strings.ToUpper(string(r.Verdict)))
 		switch r.Verdict {
 		case conformance.Pass:
@@ -136,17 +167,17 @@ func printCheckTable(f *Factory, rep *conformance.Report) {
 		default:
 			ev = r.Body
 		}
-		fmt.Fprintf(w, "%-17s %s %s\n", r.ID, v, ev)
+		fmt.Fprintf(w, "%-*s %s %s\n", width, r.ID, v, ev)
 		if r.Reason != "" {
 			reason := r.Reason
 			if r.Security {
 				reason = st.Error.Render(reason)
 			}
-			fmt.Fprintf(w, "%-17s %-6s ↳ %s\n", "", "", reason)
+			fmt.Fprintf(w, "%-*s %-6s ↳ %s\n", width, "", "", reason)
 		}
 	}
-	summary := fmt.Sprintf("%d passed, %d failed, %d warnings, %d skipped", rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
-	if rep.Failed > 0 {
+	summary := fmt.Sprintf("%d passed, %d failed, %d warnings, %d skipped", passed, failed, warned, skipped)
+	if failed > 0 {
 		summary = st.Error.Render(summary)
 	} else {
 		summary = st.OK.Render(summary)

@@ -57,6 +57,9 @@ type Options struct {
 	// first request is served (the CLI saves the 'local' profile here, so a
 	// healthy emulator is always a configured one). An error stops the start.
 	BeforeServe func(*Emulator) error
+	// Wrap, when set, wraps the emulator's handler: `ccx check --e2e`
+	// records every webhook post and plays platform outages in front of it.
+	Wrap func(http.Handler) http.Handler
 	// Channels to emulate; empty means one generated channel (phone IDs).
 	Channels []Channel
 	// RateLimit is the per-channel webhook limit in requests per second
@@ -123,8 +126,12 @@ func New(opts Options) (*Emulator, error) {
 	}
 	e.ln = ln
 	e.url = "http://" + hostPort(ln.Addr())
+	h := e.Handler()
+	if opts.Wrap != nil {
+		h = opts.Wrap(h)
+	}
 	e.srv = &http.Server{
-		Handler:           e.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second, // the SSE stream lifts it per request
