@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,6 +44,9 @@ func (o *E2EOptions) addFlags(cmd *cobra.Command) {
 	fl.StringVar(&o.ProviderWebhook, "provider-webhook", "", "e2e: URL where your server takes the provider's webhooks (default: ccx relay's route under BASE_URL)")
 	fl.StringVar(&o.ProviderStatusURL, "provider-status-url", "", "e2e: URL for status callbacks when a send names none (default: ccx relay's route)")
 	fl.StringVar(&o.Credentials, "credentials", "", "e2e: KEY=VALUE file of the provider credentials your server uses (env wins; default: the provider-NAME.env 'ccx emulate --provider' wrote)")
+	limitFlag(fl, "platform-port", 0, 65535, usePort)
+	urlFlag(fl, "provider-webhook")
+	urlFlag(fl, "provider-status-url")
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
 	_ = cmd.MarkFlagFilename("credentials")
 }
@@ -94,17 +96,6 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	info, err := emulators.Lookup(o.E2E.Provider)
 	if err != nil {
 		return UsageErrorf(fmt.Errorf("--provider: %w", err))
-	}
-	if p := o.E2E.PlatformPort; p < 0 || p > 65535 {
-		return UsageErrorf(fmt.Errorf("invalid --platform-port %d: use 0-65535", p))
-	}
-	for _, u := range []struct{ flag, v string }{{"provider-webhook", o.E2E.ProviderWebhook}, {"provider-status-url", o.E2E.ProviderStatusURL}} {
-		if u.v == "" {
-			continue
-		}
-		if pu, err := url.Parse(u.v); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			return UsageErrorf(fmt.Errorf("invalid --%s %q: want an absolute http(s) URL", u.flag, u.v))
-		}
 	}
 	r, err := o.resolve(f, true)
 	if err != nil {
