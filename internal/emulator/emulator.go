@@ -74,7 +74,18 @@ type Options struct {
 	HTTPClient *http.Client
 	// OutgoingTimeout bounds one /message call (default 10s).
 	OutgoingTimeout time.Duration
+	// MaxStreams caps the open GET /_emulator/events streams (default
+	// DefaultMaxStreams); one more is answered 503.
+	MaxStreams int
+	// StreamWriteTimeout is how long one write to an event stream may take
+	// before the stream is dropped as a reader that stopped reading
+	// (default 10s).
+	StreamWriteTimeout time.Duration
 }
+
+// DefaultMaxStreams bounds the live event streams: each costs a goroutine,
+// a connection and a buffer of events, and a page opens one.
+const DefaultMaxStreams = 64
 
 // Emulator is a running local IS-Messenger.
 type Emulator struct {
@@ -193,6 +204,12 @@ func newEmulator(opts Options) (*Emulator, error) {
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
+	}
+	if e.opts.MaxStreams <= 0 {
+		e.opts.MaxStreams = DefaultMaxStreams
+	}
+	if e.opts.StreamWriteTimeout <= 0 {
+		e.opts.StreamWriteTimeout = 10 * time.Second
 	}
 	if opts.RateLimit > 0 {
 		burst := int(opts.RateLimit)
