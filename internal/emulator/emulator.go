@@ -74,6 +74,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// OutgoingTimeout bounds one /message call (default 10s).
 	OutgoingTimeout time.Duration
+	// AllowedHosts are host names (no port) the /_emulator/ API and the
+	// inbox answer besides IP literals and localhost; any other Host is
+	// refused (DNS rebinding). The host of Addr is allowed when it is a name.
+	AllowedHosts []string
 	// MaxStreams caps the open GET /_emulator/events streams (default
 	// DefaultMaxStreams); one more is answered 503.
 	MaxStreams int
@@ -99,6 +103,8 @@ type Emulator struct {
 	client     *http.Client
 	outTimeout time.Duration
 	maxBody    int64
+	// allowedHosts: see Options.AllowedHosts and guard.
+	allowedHosts []string
 
 	srv      *http.Server
 	ln       net.Listener
@@ -201,6 +207,8 @@ func newEmulator(opts Options) (*Emulator, error) {
 		outTimeout: opts.OutgoingTimeout,
 		maxBody:    opts.MaxBody,
 		closing:    make(chan struct{}),
+
+		allowedHosts: hostNames(opts),
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
