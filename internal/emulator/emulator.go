@@ -166,6 +166,19 @@ func New(opts Options) (*Emulator, error) {
 
 // newEmulator builds everything but the listener (Handler-only use, benchmarks).
 func newEmulator(opts Options) (*Emulator, error) {
+	st := State{Version: StateVersion}
+	if opts.StatePath != "" {
+		var err error
+		if st, err = LoadState(opts.StatePath); err != nil {
+			return nil, err
+		}
+	}
+	return newEmulatorState(opts, st)
+}
+
+// newEmulatorState builds an emulator around a loaded state (FuzzStateFile
+// starts here, with what LoadState decoded).
+func newEmulatorState(opts Options, st State) (*Emulator, error) {
 	if len(opts.Channels) == 0 {
 		opts.Channels = []Channel{GenerateChannel(channel.IDPhone, "")}
 	}
@@ -185,13 +198,6 @@ func newEmulator(opts Options) (*Emulator, error) {
 			return nil, fmt.Errorf("channel %s: unknown ID type %q: use phone or custom", c.ID, c.IDType)
 		}
 		seen[c.ID] = true
-	}
-	st := State{Version: StateVersion}
-	if opts.StatePath != "" {
-		var err error
-		if st, err = LoadState(opts.StatePath); err != nil {
-			return nil, err
-		}
 	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = 200 * time.Millisecond

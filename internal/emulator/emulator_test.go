@@ -562,6 +562,12 @@ func TestCorruptStateIsNeverWiped(t *testing.T) {
 		"garbage": "{ this is not json",
 		"empty":   "",
 		"future":  `{"version": 99}`,
+		// Parseable but contradictory: the indexes and the inbox rely on these.
+		"twice":      `{"version":1,"contacts":[{"channelId":"a","contactId":"1"},{"channelId":"a","contactId":"1"}]}`,
+		"orphan":     `{"version":1,"messages":[{"seq":1,"channelId":"a","contactId":"nobody","timeline":[{"status":"received"}]}]}`,
+		"seq-order":  `{"version":1,"contacts":[{"channelId":"a","contactId":"1"}],"messages":[{"seq":2,"channelId":"a","contactId":"1","timeline":[{}]},{"seq":2,"channelId":"a","contactId":"1","timeline":[{}]}]}`,
+		"no-history": `{"version":1,"contacts":[{"channelId":"a","contactId":"1"}],"messages":[{"seq":1,"channelId":"a","contactId":"1"}]}`,
+		"seq-range":  `{"version":1,"seq":9007199254740992}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name+".json")
