@@ -27,7 +27,11 @@ import (
 func (e *Emulator) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !e.hostAllowed(r.Host) {
-			writeError(w, http.StatusMisdirectedRequest, fmt.Sprintf("Host %q is not this emulator's address: use %s, or start it with --allow-host for another name", r.Host, e.url), nil)
+			self := e.url
+			if self == "" {
+				self = "its IP address or localhost"
+			}
+			writeError(w, http.StatusMisdirectedRequest, fmt.Sprintf("Host %q is not this emulator's address: use %s, or start it with --allow-host for another name", r.Host, self), nil)
 			return
 		}
 		switch r.Method {
