@@ -161,6 +161,22 @@ func (h *Handler) public(c Call) Call {
 		c.Body, c.Message = b, nil
 		h.describe(&c) // the decoded message must not show it either
 	}
+	// JSON escapes ("\u0061...") hide the token from the raw body, not from
+	// the decoded fields.
+	c.ChannelID, c.ContactID = ui.RedactIn(c.ChannelID, tok), ui.RedactIn(c.ContactID, tok)
+	c.Kind = channel.MessageType(ui.RedactIn(string(c.Kind), tok))
+	if c.Message != nil {
+		if b, err := json.Marshal(c.Message); err == nil {
+			if r := redactBytes(b, tok); r != nil {
+				var m channel.Message
+				if json.Unmarshal(r, &m) == nil {
+					c.Message = &m
+				} else {
+					c.Message = nil
+				}
+			}
+		}
+	}
 	if len(c.Findings) > 0 {
 		fs := make([]validate.Finding, len(c.Findings))
 		for i, f := range c.Findings {
