@@ -170,7 +170,8 @@ const maxSeq = 1<<53 - 1
 // checkState refuses a state whose parts contradict each other: the store's
 // indexes, the status timeline and the inbox rely on these, and a file ccx
 // wrote always has them, so a break means a hand edit or a damaged file.
-// The warning log is only trimmed, as the store would.
+// A missing timeline is started from the status, and the warning log
+// trimmed as the store would: neither loses anything.
 func checkState(st *State) error {
 	if st.Seq < 0 || st.Seq > maxSeq {
 		return fmt.Errorf("seq %d is out of range (0 to 2^53-1)", st.Seq)
@@ -193,8 +194,9 @@ func checkState(st *State) error {
 			return fmt.Errorf("messages[%d]: seq %d does not follow %d (seqs increase, at most 2^53-1)", i, m.Seq, last)
 		case !contacts[contactKey{m.ChannelID, m.ContactID}]:
 			return fmt.Errorf("messages[%d] (seq %d) belongs to contact %q of channel %q, which is not in contacts", i, m.Seq, m.ContactID, m.ChannelID)
-		case len(m.Timeline) == 0:
-			return fmt.Errorf("messages[%d] (seq %d) has an empty status timeline", i, m.Seq)
+		}
+		if len(m.Timeline) == 0 { // hand-made files omit it: start it at the status
+			st.Messages[i].Timeline = []StatusChange{{Status: m.Status, Reason: m.Reason, Timestamp: m.Timestamp, Applied: true}}
 		}
 		last = m.Seq
 	}
