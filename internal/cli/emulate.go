@@ -38,6 +38,7 @@ type emulateOptions struct {
 	Extra      []string
 	RateLimit  float64
 	StatePath  string
+	AllowHosts []string
 	ShowToken  bool
 	NoProfile  bool
 	Quiet      bool
@@ -96,6 +97,7 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 	fl.StringArrayVar(&opts.Extra, "channel", nil, "an extra channel: id=ID,token=TOKEN,id-type=phone|custom,api-base-url=URL (missing id/token are generated; repeatable)")
 	fl.Float64Var(&opts.RateLimit, "rate-limit", channel.RateLimitPerSec, "webhook requests per second per channel before 429 (0: no limit)")
 	fl.StringVar(&opts.StatePath, "state", "", "keep contacts and messages in this JSON file across restarts")
+	fl.StringArrayVar(&opts.AllowHosts, "allow-host", nil, "a host name the API and the inbox answer besides IP addresses and localhost, e.g. a docker service name (repeatable)")
 	fl.BoolVar(&opts.ShowToken, "show-token", false, "print the full API token once on stderr")
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with 'ccx emulate inbox' or /_emulator/events)")
@@ -264,7 +266,7 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 	if opts.StatePath != "" {
 		fsutil.MakePrivate(opts.StatePath, errOut) // contacts and messages: personal data
 	}
-	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, BeforeServe: beforeServe})
+	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, AllowedHosts: opts.AllowHosts, BeforeServe: beforeServe})
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return Exit(ExitIO, fmt.Errorf("%w (another emulator running? pick another --port, or 0 for a free one)", err))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,8 +35,10 @@ func newReplayCmd(f *Factory) *cobra.Command {
 		Long: `replay reads calls recorded by 'ccx listen --record FILE' (or its --json output;
 FILE may be - for stdin) and sends each one again to <BASE_URL>/message: the same
 body byte-for-byte and the same headers, re-signed with the configured token
-(records only hold a redacted one). Each reply is checked like 'ccx trigger' does
-and a summary ends the run. Calls are paced at --rate per second (the platform's
+(records only hold a redacted one). Other credential headers (Cookie, X-Api-Key
+and the like, redacted in records) are not sent; where the record shows the
+configured token redacted in the body, the token is put back. Each reply is
+checked like 'ccx trigger' does and a summary ends the run. Calls are paced at --rate per second (the platform's
 documented limit is 20).
 
 Exit codes: 0 every reply valid; 1 a reply broke the contract; 2 bad FILE content;
@@ -72,14 +75,18 @@ type ReplayResult struct {
 	Error     string             `json:"error,omitempty"`
 }
 
-// replayHeader keeps the recorded headers except the credential and
-// per-connection ones, and signs with the configured token.
+// replayHeader keeps the recorded headers except the per-connection ones
+// and the credentials (records hold those redacted: Authorization, Cookie,
+// X-Api-Key and the like), and signs with the configured token.
 func replayHeader(rec http.Header, token string) http.Header {
 	h := http.Header{}
 	for k, vs := range rec {
 		switch http.CanonicalHeaderKey(k) {
-		case "Authorization", "Proxy-Authorization", "Content-Length", "Host", "Connection", "Keep-Alive",
+		case "Content-Length", "Host", "Connection", "Keep-Alive",
 			"Transfer-Encoding", "Te", "Trailer", "Upgrade", "Accept-Encoding":
+			continue
+		}
+		if ui.IsCredentialHeader(k) {
 			continue
 		}
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
@@ -89,6 +96,18 @@ func replayHeader(rec http.Header, token string) http.Header {
 	}
 	h.Set("Authorization", "Bearer "+token)
 	return h
+}
+
+// restoreToken puts the configured token back where a record shows it
+// redacted in the body (listen redacts its own token wherever it appears),
+// so a body that carried the token is replayed as it was received. A token
+// too short to redact recognisably ("********") is left alone.
+func restoreToken(body []byte, token string) []byte {
+	r := ui.Redact(token)
+	if !strings.Contains(r, "…") || !bytes.Contains(body, []byte(r)) {
+		return body
+	}
+	return bytes.ReplaceAll(body, []byte(r), []byte(token))
 }
 
 // readRecords reads a record file (or stdin for "-"); a pipe or FIFO that
@@ -165,7 +184,7 @@ func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) e
 		if method == "" {
 			method = http.MethodPost
 		}
-		res, err := r.client.Do(ctx, outgoing.Request{Method: method, Body: c.Body, Header: replayHeader(c.Header, r.client.Token)})
+		res, err := r.client.Do(ctx, outgoing.Request{Method: method, Body: restoreToken(c.Body, r.client.Token), Header: replayHeader(c.Header, r.client.Token)})
 		if err != nil {
 			return UsageErrorf(err)
 		}

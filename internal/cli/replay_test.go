@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 func TestReplayHeaderResigns(t *testing.T) {
@@ -16,18 +18,34 @@ func TestReplayHeaderResigns(t *testing.T) {
 		"Connection":      {"keep-alive"},
 		"X-Request-Id":    {"r-1"},
 		"Accept-Encoding": {"gzip"},
+		"Cookie":          {"sid=********"},
+		"X-Api-Key":       {"abcd…wxyz"},
 	}
 	h := replayHeader(rec, cliToken)
 	if h.Get("Authorization") != "Bearer "+cliToken || h.Get("X-Request-Id") != "r-1" || h.Get("Content-Type") != "application/json" {
 		t.Errorf("%v", h)
 	}
-	for _, k := range []string{"Content-Length", "Connection", "Accept-Encoding"} {
+	for _, k := range []string{"Content-Length", "Connection", "Accept-Encoding", "Cookie", "X-Api-Key"} {
 		if h.Get(k) != "" {
 			t.Errorf("%s kept", k)
 		}
 	}
 	if len(h.Values("Authorization")) != 1 {
 		t.Errorf("two Authorization headers")
+	}
+}
+
+func TestRestoreTokenInBody(t *testing.T) {
+	red := ui.Redact(cliToken)
+	body := []byte(`{"text":"` + red + `"}`)
+	if got := string(restoreToken(body, cliToken)); got != `{"text":"`+cliToken+`"}` {
+		t.Errorf("restored %s", got)
+	}
+	if got := string(restoreToken(body, "another-token-of-some-length")); got != string(body) {
+		t.Errorf("another token changed the body: %s", got)
+	}
+	if got := string(restoreToken([]byte(`{"p":"********"}`), "short")); got != `{"p":"********"}` {
+		t.Errorf("short token: %s", got)
 	}
 }
 

@@ -101,18 +101,32 @@ func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleEvents streams events as Server-Sent Events: `event: <kind>` and
-// `data: <json>` per event, a comment every 15s to keep proxies awake.
+// `data: <json>` per event, a comment every 15s to keep proxies awake. A
+// stream that falls streamBuffer events behind, or whose write takes longer
+// than StreamWriteTimeout, is ended: a reader that stopped reading must not
+// hold memory (EventSource reconnects and the page reloads its state).
 func (e *Emulator) handleEvents(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's WriteTimeout
-	events, cancel := e.Subscribe()
+	events, lagged, cancel, ok := e.bus.subscribeStream(e.opts.MaxStreams)
+	if !ok {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many event streams open (at most %d): close some pages or clients", e.opts.MaxStreams), nil)
+		return
+	}
 	defer cancel()
+	rc := http.NewResponseController(w)
+	// Each write gets its own deadline (it also lifts the server's
+	// WriteTimeout, which a stream outlives).
+	flush := func() bool {
+		return rc.SetWriteDeadline(time.Now().Add(e.opts.StreamWriteTimeout)) == nil && rc.Flush() == nil
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
+	w.Header().Set("Connection", "close") // a dropped stream ends its connection too
+	_ = rc.SetWriteDeadline(time.Now().Add(e.opts.StreamWriteTimeout))
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": ccx emulator event stream\n\n")
-	if err := rc.Flush(); err != nil {
+	if !flush() {
 		return
 	}
 	keep := time.NewTicker(15 * time.Second)
@@ -124,15 +138,22 @@ func (e *Emulator) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-e.closing:
 			return
 		case <-keep.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(e.opts.StreamWriteTimeout))
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case ev, ok := <-events:
 			if !ok {
+				if lagged() {
+					_ = rc.SetWriteDeadline(time.Now().Add(e.opts.StreamWriteTimeout))
+					fmt.Fprintf(w, ": dropped: more than %d events behind; reconnect and reload the state\n\n", streamBuffer)
+					_ = rc.Flush()
+				}
 				return
 			}
 			data, _ := json.Marshal(ev)
+			_ = rc.SetWriteDeadline(time.Now().Add(e.opts.StreamWriteTimeout))
 			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Kind, data)
 		}
-		if err := rc.Flush(); err != nil {
+		if !flush() {
 			return
 		}
 	}

@@ -77,7 +77,22 @@ type Options struct {
 	HTTPClient *http.Client
 	// OutgoingTimeout bounds one /message call (default 10s).
 	OutgoingTimeout time.Duration
+	// AllowedHosts are host names (no port) the /_emulator/ API and the
+	// inbox answer besides IP literals and localhost; any other Host is
+	// refused (DNS rebinding). The host of Addr is allowed when it is a name.
+	AllowedHosts []string
+	// MaxStreams caps the open GET /_emulator/events streams (default
+	// DefaultMaxStreams); one more is answered 503.
+	MaxStreams int
+	// StreamWriteTimeout is how long one write to an event stream may take
+	// before the stream is dropped as a reader that stopped reading
+	// (default 10s).
+	StreamWriteTimeout time.Duration
 }
+
+// DefaultMaxStreams bounds the live event streams: each costs a goroutine,
+// a connection and a buffer of events, and a page opens one.
+const DefaultMaxStreams = 64
 
 // Emulator is a running local IS-Messenger.
 type Emulator struct {
@@ -91,6 +106,8 @@ type Emulator struct {
 	client     *http.Client
 	outTimeout time.Duration
 	maxBody    int64
+	// allowedHosts: see Options.AllowedHosts and guard.
+	allowedHosts []string
 
 	srv      *http.Server
 	ln       net.Listener
@@ -156,6 +173,19 @@ func New(opts Options) (*Emulator, error) {
 
 // newEmulator builds everything but the listener (Handler-only use, benchmarks).
 func newEmulator(opts Options) (*Emulator, error) {
+	st := State{Version: StateVersion}
+	if opts.StatePath != "" {
+		var err error
+		if st, err = LoadState(opts.StatePath); err != nil {
+			return nil, err
+		}
+	}
+	return newEmulatorState(opts, st)
+}
+
+// newEmulatorState builds an emulator around a loaded state (FuzzStateFile
+// starts here, with what LoadState decoded).
+func newEmulatorState(opts Options, st State) (*Emulator, error) {
 	if len(opts.Channels) == 0 {
 		opts.Channels = []Channel{GenerateChannel(channel.IDPhone, "")}
 	}
@@ -179,13 +209,6 @@ func newEmulator(opts Options) (*Emulator, error) {
 		}
 		seen[c.ID] = true
 	}
-	st := State{Version: StateVersion}
-	if opts.StatePath != "" {
-		var err error
-		if st, err = LoadState(opts.StatePath); err != nil {
-			return nil, err
-		}
-	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = 200 * time.Millisecond
 	}
@@ -200,9 +223,17 @@ func newEmulator(opts Options) (*Emulator, error) {
 		outTimeout: opts.OutgoingTimeout,
 		maxBody:    opts.MaxBody,
 		closing:    make(chan struct{}),
+
+		allowedHosts: hostNames(opts),
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
+	}
+	if e.opts.MaxStreams <= 0 {
+		e.opts.MaxStreams = DefaultMaxStreams
+	}
+	if e.opts.StreamWriteTimeout <= 0 {
+		e.opts.StreamWriteTimeout = 10 * time.Second
 	}
 	if opts.RateLimit > 0 {
 		burst := int(opts.RateLimit)

@@ -130,25 +130,10 @@ func (e *Emulator) handleRequests(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"requests": e.Requests(after)})
 }
 
-// redactHeader copies h with credentials replaced by their redacted form
-// (abcd…wxyz): the page and the log must never carry a usable token.
-func redactHeader(h http.Header) http.Header {
-	out := h.Clone()
-	if out == nil {
-		return http.Header{}
-	}
-	for _, k := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
-		vs := out.Values(k)
-		for i, v := range vs {
-			if scheme, cred, ok := bytes.Cut([]byte(v), []byte(" ")); ok {
-				vs[i] = string(scheme) + " " + ui.Redact(string(bytes.TrimSpace(cred)))
-			} else {
-				vs[i] = ui.Redact(v)
-			}
-		}
-	}
-	return out
-}
+// redactHeader copies h with credentials (Authorization, Cookie, X-Api-Key
+// and the like) replaced by their redacted form (abcd…wxyz): the page and the
+// log must never carry a usable token.
+func redactHeader(h http.Header) http.Header { return ui.RedactHeader(h) }
 
 func clipBody(b []byte) (string, bool) {
 	if len(b) > maxLoggedBody {

@@ -24,8 +24,10 @@ func (e *Emulator) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(WebhookPath, e.logWebhook(e.handleWebhook))
 	mux.HandleFunc(strings.TrimSuffix(WebhookPath, "/"), e.logWebhook(e.handleWebhook))
-	e.routeAPI(mux)
-	mux.Handle("/", web.Handler()) // the web inbox (internal/emulator/web)
+	api := http.NewServeMux()
+	e.routeAPI(api)
+	mux.Handle(APIPrefix, e.guard(api))
+	mux.Handle("/", e.guard(web.Handler())) // the web inbox (internal/emulator/web)
 	return mux
 }
 
