@@ -3,8 +3,10 @@ package main
 // Examples that run: every `ccx ...` line in the commands' --help Examples and
 // every line of README.md's ```sh blocks is run by bash, with the real ccx
 // (the testscript shim on PATH), against local fakes: the emulator library as
-// the IS-Messenger webhook and an httptest integration server. The rules are
-// in docs/contributing.md ("How examples are tested").
+// the IS-Messenger webhook, listen's handler as the integration server and a
+// ccx relay for the end-to-end check. Each line must exit with the code in
+// exampleWants (0 unless listed there with its reason), on free ports. The
+// rules are in docs/contributing.md ("How examples are tested").
 
 import (
 	"bufio"
@@ -12,12 +14,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,6 +31,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/cli"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
@@ -38,18 +43,97 @@ const (
 	exContactID = "+60177872890"
 	// notRun marks a README line that the test skips (keep it rare).
 	notRun = "# not run in tests"
-	// serverGrace is how long a command may run before it is treated as a
-	// server: it then gets SIGINT and must shut down cleanly. Usage errors
-	// happen at once, so this bounds the test, not what it asserts.
-	serverGrace = 3 * time.Second
+	// Deadlines: they bound a hang, they are not what is asserted. A line
+	// must finish within lineDeadline; a server must listen within
+	// readyDeadline and stop within stopDeadline of SIGINT.
+	lineDeadline  = 90 * time.Second
+	readyDeadline = 30 * time.Second
+	stopDeadline  = 15 * time.Second
 )
+
+// exampleWant is what one example line must do in the examples' world.
+type exampleWant struct {
+	code   int    // the exact exit code
+	server bool   // runs until stopped: must listen on its port, then exit code on SIGINT
+	why    string // the reason for a non-zero code (and what the server is)
+}
+
+// exampleWants lists every example line that is a server or must not exit
+// 0, keyed by exampleKey (the line without a trailing comment or '&', spaces
+// collapsed). Every other line must exit 0. TestExampleWantsCurrent fails on
+// a key no example has any more.
+var exampleWants = map[string]exampleWant{
+	// Servers: started on a free port, stopped with SIGINT once they listen;
+	// a clean shutdown exits 0.
+	"ccx emulate": {0, true, "server: the IS-Messenger emulator"},
+	"ccx emulate --port 4747 --api-base-url http://127.0.0.1:3030 --state emulator.json": {0, true, "server: the emulator with a state file"},
+	"ccx emulate --id-type custom --rate-limit 0 --json":                                 {0, true, "server: the emulator, NDJSON log"},
+	"ccx listen":         {0, true, "server: the /message endpoint"},
+	"ccx listen --local": {0, true, "server: the /message endpoint with the 'local' profile"},
+	"ccx listen --port 3030 --json > calls.ndjson":                                                                   {0, true, "server: the /message endpoint, NDJSON to a file"},
+	`ccx listen --reply-status 400 --reply-message "number blocked"`:                                                 {0, true, "server: the /message endpoint answering 400"},
+	"ccx listen --fail-rate 0.2 --latency 300ms --record calls.ndjson":                                               {0, true, "server: the /message endpoint with failures and latency"},
+	"ccx listen --forward-to http://127.0.0.1:8080/message":                                                          {0, true, "server: the /message endpoint forwarding"},
+	"ccx listen --record calls.ndjson":                                                                               {0, true, "server: the /message endpoint recording calls"},
+	"ccx relay --provider loopback --spool relay.db":                                                                 {0, true, "server: the relay (loopback adapter)"},
+	"ccx relay --provider loopback --admin-addr 127.0.0.1:9100":                                                      {0, true, "server: the relay with its admin address"},
+	"CCX_CLICKSEND_USERNAME=me CCX_CLICKSEND_API_KEY=... CCX_CLICKSEND_SECRET=s3cr3t ccx relay --provider clicksend": {0, true, "server: the relay (clicksend adapter)"},
+	"ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env":                    {0, true, "server: the relay (twilio adapter)"},
+	"ccx relay --provider http --http-config testdata/relay/clicksend-http.json":                                     {0, true, "server: the relay (http adapter)"},
+
+	// Non-zero exits, each for its reason.
+	"ccx check --e2e --provider twilio --credentials twilio.env --provider-webhook http://127.0.0.1:3030/twilio/sms --timeout 3s": {
+		1, false, "the relay takes Twilio webhooks at /providers/twilio/inbound, not at /twilio/sms, so the provider-webhook checks fail"},
+	"ccx validate testdata/valid/webhook/": {
+		1, false, "the profile's id_type is phone, and testdata/valid holds Custom-ID samples (*--id-custom.json) that fail the phone rule"},
+	"ccx validate --output github testdata/valid/": {
+		1, false, "the profile's id_type is phone, and testdata/valid holds Custom-ID samples (*--id-custom.json) that fail the phone rule"},
+}
+
+// exampleKey is how exampleWants names a line.
+func exampleKey(line string) string {
+	return strings.Join(strings.Fields(stripBackground(stripComment(line))), " ")
+}
+
+// stripComment cuts a trailing shell comment (a '#' after white space,
+// outside quotes).
+func stripComment(line string) string {
+	quote := byte(0)
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'', c == '"':
+			quote = c
+		case c == '#' && i > 0 && (line[i-1] == ' ' || line[i-1] == '\t'):
+			return strings.TrimRight(line[:i], " \t")
+		}
+	}
+	return line
+}
+
+// stripBackground drops a trailing '&': the test runs the server in the
+// foreground, so that its own exit code is the one asserted.
+func stripBackground(line string) string {
+	t := strings.TrimRight(line, " \t")
+	if strings.HasSuffix(t, "&") && !strings.HasSuffix(t, "&&") {
+		return strings.TrimRight(strings.TrimSuffix(t, "&"), " \t")
+	}
+	return line
+}
 
 // exampleWorld is the fakes and fixtures the examples run against.
 type exampleWorld struct {
 	template string // fixture files copied into each example's directory
 	env      []string
 	emu      *emulator.Emulator
-	server   *httptest.Server
+	server   *httptest.Server // the integration server: listen's /message handler
+	provider *httptest.Server // the providers' APIs: 200 {} to anything
+	relay    *exampleRelay    // for check --e2e and relay status; nil until needed
+	parent   *testing.T       // the test that owns the world (its cleanups outlive subtests)
 }
 
 func newExampleWorld(t *testing.T) *exampleWorld {
@@ -60,19 +144,17 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 	if _, err := exec.LookPath("ccx"); err != nil {
 		t.Fatalf("ccx shim not on PATH (testscript.Main sets it up): %v", err)
 	}
-	w := &exampleWorld{template: t.TempDir()}
+	w := &exampleWorld{template: t.TempDir(), parent: t}
 
-	// The integration server: answers /message like a correct one would.
-	w.server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "application/json")
-		if r.Header.Get("Authorization") != "Bearer "+exToken {
-			rw.WriteHeader(http.StatusUnauthorized)
-			_, _ = rw.Write([]byte(`{"error":{"message":"invalid token"}}`))
-			return
-		}
-		_ = json.NewEncoder(rw).Encode(map[string]string{"mId": channel.NewMID()})
-	}))
+	// The integration server: listen's handler, which passes ccx check.
+	w.server = httptest.NewServer(listen.NewMux("/message", listen.NewHandler(listen.Options{
+		Token: exToken, ChannelID: exChannelID, IDType: channel.IDPhone})))
 	t.Cleanup(w.server.Close)
+	w.provider = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		_, _ = rw.Write([]byte("{}"))
+	}))
+	t.Cleanup(w.provider.Close)
 
 	// The emulator: the IS-Messenger webhook, inbox and outgoing calls.
 	emu, err := emulator.New(emulator.Options{
@@ -178,38 +260,180 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"CCX_CONTACT_ID="+exContactID,
 		"CCX_EMULATOR_URL="+emu.URL(),
 		"TOKEN="+exToken,
-		"CCX_PROVIDER_BASE_URL="+w.server.URL, // providers' APIs: never the internet
+		"CCX_PROVIDER_BASE_URL="+w.provider.URL, // providers' APIs: never the internet
 	)
 	return w
 }
 
-// rewrite points well-known local addresses in an example at the fakes, and
-// fixed listening ports at free ones, so examples never touch real services.
-func (w *exampleWorld) rewrite(line string) string {
-	for _, host := range []string{"127.0.0.1", "localhost"} {
-		for _, port := range []string{"3030", "8080", "8000"} {
-			line = strings.ReplaceAll(line, "http://"+host+":"+port, w.server.URL)
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+var (
+	shellOps   = regexp.MustCompile(`&&|\|\||[|;&]`)
+	serverCmd  = regexp.MustCompile(`^(\s*(?:[A-Z_]+=\S*\s+)*ccx (listen|emulate|relay))(\s+-\S*.*|\s*>.*|\s*)$`)
+	portFlag   = regexp.MustCompile(`--port[ =][0-9]+`)
+	adminFlag  = regexp.MustCompile(`--admin-addr[ =]\S+`)
+	e2ePort    = regexp.MustCompile(`--platform-port[ =][0-9]+`)
+	goRunCCX   = regexp.MustCompile(`\bgo run \./cmd/ccx\b`)
+	localURL   = func(port string) []string { return []string{"http://127.0.0.1:" + port, "http://localhost:" + port} }
+	serverURLs = []string{"3030", "8080", "8000"}
+)
+
+// rewrite makes an example line safe to run here: a trailing comment and '&'
+// go, `go run ./cmd/ccx` is ccx, every server (listen, emulate, relay) gets a
+// free --port (and relay a free --admin-addr), check --e2e the platform port
+// of the world's relay, and well-known local URLs point at the fakes. ports
+// are the servers' ports, in order.
+func (w *exampleWorld) rewrite(t *testing.T, line string) (out string, ports []int) {
+	t.Helper()
+	line = goRunCCX.ReplaceAllString(stripBackground(stripComment(line)), "ccx")
+	ops := shellOps.FindAllString(line, -1)
+	segs := shellOps.Split(line, -1)
+	for i, seg := range segs {
+		if m := serverCmd.FindStringSubmatch(seg); m != nil {
+			p := freePort(t)
+			ports = append(ports, p)
+			if portFlag.MatchString(seg) {
+				seg = portFlag.ReplaceAllString(seg, "--port "+strconv.Itoa(p))
+			} else {
+				seg = m[1] + " --port " + strconv.Itoa(p) + m[3]
+			}
+			if m[2] == "relay" {
+				admin := "--admin-addr 127.0.0.1:" + strconv.Itoa(freePort(t))
+				if adminFlag.MatchString(seg) {
+					seg = adminFlag.ReplaceAllString(seg, admin)
+				} else {
+					seg = strings.Replace(seg, "ccx relay", "ccx relay "+admin, 1)
+				}
+			}
 		}
-		line = strings.ReplaceAll(line, "http://"+host+":4747", w.emu.URL())
+		if strings.Contains(seg, "ccx check") && strings.Contains(seg, "--e2e") {
+			r := w.startRelay(t)
+			platform := "--platform-port " + strconv.Itoa(r.platformPort)
+			if e2ePort.MatchString(seg) {
+				seg = e2ePort.ReplaceAllString(seg, platform)
+			} else {
+				seg = strings.Replace(seg, "--e2e", "--e2e "+platform, 1)
+			}
+			// The server under test is the relay, named or by default.
+			for _, u := range localURL("3030") {
+				seg = strings.ReplaceAll(seg, u, r.url)
+			}
+			seg = "CCX_API_BASE_URL=" + r.url + " " + strings.TrimLeft(seg, " ")
+		}
+		if strings.Contains(seg, "ccx relay status") {
+			for _, u := range localURL("3031") {
+				seg = strings.ReplaceAll(seg, u, w.startRelay(t).adminURL)
+			}
+		}
+		segs[i] = seg
 	}
-	line = regexp.MustCompile(`--port[ =][0-9]+`).ReplaceAllString(line, "--port 0")
-	// check --e2e binds a fixed port by default.
-	if strings.Contains(line, "--e2e") && !strings.Contains(line, "--platform-port") {
-		line = strings.Replace(line, "--e2e", "--e2e --platform-port 0", 1)
+	var b strings.Builder
+	for i, seg := range segs {
+		b.WriteString(seg)
+		if i < len(ops) {
+			b.WriteString(ops[i])
+		}
 	}
-	// `go run ./cmd/ccx` is ccx itself.
-	line = regexp.MustCompile(`\bgo run \./cmd/ccx\b`).ReplaceAllString(line, "ccx")
-	return line
+	out = b.String()
+	for _, port := range serverURLs {
+		for _, u := range localURL(port) {
+			out = strings.ReplaceAll(out, u, w.server.URL)
+		}
+	}
+	for _, u := range localURL("4747") {
+		out = strings.ReplaceAll(out, u, w.emu.URL())
+	}
+	return out, ports
+}
+
+// exampleRelay is a `ccx relay --provider twilio` subprocess: the integration
+// server that `ccx check --e2e` examples judge (its platform webhook and
+// provider API are on platformPort, where check --e2e serves its fakes), and
+// the admin address that `ccx relay status --url` reads.
+type exampleRelay struct {
+	url, adminURL string
+	platformPort  int
+}
+
+// startRelay starts the world's relay the first time it is needed.
+func (w *exampleWorld) startRelay(t *testing.T) *exampleRelay {
+	t.Helper()
+	if w.relay != nil {
+		return w.relay
+	}
+	dir := w.parent.TempDir()
+	pp, rp, ap := freePort(t), freePort(t), freePort(t)
+	r := &exampleRelay{url: fmt.Sprintf("http://127.0.0.1:%d", rp), adminURL: fmt.Sprintf("http://127.0.0.1:%d", ap), platformPort: pp}
+	cmd := exec.Command("ccx", "relay", "--provider", "twilio", "--port", strconv.Itoa(rp), "--admin-addr", fmt.Sprintf("127.0.0.1:%d", ap),
+		"--webhook-url", fmt.Sprintf("http://127.0.0.1:%d/custom/channel/webhook/", pp), "--channel-id", exChannelID,
+		"--credentials", filepath.Join(w.template, "twilio.env"), "--spool", filepath.Join(dir, "relay.db"), "--backoff", "20ms")
+	cmd.Env = append(append([]string{}, w.env...), "HOME="+dir, "CCX_CONFIG="+filepath.Join(dir, "config.toml"),
+		fmt.Sprintf("CCX_PROVIDER_BASE_URL=http://127.0.0.1:%d/_provider/twilio", pp))
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// The world outlives the subtest that first needs the relay: stop it when
+	// the whole test ends.
+	w.parent.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-done:
+		case <-time.After(stopDeadline):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	if err := waitListening(rp, done); err != nil {
+		t.Fatalf("the examples' relay: %v\n%s", err, log.String())
+	}
+	w.relay = r
+	return r
+}
+
+// waitListening waits until 127.0.0.1:port accepts a connection. It gives up
+// when done yields (the process ended first; its result is passed back on
+// done) or after readyDeadline.
+func waitListening(port int, done chan error) error {
+	deadline := time.Now().Add(readyDeadline)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case err := <-done:
+			done <- err
+			return fmt.Errorf("exited before listening on %s (%v)", addr, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("not listening on %s after %s", addr, readyDeadline)
 }
 
 type exampleResult struct {
 	code           int
 	stdout, stderr string
-	server         bool // still running after serverGrace; stopped with SIGINT
+	notReady       error // a server that never listened
+	hung           bool  // killed at lineDeadline or stopDeadline
 }
 
-// run runs one example line with bash in a fresh copy of the fixtures.
-func (w *exampleWorld) run(t *testing.T, line string) exampleResult {
+// run runs one (rewritten) example line with bash in a fresh copy of the
+// fixtures. A server is stopped with SIGINT once it listens on ports[0].
+func (w *exampleWorld) run(t *testing.T, line string, server bool, ports []int) exampleResult {
 	t.Helper()
 	dir := t.TempDir()
 	entries, _ := os.ReadDir(w.template)
@@ -240,49 +464,64 @@ func (w *exampleWorld) run(t *testing.T, line string) exampleResult {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var res exampleResult
+	wait := lineDeadline
+	if server {
+		if len(ports) == 0 {
+			res.notReady = errors.New("no server port in the line (the rewrite found no listen/emulate/relay)")
+		} else {
+			res.notReady = waitListening(ports[0], done)
+		}
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		wait = stopDeadline
+	}
 	var err error
-	server := false
 	select {
 	case err = <-done:
-	case <-time.After(serverGrace):
-		server = true
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		select {
-		case err = <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			err = <-done
-			t.Errorf("%s: did not stop within 10s of SIGINT", line)
-		}
+	case <-time.After(wait):
+		res.hung = true
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err = <-done
 	}
-	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-		if code == -1 { // killed by a signal
-			code = 128 + int(ee.Sys().(syscall.WaitStatus).Signal())
+		res.code = ee.ExitCode()
+		if res.code == -1 { // killed by a signal
+			res.code = 128 + int(ee.Sys().(syscall.WaitStatus).Signal())
 		}
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return exampleResult{code, stdout.String(), stderr.String(), server}
+	res.stdout, res.stderr = stdout.String(), stderr.String()
+	return res
 }
 
-// check asserts what every example must satisfy: not a usage error (exit 2;
-// also Go's exit code for a panic), no panic, no missing program, and a
-// server stopped by SIGINT shuts down cleanly (0 or 130).
-func (r exampleResult) check(t *testing.T, line string) {
+// runExample runs one example line and asserts its exit code (exampleWants,
+// else 0), that a server listened and stopped on SIGINT, and no panic.
+func (w *exampleWorld) runExample(t *testing.T, line string) {
 	t.Helper()
-	t.Logf("exit %d%s: %s", r.code, map[bool]string{true: " (server, stopped with SIGINT)"}[r.server], line)
+	want := exampleWants[exampleKey(line)]
+	rewritten, ports := w.rewrite(t, line)
+	if p := missingProgram(rewritten); p != "" {
+		t.Skipf("needs %s, not installed here", p)
+	}
+	r := w.run(t, rewritten, want.server, ports)
+	t.Logf("exit %d (want %d%s): %s\nran: %s", r.code, want.code, map[bool]string{true: ", a server stopped with SIGINT"}[want.server], line, rewritten)
 	switch {
 	case strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine "):
 		t.Errorf("%s: panicked:\n%s", line, r.stderr)
-	case r.code == cli.ExitUsage:
-		t.Errorf("%s: usage error (exit 2):\n%s", line, r.stderr)
-	case r.code == 126 || r.code == 127:
-		t.Errorf("%s: a program is missing (exit %d):\n%s", line, r.code, r.stderr)
-	case r.server && r.code != 0 && r.code != cli.ExitInterrupted:
-		t.Errorf("%s: server exited %d after SIGINT, want 0 or 130:\n%s", line, r.code, r.stderr)
+	case r.notReady != nil:
+		t.Errorf("%s: a server, but %v:\n%s", line, r.notReady, r.stderr)
+	case r.hung && want.server:
+		t.Errorf("%s: did not stop within %s of SIGINT", line, stopDeadline)
+	case r.hung:
+		t.Errorf("%s: still running after %s (a server? list it in exampleWants)", line, lineDeadline)
+	case r.code != want.code:
+		why := want.why
+		if why == "" {
+			why = "not in exampleWants, so it must succeed"
+		}
+		t.Errorf("%s: exit %d, want %d (%s)\nstdout:\n%s\nstderr:\n%s", line, r.code, want.code, why, r.stdout, r.stderr)
 	}
 }
 
@@ -346,12 +585,7 @@ func TestHelpExamplesRun(t *testing.T) {
 			}
 			n++
 			line := line
-			t.Run(c.CommandPath()+"/"+line, func(t *testing.T) {
-				if p := missingProgram(w.rewrite(line)); p != "" {
-					t.Skipf("needs %s, not installed here", p)
-				}
-				w.run(t, w.rewrite(line)).check(t, line)
-			})
+			t.Run(c.CommandPath()+"/"+line, func(t *testing.T) { w.runExample(t, line) })
 		}
 		for _, sub := range c.Commands() {
 			if !sub.Hidden {
@@ -406,12 +640,50 @@ func TestReadmeExamplesRun(t *testing.T) {
 	w := newExampleWorld(t)
 	for _, line := range run {
 		line := line
-		t.Run(line, func(t *testing.T) {
-			if p := missingProgram(w.rewrite(line)); p != "" {
-				t.Skipf("needs %s, not installed here", p)
+		t.Run(line, func(t *testing.T) { w.runExample(t, line) })
+	}
+}
+
+// exampleLinesAll is every help Example line and README line that is run.
+func exampleLinesAll(t *testing.T) []string {
+	io, _, _, _ := ui.Test()
+	var lines []string
+	var visit func(c *cobra.Command)
+	visit = func(c *cobra.Command) {
+		for _, line := range exampleLines(c.Example) {
+			if strings.Contains(line, "ccx") {
+				lines = append(lines, line)
 			}
-			w.run(t, w.rewrite(line)).check(t, line)
-		})
+		}
+		for _, sub := range c.Commands() {
+			if !sub.Hidden {
+				visit(sub)
+			}
+		}
+	}
+	visit(cli.NewRootCmd(&cli.Factory{IO: io}))
+	b, err := os.ReadFile(filepath.Join(repoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _ := readmeLines(string(b))
+	return append(lines, run...)
+}
+
+// TestExampleWantsCurrent keeps the table honest: every entry names a line
+// that exists, and every non-zero or server entry says why.
+func TestExampleWantsCurrent(t *testing.T) {
+	seen := map[string]bool{}
+	for _, l := range exampleLinesAll(t) {
+		seen[exampleKey(l)] = true
+	}
+	for key, want := range exampleWants {
+		if !seen[key] {
+			t.Errorf("exampleWants[%q]: no help Example or README line has it any more", key)
+		}
+		if (want.code != 0 || want.server) && want.why == "" {
+			t.Errorf("exampleWants[%q]: exit %d without a reason", key, want.code)
+		}
 	}
 }
 
@@ -425,11 +697,33 @@ func TestReadmeLines(t *testing.T) {
 	if len(skipped) != 2 {
 		t.Errorf("skipped = %q", skipped)
 	}
-	w := &exampleWorld{server: httptest.NewServer(http.NotFoundHandler())}
+	w := &exampleWorld{server: httptest.NewServer(http.NotFoundHandler()), relay: &exampleRelay{url: "http://relay", adminURL: "http://admin", platformPort: 5555}}
 	defer w.server.Close()
 	w.emu, _ = emulator.New(emulator.Options{})
 	defer w.emu.Close()
-	if got := w.rewrite("go run ./cmd/ccx trigger text hi --to http://127.0.0.1:3030 && ccx listen --port 3030"); got != "ccx trigger text hi --to "+w.server.URL+" && ccx listen --port 0" {
-		t.Errorf("rewrite = %q", got)
+	port := regexp.MustCompile(`--port [0-9]+`)
+	admin := regexp.MustCompile(`--admin-addr 127\.0\.0\.1:[0-9]+`)
+	for _, c := range []struct{ in, want string }{
+		{"go run ./cmd/ccx trigger text hi --to http://127.0.0.1:3030 && ccx listen --port 3030", "ccx trigger text hi --to " + w.server.URL + " && ccx listen --port P"},
+		{"ccx listen &   # a server", "ccx listen --port P"},
+		{"ccx emulate --json", "ccx emulate --port P --json"},
+		{"ccx emulate send text hi --emulator http://127.0.0.1:4747", "ccx emulate send text hi --emulator " + w.emu.URL()},
+		{"X=1 ccx relay --provider loopback --admin-addr 127.0.0.1:9100 > log", "X=1 ccx relay --port P --provider loopback --admin-addr A > log"},
+		{"ccx relay --provider x | jq .", "ccx relay --admin-addr A --port P --provider x | jq ."},
+		{"ccx relay status --url http://127.0.0.1:3031", "ccx relay status --url http://admin"},
+		{"ccx check --e2e --provider twilio http://127.0.0.1:3030", "CCX_API_BASE_URL=http://relay ccx check --e2e --platform-port 5555 --provider twilio http://relay"},
+		{`ccx send text "a # b"`, `ccx send text "a # b"`},
+	} {
+		got, ports := w.rewrite(t, c.in)
+		got = admin.ReplaceAllString(port.ReplaceAllString(got, "--port P"), "--admin-addr A")
+		if got != c.want {
+			t.Errorf("rewrite(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if strings.Contains(c.want, "--port P") != (len(ports) == 1) {
+			t.Errorf("rewrite(%q): ports %v", c.in, ports)
+		}
+	}
+	if k := exampleKey("ccx emulate &      # a local IS-Messenger; saves 'local'"); k != "ccx emulate" {
+		t.Errorf("exampleKey = %q", k)
 	}
 }
