@@ -195,7 +195,7 @@ func TestRunEmulateEndToEnd(t *testing.T) {
 		}
 	}
 	cancel()
-	if err := <-done; err != nil {
+	if err := recv(t, "emulate to stop", done); err != nil {
 		t.Fatalf("runEmulate: %v", err)
 	}
 	if !strings.Contains(errOut.String(), "secr…en01") || strings.Contains(errOut.String()+out.String(), opts.Token) {

@@ -61,7 +61,7 @@ func TestListenSIGTERMFinishesInFlightCall(t *testing.T) {
 		ready: func(a string) { ready <- a }, received: func() { received <- struct{}{} }}
 	done := make(chan error, 1)
 	go func() { done <- runListen(ctx, f, o) }()
-	base := <-ready
+	base := recv(t, "listen to be ready", ready)
 	type reply struct {
 		status int
 		body   string
@@ -75,15 +75,15 @@ func TestListenSIGTERMFinishesInFlightCall(t *testing.T) {
 		}
 		got <- reply{resp.StatusCode, body}
 	}()
-	<-received
+	recv(t, "the call to arrive", received)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	r := <-got
+	r := recv(t, "the in-flight reply", got)
 	if r.status != 200 || !strings.Contains(r.body, `"mId"`) {
 		t.Fatalf("in-flight call: %d %q", r.status, r.body)
 	}
-	if err := <-done; err != nil {
+	if err := recv(t, "listen to stop", done); err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	if !strings.Contains(errOut.String(), "stopped: 1 call(s): 1×200") {
@@ -107,11 +107,11 @@ func TestListenPrettyOnTTY(t *testing.T) {
 		ready: func(a string) { ready <- a }}
 	done := make(chan error, 1)
 	go func() { done <- runListen(ctx, f, o) }()
-	base := <-ready
+	base := recv(t, "listen to be ready", ready)
 	post(t, base, cliText)
 	post(t, base, `{"channelId":"c","contactId":"+60177872890","message":{"type":"quick_reply","title":"Rate","replies":["A","B"]}}`)
 	cancel()
-	if err := <-done; err != nil {
+	if err := recv(t, "listen to stop", done); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()

@@ -193,7 +193,7 @@ func TestRelayRunsAndShutsDown(t *testing.T) {
 		t.Errorf("status --url public: %d %s", code, serr)
 	}
 	cancel()
-	if code := <-done; code != ExitOK {
+	if code := recv(t, "relay to stop", done); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	logs := errOut.String()
@@ -273,7 +273,7 @@ func TestRelayAllowPrivateMediaFlag(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		cancel()
-		if code := <-done; code != ExitOK {
+		if code := recv(t, "relay to stop", done); code != ExitOK {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
 		switch {

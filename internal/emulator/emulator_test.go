@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 )
@@ -36,9 +37,19 @@ type answer struct {
 
 func postRaw(t *testing.T, url, auth, contentType string, body []byte) answer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
+	a, err := tryPostRaw(url, auth, contentType, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return a
+}
+
+// tryPostRaw is postRaw for other goroutines: it returns the error instead
+// of failing the test (t.Fatal must run on the test's goroutine).
+func tryPostRaw(url, auth, contentType string, body []byte) (answer, error) {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
+	if err != nil {
+		return answer{}, err
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
@@ -48,11 +59,11 @@ func postRaw(t *testing.T, url, auth, contentType string, body []byte) answer {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, string(b)}
+	return answer{resp.StatusCode, resp.Header, string(b)}, nil
 }
 
 func post(t *testing.T, e *Emulator, ch Channel, wh channel.Webhook) answer {
@@ -222,7 +233,12 @@ func TestRateLimitAnswers429WithRetryAfter(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			got := post(t, e, a, textIn(a, "+60177872890", fmt.Sprintf("m%d", i), "hi"))
+			body, _ := json.Marshal(textIn(a, "+60177872890", fmt.Sprintf("m%d", i), "hi"))
+			got, err := tryPostRaw(e.WebhookURL(), "Bearer "+a.Token, "application/json", body)
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			switch got.status {
 			case http.StatusOK:
 				ok.Add(1)
@@ -725,7 +741,11 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	arrived, release := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(arrived)
-		<-release
+		select {
+		case <-release:
+		case <-r.Context().Done(): // a failed test closes the server: do not hang its cleanup
+			return
+		}
 		w.Write([]byte(`{"mId":"late-1"}`))
 	}))
 	defer srv.Close()
@@ -735,22 +755,42 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan answer, 1)
+	type result struct {
+		answer
+		err error
+	}
+	got := make(chan result, 1)
 	go func() {
-		got <- postRaw(t, e.URL()+"/_emulator/channels/"+ch.ID+"/send", "", "application/json",
+		a, err := tryPostRaw(e.URL()+"/_emulator/channels/"+ch.ID+"/send", "", "application/json",
 			[]byte(`{"contactId":"+60177872890","message":{"type":"text","text":"slow"}}`))
+		got <- result{a, err}
 	}()
-	<-arrived
+	deadline := time.After(20 * time.Second)
+	select {
+	case <-arrived:
+	case r := <-got:
+		t.Fatalf("the send finished before reaching the server: %+v", r)
+	case <-deadline:
+		t.Fatal("the send never reached the server")
+	}
 	closed := make(chan error, 1)
 	go func() { closed <- e.Close() }()
 	select {
 	case <-closed:
 		t.Fatal("Close returned while a request was in flight")
 	case <-e.Done():
+	case <-deadline:
+		t.Fatal("Close never began")
 	}
 	close(release)
-	if a := <-got; a.status != 200 || !strings.Contains(a.body, `"mId":"late-1"`) {
-		t.Fatalf("in-flight request: %d %s", a.status, a.body)
+	var a result
+	select {
+	case a = <-got:
+	case <-deadline:
+		t.Fatal("the in-flight request never finished")
+	}
+	if a.err != nil || a.status != 200 || !strings.Contains(a.body, `"mId":"late-1"`) {
+		t.Fatalf("in-flight request: %d %s %v", a.status, a.body, a.err)
 	}
 	if err := <-closed; err != nil {
 		t.Fatal(err)

@@ -371,32 +371,71 @@ type slowAdapter struct {
 
 func (s *slowAdapter) Send(ctx context.Context, req channel.OutgoingRequest) (string, error) {
 	close(s.entered)
-	<-s.release
-	return "slow-1", nil
+	select {
+	case <-s.release:
+		return "slow-1", nil
+	case <-ctx.Done(): // a failed test closes the server: do not hang its cleanup
+		return "", ctx.Err()
+	}
 }
 
+// TestShutdownFinishesInFlightMessage: the provider call is held until the
+// server's Shutdown has begun (observed through RegisterOnShutdown, which
+// Shutdown runs once it has closed the listeners), so the call and the
+// shutdown overlap on every run; the call still gets its 200 and mId, and
+// Shutdown waits for it.
 func TestShutdownFinishesInFlightMessage(t *testing.T) {
 	sa := &slowAdapter{Adapter: loopback.New(), entered: make(chan struct{}), release: make(chan struct{})}
 	r := newRig(t, sa, channel.IDPhone, nil)
+	shutdownBegan := make(chan struct{})
+	r.srv.RegisterOnShutdown(func() { close(shutdownBegan) })
 	type res struct {
 		st   int
 		body map[string]any
+		err  error
 	}
 	got := make(chan res, 1)
 	go func() {
-		st, body := r.postMessage("+60177872890", channel.Text("hi"))
-		got <- res{st, body}
+		st, body, err := r.tryPostMessage("+60177872890", channel.Text("hi"))
+		got <- res{st, body, err}
 	}()
-	<-sa.entered
+	deadline := time.After(20 * time.Second)
+	select {
+	case <-sa.entered:
+	case out := <-got:
+		t.Fatalf("/message answered before reaching the provider: %d %v %v", out.st, out.body, out.err)
+	case <-deadline:
+		t.Fatal("the provider call never started")
+	}
 	shut := make(chan error, 1)
 	go func() { shut <- r.srv.Shutdown(context.Background()) }()
-	close(sa.release)
-	out := <-got
-	if out.st != 200 || out.body["mId"] != "slow-1" {
-		t.Fatalf("in-flight call: %d %v", out.st, out.body)
+	select {
+	case <-shutdownBegan:
+	case <-deadline:
+		t.Fatal("Shutdown never began")
 	}
-	if err := <-shut; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned (%v) with a /message call in flight", err)
+	default:
+	}
+	close(sa.release)
+	var out res
+	select {
+	case out = <-got:
+	case <-deadline:
+		t.Fatal("the in-flight call never finished")
+	}
+	if out.err != nil || out.st != 200 || out.body["mId"] != "slow-1" {
+		t.Fatalf("in-flight call: %d %v %v", out.st, out.body, out.err)
+	}
+	select {
+	case err := <-shut:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-deadline:
+		t.Fatal("Shutdown did not return after the call finished")
 	}
 }
 

@@ -105,18 +105,28 @@ func (r *rig) inbound() []emulator.Message {
 // postMessage calls /message as the platform does.
 func (r *rig) postMessage(contact string, m channel.Message) (int, map[string]any) {
 	r.t.Helper()
+	st, out, err := r.tryPostMessage(contact, m)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return st, out
+}
+
+// tryPostMessage is postMessage for other goroutines: it returns the error
+// instead of failing the test.
+func (r *rig) tryPostMessage(contact string, m channel.Message) (int, map[string]any, error) {
 	b, _ := json.Marshal(channel.OutgoingRequest{ChannelID: r.opts.ChannelID, ContactID: contact, Message: m})
 	req, _ := http.NewRequest(http.MethodPost, r.url+"/message", bytes.NewReader(b))
 	req.Header.Set("Authorization", "Bearer "+r.opts.Token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		r.t.Fatal(err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return resp.StatusCode, out, nil
 }
 
 func errMsg(body map[string]any) string {
