@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ccx-cli/ccx/internal/config"
@@ -125,7 +126,7 @@ func tuneCompletionCmd(root *cobra.Command) {
 		// Runnable, so a missing or mistyped shell is a usage error (exit 2,
 		// with a suggestion) rather than the help page and exit 0.
 		c.RunE = func(cmd *cobra.Command, args []string) error {
-			return UsageErrorf(fmt.Errorf("completion needs a shell: bash, zsh, fish or powershell\nRun 'ccx completion --help' for usage."))
+			return usageHelp("ccx completion", errors.New("completion needs a shell: bash, zsh, fish or powershell"))
 		}
 		for _, sub := range c.Commands() {
 			apply(sub, sub.Name())

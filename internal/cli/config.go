@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -45,7 +46,7 @@ The API token is always shown redacted (abcd…wxyz) unless --show-token is give
   ccx config list --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return UsageErrorf(fmt.Errorf("config needs a subcommand: list, get, set, unset, use, delete or path\nRun 'ccx config --help' for usage."))
+			return usageHelp("ccx config", errors.New("config needs a subcommand: list, get, set, unset, use, delete or path"))
 		},
 	}
 	cmd.PersistentFlags().BoolVar(&o.showToken, "show-token", false, "show the API token instead of redacting it")

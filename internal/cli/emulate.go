@@ -430,7 +430,7 @@ server unreachable, 4 your server answered 401/403.`,
   ccx emulate send attachment https://example.com/cat.jpg --mime image/jpeg --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return UsageErrorf(fmt.Errorf("name a message type: text, attachment, location, quick-reply or custom-payload\nRun '%s --help' for usage.", cmd.CommandPath()))
+			return usageHelp(cmd.CommandPath(), errors.New("name a message type: text, attachment, location, quick-reply or custom-payload"))
 		},
 	}
 	cmd.PersistentFlags().StringVar(&emuURL, "emulator", "", "URL of the running emulator (env "+EnvEmulatorURL+"; default: the 'local' profile, else "+emulator.DefaultURL+")")

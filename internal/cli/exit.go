@@ -40,13 +40,25 @@ func Exit(code int, err error) error { return &ExitError{Code: code, Err: err} }
 func Silent(code int) error { return &ExitError{Code: code} }
 
 // FlagError is a usage mistake: exit 2 and a hint to read --help.
-type FlagError struct{ Err error }
+type FlagError struct {
+	Err  error
+	Help string // the command whose --help the message points at; "" for none
+}
 
-func (e *FlagError) Error() string { return e.Err.Error() }
+func (e *FlagError) Error() string {
+	if e.Help == "" {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + "\nRun '" + e.Help + " --help' for usage."
+}
+
 func (e *FlagError) Unwrap() error { return e.Err }
 
 // UsageErrorf builds a FlagError.
 func UsageErrorf(err error) error { return &FlagError{Err: err} }
+
+// usageHelp is a usage error that ends by pointing at cmdPath's --help.
+func usageHelp(cmdPath string, err error) error { return &FlagError{Err: err, Help: cmdPath} }
 
 // readError is the error of a failed read: interrupted (130) when ctx
 // ended, else an I/O error (3).

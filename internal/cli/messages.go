@@ -129,7 +129,7 @@ func parseCoord(s, name string, limit float64) (float64, error) {
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return UsageErrorf(fmt.Errorf("%s takes %d argument(s): %s (got %d)\nRun '%s --help' for usage.", cmd.CommandPath(), n, names, len(args), cmd.CommandPath()))
+			return usageHelp(cmd.CommandPath(), fmt.Errorf("%s takes %d argument(s): %s (got %d)", cmd.CommandPath(), n, names, len(args)))
 		}
 		return nil
 	}

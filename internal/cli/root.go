@@ -45,7 +45,7 @@ relays between IS-Messenger and messaging providers.`,
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return UsageErrorf(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+		return usageHelp(c.CommandPath(), err)
 	})
 
 	pf := root.PersistentFlags()

@@ -96,7 +96,7 @@ invalid), 2 usage, 3 network (no response), 4 authentication rejected (401/403),
   ccx send text load --count 200 --rate 20 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return UsageErrorf(fmt.Errorf("send needs a subcommand: text, attachment, location, quick-reply, custom-payload, receipt or file\nRun 'ccx send --help' for usage."))
+			return usageHelp("ccx send", errors.New("send needs a subcommand: text, attachment, location, quick-reply, custom-payload, receipt or file"))
 		},
 	}
 	pf := cmd.PersistentFlags()
@@ -697,7 +697,7 @@ func sendError(err error) error {
 	var se *platform.StatusError
 	if errors.As(err, &se) {
 		if se.IsAuth() {
-			return Exit(ExitAuth, fmt.Errorf("%v\nThe platform rejected the credentials: check the API token and channel ID (`ccx config get api_token`, `ccx config set api_token -`, --token or CCX_API_TOKEN).", err))
+			return Exit(ExitAuth, fmt.Errorf("%v\nThe platform rejected the credentials: check the API token and channel ID (`ccx config get api_token`, `ccx config set api_token -`, --token or CCX_API_TOKEN)", err))
 		}
 		return Exit(ExitFailure, err)
 	}

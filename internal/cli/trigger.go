@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -118,7 +119,7 @@ wrong, or the server refused the message (a well-formed 4xx other than 401/403);
   ccx trigger quick-reply "Rate us" --reply Good --reply Bad --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return UsageErrorf(fmt.Errorf("trigger needs a message type: text, attachment, location, quick-reply or custom-payload\nRun 'ccx trigger --help' for usage."))
+			return usageHelp("ccx trigger", errors.New("trigger needs a message type: text, attachment, location, quick-reply or custom-payload"))
 		},
 	}
 	o.addFlags(cmd, true)

@@ -90,7 +90,7 @@ still validated, and 3 wins over 1).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
 			if len(args) == 0 && f.IO.IsStdinTTY() {
-				return UsageErrorf(fmt.Errorf("nothing to validate: give FILE, DIR or - (stdin is a terminal)\nRun '%s --help' for usage.", cmd.CommandPath()))
+				return usageHelp(cmd.CommandPath(), errors.New("nothing to validate: give FILE, DIR or - (stdin is a terminal)"))
 			}
 			switch kind {
 			case "", "auto":
@@ -706,7 +706,7 @@ is literally named "id", write ./id.`,
   ccx validate id user_123 alice@example --type custom --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return UsageErrorf(fmt.Errorf("%s needs at least one VALUE\nRun '%s --help' for usage.", cmd.CommandPath(), cmd.CommandPath()))
+				return usageHelp(cmd.CommandPath(), fmt.Errorf("%s needs at least one VALUE", cmd.CommandPath()))
 			}
 			return nil
 		},

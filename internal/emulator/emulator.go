@@ -114,7 +114,6 @@ type Emulator struct {
 	url      string
 	closing  chan struct{}
 	serveErr chan error
-	flushErr error
 	wg       sync.WaitGroup
 	closeMu  sync.Mutex
 	closed   bool

@@ -153,16 +153,6 @@ func (e *Emulator) doCall(ctx context.Context, c *outgoing.Client, ch Channel, b
 	return info, "", fmt.Sprintf("HTTP %d without {\"error\":{\"message\":...}}: %s", res.Status, excerpt)
 }
 
-func errorsOf(r validate.Report) []validate.Finding {
-	var out []validate.Finding
-	for _, f := range r.Findings {
-		if f.Severity == validate.Error {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // scrub keeps the channel token out of anything stored or shown.
 func scrub(s, token string) string {
 	if token == "" {

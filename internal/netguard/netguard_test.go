@@ -158,8 +158,7 @@ func TestResolvedAddressChecked(t *testing.T) {
 func TestRedirectsRechecked(t *testing.T) {
 	internal, internalHits := counting(t, ok("secret"))
 	hops := 0
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/to-internal":
 			http.Redirect(w, r, internal.URL+"/admin/status", http.StatusFound)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // The spool is one bbolt file. Buckets:
@@ -119,7 +120,7 @@ func OpenSpool(path string, lim Limits) (*Spool, error) {
 	lim.defaults()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("spool %s is locked by another process (is a relay running?)", path)
 		}
 		return nil, fmt.Errorf("spool %s: %w", path, err)
@@ -601,7 +602,7 @@ func (s *Spool) Close() error {
 func ReadStats(path string) (Stats, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return Stats{}, fmt.Errorf("spool %s is locked by a running relay: ask it with --url", path)
 		}
 		return Stats{}, err

@@ -3,7 +3,6 @@ package validate
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"io"
 	"strconv"
 	"sync"
@@ -82,8 +81,6 @@ type streamer struct {
 	buf       []byte
 	par       *pool // nil: sequential
 }
-
-var errStop = errors.New("stop")
 
 func (s *streamer) run() (Format, error) {
 	format := s.opts.Format

@@ -1378,7 +1378,7 @@ const maxEscapeFindings = 20
 // and keeps the checker's path so findings are located like all others.
 func (c *checker) escapes() {
 	data := c.data
-	if bytes.Index(data, []byte(`\u`)) < 0 {
+	if !bytes.Contains(data, []byte(`\u`)) {
 		return
 	}
 	type frame struct{ obj, keyed bool }
