@@ -3,7 +3,8 @@
 // outgoing /message request the platform sends to the server, its replies,
 // and the identifier rules and limits they share. It imports nothing of ccx.
 //
-// See ../shared/spec/custom-channel-api.md (sections in comments below).
+// docs/api.md is the reference: every field, rule, limit and decision, with
+// how sure we are of each. The § numbers in comments are its sections.
 package channel
 
 import "encoding/json"
