@@ -72,8 +72,14 @@ type Options struct {
 	MaxBody int64
 	// HTTPClient makes the outgoing /message calls (default: a plain client).
 	HTTPClient *http.Client
-	// OutgoingTimeout bounds one /message call (default 10s).
+	// OutgoingTimeout bounds one /message call (default 10s), and each
+	// webhook a provider fake posts to the server.
 	OutgoingTimeout time.Duration
+	// Providers are provider fakes to play as well (the provider face):
+	// served under ProviderPrefix+name, with the customer's side
+	// (SendAsCustomer, Phone, FireReceipt) and every hop tied in the
+	// request log (Flow).
+	Providers []Provider
 }
 
 // Emulator is a running local IS-Messenger.
@@ -88,6 +94,10 @@ type Emulator struct {
 	client     *http.Client
 	outTimeout time.Duration
 	maxBody    int64
+
+	hubs     map[string]*hub // the provider face, by name
+	hubOrder []string
+	side     *side // the customer's phone and the flow index
 
 	srv      *http.Server
 	ln       net.Listener
@@ -118,6 +128,7 @@ func New(opts Options) (*Emulator, error) {
 		}
 		ln, err = net.Listen("tcp", addr)
 		if err != nil {
+			e.abandon()
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 	}
@@ -135,6 +146,7 @@ func New(opts Options) (*Emulator, error) {
 	if opts.BeforeServe != nil {
 		if err := opts.BeforeServe(e); err != nil {
 			ln.Close()
+			e.abandon()
 			return nil, err
 		}
 	}
@@ -190,6 +202,7 @@ func newEmulator(opts Options) (*Emulator, error) {
 		outTimeout: opts.OutgoingTimeout,
 		maxBody:    opts.MaxBody,
 		closing:    make(chan struct{}),
+		side:       newSide(),
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
@@ -204,6 +217,10 @@ func newEmulator(opts Options) (*Emulator, error) {
 			e.outLim[c.ID] = rate.NewLimiter(rate.Limit(opts.RateLimit), burst)
 		}
 	}
+	if err := e.newHubs(opts.Providers); err != nil {
+		return nil, err
+	}
+	e.startHubs()
 	return e, nil
 }
 
@@ -260,10 +277,25 @@ func (e *Emulator) MessageByMID(channelID, mid string) (Message, bool) {
 // Warnings lists the recorded warnings, oldest first.
 func (e *Emulator) Warnings() []Warning { return e.store.snapshot().Warnings }
 
-// Reset forgets every contact, message, warning and logged request.
+// Reset forgets every contact, message, warning and logged request, and the
+// customers' phones.
 func (e *Emulator) Reset() {
 	e.store.reset()
 	e.reqs.reset()
+	e.side.reset()
+}
+
+// Phone lists the messages on the customers' phones (the provider face) of
+// a channel and contact ("" for all), oldest first.
+func (e *Emulator) Phone(channelID, contactID string) []PhoneMessage {
+	return e.side.list(channelID, contactID)
+}
+
+// abandon stops what newEmulator started, for a start that failed later.
+func (e *Emulator) abandon() {
+	e.stopHubs()
+	close(e.closing)
+	e.wg.Wait()
 }
 
 // Subscribe streams everything that happens from now on. Call cancel when
@@ -289,6 +321,7 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 	}
 	e.closed = true
 	e.closeMu.Unlock()
+	e.stopHubs()
 	close(e.closing)
 	var err error
 	if e.srv != nil {

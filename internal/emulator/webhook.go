@@ -25,6 +25,13 @@ func (e *Emulator) Handler() http.Handler {
 	mux.HandleFunc(WebhookPath, e.logWebhook(e.handleWebhook))
 	mux.HandleFunc(strings.TrimSuffix(WebhookPath, "/"), e.logWebhook(e.handleWebhook))
 	e.routeAPI(mux)
+	for _, name := range e.hubOrder {
+		h := e.hubs[name]
+		mux.HandleFunc(ProviderPrefix+name+"/", h.serveAPI)
+	}
+	mux.HandleFunc(ProviderPrefix, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no provider fake at %s (attached: %s)", r.URL.Path, strings.Join(e.hubOrder, ", ")), nil)
+	})
 	mux.Handle("/", web.Handler()) // the web inbox (internal/emulator/web)
 	return mux
 }
