@@ -249,7 +249,7 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	}
 	base := opts.BaseURL
 	if base == "" {
-		base = f.IO.Getenv("CCX_PROVIDER_BASE_URL")
+		base = creds.get(EnvProviderBaseURL) // env, then the --credentials file (ccx emulate --provider writes it)
 	}
 	ad, adSecrets, err := buildAdapter(opts, creds, base, public, idType)
 	if err != nil {

@@ -212,6 +212,6 @@ func (e *Emulator) tieWebhookRecord(rec *RequestRecord) {
 	for i := range linked {
 		pm := linked[i]
 		e.bus.publish(Event{Kind: EventPhoneLinked, ChannelID: pm.ChannelID, ContactID: pm.ContactID, MID: pm.MID, Provider: pm.Provider,
-			Summary: fmt.Sprintf("the customer's %s reached the inbox as mId %s (flow %s)", Describe(pm.Message), pm.MID, pm.Flow), Phone: &pm})
+			Summary: fmt.Sprintf("the customer's %s reached the inbox", Describe(pm.Message)), Phone: &pm})
 	}
 }

@@ -100,7 +100,7 @@ func (e *Emulator) Send(ctx context.Context, channelID, contactID string, m chan
 	if fl != nil {
 		for _, pm := range e.side.endCall(fl, out.MID) {
 			e.bus.publish(Event{Kind: EventPhoneLinked, ChannelID: pm.ChannelID, ContactID: pm.ContactID, MID: pm.MID, Provider: pm.Provider,
-				Summary: fmt.Sprintf("%s id %s is mId %s (flow %s)", pm.Provider, pm.ProviderID, pm.MID, pm.Flow), Phone: &pm})
+				Summary: fmt.Sprintf("%s id %s tied to the /message reply", pm.Provider, pm.ProviderID), Phone: &pm})
 		}
 	}
 	return out, nil

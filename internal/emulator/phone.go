@@ -1,7 +1,10 @@
 package emulator
 
 import (
+	"bytes"
 	"fmt"
+	"net/url"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -76,10 +79,15 @@ type PhoneMessage struct {
 	Receipts []PhoneReceipt `json:"receipts"`
 
 	CallbackURL string `json:"-"` // where the send asked for receipts (may hold a secret)
+	// Receipts is auto (the fake's own callbacks, as it recorded them) and
+	// manual (fired through FireReceipt), by time.
+	auto, manual []PhoneReceipt
 }
 
 func (pm PhoneMessage) clone() PhoneMessage {
 	pm.Receipts = append([]PhoneReceipt{}, pm.Receipts...)
+	pm.auto = append([]PhoneReceipt(nil), pm.auto...)
+	pm.manual = append([]PhoneReceipt(nil), pm.manual...)
 	if pm.Webhook != nil {
 		w := *pm.Webhook
 		pm.Webhook = &w
@@ -140,7 +148,6 @@ type callInfo struct {
 	n                int64 // order of start
 	flow             string
 	channel, contact string
-	done             chan struct{}
 	sends            []int64
 }
 
@@ -249,18 +256,17 @@ func (s *side) startCall(channelID, contactID, prov string) *callInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.newFlowLocked(FlowOutgoing, channelID, contactID, prov)
-	c := &callInfo{n: s.nextFlow, flow: f.ID, channel: channelID, contact: contactID, done: make(chan struct{})}
+	c := &callInfo{n: s.nextFlow, flow: f.ID, channel: channelID, contact: contactID}
 	s.calls[c] = true
 	return c
 }
 
-// endCall ties the call's mId to its flow and its sends, and releases the
-// receipts waiting for it. It returns the phone messages that changed.
+// endCall ties the call's mId to its flow and its sends. It returns the
+// phone messages that changed.
 func (s *side) endCall(c *callInfo, mid string) []PhoneMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.calls, c)
-	close(c.done)
 	var out []PhoneMessage
 	f := s.flows[c.flow]
 	if mid == "" || f == nil {
@@ -279,9 +285,8 @@ func (s *side) endCall(c *callInfo, mid string) []PhoneMessage {
 
 // addSend stores a message the server sent through a provider, in the flow
 // of the /message call in flight for its contact (or the one whose mId is
-// the provider's id, or a flow of its own). It returns what the receipts
-// must wait for.
-func (s *side) addSend(pm PhoneMessage) (PhoneMessage, <-chan struct{}) {
+// the provider's id, or a flow of its own).
+func (s *side) addSend(pm PhoneMessage) PhoneMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var call *callInfo
@@ -292,11 +297,10 @@ func (s *side) addSend(pm PhoneMessage) (PhoneMessage, <-chan struct{}) {
 			}
 		}
 	}
-	var wait <-chan struct{}
 	var f *flowInfo
 	switch {
 	case call != nil:
-		f, wait = s.flows[call.flow], call.done
+		f = s.flows[call.flow]
 	case pm.ProviderID != "":
 		if id, ok := s.byMID[contactKey{pm.ChannelID, provider.MID(pm.ProviderID)}]; ok {
 			f = s.flows[id]
@@ -320,7 +324,7 @@ func (s *side) addSend(pm PhoneMessage) (PhoneMessage, <-chan struct{}) {
 	if call != nil {
 		call.sends = append(call.sends, p.Seq)
 	}
-	return p.clone(), wait
+	return p.clone()
 }
 
 // addCustomer stores a customer's message in a new incoming flow that
@@ -359,15 +363,54 @@ func (s *side) dropPendingLocked(flow string) {
 	}
 }
 
-func (s *side) addReceipt(seq int64, r PhoneReceipt) (PhoneMessage, bool) {
+// setAutoReceipts replaces the fake's own receipts of a message.
+func (s *side) setAutoReceipts(seq int64, rs []PhoneReceipt) (PhoneMessage, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pm := s.msgs[seq]
 	if pm == nil {
 		return PhoneMessage{}, false
 	}
-	pm.Receipts = append(pm.Receipts, r)
+	pm.auto = append([]PhoneReceipt(nil), rs...)
+	pm.mergeReceipts()
 	return pm.clone(), true
+}
+
+// addManualReceipt adds a receipt fired through FireReceipt.
+func (s *side) addManualReceipt(seq int64, r PhoneReceipt) (PhoneMessage, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pm := s.msgs[seq]
+	if pm == nil {
+		return PhoneMessage{}, false
+	}
+	pm.manual = append(pm.manual, r)
+	pm.mergeReceipts()
+	return pm.clone(), true
+}
+
+func (pm *PhoneMessage) mergeReceipts() {
+	rs := append(append([]PhoneReceipt{}, pm.auto...), pm.manual...)
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Time.Before(rs[j].Time) })
+	pm.Receipts = rs
+}
+
+// findNamed finds the latest accepted send of a provider whose id a
+// callback body names.
+func (s *side) findNamed(prov string, body []byte) (PhoneMessage, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, n := len(s.order)-1, 0; i >= 0 && n < 1000; i-- {
+		pm := s.msgs[s.order[i]]
+		if pm == nil || pm.Provider != prov || pm.Direction != FromBusiness || len(pm.ProviderID) < 6 {
+			continue
+		}
+		n++
+		if bytes.Contains(body, []byte(pm.ProviderID)) || bytes.Contains(body, []byte(url.QueryEscape(pm.ProviderID))) {
+			return pm.clone(), true
+		}
+	}
+	return PhoneMessage{}, false
 }
 
 func (s *side) get(seq int64) (PhoneMessage, bool) {

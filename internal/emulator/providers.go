@@ -33,19 +33,24 @@ const ProviderPrefix = "/_provider/"
 
 // Provider attaches one provider fake to the emulator.
 type Provider struct {
-	Emulator provider.Emulator
+	// Build makes the fake. It must post its status callbacks with client,
+	// which logs each as a hop (the emulator owns the fake and closes it).
+	Build func(client *http.Client) (provider.Emulator, error)
 	// ChannelID is the platform channel the provider's customers write to
 	// (default: the emulator's first channel).
 	ChannelID string
 	// WebhookURL is where the integration server takes this provider's
 	// webhooks (customer messages), e.g. http://127.0.0.1:3030/providers/twilio/inbound.
 	WebhookURL string
-	// StatusURL receives the status callbacks of sends that named no
-	// callback URL themselves ("" → the fake's configured one).
+	// StatusURL is where the fake posts status callbacks of sends that name
+	// none (shown in the inbox; the fake was built with it).
 	StatusURL string
-	// NoAutoReceipts turns off the sent and delivered receipts fired after
-	// every accepted send (receipts can still be fired by hand).
-	NoAutoReceipts bool
+	// AutoReceipts says the fake posts status callbacks by itself after
+	// each accepted send (shown in the inbox).
+	AutoReceipts bool
+	// Secret names credentials whose values are never shown (names that
+	// look like tokens, keys or passwords never are either).
+	Secret map[string]bool
 	// EnvFile, when set, is the file the CLI wrote the credentials to; the
 	// inbox shows its path (never the values).
 	EnvFile string
@@ -96,17 +101,17 @@ var (
 type hub struct {
 	e       *Emulator
 	cfg     Provider
+	em      provider.Emulator
 	name    string
 	channel Channel
 	handler http.Handler
 	cancel  func()
 	secrets []string
 
-	queue chan receiptJob
-
-	mu         sync.Mutex
-	recent     map[uint64][]sendTie // body hash → sends the fake recorded, for the API log
-	noReceipts bool                 // the provider has none (Telegram)
+	mu     sync.Mutex
+	recent map[uint64][]sendTie // body hash → sends the fake recorded, for the API log
+	phone  map[int]int64        // the fake's Send.Seq → phone message seq
+	hops   map[int][]int64      // the fake's Send.Seq → its callback hops in the request log
 }
 
 // sendTie is what the API log needs to know about a recorded send.
@@ -114,49 +119,44 @@ type sendTie struct {
 	flow, id, what string
 }
 
-type receiptJob struct {
-	phoneSeq int64
-	spec     provider.ReceiptSpec
-	target   string
-	wait     <-chan struct{} // the /message call that made the send; nil: none
-	done     chan error      // nil: nobody waits
-}
-
-// receiptQueue bounds pending receipts per provider.
-const receiptQueue = 4096
-
 func (e *Emulator) newHubs(ps []Provider) error {
 	e.hubs = map[string]*hub{}
 	for i, p := range ps {
-		if p.Emulator == nil {
+		if p.Build == nil {
 			return fmt.Errorf("provider %d has no emulator", i+1)
-		}
-		name := p.Emulator.Name()
-		if name == "" || strings.ContainsAny(name, "/?#") {
-			return fmt.Errorf("provider %d has a bad name %q", i+1, name)
-		}
-		if _, dup := e.hubs[name]; dup {
-			return fmt.Errorf("provider %s is given twice", name)
 		}
 		if p.ChannelID == "" {
 			p.ChannelID = e.channels[0].ID
 		}
 		ch, ok := e.channelByID(p.ChannelID)
 		if !ok {
-			return fmt.Errorf("provider %s: %w %q", name, ErrUnknownChannel, p.ChannelID)
+			return fmt.Errorf("provider %d: %w %q", i+1, ErrUnknownChannel, p.ChannelID)
 		}
 		for _, u := range []string{p.WebhookURL, p.StatusURL} {
 			if u == "" {
 				continue
 			}
 			if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-				return fmt.Errorf("provider %s: %q is not an absolute http(s) URL", name, u)
+				return fmt.Errorf("provider %d: %q is not an absolute http(s) URL", i+1, u)
 			}
 		}
-		h := &hub{e: e, cfg: p, name: name, channel: ch, handler: p.Emulator.Handler(),
-			queue: make(chan receiptJob, receiptQueue), recent: map[uint64][]sendTie{}}
-		for k, v := range p.Emulator.Credentials() {
-			if IsSecretName(k) && v != "" {
+		h := &hub{e: e, cfg: p, channel: ch, recent: map[uint64][]sendTie{}, phone: map[int]int64{}, hops: map[int][]int64{}}
+		em, err := p.Build(&http.Client{Transport: &hopTransport{h: h}, Timeout: e.outgoingTimeout()})
+		if err != nil {
+			return fmt.Errorf("provider %d: %w", i+1, err)
+		}
+		name := em.Name()
+		if _, dup := e.hubs[name]; dup {
+			em.Close()
+			return fmt.Errorf("provider %s is given twice", name)
+		}
+		if name == "" || strings.ContainsAny(name, "/?#") {
+			em.Close()
+			return fmt.Errorf("provider %d has a bad name %q", i+1, name)
+		}
+		h.em, h.name, h.handler = em, name, em.Handler()
+		for k, v := range em.Credentials() {
+			if (p.Secret[k] || IsSecretName(k)) && v != "" {
 				h.secrets = append(h.secrets, v)
 			}
 		}
@@ -166,21 +166,23 @@ func (e *Emulator) newHubs(ps []Provider) error {
 	return nil
 }
 
-// startHubs subscribes to the fakes' sends and starts the receipt workers.
+// startHubs subscribes to the fakes' sends.
 func (e *Emulator) startHubs() {
 	for _, name := range e.hubOrder {
 		h := e.hubs[name]
-		h.cancel = h.cfg.Emulator.Subscribe(h.onSend)
-		e.wg.Add(1)
-		go h.receiptWorker()
+		h.cancel = h.em.Subscribe(h.onSend)
 	}
 }
 
+// stopHubs stops the fakes' callbacks (waiting for those in flight).
 func (e *Emulator) stopHubs() {
 	for _, name := range e.hubOrder {
-		if h := e.hubs[name]; h.cancel != nil {
+		h := e.hubs[name]
+		if h.cancel != nil {
 			h.cancel()
+			h.cancel = nil
 		}
+		h.em.Close()
 	}
 }
 
@@ -197,7 +199,7 @@ func (e *Emulator) Providers() []ProviderInfo {
 func (e *Emulator) ProviderBaseURL(name string) string { return e.url + ProviderPrefix + name }
 
 func (h *hub) info() ProviderInfo {
-	creds := h.cfg.Emulator.Credentials()
+	creds := h.em.Credentials()
 	keys := make([]string, 0, len(creds))
 	for k := range creds {
 		keys = append(keys, k)
@@ -206,17 +208,14 @@ func (h *hub) info() ProviderInfo {
 	cs := []Credential{}
 	for _, k := range keys {
 		c := Credential{Name: k, Value: creds[k]}
-		if IsSecretName(k) {
+		if h.cfg.Secret[k] || IsSecretName(k) {
 			c.Secret, c.Value = true, ui.Redact(c.Value)
 		}
 		cs = append(cs, c)
 	}
-	h.mu.Lock()
-	auto := !h.cfg.NoAutoReceipts && !h.noReceipts
-	h.mu.Unlock()
 	return ProviderInfo{Name: h.name, ChannelID: h.channel.ID, BaseURL: h.e.ProviderBaseURL(h.name),
 		WebhookURL: h.scrub(h.cfg.WebhookURL), StatusURL: h.scrub(h.cfg.StatusURL), Credentials: cs,
-		EnvFile: h.cfg.EnvFile, AutoReceipts: auto}
+		EnvFile: h.cfg.EnvFile, AutoReceipts: h.cfg.AutoReceipts}
 }
 
 // scrub keeps the fake's secrets (a ClickSend path secret, a Telegram bot
@@ -302,9 +301,17 @@ func contactOf(addr string) string {
 }
 
 // onSend runs on the fake's recording goroutine for every API call it
-// recorded: the message lands on the customer's phone, tied to the
-// /message call in flight for that contact, and its receipts are queued.
+// recorded, and again for the same Seq each time one of its status
+// callbacks was answered. A new send lands on the customer's phone, tied to
+// the /message call in flight for that contact.
 func (h *hub) onSend(s provider.Send) {
+	h.mu.Lock()
+	seq, known := h.phone[s.Seq]
+	h.mu.Unlock()
+	if known {
+		h.onCallbacks(seq, s)
+		return
+	}
 	contact := contactOf(s.To)
 	accepted := s.ID != "" && s.Status >= 200 && s.Status < 300
 	pm := PhoneMessage{Provider: h.name, ChannelID: h.channel.ID, ContactID: contact, Direction: FromBusiness,
@@ -313,7 +320,13 @@ func (h *hub) onSend(s provider.Send) {
 	if pm.Time.IsZero() {
 		pm.Time = time.Now().UTC()
 	}
-	pm, wait := h.e.side.addSend(pm)
+	pm = h.e.side.addSend(pm)
+	h.mu.Lock()
+	if len(h.phone) > 2*maxPhoneMessages { // the fake keeps more than the phone: forget the oldest ties
+		h.phone, h.hops = map[int]int64{}, map[int][]int64{}
+	}
+	h.phone[s.Seq] = pm.Seq
+	h.mu.Unlock()
 	what := "send"
 	if s.Message.Type != "" {
 		what += " " + string(s.Message.Type)
@@ -324,88 +337,96 @@ func (h *hub) onSend(s provider.Send) {
 	h.keepTie(s.Body, sendTie{flow: pm.Flow, id: s.ID, what: what})
 	h.e.bus.publish(Event{Kind: EventProviderSend, ChannelID: pm.ChannelID, ContactID: contact, Provider: h.name,
 		Summary: pm.summary(), Phone: &pm})
-	if !accepted || h.cfg.NoAutoReceipts {
+	if len(s.Callbacks) > 0 {
+		h.onCallbacks(pm.Seq, s)
+	}
+}
+
+// onCallbacks takes the fake's record of the status callbacks of a send
+// onto the phone, each tied to its hop in the request log.
+func (h *hub) onCallbacks(seq int64, s provider.Send) {
+	h.mu.Lock()
+	hops := append([]int64(nil), h.hops[s.Seq]...)
+	h.mu.Unlock()
+	rs := make([]PhoneReceipt, 0, len(s.Callbacks))
+	for i, c := range s.Callbacks {
+		r := PhoneReceipt{Status: c.Status, Time: c.Time.UTC(), HTTPStatus: c.Answer, Error: h.scrub(c.Error)}
+		if r.Error == "" && !ok2xx(c.Answer) {
+			r.Error = fmt.Sprintf("your server answered HTTP %d", c.Answer)
+		}
+		if i < len(hops) {
+			r.RequestSeq = hops[i]
+			h.e.reqs.update(hops[i], func(rec *RequestRecord) { rec.What = string(c.Status) + " receipt" })
+		}
+		rs = append(rs, r)
+	}
+	pm, ok := h.e.side.setAutoReceipts(seq, rs)
+	if !ok || len(rs) == 0 {
 		return
 	}
-	target := s.CallbackURL
-	if target == "" {
-		target = h.cfg.StatusURL
-	}
-	for _, st := range []channel.StatusValue{channel.StatusSent, channel.StatusDelivered} {
-		h.enqueue(receiptJob{phoneSeq: pm.Seq, target: target, wait: wait,
-			spec: provider.ReceiptSpec{ProviderID: s.ID, To: contact, Status: st}})
-	}
+	last := rs[len(rs)-1]
+	h.e.bus.publish(Event{Kind: EventProviderReceipt, ChannelID: pm.ChannelID, ContactID: pm.ContactID, Provider: h.name,
+		HTTPStatus: last.HTTPStatus, Summary: last.summary(h.name, pm.ProviderID), Phone: &pm})
 }
 
-func (h *hub) enqueue(j receiptJob) bool {
-	select {
-	case h.queue <- j:
-		return true
-	default:
-		h.e.bus.publish(Event{Kind: EventWarning, Provider: h.name, Summary: fmt.Sprintf("%s: more than %d receipts waiting; the %s receipt for %s was dropped", h.name, receiptQueue, j.spec.Status, j.spec.ProviderID)})
-		return false
-	}
-}
+// hopTransport is the client the fakes post their status callbacks with:
+// each is logged as a hop, tied to the send whose provider id it names.
+type hopTransport struct{ h *hub }
 
-// receiptWorker posts receipts one at a time, in the order queued, each
-// after the /message call that made its send has been answered (so the
-// platform knows the mId before a status can name it).
-func (h *hub) receiptWorker() {
-	defer h.e.wg.Done()
-	for {
-		select {
-		case <-h.e.closing:
-			return
-		case j := <-h.queue:
-			if j.wait != nil {
-				select {
-				case <-j.wait:
-				case <-time.After(h.e.outgoingTimeout() + time.Second):
-				case <-h.e.closing:
-					return
-				}
-			}
-			err := h.postReceipt(j)
-			if j.done != nil {
-				j.done <- err
-			}
+func (t *hopTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	h := t.h
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(req.Body, h.e.maxBody))
+		req.Body.Close()
+	}
+	r2 := req.Clone(req.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.ContentLength = int64(len(body))
+	start := time.Now()
+	rec := RequestRecord{Time: start.UTC(), Kind: RequestProviderReceipt, Provider: h.name, ChannelID: h.channel.ID,
+		Method: req.Method, URL: h.scrub(req.URL.String()), Header: req.Header.Clone(), body: body, What: "status callback"}
+	sendSeq, pm, found := h.sendNamedIn(body)
+	if found {
+		rec.Flows, rec.ProviderID = []string{pm.Flow}, pm.ProviderID
+	}
+	resp, err := http.DefaultTransport.RoundTrip(r2)
+	rec.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		rec.Error = h.scrub(err.Error())
+	} else {
+		reply, _ := io.ReadAll(io.LimitReader(resp.Body, maxLoggedBody))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(reply))
+		rec.Status, rec.ReplyHeader, rec.ReplyBody = resp.StatusCode, resp.Header.Clone(), h.scrub(string(reply))
+		if !ok2xx(resp.StatusCode) {
+			rec.Error = fmt.Sprintf("your server answered HTTP %d", resp.StatusCode)
 		}
 	}
+	seq := h.e.reqs.add(rec)
+	if found {
+		h.mu.Lock()
+		h.hops[sendSeq] = append(h.hops[sendSeq], seq)
+		h.mu.Unlock()
+	}
+	return resp, err
 }
 
-func (h *hub) postReceipt(j receiptJob) error {
+// sendNamedIn finds the accepted send whose provider id a callback body
+// names (ids are long random strings, so a substring is a safe match).
+func (h *hub) sendNamedIn(body []byte) (int, PhoneMessage, bool) {
 	h.mu.Lock()
-	none := h.noReceipts
+	ties := make(map[int64]int, len(h.phone))
+	for sendSeq, pseq := range h.phone {
+		ties[pseq] = sendSeq
+	}
 	h.mu.Unlock()
-	if none {
-		return provider.ErrNoReceipts
+	pm, ok := h.e.side.findNamed(h.name, body)
+	if !ok {
+		return 0, PhoneMessage{}, false
 	}
-	if j.spec.Time.IsZero() {
-		j.spec.Time = time.Now()
-	}
-	req, err := h.cfg.Emulator.Receipt(j.target, j.spec)
-	if errors.Is(err, provider.ErrNoReceipts) {
-		h.mu.Lock()
-		h.noReceipts = true
-		h.mu.Unlock()
-		return err
-	}
-	pr := PhoneReceipt{Status: j.spec.Status, Reason: j.spec.Reason, Time: j.spec.Time.UTC()}
-	flow := h.e.side.flowOf(j.phoneSeq)
-	if err != nil {
-		pr.Error = h.scrub(fmt.Sprintf("the %s fake could not build the receipt: %v", h.name, err))
-	} else {
-		res := h.e.postHop(RequestProviderReceipt, h, flow, string(j.spec.Status)+" receipt", j.spec.ProviderID, req)
-		pr.HTTPStatus, pr.Error, pr.RequestSeq = res.Status, res.Error, res.RequestSeq
-	}
-	if pm, ok := h.e.side.addReceipt(j.phoneSeq, pr); ok {
-		h.e.bus.publish(Event{Kind: EventProviderReceipt, ChannelID: pm.ChannelID, ContactID: pm.ContactID, Provider: h.name,
-			Summary: pr.summary(h.name, pm.ProviderID), Phone: &pm})
-	}
-	if pr.Error != "" && err != nil {
-		return errors.New(pr.Error)
-	}
-	return nil
+	sendSeq, ok := ties[pm.Seq]
+	return sendSeq, pm, ok
 }
 
 func (e *Emulator) outgoingTimeout() time.Duration {
@@ -424,13 +445,13 @@ func (e *Emulator) hopClient() *http.Client {
 
 // postHop sends a webhook the fake built (a customer message or a receipt)
 // to the server and logs the exchange.
-func (e *Emulator) postHop(kind string, h *hub, flow, what, providerID string, req *http.Request) HopResult {
+func (e *Emulator) postHop(ctx context.Context, kind string, h *hub, flow, what, providerID string, req *http.Request) HopResult {
 	var body []byte
 	if req.Body != nil {
 		body, _ = io.ReadAll(io.LimitReader(req.Body, e.maxBody))
 		req.Body.Close()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), e.outgoingTimeout())
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.outgoingTimeout())
 	defer cancel()
 	go func() { // shutdown ends a hop in flight
 		select {
@@ -514,13 +535,13 @@ func (e *Emulator) SendAsCustomer(ctx context.Context, name, contactID string, m
 	now := time.Now()
 	pm := PhoneMessage{Provider: name, ChannelID: h.channel.ID, ContactID: contactID, Direction: FromCustomer,
 		Message: m, Time: now.UTC(), Receipts: []PhoneReceipt{}}
-	req, err := h.cfg.Emulator.Inbound(h.cfg.WebhookURL, provider.CustomerMessage{From: contactID, Message: m, Time: now})
+	req, err := h.em.Inbound(h.cfg.WebhookURL, provider.CustomerMessage{From: contactID, Message: m, Time: now})
 	if err != nil {
 		return PhoneMessage{}, fmt.Errorf("%w: the %s fake cannot send it: %v", ErrCustomerMessage, name, err)
 	}
 	// Registered before the post: the server may reach the platform first.
 	pm = e.side.addCustomer(pm)
-	res := e.postHop(RequestProviderWebhook, h, pm.Flow, "customer "+string(m.Type), "", req)
+	res := e.postHop(ctx, RequestProviderWebhook, h, pm.Flow, "customer "+string(m.Type), "", req)
 	pm, _ = e.side.setWebhook(pm.Seq, res)
 	e.bus.publish(Event{Kind: EventCustomerMessage, ChannelID: pm.ChannelID, ContactID: contactID, Provider: name,
 		HTTPStatus: res.Status, Summary: pm.summary(), Phone: &pm})
@@ -551,8 +572,8 @@ func checkCustomerMessage(m channel.Message) error {
 }
 
 // FireReceipt makes provider name post a status callback for a message the
-// server sent it (providerID as the fake answered), after any receipts
-// already queued for it, and waits for the server's answer.
+// server sent it (providerID as the fake answered) and returns the phone
+// message with the server's answer. Automatic receipts are the fake's own.
 func (e *Emulator) FireReceipt(ctx context.Context, name, providerID string, status channel.StatusValue, reason string) (PhoneMessage, error) {
 	h, err := e.hubByName(name)
 	if err != nil {
@@ -572,25 +593,26 @@ func (e *Emulator) FireReceipt(ctx context.Context, name, providerID string, sta
 			return pm, fmt.Errorf("%w: %s for %s", ErrReceiptDone, status, providerID)
 		}
 	}
-	target := pm.CallbackURL
-	if target == "" {
-		target = h.cfg.StatusURL
+	now := time.Now()
+	req, err := h.em.Receipt(pm.CallbackURL, provider.ReceiptSpec{ProviderID: providerID, To: pm.ContactID, Status: status, Reason: reason, Time: now})
+	if err != nil {
+		return pm, fmt.Errorf("%w: %s", ErrCustomerMessage, h.scrub(err.Error()))
 	}
-	done := make(chan error, 1)
-	if !h.enqueue(receiptJob{phoneSeq: pm.Seq, target: target, done: done,
-		spec: provider.ReceiptSpec{ProviderID: providerID, To: pm.ContactID, Status: status, Reason: reason}}) {
-		return pm, fmt.Errorf("too many receipts waiting for %s", name)
+	res := e.postHop(ctx, RequestProviderReceipt, h, pm.Flow, string(status)+" receipt", providerID, req)
+	r := PhoneReceipt{Status: status, Reason: reason, Time: now.UTC(), HTTPStatus: res.Status, Error: res.Error, RequestSeq: res.RequestSeq}
+	pm, _ = e.side.addManualReceipt(pm.Seq, r)
+	e.bus.publish(Event{Kind: EventProviderReceipt, ChannelID: pm.ChannelID, ContactID: pm.ContactID, Provider: name,
+		HTTPStatus: res.Status, Summary: r.summary(name, providerID), Phone: &pm})
+	return pm, nil
+}
+
+// ProviderCredentials are the named fake's credentials with their values
+// (secrets included), for the CLI to write the file a server reads. Never
+// served over HTTP.
+func (e *Emulator) ProviderCredentials(name string) map[string]string {
+	h, ok := e.hubs[name]
+	if !ok {
+		return nil
 	}
-	select {
-	case err := <-done:
-		pm, _ = e.side.get(pm.Seq)
-		if errors.Is(err, provider.ErrNoReceipts) {
-			return pm, fmt.Errorf("%w: %v", ErrCustomerMessage, err)
-		}
-		return pm, nil
-	case <-ctx.Done():
-		return pm, ctx.Err()
-	case <-e.closing:
-		return pm, errors.New("the emulator is shutting down")
-	}
+	return h.em.Credentials()
 }

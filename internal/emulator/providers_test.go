@@ -22,16 +22,19 @@ import (
 )
 
 // fakeProv is a tiny provider.Emulator: POST /send (form to, body,
-// callback; Bearer token) answers 201 {"id"}; webhooks are forms signed with
-// an HMAC of the body in X-Sig.
+// callback; Bearer token) answers 201 {"id"}, then posts sent and delivered
+// callbacks with the client it was built with; webhooks are forms signed
+// with an HMAC of the body in X-Sig.
 type fakeProv struct {
-	token string
-	mu    sync.Mutex
-	n     int
-	sends []provider.Send
-	subs  map[int]func(provider.Send)
-	next  int
-	fault provider.Faults
+	token  string
+	client *http.Client
+	mu     sync.Mutex
+	n      int
+	sends  []provider.Send
+	subs   map[int]func(provider.Send)
+	next   int
+	fault  provider.Faults
+	wg     sync.WaitGroup
 }
 
 const fakeFrom = "+15550001111"
@@ -40,11 +43,29 @@ func newFakeProv() *fakeProv {
 	return &fakeProv{token: "sekret-token-value-1234", subs: map[int]func(provider.Send){}}
 }
 
+func (f *fakeProv) build(c *http.Client) (provider.Emulator, error) {
+	f.client = c
+	return f, nil
+}
+
 func (f *fakeProv) Name() string { return "fakeprov" }
 func (f *fakeProv) Credentials() map[string]string {
 	return map[string]string{"FAKE_TOKEN": f.token, "FAKE_FROM": fakeFrom}
 }
 func (f *fakeProv) SetFaults(x provider.Faults) { f.mu.Lock(); f.fault = x; f.mu.Unlock() }
+func (f *fakeProv) Close()                      { f.wg.Wait() }
+
+func (f *fakeProv) notify(s provider.Send) {
+	f.mu.Lock()
+	subs := make([]func(provider.Send), 0, len(f.subs))
+	for _, fn := range f.subs {
+		subs = append(subs, fn)
+	}
+	f.mu.Unlock()
+	for _, fn := range subs {
+		fn(s)
+	}
+}
 func (f *fakeProv) Sends() []provider.Send {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -82,21 +103,34 @@ func (f *fakeProv) Handler() http.Handler {
 			s.Status, s.ID = 201, fmt.Sprintf("FP%04d", f.n)
 		}
 		f.sends = append(f.sends, s)
-		subs := make([]func(provider.Send), 0, len(f.subs))
-		for _, fn := range f.subs {
-			subs = append(subs, fn)
-		}
 		f.mu.Unlock()
-		for _, fn := range subs {
-			fn(s)
-		}
+		f.notify(s)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(s.Status)
-		if s.ID != "" {
-			fmt.Fprintf(w, `{"id":%q}`, s.ID)
-		} else {
+		if s.ID == "" {
 			fmt.Fprintf(w, `{"error":%q}`, s.Error)
+			return
 		}
+		fmt.Fprintf(w, `{"id":%q}`, s.ID)
+		if s.CallbackURL == "" {
+			return
+		}
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			for _, st := range []channel.StatusValue{channel.StatusSent, channel.StatusDelivered} {
+				req, _ := f.Receipt(s.CallbackURL, provider.ReceiptSpec{ProviderID: s.ID, Status: st})
+				c := provider.Callback{Time: time.Now(), Status: st, URL: s.CallbackURL}
+				if resp, err := f.client.Do(req); err != nil {
+					c.Error = err.Error()
+				} else {
+					resp.Body.Close()
+					c.Answer = resp.StatusCode
+				}
+				s.Callbacks = append(s.Callbacks, c)
+				f.notify(s)
+			}
+		}()
 	})
 }
 
@@ -262,7 +296,7 @@ func (u *userServer) status(w http.ResponseWriter, r *http.Request) {
 // startWithProvider runs an emulator with fakeprov attached, wired to u.
 func startWithProvider(t *testing.T, u *userServer) *Emulator {
 	t.Helper()
-	e := start(t, Options{Channels: []Channel{u.ch}, Providers: []Provider{{Emulator: u.prov, WebhookURL: u.srv.URL + "/inbound"}}})
+	e := start(t, Options{Channels: []Channel{u.ch}, Providers: []Provider{{Build: u.prov.build, WebhookURL: u.srv.URL + "/inbound", AutoReceipts: true}}})
 	u.base, u.webhook = e.ProviderBaseURL("fakeprov"), e.WebhookURL()
 	return e
 }
@@ -540,9 +574,10 @@ func TestProviderOptionsRefused(t *testing.T) {
 		want string
 	}{
 		{[]Provider{{}}, "has no emulator"},
-		{[]Provider{{Emulator: newFakeProv()}, {Emulator: newFakeProv()}}, "given twice"},
-		{[]Provider{{Emulator: newFakeProv(), ChannelID: "other"}}, "unknown channel"},
-		{[]Provider{{Emulator: newFakeProv(), WebhookURL: "ftp://x"}}, "not an absolute http(s) URL"},
+		{[]Provider{{Build: newFakeProv().build}, {Build: newFakeProv().build}}, "given twice"},
+		{[]Provider{{Build: newFakeProv().build, ChannelID: "other"}}, "unknown channel"},
+		{[]Provider{{Build: newFakeProv().build, WebhookURL: "ftp://x"}}, "not an absolute http(s) URL"},
+		{[]Provider{{Build: func(*http.Client) (provider.Emulator, error) { return nil, fmt.Errorf("no such fake") }}}, "no such fake"},
 	} {
 		if _, err := New(Options{Channels: []Channel{ch}, Providers: c.ps}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.ps, err, c.want)

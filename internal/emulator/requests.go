@@ -111,6 +111,22 @@ func (l *requestLog) since(after int64) []RequestRecord {
 	return out
 }
 
+// update changes a logged record in place (a hop learns what it carried
+// after it was logged).
+func (l *requestLog) update(seq int64, fn func(*RequestRecord)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.recs) - 1; i >= 0; i-- {
+		if l.recs[i].Seq == seq {
+			fn(&l.recs[i])
+			return
+		}
+		if l.recs[i].Seq < seq {
+			return
+		}
+	}
+}
+
 func (l *requestLog) reset() {
 	l.mu.Lock()
 	l.recs = nil
