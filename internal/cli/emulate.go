@@ -78,7 +78,7 @@ Server-Sent Events stream /_emulator/events, and POST
 /_emulator/channels/{id}/send. State is in memory unless --state FILE keeps it
 across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
 
-Both faces: --provider NAME (repeatable: `+strings.Join(emulators.Names(), ", ")+`) also plays that
+Both faces: --provider NAME (repeatable: ` + strings.Join(emulators.Names(), ", ") + `) also plays that
 messaging provider. Its fake API is served at <emulator>/_provider/NAME (your
 server's provider base URL) and records every send your server makes; the web
 inbox gains the customer's phone: what your server sent through the provider,
