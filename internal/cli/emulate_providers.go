@@ -130,7 +130,7 @@ func emulatorProviders(setups []providerSetup, opts *emulateOptions) []emulator.
 				return emulators.New(ps.name, o)
 			},
 			ChannelID: ps.channel.ID, WebhookURL: ps.webhook, StatusURL: ps.status,
-			AutoReceipts: ps.info.Receipts && !opts.NoReceipts, Secret: ps.info.Secret, EnvFile: ps.envFile,
+			Receipts: ps.info.Receipts, AutoReceipts: ps.info.Receipts && !opts.NoReceipts, Secret: ps.info.Secret, EnvFile: ps.envFile,
 		})
 	}
 	return out

@@ -45,9 +45,11 @@ type Provider struct {
 	// StatusURL is where the fake posts status callbacks of sends that name
 	// none (shown in the inbox; the fake was built with it).
 	StatusURL string
-	// AutoReceipts says the fake posts status callbacks by itself after
-	// each accepted send (shown in the inbox).
-	AutoReceipts bool
+	// Receipts says the provider has status callbacks at all (Telegram
+	// has none); AutoReceipts that the fake posts them by itself after each
+	// accepted send. Both are shown in the inbox, whose phone fires read and
+	// failed receipts only when Receipts.
+	Receipts, AutoReceipts bool
 	// Secret names credentials whose values are never shown (names that
 	// look like tokens, keys or passwords never are either).
 	Secret map[string]bool
@@ -67,6 +69,7 @@ type ProviderInfo struct {
 	// redacted for secrets (tokens, keys, passwords).
 	Credentials  []Credential `json:"credentials"`
 	EnvFile      string       `json:"envFile,omitempty"`
+	Receipts     bool         `json:"receipts"`
 	AutoReceipts bool         `json:"autoReceipts"`
 }
 
@@ -215,7 +218,7 @@ func (h *hub) info() ProviderInfo {
 	}
 	return ProviderInfo{Name: h.name, ChannelID: h.channel.ID, BaseURL: h.e.ProviderBaseURL(h.name),
 		WebhookURL: h.scrub(h.cfg.WebhookURL), StatusURL: h.scrub(h.cfg.StatusURL), Credentials: cs,
-		EnvFile: h.cfg.EnvFile, AutoReceipts: h.cfg.AutoReceipts}
+		EnvFile: h.cfg.EnvFile, Receipts: h.cfg.Receipts, AutoReceipts: h.cfg.AutoReceipts}
 }
 
 // scrub keeps the fake's secrets (a ClickSend path secret, a Telegram bot

@@ -296,7 +296,7 @@ func (u *userServer) status(w http.ResponseWriter, r *http.Request) {
 // startWithProvider runs an emulator with fakeprov attached, wired to u.
 func startWithProvider(t *testing.T, u *userServer) *Emulator {
 	t.Helper()
-	e := start(t, Options{Channels: []Channel{u.ch}, Providers: []Provider{{Build: u.prov.build, WebhookURL: u.srv.URL + "/inbound", AutoReceipts: true}}})
+	e := start(t, Options{Channels: []Channel{u.ch}, Providers: []Provider{{Build: u.prov.build, WebhookURL: u.srv.URL + "/inbound", Receipts: true, AutoReceipts: true}}})
 	u.base, u.webhook = e.ProviderBaseURL("fakeprov"), e.WebhookURL()
 	return e
 }
