@@ -142,7 +142,7 @@ redacted.`,
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
 
-	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f))
+	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f), newEmulateCustomerCmd(f))
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/spf13/cobra"
 )
 
 // EnvProviderBaseURL is where `ccx relay` (and the env file `ccx emulate
@@ -229,4 +231,103 @@ func printProviders(f *Factory, e *emulator.Emulator, setups []providerSetup, op
 	if len(setups) > 0 {
 		fmt.Fprintln(w, st.Dim.Render("Write as a customer from the inbox's phone pane, or POST "+emulator.APIPrefix+"providers/NAME/inbound."))
 	}
+}
+
+func newEmulateCustomerCmd(f *Factory) *cobra.Command {
+	var emuURL, prov, from string
+	cmd := &cobra.Command{
+		Use:   "customer TYPE [ARGS]",
+		Short: "Write to your server as a customer, through a running emulator's provider fake",
+		Long: `Make a running 'ccx emulate --provider NAME' play a customer: the provider fake
+builds its webhook for the message (signed as the provider signs) and the
+emulator posts it to your server's provider webhook URL, exactly as the phone
+pane of the web inbox does. The platform event your server then posts is tied
+to it in the request log (its flow).
+
+stdout is the flow id (GET /_emulator/flows/ID shows every hop); --json prints
+the phone message with your server's answer. Without --provider the
+emulator's only provider is used; without --from the provider's sample
+customer (+60177872890 for Twilio). Exit codes: 0 your server took it (2xx),
+1 it refused it (or the message is not one a customer can send), 3 emulator or
+server unreachable, 4 your server answered 401/403 (a signature it did not
+accept).`,
+		Example: `  ccx emulate customer text "Hi, where is my order?"
+  ccx emulate customer text "hello" --from +60123456789 --provider twilio
+  ccx emulate customer attachment https://example.com/photo.jpg --kind image --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return UsageErrorf(fmt.Errorf("name a message type: text, attachment or location\nRun '%s --help' for usage.", cmd.CommandPath()))
+		},
+	}
+	cmd.PersistentFlags().StringVar(&emuURL, "emulator", "", "URL of the running emulator (env "+EnvEmulatorURL+"; default: the 'local' profile, else "+emulator.DefaultURL+")")
+	cmd.PersistentFlags().StringVar(&prov, "provider", "", "provider to write through (default: the emulator's only one)")
+	cmd.PersistentFlags().StringVar(&from, "from", "", "the customer, as a contact ID (default: the provider's sample customer)")
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
+	for _, sub := range MessageCommands("Write", "ccx emulate customer", func(cmd *cobra.Command, m channel.Message) error {
+		return runEmulateCustomer(cmd.Context(), f, emulatorURL(f, emuURL), prov, from, m)
+	}) {
+		if n := sub.Name(); n == "text" || n == "attachment" || n == "location" {
+			cmd.AddCommand(sub)
+		}
+	}
+	return cmd
+}
+
+func runEmulateCustomer(ctx context.Context, f *Factory, base, prov, from string, m channel.Message) error {
+	c := &emulator.Client{BaseURL: base, HTTP: &httpClientWithTimeout}
+	if prov == "" {
+		info, err := c.Info(ctx)
+		if err != nil {
+			return emulatorError(err)
+		}
+		switch len(info.Providers) {
+		case 0:
+			return Exit(ExitFailure, fmt.Errorf("the emulator at %s plays no provider: start it with 'ccx emulate --provider NAME'", base))
+		case 1:
+			prov = info.Providers[0].Name
+		default:
+			var names []string
+			for _, p := range info.Providers {
+				names = append(names, p.Name)
+			}
+			return UsageErrorf(fmt.Errorf("the emulator plays %s: pick one with --provider", strings.Join(names, ", ")))
+		}
+	}
+	if from == "" {
+		if i, err := emulators.Lookup(prov); err == nil {
+			from = i.DefaultCustomer
+		}
+	}
+	res, err := c.Customer(ctx, prov, from, m)
+	if err != nil {
+		return emulatorError(err)
+	}
+	pm := res.Phone
+	if f.JSON {
+		if err := ui.WriteJSON(f.IO.Out, res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(f.IO.Out, pm.Flow)
+	}
+	st := f.IO.Styles(f.IO.ErrOut)
+	w := pm.Webhook
+	if res.OK {
+		fmt.Fprintf(f.IO.ErrOut, "%s %s from %s via %s: your server answered %d in %.1fms (flow %s)\n", st.OK.Render("posted"), emulator.Describe(pm.Message), pm.ContactID, pm.Provider, w.Status, w.LatencyMS, pm.Flow)
+		return nil
+	}
+	reason := "no answer"
+	status := 0
+	if w != nil {
+		reason, status = w.Error, w.Status
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s %s from %s via %s: %s (flow %s)\n", st.Error.Render("refused"), emulator.Describe(pm.Message), pm.ContactID, pm.Provider, reason, pm.Flow)
+	switch {
+	case status == 401 || status == 403:
+		fmt.Fprintf(f.IO.ErrOut, "hint: your server refused %s's signature; it must verify with the credentials in the emulator's env file (ccx emulate prints its path)\n", pm.Provider)
+		return Silent(ExitAuth)
+	case status == 0:
+		return Silent(ExitIO)
+	}
+	return Silent(ExitFailure)
 }
