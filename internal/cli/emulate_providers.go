@@ -242,7 +242,9 @@ func newEmulateCustomerCmd(f *Factory) *cobra.Command {
 builds its webhook for the message (signed as the provider signs) and the
 emulator posts it to your server's provider webhook URL, exactly as the phone
 pane of the web inbox does. The platform event your server then posts is tied
-to it in the request log (its flow).
+to it in the request log (its flow). What a customer can send depends on the
+provider: Twilio SMS carries text and media (a location only from a WhatsApp
+sender), Telegram text, photos and files, and locations.
 
 stdout is the flow id (GET /_emulator/flows/ID shows every hop); --json prints
 the phone message with your server's answer. Without --provider the
