@@ -249,7 +249,8 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	}
 	base := opts.BaseURL
 	if base == "" {
-		base = f.IO.Getenv("CCX_PROVIDER_BASE_URL")
+		// env, then the credentials file (ccx provider serve --credentials-out writes it)
+		base = creds.get("CCX_PROVIDER_BASE_URL")
 	}
 	ad, adSecrets, err := buildAdapter(opts, creds, base, public, idType)
 	if err != nil {
