@@ -140,6 +140,7 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"calls.ndjson":  record,
 		"emulator.json": string(state),
 		"twilio.env":    "CCX_TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000\nCCX_TWILIO_AUTH_TOKEN=examples-auth-token-0123456789\nCCX_TWILIO_FROM=+15005550006\n",
+		"telegram.env":  "CCX_TELEGRAM_BOT_TOKEN=123456:examples-bot-token\nCCX_TELEGRAM_WEBHOOK_SECRET=examples_webhook_secret\n",
 	}
 	// What `ccx emulate --provider twilio` writes next to the config file.
 	files["provider-twilio.env"] = files["twilio.env"] + "CCX_PROVIDER_BASE_URL=" + w.server.URL + "\n"

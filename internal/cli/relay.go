@@ -249,7 +249,9 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	}
 	base := opts.BaseURL
 	if base == "" {
-		base = creds.get(EnvProviderBaseURL) // env, then the --credentials file (ccx emulate --provider writes it)
+		// env, then the credentials file (ccx emulate --provider and ccx
+		// provider serve --credentials-out write it)
+		base = creds.get(EnvProviderBaseURL)
 	}
 	ad, adSecrets, err := buildAdapter(opts, creds, base, public, idType)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/clicksend"
+	"github.com/ccx-cli/ccx/internal/provider/emukit"
 	"github.com/ccx-cli/ccx/internal/provider/telegram"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
 )
@@ -32,6 +34,8 @@ type Options struct {
 	ReceiptDelay time.Duration
 	// Client posts the callbacks (nil: 10 s timeout).
 	Client *http.Client
+	// WebhookType is ClickSend's rule webhook_type: post (default), json, get.
+	WebhookType string
 }
 
 // Info describes one emulator for help texts and printers.
@@ -41,6 +45,9 @@ type Info struct {
 	// Secret tells which of them must never be shown.
 	Credentials []string        `json:"credentials"`
 	Secret      map[string]bool `json:"-"`
+	// SignWith are the credentials needed to sign webhooks as the provider
+	// (what `ccx provider send` must be given).
+	SignWith []string `json:"signWith"`
 	// Receipts: the provider posts status callbacks.
 	Receipts bool `json:"receipts"`
 	// DefaultCustomer is the customer address used when none is given.
@@ -54,10 +61,34 @@ type Info struct {
 }
 
 var registry = map[string]Info{
+	"clicksend": {
+		Name:            "clicksend",
+		Credentials:     []string{"CCX_CLICKSEND_USERNAME", "CCX_CLICKSEND_API_KEY", "CCX_CLICKSEND_FROM", "CCX_CLICKSEND_SECRET"},
+		Secret:          map[string]bool{"CCX_CLICKSEND_API_KEY": true, "CCX_CLICKSEND_SECRET": true},
+		SignWith:        []string{},
+		Receipts:        true,
+		DefaultCustomer: clicksend.DefaultCustomer,
+		Webhooks:        []string{"/providers/clicksend/inbound/{secret}", "/providers/clicksend/receipt/{secret}"},
+		NativeTypes:     clicksend.NativeTypes,
+		build: func(o Options) provider.Emulator {
+			from := o.BusinessNumber
+			if from == "" {
+				from = o.Credentials["CCX_CLICKSEND_FROM"]
+			}
+			secret := o.Credentials["CCX_CLICKSEND_SECRET"]
+			if secret == "" {
+				secret = "ccx" + emukit.HexID(12) // a server should protect its push URLs
+			}
+			return clicksend.NewEmulator(clicksend.EmulatorOptions{Username: o.Credentials["CCX_CLICKSEND_USERNAME"],
+				APIKey: o.Credentials["CCX_CLICKSEND_API_KEY"], Secret: secret, From: from, ReceiptURL: o.CallbackURL,
+				WebhookType: o.WebhookType, NoReceipts: o.NoReceipts, ReceiptDelay: o.ReceiptDelay, Client: o.Client})
+		},
+	},
 	"telegram": {
 		Name:            "telegram",
 		Credentials:     []string{"CCX_TELEGRAM_BOT_TOKEN", "CCX_TELEGRAM_WEBHOOK_SECRET"},
 		Secret:          map[string]bool{"CCX_TELEGRAM_BOT_TOKEN": true, "CCX_TELEGRAM_WEBHOOK_SECRET": true},
+		SignWith:        []string{"CCX_TELEGRAM_WEBHOOK_SECRET"},
 		DefaultCustomer: telegram.DefaultCustomer,
 		Webhooks:        []string{"/providers/telegram/webhook"},
 		NativeTypes:     telegram.NativeTypes,
@@ -70,6 +101,7 @@ var registry = map[string]Info{
 		Name:            "twilio",
 		Credentials:     []string{"CCX_TWILIO_ACCOUNT_SID", "CCX_TWILIO_AUTH_TOKEN", "CCX_TWILIO_FROM"},
 		Secret:          map[string]bool{"CCX_TWILIO_AUTH_TOKEN": true},
+		SignWith:        []string{"CCX_TWILIO_AUTH_TOKEN"},
 		Receipts:        true,
 		DefaultCustomer: twilio.DefaultCustomer,
 		Webhooks:        []string{"/providers/twilio/inbound", "/providers/twilio/status"},
@@ -107,6 +139,15 @@ func (e *UnknownError) Error() string {
 		return "no provider given: use one of " + strings.Join(Names(), ", ")
 	}
 	return fmt.Sprintf("unknown provider %q: use one of %s", e.Name, strings.Join(Names(), ", "))
+}
+
+// Infos describes every emulator, sorted by name.
+func Infos() []Info {
+	var out []Info
+	for _, n := range Names() {
+		out = append(out, registry[n])
+	}
+	return out
 }
 
 // Lookup describes an emulator; *UnknownError when there is none.
