@@ -242,6 +242,12 @@ func TestBrowserCustomerPhone(t *testing.T) {
 	if strings.Join(ps.Receipts, "|") != "sent → your server 200|delivered → your server 200|read → your server 200" || ps.Ticks != "✓✓" || ps.PID == "" || ps.PID != ps.AgentMID {
 		t.Fatalf("phone after the reply: %+v", ps)
 	}
+	// Both copies of each message lead to the same flow.
+	if !eval[bool](t, ctx, `(() => { const f = (sel) => (document.querySelector(sel + ' button.hops') || {dataset: {}}).dataset.flow;
+		return !!f('#messages > li.out') && f('#messages > li.out') === f('#phone-messages > li.business') &&
+			!!f('#messages > li.in') && f('#messages > li.in') === f('#phone-messages > li.customer'); })()`) {
+		t.Fatal("the agent's and the customer's bubbles do not share their flow")
+	}
 	screenshot(t, ctx, "phone-desktop.png")
 
 	run(t, ctx, "every hop of the reply",
