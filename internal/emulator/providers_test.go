@@ -584,3 +584,53 @@ func TestProviderOptionsRefused(t *testing.T) {
 		}
 	}
 }
+
+// FuzzProviderFaceWebhook posts arbitrary bodies to the webhook of an
+// emulator that plays a provider, after a customer message is waiting: tying
+// hops to flows never panics, never ties a post of another contact, and a
+// flow report always answers.
+func FuzzProviderFaceWebhook(f *testing.F) {
+	prov := newFakeProv()
+	ch := Channel{ID: "fuzzchan", Token: "fuzztokenfuzztokenfuzztoken", IDType: channel.IDPhone, APIBaseURL: "http://127.0.0.1:1"}
+	e, err := newEmulator(Options{Channels: []Channel{ch}, MaxBody: 64 << 10, Providers: []Provider{{Build: prov.build, WebhookURL: "http://127.0.0.1:1/in"}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer e.stopHubs()
+	h := e.Handler()
+	pending := e.side.addCustomer(PhoneMessage{Provider: "fakeprov", ChannelID: ch.ID, ContactID: "+60177872890", Direction: FromCustomer, Message: channel.Text("hi")})
+	for _, s := range []string{
+		`{"channelId":"fuzzchan","contactId":"+60177872890","events":[{"type":"message","mId":"m1","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}`,
+		`{"channelId":"fuzzchan","contactId":"+1999","events":[{"type":"message","mId":"m2","timestamp":1732435200000,"message":{"type":"text","text":"x"}}]}`,
+		`{"channelId":"fuzzchan","contactId":"+60177872890","events":[{"type":"message_status","mId":"m1","timestamp":1,"status":{"value":"read"}}]}`,
+		`{"events":[{"type":"message"},{"type":"message_status","mId":[]}],"contactId":null}`, `{"events":"x"}`, `[]`, ``, "\xff",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := httptest.NewRequest(http.MethodPost, WebhookPath, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+ch.Token)
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		rep, ok := e.Flow(pending.Flow)
+		if !ok || rep.Problems == nil || rep.Hops == nil {
+			t.Fatalf("flow report: %+v %v", rep, ok)
+		}
+		for _, hop := range rep.Hops {
+			if c := gjsonContact(hop.Body); c != "" && c != "+60177872890" {
+				t.Fatalf("a post for %q was tied to the customer's flow: %s", c, hop.Body)
+			}
+		}
+	})
+}
+
+func gjsonContact(body string) string {
+	var v struct {
+		ContactID any `json:"contactId"`
+	}
+	if json.Unmarshal([]byte(body), &v) != nil {
+		return ""
+	}
+	s, _ := v.ContactID.(string)
+	return s
+}
