@@ -173,6 +173,13 @@ SIGINT/SIGTERM stop it gracefully (exit 0) after in-flight calls and callbacks.`
 	fl.StringVar(&o.Credentials, "credentials", "", "file of KEY=VALUE credentials to use (env wins); missing ones are generated")
 	fl.StringVar(&o.CredentialsOut, "credentials-out", "", "write the fake's credentials and base URL to FILE (mode 0600)")
 	fl.DurationVar(&o.Grace, "shutdown-grace", 5*time.Second, "how long shutdown waits for in-flight calls")
+	limitFlag(fl, "port", 0, 65535, usePort)
+	limitFlag(fl, "fail-rate", 0, 1, "a share between 0 and 1, e.g. 0.2")
+	limitFlag(fl, "rate-limit-next", 0, noMax, "0 or more sends")
+	limitFlag(fl, "retry-after", 0, time.Hour, "0 to 1h, e.g. 2s")
+	limitFlag(fl, "receipt-delay", 0, time.Hour, "0 to 1h, e.g. 300ms")
+	limitFlag(fl, "shutdown-grace", 0, noMax, useNonNeg)
+	urlFlag(fl, "status-url")
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
 	_ = cmd.RegisterFlagCompletionFunc("webhook-type", fixedCompletion([]string{"post", "json", "get"}))
 	return cmd

@@ -93,6 +93,8 @@ The answer is judged as the provider reads it. Exit codes: 0 accepted (2xx);
 	pf.IntVar(&o.Repeat, "repeat", 1, "post the same webhook N times (a provider retry: same id)")
 	pf.DurationVar(&o.Timeout, "timeout", deliver.DefaultTimeout, "give up on a post after this long")
 	pf.BoolVar(&o.DryRun, "dry-run", false, "print the signed request without sending it")
+	limitFlag(pf, "repeat", 1, 100, "1-100")
+	limitFlag(pf, "timeout", time.Nanosecond, noMax, usePositive)
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
 	_ = cmd.RegisterFlagCompletionFunc("webhook-type", fixedCompletion([]string{"post", "json", "get"}))
 
