@@ -32,6 +32,8 @@ import (
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/listen"
+	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
@@ -46,7 +48,7 @@ const (
 	// Deadlines: they bound a hang, they are not what is asserted. A line
 	// must finish within lineDeadline; a server must listen within
 	// readyDeadline and stop within stopDeadline of SIGINT.
-	lineDeadline  = 90 * time.Second
+	lineDeadline  = 60 * time.Second
 	readyDeadline = 30 * time.Second
 	stopDeadline  = 15 * time.Second
 )
@@ -70,20 +72,29 @@ var exampleWants = map[string]exampleWant{
 	"ccx emulate --id-type custom --rate-limit 0 --json":                                 {0, true, "server: the emulator, NDJSON log"},
 	"ccx listen":         {0, true, "server: the /message endpoint"},
 	"ccx listen --local": {0, true, "server: the /message endpoint with the 'local' profile"},
-	"ccx listen --port 3030 --json > calls.ndjson":                                                                   {0, true, "server: the /message endpoint, NDJSON to a file"},
-	`ccx listen --reply-status 400 --reply-message "number blocked"`:                                                 {0, true, "server: the /message endpoint answering 400"},
-	"ccx listen --fail-rate 0.2 --latency 300ms --record calls.ndjson":                                               {0, true, "server: the /message endpoint with failures and latency"},
-	"ccx listen --forward-to http://127.0.0.1:8080/message":                                                          {0, true, "server: the /message endpoint forwarding"},
-	"ccx listen --record calls.ndjson":                                                                               {0, true, "server: the /message endpoint recording calls"},
-	"ccx relay --provider loopback --spool relay.db":                                                                 {0, true, "server: the relay (loopback adapter)"},
-	"ccx relay --provider loopback --admin-addr 127.0.0.1:9100":                                                      {0, true, "server: the relay with its admin address"},
-	"CCX_CLICKSEND_USERNAME=me CCX_CLICKSEND_API_KEY=... CCX_CLICKSEND_SECRET=s3cr3t ccx relay --provider clicksend": {0, true, "server: the relay (clicksend adapter)"},
-	"ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env":                    {0, true, "server: the relay (twilio adapter)"},
-	"ccx relay --provider http --http-config testdata/relay/clicksend-http.json":                                     {0, true, "server: the relay (http adapter)"},
+	"ccx listen --port 3030 --json > calls.ndjson":                                                                                               {0, true, "server: the /message endpoint, NDJSON to a file"},
+	`ccx listen --reply-status 400 --reply-message "number blocked"`:                                                                             {0, true, "server: the /message endpoint answering 400"},
+	"ccx listen --fail-rate 0.2 --latency 300ms --record calls.ndjson":                                                                           {0, true, "server: the /message endpoint with failures and latency"},
+	"ccx listen --forward-to http://127.0.0.1:8080/message":                                                                                      {0, true, "server: the /message endpoint forwarding"},
+	"ccx listen --record calls.ndjson":                                                                                                           {0, true, "server: the /message endpoint recording calls"},
+	"ccx relay --provider loopback --spool relay.db":                                                                                             {0, true, "server: the relay (loopback adapter)"},
+	"ccx relay --provider loopback --admin-addr 127.0.0.1:9100":                                                                                  {0, true, "server: the relay with its admin address"},
+	"CCX_CLICKSEND_USERNAME=me CCX_CLICKSEND_API_KEY=... CCX_CLICKSEND_SECRET=s3cr3t ccx relay --provider clicksend":                             {0, true, "server: the relay (clicksend adapter)"},
+	"ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env":                                                {0, true, "server: the relay (twilio adapter)"},
+	"ccx relay --provider http --http-config testdata/relay/clicksend-http.json":                                                                 {0, true, "server: the relay (http adapter)"},
+	"ccx emulate --provider twilio":                                                                                                              {0, true, "server: the emulator with the Twilio fake"},
+	"ccx emulate --provider twilio --provider-webhook twilio=http://127.0.0.1:8080/twilio/sms":                                                   {0, true, "server: the emulator with the Twilio fake, webhooks to a given URL"},
+	"ccx relay --provider twilio --local --credentials ~/.config/ccx/provider-twilio.env":                                                        {0, true, "server: the relay, configured from what emulate --provider wrote"},
+	"ccx provider serve --provider twilio --port 3040 --credentials-out twilio.env":                                                              {0, true, "server: the Twilio fake"},
+	"ccx provider serve --provider telegram --rate-limit-next 2 --retry-after 3s":                                                                {0, true, "server: the Telegram fake, rate limiting"},
+	"ccx provider serve --provider clicksend --status-url 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' --credentials-out cs.env": {0, true, "server: the ClickSend fake with a receipt URL"},
+	"ccx provider serve --provider twilio --reject-number +15550001111 --fail-rate 0.2 --json":                                                   {0, true, "server: the Twilio fake with failures"},
 
 	// Non-zero exits, each for its reason.
 	"ccx check --e2e --provider twilio --credentials twilio.env --provider-webhook http://127.0.0.1:3030/twilio/sms --timeout 3s": {
 		1, false, "the relay takes Twilio webhooks at /providers/twilio/inbound, not at /twilio/sms, so the provider-webhook checks fail"},
+	`ccx emulate customer location 3.139003 101.686855 --address "Kuala Lumpur, Malaysia"`: {
+		1, false, "the world's Twilio fake has an SMS business number, and Twilio sends locations only from WhatsApp senders (the emulator answers 400)"},
 	"ccx validate testdata/valid/webhook/": {
 		1, false, "the profile's id_type is phone, and testdata/valid holds Custom-ID samples (*--id-custom.json) that fail the phone rule"},
 	"ccx validate --output github testdata/valid/": {
@@ -146,9 +157,13 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 	}
 	w := &exampleWorld{template: t.TempDir(), parent: t}
 
-	// The integration server: listen's handler, which passes ccx check.
-	w.server = httptest.NewServer(listen.NewMux("/message", listen.NewHandler(listen.Options{
+	// The integration server: listen's handler, which passes ccx check; it
+	// also takes provider webhooks (emulate customer) with an empty 200.
+	mux := http.NewServeMux()
+	mux.Handle("/", listen.NewMux("/message", listen.NewHandler(listen.Options{
 		Token: exToken, ChannelID: exChannelID, IDType: channel.IDPhone})))
+	mux.HandleFunc("/providers/", func(rw http.ResponseWriter, r *http.Request) {})
+	w.server = httptest.NewServer(mux)
 	t.Cleanup(w.server.Close)
 	w.provider = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "application/json")
@@ -190,6 +205,11 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 	}
 	emu, err = emulator.New(emulator.Options{
 		Channels: []emulator.Channel{{ID: exChannelID, Token: exToken, IDType: channel.IDPhone, APIBaseURL: w.server.URL}},
+		// It plays Twilio too, for `ccx emulate customer`.
+		Providers: []emulator.Provider{{WebhookURL: w.server.URL + "/providers/twilio/inbound",
+			Build: func(c *http.Client) (provider.Emulator, error) {
+				return emulators.New("twilio", emulators.Options{Client: c, NoReceipts: true})
+			}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +232,10 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"calls.ndjson":  record,
 		"emulator.json": string(state),
 		"twilio.env":    "CCX_TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000\nCCX_TWILIO_AUTH_TOKEN=examples-auth-token-0123456789\nCCX_TWILIO_FROM=+15005550006\n",
+		"telegram.env":  "CCX_TELEGRAM_BOT_TOKEN=123456:examples-bot-token\nCCX_TELEGRAM_WEBHOOK_SECRET=examples_webhook_secret\n",
 	}
+	// What `ccx emulate --provider twilio` writes next to the config file.
+	files["provider-twilio.env"] = files["twilio.env"] + "CCX_PROVIDER_BASE_URL=" + w.provider.URL + "\n"
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(w.template, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -278,7 +301,7 @@ func freePort(t *testing.T) int {
 
 var (
 	shellOps   = regexp.MustCompile(`&&|\|\||[|;&]`)
-	serverCmd  = regexp.MustCompile(`^(\s*(?:[A-Z_]+=\S*\s+)*ccx (listen|emulate|relay))(\s+-\S*.*|\s*>.*|\s*)$`)
+	serverCmd  = regexp.MustCompile(`^(\s*(?:[A-Z_]+=\S*\s+)*ccx (listen|emulate|relay|provider serve))(\s+-\S*.*|\s*>.*|\s*)$`)
 	portFlag   = regexp.MustCompile(`--port[ =][0-9]+`)
 	adminFlag  = regexp.MustCompile(`--admin-addr[ =]\S+`)
 	e2ePort    = regexp.MustCompile(`--platform-port[ =][0-9]+`)
@@ -288,10 +311,10 @@ var (
 )
 
 // rewrite makes an example line safe to run here: a trailing comment and '&'
-// go, `go run ./cmd/ccx` is ccx, every server (listen, emulate, relay) gets a
-// free --port (and relay a free --admin-addr), check --e2e the platform port
-// of the world's relay, and well-known local URLs point at the fakes. ports
-// are the servers' ports, in order.
+// go, `go run ./cmd/ccx` is ccx, every server (listen, emulate, relay,
+// provider serve) gets a free --port (and relay a free --admin-addr), check
+// --e2e the platform port of the world's relay, and well-known local URLs
+// point at the fakes. ports are the servers' ports, in order.
 func (w *exampleWorld) rewrite(t *testing.T, line string) (out string, ports []int) {
 	t.Helper()
 	line = goRunCCX.ReplaceAllString(stripBackground(stripComment(line)), "ccx")
@@ -449,6 +472,11 @@ func (w *exampleWorld) run(t *testing.T, line string, server bool, ports []int) 
 	// Where the completion install examples write.
 	for _, d := range []string{".zsh/completions", ".config/fish/completions", ".local/share/bash-completion/completions"} {
 		_ = os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	// The env file `ccx emulate --provider twilio` leaves in the default config directory.
+	if b, err := os.ReadFile(filepath.Join(w.template, "provider-twilio.env")); err == nil {
+		_ = os.MkdirAll(filepath.Join(dir, ".config", "ccx"), 0o700)
+		_ = os.WriteFile(filepath.Join(dir, ".config", "ccx", "provider-twilio.env"), b, 0o600)
 	}
 	// Examples may name the repository's testdata.
 	_ = os.Symlink(filepath.Join(repoRoot(), "testdata"), filepath.Join(dir, "testdata"))

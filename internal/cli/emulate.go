@@ -17,6 +17,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/fsutil"
+	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -42,6 +43,12 @@ type emulateOptions struct {
 	ShowToken  bool
 	NoProfile  bool
 	Quiet      bool
+	// The provider face.
+	Providers        []string
+	ProviderWebhooks []string
+	ProviderStatus   []string
+	NoReceipts       bool
+	ReceiptDelay     time.Duration
 }
 
 func newEmulateCmd(f *Factory, runF func(context.Context, *emulateOptions) error) *cobra.Command {
@@ -72,15 +79,36 @@ NDJSON with --json. The inspection API lives under /_emulator/: GET
 /_emulator/state, /_emulator/contacts, /_emulator/messages?contactId=, the live
 Server-Sent Events stream /_emulator/events, and POST
 /_emulator/channels/{id}/send. State is in memory unless --state FILE keeps it
-across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
+across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
+
+Both faces: --provider NAME (repeatable: ` + strings.Join(emulators.Names(), ", ") + `) also plays that
+messaging provider. Its fake API is served at <emulator>/_provider/NAME (your
+server's provider base URL) and records every send your server makes; the web
+inbox gains the customer's phone: what your server sent through the provider,
+with the delivery receipts the fake posts back to your server, and a composer
+to write as the customer (the fake posts its signed webhook to your server,
+whose platform event then shows in the inbox). The request log ties every hop
+of a message by a flow id and says where a message got lost. Customer
+messages go to --provider-webhook NAME=URL (default: the path 'ccx relay'
+serves under the API base URL, e.g. /providers/twilio/inbound); receipts of
+sends that name no callback to --provider-status NAME=URL. The fake's
+credentials are kept in provider-NAME.env next to the config file, with
+CCX_PROVIDER_BASE_URL, ready for 'ccx relay --credentials'; secrets are shown
+redacted.`,
 		Example: `  ccx emulate
   ccx emulate --port 4747 --api-base-url http://127.0.0.1:3030 --state emulator.json
   ccx emulate --id-type custom --rate-limit 0 --json
+  ccx emulate --provider twilio
+  ccx relay --provider twilio --local --credentials ~/.config/ccx/provider-twilio.env
+  ccx emulate --provider twilio --provider-webhook twilio=http://127.0.0.1:8080/twilio/sms
   ccx send text "Hello" --local
   ccx emulate send text "Hi from an agent"
   ccx emulate inbox`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(opts.Providers) == 0 && (len(opts.ProviderWebhooks) > 0 || len(opts.ProviderStatus) > 0) {
+				return UsageErrorf(fmt.Errorf("--provider-webhook and --provider-status need --provider NAME"))
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -101,12 +129,19 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 	fl.BoolVar(&opts.ShowToken, "show-token", false, "print the full API token once on stderr")
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with 'ccx emulate inbox' or /_emulator/events)")
+	fl.StringArrayVar(&opts.Providers, "provider", nil, "also play this messaging provider: "+strings.Join(emulators.Names(), "|")+" (repeatable)")
+	fl.StringArrayVar(&opts.ProviderWebhooks, "provider-webhook", nil, "NAME=URL: where your server takes that provider's webhooks (default: <API base URL>/providers/NAME/..., as ccx relay serves)")
+	fl.StringArrayVar(&opts.ProviderStatus, "provider-status", nil, "NAME=URL: status callback URL for sends that name none (default: ccx relay's)")
+	fl.BoolVar(&opts.NoReceipts, "no-receipts", false, "the provider fakes post no status callbacks by themselves (fire them from the inbox)")
+	fl.DurationVar(&opts.ReceiptDelay, "receipt-delay", 250*time.Millisecond, "pause before each automatic status callback of a send")
+	limitFlag(fl, "receipt-delay", 0, time.Minute, "0 to 1m, e.g. 250ms")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	limitFlag(fl, "port", 0, 65535, usePort)
 	limitFlag(fl, "rate-limit", 0, math.Inf(1), useRate)
 	urlFlag(fl, "api-base-url")
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
 
-	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f))
+	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f), newEmulateCustomerCmd(f))
 	return cmd
 }
 
@@ -246,6 +281,10 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 	if err != nil {
 		return err
 	}
+	setups, err := providerSetups(file, chans, opts)
+	if err != nil {
+		return err
+	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	errOut := f.IO.ErrOut
 	st := f.IO.Styles(errOut)
@@ -261,12 +300,16 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 		} else {
 			saved = file.Path()
 		}
+		if err := saveProviderEnvs(e, setups); err != nil {
+			fmt.Fprintf(errOut, "%s could not save the provider settings: %v\n", st.Warning.Render("warning:"), err)
+		}
 		return nil
 	}
 	if opts.StatePath != "" {
 		fsutil.MakePrivate(opts.StatePath, errOut) // contacts and messages: personal data
 	}
-	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, AllowedHosts: opts.AllowHosts, BeforeServe: beforeServe})
+	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, AllowedHosts: opts.AllowHosts, BeforeServe: beforeServe,
+		Providers: emulatorProviders(setups, opts)})
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return Exit(ExitIO, fmt.Errorf("%w (another emulator running? pick another --port, or 0 for a free one)", err))
@@ -282,6 +325,7 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 	}
 
 	printBanner(f, e, opts, saved)
+	printProviders(f, e, setups, opts)
 	if ip := net.ParseIP(opts.Host); opts.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(errOut, "%s listening on %s: the /_emulator/ API has no authentication and anyone who can reach this address can read the messages and make the emulator call your server\n", st.Warning.Render("warning:"), opts.Host)
 	}

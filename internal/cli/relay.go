@@ -302,7 +302,9 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	}
 	base := opts.BaseURL
 	if base == "" {
-		base = f.IO.Getenv("CCX_PROVIDER_BASE_URL")
+		// env, then the credentials file (ccx emulate --provider and ccx
+		// provider serve --credentials-out write it)
+		base = creds.get(EnvProviderBaseURL)
 	}
 	// Same credentials as the checked adapter, so the same secrets to redact.
 	ad, _, err := buildAdapter(opts, creds, base, public, idType, netguard.Options{AllowPrivate: opts.AllowPrivateMedia, Logger: log})

@@ -67,7 +67,7 @@ relays between IS-Messenger and messaging providers.`,
 		newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil),
 		newListenCmd(f), newTriggerCmd(f), newReplayCmd(f), newCheckCmd(f),
 		newEmulateCmd(f, nil), newDemoCmd(f, nil),
-		newRelayCmd(f, nil),
+		newRelayCmd(f, nil), newProviderCmd(f),
 	)
 	addHelpTopics(root)
 	// Built now rather than at Execute so the reference and man pages include it.

@@ -31,6 +31,29 @@ type Info struct {
 	Channels   []Channel `json:"channels"`
 	RateLimit  float64   `json:"rateLimit"`
 	StatePath  string    `json:"statePath,omitempty"`
+	// Providers are the attached provider fakes (the customer's side).
+	Providers []ProviderInfo `json:"providers"`
+}
+
+// CustomerRequest is the body of POST /_emulator/providers/{name}/inbound:
+// the customer contactId writes message through the provider.
+type CustomerRequest struct {
+	ContactID string          `json:"contactId"`
+	Message   channel.Message `json:"message"`
+}
+
+// ReceiptRequest is the body of POST /_emulator/providers/{name}/receipt.
+type ReceiptRequest struct {
+	ProviderID string              `json:"providerId"`
+	Status     channel.StatusValue `json:"status"`
+	Reason     string              `json:"reason,omitempty"`
+}
+
+// PhoneResponse answers both: the phone message, and whether the server
+// took the webhook.
+type PhoneResponse struct {
+	OK    bool         `json:"ok"`
+	Phone PhoneMessage `json:"phone"`
 }
 
 // The inspection API is unauthenticated: it binds loopback like the rest and
@@ -62,13 +85,89 @@ func (e *Emulator) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_emulator/requests", e.handleRequests)
 	mux.HandleFunc("POST /_emulator/channels/{id}/send", e.handleSend)
 	mux.HandleFunc("GET /_emulator/events", e.handleEvents)
+	mux.HandleFunc("GET /_emulator/phone", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		writeJSON(w, http.StatusOK, map[string]any{"messages": e.Phone(q.Get("channelId"), q.Get("contactId"))})
+	})
+	mux.HandleFunc("GET /_emulator/providers", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"providers": e.Providers()})
+	})
+	mux.HandleFunc("POST /_emulator/providers/{name}/inbound", e.handleCustomer)
+	mux.HandleFunc("POST /_emulator/providers/{name}/receipt", e.handleReceipt)
+	mux.HandleFunc("GET /_emulator/flows/{id}", func(w http.ResponseWriter, r *http.Request) {
+		rep, ok := e.Flow(r.PathValue("id"))
+		if !ok {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no flow %q (flows are kept for the last %d messages)", r.PathValue("id"), maxFlows/2), nil)
+			return
+		}
+		writeJSON(w, http.StatusOK, rep)
+	})
 	mux.HandleFunc(APIPrefix, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no emulator endpoint %s %s (see GET /_emulator/)", r.Method, r.URL.Path), nil)
 	})
 }
 
 func (e *Emulator) info() Info {
-	return Info{URL: e.url, WebhookURL: e.url + WebhookPath, Channels: e.Channels(), RateLimit: e.opts.RateLimit, StatePath: e.opts.StatePath}
+	return Info{URL: e.url, WebhookURL: e.url + WebhookPath, Channels: e.Channels(), RateLimit: e.opts.RateLimit, StatePath: e.opts.StatePath,
+		Providers: e.Providers()}
+}
+
+// readJSON decodes a small JSON request body into v, answering the error itself.
+func (e *Emulator) readJSON(w http.ResponseWriter, r *http.Request, v any, shape string) bool {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, e.maxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "could not read the body: "+err.Error(), nil)
+		return false
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		writeError(w, http.StatusBadRequest, "body must be "+shape+": "+err.Error(), nil)
+		return false
+	}
+	return true
+}
+
+func phoneError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, ErrUnknownProvider), errors.Is(err, ErrUnknownSend):
+		writeError(w, http.StatusNotFound, err.Error(), nil)
+	case errors.Is(err, ErrCustomerMessage):
+		writeError(w, http.StatusBadRequest, err.Error(), nil)
+	case errors.Is(err, ErrNoAPIBaseURL), errors.Is(err, ErrReceiptDone):
+		writeError(w, http.StatusConflict, err.Error(), nil)
+	default:
+		writeError(w, http.StatusInternalServerError, err.Error(), nil)
+	}
+}
+
+func (e *Emulator) handleCustomer(w http.ResponseWriter, r *http.Request) {
+	var req CustomerRequest
+	if !e.readJSON(w, r, &req, `{"contactId": "...", "message": {...}}`) {
+		return
+	}
+	pm, err := e.SendAsCustomer(r.Context(), r.PathValue("name"), req.ContactID, req.Message)
+	if err != nil {
+		phoneError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, PhoneResponse{OK: pm.Webhook != nil && pm.Webhook.Error == "", Phone: pm})
+}
+
+func (e *Emulator) handleReceipt(w http.ResponseWriter, r *http.Request) {
+	var req ReceiptRequest
+	if !e.readJSON(w, r, &req, `{"providerId": "...", "status": "delivered|read|failed|sent", "reason": "..."}`) {
+		return
+	}
+	pm, err := e.FireReceipt(r.Context(), r.PathValue("name"), req.ProviderID, req.Status, req.Reason)
+	if err != nil {
+		phoneError(w, err)
+		return
+	}
+	ok := false
+	if n := len(pm.Receipts); n > 0 {
+		last := pm.Receipts[n-1]
+		ok = last.Status == req.Status && last.Error == ""
+	}
+	writeJSON(w, http.StatusOK, PhoneResponse{OK: ok, Phone: pm})
 }
 
 func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request) {

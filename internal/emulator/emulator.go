@@ -75,7 +75,8 @@ type Options struct {
 	MaxBody int64
 	// HTTPClient makes the outgoing /message calls (default: a plain client).
 	HTTPClient *http.Client
-	// OutgoingTimeout bounds one /message call (default 10s).
+	// OutgoingTimeout bounds one /message call (default 10s), and each
+	// webhook a provider fake posts to the server.
 	OutgoingTimeout time.Duration
 	// AllowedHosts are host names (no port) the /_emulator/ API and the
 	// inbox answer besides IP literals and localhost; any other Host is
@@ -88,6 +89,11 @@ type Options struct {
 	// before the stream is dropped as a reader that stopped reading
 	// (default 10s).
 	StreamWriteTimeout time.Duration
+	// Providers are provider fakes to play as well (the provider face):
+	// served under ProviderPrefix+name, with the customer's side
+	// (SendAsCustomer, Phone, FireReceipt) and every hop tied in the
+	// request log (Flow).
+	Providers []Provider
 }
 
 // DefaultMaxStreams bounds the live event streams: each costs a goroutine,
@@ -108,6 +114,10 @@ type Emulator struct {
 	maxBody    int64
 	// allowedHosts: see Options.AllowedHosts and guard.
 	allowedHosts []string
+
+	hubs     map[string]*hub // the provider face, by name
+	hubOrder []string
+	side     *side // the customer's phone and the flow index
 
 	srv      *http.Server
 	ln       net.Listener
@@ -137,6 +147,7 @@ func New(opts Options) (*Emulator, error) {
 		}
 		ln, err = net.Listen("tcp", addr)
 		if err != nil {
+			e.abandon()
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 	}
@@ -158,6 +169,7 @@ func New(opts Options) (*Emulator, error) {
 	if opts.BeforeServe != nil {
 		if err := opts.BeforeServe(e); err != nil {
 			ln.Close()
+			e.abandon()
 			return nil, err
 		}
 	}
@@ -224,6 +236,7 @@ func newEmulatorState(opts Options, st State) (*Emulator, error) {
 		closing:    make(chan struct{}),
 
 		allowedHosts: hostNames(opts),
+		side:         newSide(),
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
@@ -244,6 +257,10 @@ func newEmulatorState(opts Options, st State) (*Emulator, error) {
 			e.outLim[c.ID] = rate.NewLimiter(rate.Limit(opts.RateLimit), burst)
 		}
 	}
+	if err := e.newHubs(opts.Providers); err != nil {
+		return nil, err
+	}
+	e.startHubs()
 	return e, nil
 }
 
@@ -300,10 +317,25 @@ func (e *Emulator) MessageByMID(channelID, mid string) (Message, bool) {
 // Warnings lists the recorded warnings, oldest first.
 func (e *Emulator) Warnings() []Warning { return e.store.snapshot().Warnings }
 
-// Reset forgets every contact, message, warning and logged request.
+// Reset forgets every contact, message, warning and logged request, and the
+// customers' phones.
 func (e *Emulator) Reset() {
 	e.store.reset()
 	e.reqs.reset()
+	e.side.reset()
+}
+
+// Phone lists the messages on the customers' phones (the provider face) of
+// a channel and contact ("" for all), oldest first.
+func (e *Emulator) Phone(channelID, contactID string) []PhoneMessage {
+	return e.side.list(channelID, contactID)
+}
+
+// abandon stops what newEmulator started, for a start that failed later.
+func (e *Emulator) abandon() {
+	e.stopHubs()
+	close(e.closing)
+	e.wg.Wait()
 }
 
 // Subscribe streams everything that happens from now on. Call cancel when
@@ -329,6 +361,7 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 	}
 	e.closed = true
 	e.closeMu.Unlock()
+	e.stopHubs()
 	close(e.closing)
 	var err error
 	if e.srv != nil {

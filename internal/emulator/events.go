@@ -20,6 +20,12 @@ const (
 	EventOutgoingSent    EventKind = "outgoing.sent"    // the server answered /message with an mId
 	EventOutgoingFailed  EventKind = "outgoing.failed"  // the server rejected or could not be reached
 	EventWarning         EventKind = "warning"
+	// The provider face (Options.Providers); Event.Phone carries the
+	// customer's phone message.
+	EventCustomerMessage EventKind = "customer.message" // a customer wrote; the provider posted it to the server
+	EventProviderSend    EventKind = "provider.send"    // the server called a provider's send API
+	EventProviderReceipt EventKind = "provider.receipt" // a provider posted a status callback to the server
+	EventPhoneLinked     EventKind = "phone.linked"     // a phone message got its platform mId
 )
 
 // Event is one entry of the live stream (GET /_emulator/events, Subscribe).
@@ -35,6 +41,8 @@ type Event struct {
 	Message    *Message           `json:"message,omitempty"`
 	Contact    *Contact           `json:"contact,omitempty"`
 	Findings   []validate.Finding `json:"findings,omitempty"`
+	Provider   string             `json:"provider,omitempty"`
+	Phone      *PhoneMessage      `json:"phone,omitempty"`
 }
 
 // subscriberBuffer is how many events a slow library subscriber (Subscribe)

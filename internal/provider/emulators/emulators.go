@@ -45,6 +45,9 @@ type Info struct {
 	// Secret tells which of them must never be shown.
 	Credentials []string        `json:"credentials"`
 	Secret      map[string]bool `json:"-"`
+	// SignWith are the credentials needed to sign webhooks as the provider
+	// (what `ccx provider send` must be given).
+	SignWith []string `json:"signWith"`
 	// Receipts: the provider posts status callbacks.
 	Receipts bool `json:"receipts"`
 	// DefaultCustomer is the customer address used when none is given.
@@ -62,6 +65,7 @@ var registry = map[string]Info{
 		Name:            "clicksend",
 		Credentials:     []string{"CCX_CLICKSEND_USERNAME", "CCX_CLICKSEND_API_KEY", "CCX_CLICKSEND_FROM", "CCX_CLICKSEND_SECRET"},
 		Secret:          map[string]bool{"CCX_CLICKSEND_API_KEY": true, "CCX_CLICKSEND_SECRET": true},
+		SignWith:        []string{},
 		Receipts:        true,
 		DefaultCustomer: clicksend.DefaultCustomer,
 		Webhooks:        []string{"/providers/clicksend/inbound/{secret}", "/providers/clicksend/receipt/{secret}"},
@@ -84,6 +88,7 @@ var registry = map[string]Info{
 		Name:            "telegram",
 		Credentials:     []string{"CCX_TELEGRAM_BOT_TOKEN", "CCX_TELEGRAM_WEBHOOK_SECRET"},
 		Secret:          map[string]bool{"CCX_TELEGRAM_BOT_TOKEN": true, "CCX_TELEGRAM_WEBHOOK_SECRET": true},
+		SignWith:        []string{"CCX_TELEGRAM_WEBHOOK_SECRET"},
 		DefaultCustomer: telegram.DefaultCustomer,
 		Webhooks:        []string{"/providers/telegram/webhook"},
 		NativeTypes:     telegram.NativeTypes,
@@ -96,6 +101,7 @@ var registry = map[string]Info{
 		Name:            "twilio",
 		Credentials:     []string{"CCX_TWILIO_ACCOUNT_SID", "CCX_TWILIO_AUTH_TOKEN", "CCX_TWILIO_FROM"},
 		Secret:          map[string]bool{"CCX_TWILIO_AUTH_TOKEN": true},
+		SignWith:        []string{"CCX_TWILIO_AUTH_TOKEN"},
 		Receipts:        true,
 		DefaultCustomer: twilio.DefaultCustomer,
 		Webhooks:        []string{"/providers/twilio/inbound", "/providers/twilio/status"},
@@ -133,6 +139,15 @@ func (e *UnknownError) Error() string {
 		return "no provider given: use one of " + strings.Join(Names(), ", ")
 	}
 	return fmt.Sprintf("unknown provider %q: use one of %s", e.Name, strings.Join(Names(), ", "))
+}
+
+// Infos describes every emulator, sorted by name.
+func Infos() []Info {
+	var out []Info
+	for _, n := range Names() {
+		out = append(out, registry[n])
+	}
+	return out
 }
 
 // Lookup describes an emulator; *UnknownError when there is none.
