@@ -338,4 +338,3 @@ func FuzzParse(f *testing.F) {
 		_ = DecodeMessage(body)
 	})
 }
-
