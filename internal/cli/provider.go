@@ -29,7 +29,8 @@ func newProviderCmd(f *Factory) *cobra.Command {
 		Long: `An integration server has two faces: the platform's (ccx emulate, trigger, check)
 and the provider's. 'ccx provider' plays the provider:
 
-  serve   a local fake of the provider's API (Twilio, Telegram, ClickSend) that
+  serve   a local fake of the provider's API (Twilio, Telegram, ClickSend,
+          Gupshup, Zalo) that
           records every send your server makes, answers like the real provider
           (failures on request) and fires its signed status callbacks
   send    post the provider's webhook to your server as a customer would
@@ -133,7 +134,10 @@ PUT <url>/_provider/faults.
 After an accepted send the fake fires the provider's status callbacks, shaped and
 signed as the provider does: Twilio to the send's StatusCallback (or
 --status-url), sent → delivered (→ read for whatsapp:); ClickSend a delivered
-receipt to --status-url (its delivery-receipt rule URL); Telegram has none.
+receipt to --status-url (its delivery-receipt rule URL); Gupshup message-events
+(enqueued, sent, delivered, read) to --status-url (the app's callback URL);
+Zalo user_received_message then user_seen_message, signed, to --status-url (the
+app's webhook URL); Telegram has none.
 
 Credentials: the fake accepts and signs with the provider's credentials, read
 like 'ccx relay' reads them (env, then --credentials FILE; e.g.
@@ -186,7 +190,7 @@ SIGINT/SIGTERM stop it gracefully (exit 0) after in-flight calls and callbacks.`
 }
 
 func checkProviderAddress(info emulators.Info, flag, v string) error {
-	if v == "" || info.Name == "telegram" {
+	if v == "" || info.Name == "telegram" || info.Name == "zalo" { // a chat id, an OA id
 		return nil
 	}
 	bare := v

@@ -51,14 +51,20 @@ real provider sends and signed the way it signs:
   clicksend  an inbound-SMS or receipt push (form; --webhook-type json|get);
              ClickSend signs nothing: the path secret is in the URL ({secret}
              in --to is replaced by CCX_CLICKSEND_SECRET)
+  gupshup    a v2 callback as JSON (message or message-event); Gupshup signs
+             nothing: the path secret ({secret} in --to, CCX_GUPSHUP_SECRET)
+             and/or CCX_GUPSHUP_WEBHOOK_HEADER/_TOKEN
+  zalo       a webhook event as JSON, X-ZEvent-Signature (sha256 of app id,
+             body, timestamp and CCX_ZALO_OA_SECRET_KEY; needs CCX_ZALO_APP_ID)
 Credentials come from the environment or --credentials FILE, as for 'ccx relay'
 (or the file 'ccx provider serve --credentials-out' wrote).
 
 Types: text, attachment (Twilio MediaUrl0, Telegram photo/video/audio/document
-with a file id that 'ccx provider serve' resolves), location (Twilio WhatsApp,
-Telegram location/venue), native (provider-native messages, see
+with a file id that 'ccx provider serve' resolves, Gupshup image/video/audio/file,
+Zalo user_send_image/video/audio/file), location (Twilio WhatsApp, Telegram
+location/venue, Gupshup, Zalo), native (provider-native messages, see
 'ccx provider list'), and receipt (a status callback for a message your server
-sent: Twilio, ClickSend).
+sent: Twilio, ClickSend, Gupshup, Zalo).
 
 Negative tests: --bad-signature signs with a wrong key (a correct server
 answers 401/403: exit 4; accepting it is exit 1), --repeat N posts the same
@@ -83,7 +89,7 @@ The answer is judged as the provider reads it. Exit codes: 0 accepted (2xx);
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.Provider, "provider", "", "provider to play: "+strings.Join(emulators.Names(), "|")+" (required)")
 	pf.StringVar(&o.To, "to", "", "your server's webhook URL for this provider (required)")
-	pf.StringVar(&o.From, "from", "", "the customer (+E.164; Telegram: chat id); for receipts the message's recipient")
+	pf.StringVar(&o.From, "from", "", "the customer (+E.164; Telegram: chat id; Zalo: user id); for receipts the message's recipient")
 	pf.StringVar(&o.Name, "name", "", "the customer's profile name (WhatsApp ProfileName, Telegram first_name)")
 	pf.StringVar(&o.ID, "id", "", "the provider's message id (default: a fresh one; --repeat reuses it)")
 	pf.StringVar(&o.BusinessNumber, "business-number", "", "the business's address (Twilio To, whatsapp:+E.164 for WhatsApp; ClickSend to)")
@@ -171,9 +177,12 @@ PROVIDER_ID is the provider's id for it (Twilio's SM.../MM... sid, ClickSend's
 message_id: what your server's /message should have answered as mId).
 Twilio: MessageStatus sent|delivered|read|undelivered (failed; --reason a numeric
 ErrorCode such as 30003, or a WhatsApp ChannelStatusMessage); ClickSend:
-status_code 200|201|301 (no read receipts). Telegram has no receipts.
---to is the callback URL (Twilio: the send's StatusCallback; ClickSend: the
-delivery-receipt rule URL); --from names the recipient.`,
+status_code 200|201|301 (no read receipts); Gupshup: a message-event keyed by
+the gsId (--reason a code such as 1002, or a text); Zalo: delivered is
+user_received_message, read user_seen_message (no sent or failed events).
+Telegram has no receipts. --to is the callback URL (Twilio: the send's
+StatusCallback; ClickSend: the delivery-receipt rule URL; Gupshup, Zalo: the one
+webhook URL); --from names the recipient.`,
 		Example: `  ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/status --from +60177872890 receipt SM0123 --status read
   ccx provider send --provider clicksend --to 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' receipt 1ABC-... --status failed --reason "absent subscriber"`,
 		Args: exactArgs(1, "PROVIDER_ID"),

@@ -57,7 +57,7 @@ type relayOptions struct {
 const defaultAdminAddr = "127.0.0.1:3031"
 
 // relayProviders are the adapters `--provider` accepts.
-var relayProviders = []string{"clicksend", "twilio", "telegram", "http", "loopback"}
+var relayProviders = []string{"clicksend", "twilio", "telegram", "gupshup", "zalo", "http", "loopback"}
 
 func newRelayCmd(f *Factory, runF func(context.Context, *relayOptions) error) *cobra.Command {
 	opts := &relayOptions{}
@@ -89,10 +89,16 @@ Provider credentials come from the environment or --credentials FILE
   clicksend  CCX_CLICKSEND_USERNAME, CCX_CLICKSEND_API_KEY, CCX_CLICKSEND_FROM, CCX_CLICKSEND_SECRET
   twilio     CCX_TWILIO_ACCOUNT_SID, CCX_TWILIO_AUTH_TOKEN, CCX_TWILIO_FROM, CCX_TWILIO_MESSAGING_SERVICE_SID
   telegram   CCX_TELEGRAM_BOT_TOKEN, CCX_TELEGRAM_WEBHOOK_SECRET
+  gupshup    CCX_GUPSHUP_API_KEY, CCX_GUPSHUP_APP_NAME, CCX_GUPSHUP_SOURCE, CCX_GUPSHUP_SECRET
+             (and/or CCX_GUPSHUP_WEBHOOK_HEADER + CCX_GUPSHUP_WEBHOOK_TOKEN)
+  zalo       CCX_ZALO_APP_ID, CCX_ZALO_APP_SECRET, CCX_ZALO_OA_SECRET_KEY, CCX_ZALO_ACCESS_TOKEN,
+             CCX_ZALO_REFRESH_TOKEN, CCX_ZALO_TOKEN_FILE (keeps refreshed tokens, 0600),
+             CCX_ZALO_OAUTH_URL (default https://oauth.zaloapp.com)
   http       --http-config FILE (templates and JSON paths; secrets via env references)
   loopback   none: every message comes back as the contact's reply
-Webhooks nothing verifies are refused at start (exit 2): ClickSend signs
-nothing, so it needs CCX_CLICKSEND_SECRET; a generic http webhook needs an auth.
+Webhooks nothing verifies are refused at start (exit 2): ClickSend and Gupshup
+sign nothing, so they need CCX_CLICKSEND_SECRET / CCX_GUPSHUP_SECRET (or a
+Gupshup header token); a generic http webhook needs an auth.
 --insecure-inbound accepts them anyway, with a warning on every request.
 
 Attachment and media URLs the relay fetches itself (Telegram document uploads,
@@ -104,6 +110,8 @@ See docs/relay.md for the message-type mapping of each provider and the
 "Security" section.`,
 		Example: `  ccx relay --provider loopback --spool relay.db
   CCX_CLICKSEND_USERNAME=me CCX_CLICKSEND_API_KEY=... CCX_CLICKSEND_SECRET=s3cr3t ccx relay --provider clicksend
+  ccx relay --provider gupshup --credentials gupshup.env --public-url https://relay.example.com
+  ccx relay --provider zalo --id-type custom --credentials zalo.env
   ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json --check-config
@@ -130,7 +138,7 @@ See docs/relay.md for the message-type mapping of each provider and the
 	fl.StringVar(&opts.Settings.WebhookURL, "webhook-url", "", "IS-Messenger webhook URL (env CCX_WEBHOOK_URL)")
 	fl.StringVar(&opts.Settings.ChannelID, "channel-id", "", "channel ID (env CCX_CHANNEL_ID)")
 	fl.StringVar(&opts.Settings.APIToken, "token", "", "channel API token (env CCX_API_TOKEN)")
-	fl.StringVar(&opts.Settings.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; telegram needs custom)")
+	fl.StringVar(&opts.Settings.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; telegram and zalo need custom)")
 	fl.StringVar(&opts.SpoolPath, "spool", "ccx-relay.db", "spool file (bbolt) holding events until the platform accepts them")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "public base URL of this relay (webhook signatures, media URLs; default http://HOST:PORT)")
 	fl.StringVar(&opts.Credentials, "credentials", "", "file of KEY=VALUE provider credentials (env wins)")
@@ -408,6 +416,7 @@ func checkInbound(opts *relayOptions, ad provider.Adapter) ([]string, error) {
 // unverifiedRemedy says how to make each provider's webhooks verified.
 var unverifiedRemedy = map[string]string{
 	"clicksend": "set CCX_CLICKSEND_SECRET (the push URLs' path secret; ClickSend signs nothing)",
+	"gupshup":   "set CCX_GUPSHUP_SECRET (the callback URL's path secret; Gupshup signs nothing) or CCX_GUPSHUP_WEBHOOK_TOKEN",
 	"http":      "give every webhook an auth (shared_secret_header, hmac, basic or path_secret) in the --http-config file",
 }
 

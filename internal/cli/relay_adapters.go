@@ -87,5 +87,5 @@ func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, 
 		}
 		return a, secrets, nil
 	}
-	return nil, nil, UsageErrorf(fmt.Errorf("--provider %s is not available", opts.Provider))
+	return buildChatAdapters(opts, c, base, idType, media, need)
 }

@@ -587,7 +587,7 @@ func (e *Emulator) Receipt(target string, r provider.ReceiptSpec) (*http.Request
 	case channel.StatusSent:
 		return nil, errors.New("zalo: Zalo has no sent event: a send answered error 0 is sent (the server reports it)")
 	case channel.StatusFailed:
-		return nil, fmt.Errorf("zalo: failures are the send's own error code, there is no failure event: %w", provider.ErrNoReceipts)
+		return nil, errNoFailureEvent{}
 	default:
 		return nil, fmt.Errorf("zalo: unknown status %q (use delivered or read)", r.Status)
 	}
@@ -622,6 +622,15 @@ func (e *Emulator) signed(target string, ev map[string]any, bad bool) (*http.Req
 	req.Header.Set("X-ZEvent-Signature", "mac="+Signature(e.o.AppID, body, ev["timestamp"].(string), key))
 	return req, nil
 }
+
+// errNoFailureEvent is an ErrNoReceipts that says which receipt is missing.
+type errNoFailureEvent struct{}
+
+func (errNoFailureEvent) Error() string {
+	return "zalo has no failure event: a failed send is the error code /message answers"
+}
+
+func (errNoFailureEvent) Unwrap() error { return provider.ErrNoReceipts }
 
 // DefaultCustomer is the OA-scoped user id used when a CustomerMessage names none.
 const DefaultCustomer = "2468458835296197922"
