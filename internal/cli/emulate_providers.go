@@ -103,6 +103,9 @@ func providerSetups(file *config.File, chans []emulator.Channel, opts *emulateOp
 		if ps.status == "" && len(info.Webhooks) > 1 {
 			ps.status = base + info.Webhooks[1]
 		}
+		if ps.status == "" && len(info.Webhooks) == 1 && info.Receipts {
+			ps.status = ps.webhook // one URL for messages and receipts (Gupshup, Zalo)
+		}
 		if !opts.NoProfile && file != nil {
 			ps.envFile = filepath.Join(filepath.Dir(file.Path()), "provider-"+n+".env")
 			if c, err := loadCredentials(ps.envFile, func(string) string { return "" }); err == nil && len(c.file) > 0 {
