@@ -129,7 +129,8 @@ server makes is recorded with its exact bytes and decoded to what the customer
 would get; each is logged on stderr as --> / <-- lines, and with --json as
 NDJSON on stdout ({"event":"send"|"callback",...}). The record is also at
 GET <url>/_provider/sends; the failure knobs can be changed at run time with
-PUT <url>/_provider/faults.
+PUT <url>/_provider/faults; POST <url>/_provider/expire-token expires the Zalo
+fake's access tokens (your server must then refresh: -220 until it does).
 
 After an accepted send the fake fires the provider's status callbacks, shaped and
 signed as the provider does: Twilio to the send's StatusCallback (or
