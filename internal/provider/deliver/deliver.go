@@ -195,6 +195,10 @@ func retryNote(provName string, status int) string {
 		return "Telegram retries the update until a 2xx"
 	case "twilio":
 		return "by default Twilio does not retry incoming-message webhooks: the message is lost (Twilio debugger error 11200)"
+	case "gupshup":
+		return "Gupshup retries a callback that is not answered 2xx within 10 s, after a brief interval"
+	case "zalo":
+		return "Zalo redelivers an event not answered 200 within about 2 s (header num_retry) and disables a webhook that keeps failing"
 	}
 	return "the provider may retry it or drop it"
 }

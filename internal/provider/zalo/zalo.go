@@ -356,7 +356,7 @@ func MapError(code int64, msg string) *provider.Error {
 	}
 	e := &provider.Error{Status: http.StatusBadRequest}
 	switch code {
-	case -216, -220, -124:
+	case -216, -220:
 		e.Message = "Zalo rejected the access token (" + detail + "): check CCX_ZALO_ACCESS_TOKEN / CCX_ZALO_REFRESH_TOKEN"
 	case -32:
 		e.Status, e.Retryable, e.Message = http.StatusTooManyRequests, true, "Zalo rate limit ("+detail+")"
