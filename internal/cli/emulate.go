@@ -15,7 +15,9 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -421,6 +423,13 @@ server unreachable, 4 your server answered 401/403.`,
 	return cmd
 }
 
+// emulateSendJSON is emulate send's --json: the emulator's answer with the
+// verdict on your server's reply.
+type emulateSendJSON struct {
+	emulator.SendResponse
+	Verdict verdict.Verdict `json:"verdict"`
+}
+
 func runEmulateSend(ctx context.Context, f *Factory, base, channelID, to string, m channel.Message) error {
 	c := &emulator.Client{BaseURL: base, HTTP: &httpClientWithTimeout}
 	res, err := c.Send(ctx, channelID, to, m)
@@ -428,16 +437,23 @@ func runEmulateSend(ctx context.Context, f *Factory, base, channelID, to string,
 		return emulatorError(err)
 	}
 	msg := res.Message
+	v := verdict.OK
+	status, latency, url := 0, 0.0, ""
+	if msg.Reply != nil {
+		status, latency, url = msg.Reply.HTTPStatus, msg.Reply.LatencyMS, msg.Reply.URL
+		if msg.Reply.Verdict != "" {
+			v = msg.Reply.Verdict
+		}
+	}
+	if !res.OK && v == verdict.OK { // an emulator without verdicts
+		v = verdict.WrongReply
+	}
 	if f.JSON {
-		if err := ui.WriteJSON(f.IO.Out, res); err != nil {
+		if err := ui.WriteJSON(f.IO.Out, emulateSendJSON{SendResponse: res, Verdict: v}); err != nil {
 			return err
 		}
 	}
 	st := f.IO.Styles(f.IO.ErrOut)
-	status, latency := 0, 0.0
-	if msg.Reply != nil {
-		status, latency = msg.Reply.HTTPStatus, msg.Reply.LatencyMS
-	}
 	if res.OK {
 		if !f.JSON {
 			fmt.Fprintln(f.IO.Out, msg.MID)
@@ -446,14 +462,15 @@ func runEmulateSend(ctx context.Context, f *Factory, base, channelID, to string,
 		return nil
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s %s to %s: %s\n", st.Error.Render("failed"), emulator.Describe(msg.Content), msg.ContactID, msg.Reason)
-	switch {
-	case status == 401 || status == 403:
-		fmt.Fprintf(f.IO.ErrOut, "hint: the emulator sends the channel's token ('ccx emulate' prints it once with --show-token; 'ccx config get api_token --profile local --show-token'); make your server expect that token, or restart 'ccx emulate --token TOKEN' with yours\n")
-		return Silent(ExitAuth)
-	case status == 0:
-		return Silent(ExitIO)
+	if url != "" {
+		label, text := outgoing.Explain(v, status, nil)
+		fmt.Fprintf(f.IO.ErrOut, "  called POST %s: %s (%s)\n", url, label, text)
+		warnMessageSuffix(f, strings.TrimSuffix(url, channel.MessagePath), "the emulator's API base URL")
 	}
-	return Silent(ExitFailure)
+	if v == verdict.Auth {
+		fmt.Fprintf(f.IO.ErrOut, "hint: the emulator sends the channel's token ('ccx emulate' prints it once with --show-token; 'ccx config get api_token --profile local --show-token'); make your server expect that token, or restart 'ccx emulate --token TOKEN' with yours\n")
+	}
+	return Silent(exitFor(v))
 }
 
 // httpClientWithTimeout bounds calls to the emulator API; a send waits for
