@@ -140,40 +140,82 @@ func (l *localFlag) Set(v string) error {
 	return nil
 }
 
-// emulatedChannels resolves the primary channel (flags > env > active
-// profile > local profile > generated) and the --channel extras.
-func emulatedChannels(f *Factory, opts *emulateOptions) ([]emulator.Channel, *config.File, error) {
+// emulatedChannels resolves the primary channel and the --channel extras.
+// The primary takes flags, then CCX_* env, then the profile named with
+// --profile/--local/CCX_PROFILE, then the 'local' profile a previous run
+// wrote; whatever is left is generated. The active profile is never adopted
+// unnamed: it may hold a real channel's token. sources says where each of
+// the primary's values came from, for the banner.
+func emulatedChannels(f *Factory, opts *emulateOptions) ([]emulator.Channel, *config.File, map[string]string, error) {
 	file, err := f.Config()
 	if err != nil {
-		return nil, nil, Exit(ExitIO, err)
+		return nil, nil, nil, Exit(ExitIO, err)
 	}
-	p, err := f.Settings(config.Profile{ChannelID: opts.ChannelID, APIToken: opts.Token, IDType: opts.IDType, APIBaseURL: opts.APIBaseURL})
-	if err != nil {
-		return nil, nil, err
+	flags := config.Profile{ChannelID: opts.ChannelID, APIToken: opts.Token, IDType: opts.IDType, APIBaseURL: opts.APIBaseURL}
+	named := f.Profile
+	if named == "" {
+		named = f.IO.Getenv(config.EnvProfile)
+	}
+	env := config.FromEnv(f.IO.Getenv)
+	var prof config.Profile
+	if named != "" {
+		if prof, err = f.Settings(config.Profile{}); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	keys := []string{"channel_id", "api_token", "id_type", "api_base_url"}
+	sources := map[string]string{}
+	var p config.Profile
+	for _, k := range keys {
+		for _, c := range []struct {
+			from config.Profile
+			what string
+		}{
+			{flags, "flag"},
+			{env, "env " + config.EnvVars[k]},
+			{prof, fmt.Sprintf("profile '%s'", named)},
+		} {
+			if v, _ := c.from.Get(k); v != "" {
+				_ = p.Set(k, v)
+				sources[k] = c.what
+				break
+			}
+		}
 	}
 	if local, ok := file.Profiles[LocalProfile]; ok && p.ChannelID == "" && p.APIToken == "" {
-		// Reuse the last run's channel, so a server configured once keeps working.
-		p.ChannelID, p.APIToken = local.ChannelID, local.APIToken
-		if p.IDType == "" {
-			p.IDType = local.IDType
-		}
-		if p.APIBaseURL == "" {
-			p.APIBaseURL = local.APIBaseURL
+		// Reuse the last run's channel (ccx's own, generated values), so a
+		// server configured once keeps working.
+		for _, k := range keys {
+			if v, _ := p.Get(k); v != "" {
+				continue
+			}
+			if v, _ := local.Get(k); v != "" {
+				_ = p.Set(k, v)
+				sources[k] = "the 'local' profile (last run)"
+			}
 		}
 	}
 	primary, err := channelFrom(p.ChannelID, p.APIToken, p.IDType, p.APIBaseURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	for _, k := range keys {
+		if sources[k] == "" {
+			sources[k] = "generated"
+			if k == "api_base_url" || k == "id_type" {
+				sources[k] = "default"
+			}
+		}
 	}
 	chans := []emulator.Channel{primary}
 	for _, spec := range opts.Extra {
 		c, err := parseChannelSpec(spec)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		chans = append(chans, c)
 	}
-	return chans, file, nil
+	return chans, file, sources, nil
 }
 
 func channelFrom(id, token, idType, baseURL string) (emulator.Channel, error) {
@@ -224,9 +266,12 @@ func parseChannelSpec(spec string) (emulator.Channel, error) {
 }
 
 func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
-	chans, file, err := emulatedChannels(f, opts)
+	chans, file, sources, err := emulatedChannels(f, opts)
 	if err != nil {
 		return err
+	}
+	for _, c := range chans {
+		warnMessageSuffix(f, c.APIBaseURL, "the API base URL of channel "+c.ID)
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	errOut := f.IO.ErrOut
@@ -260,7 +305,7 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 		defer cancel()
 	}
 
-	printBanner(f, e, opts, saved)
+	printBanner(f, e, opts, saved, sources)
 	if ip := net.ParseIP(opts.Host); opts.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(errOut, "%s listening on %s: the /_emulator/ API has no authentication and anyone who can reach this address can read the messages and make the emulator call your server\n", st.Warning.Render("warning:"), opts.Host)
 	}
@@ -320,26 +365,38 @@ func saveLocalProfile(file *config.File, e *emulator.Emulator) error {
 	return file.Save()
 }
 
-func printBanner(f *Factory, e *emulator.Emulator, opts *emulateOptions, savedTo string) {
+func printBanner(f *Factory, e *emulator.Emulator, opts *emulateOptions, savedTo string, sources map[string]string) {
 	w := f.IO.ErrOut
 	st := f.IO.Styles(w)
 	fmt.Fprintf(w, "%s local IS-Messenger on %s\n", st.Bold.Render("ccx emulate:"), st.Path.Render(e.URL()))
 	row := func(k, v string) { fmt.Fprintf(w, "  %-13s %s\n", k, v) }
+	from := func(i int, key string) string {
+		if i > 0 {
+			return ""
+		}
+		return st.Dim.Render("  (" + sources[key] + ")")
+	}
 	row("webhook URL", e.WebhookURL())
 	for i, c := range e.Channels() {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		row("channel ID", c.ID)
+		row("channel ID", c.ID+from(i, "channel_id"))
 		tok := ui.Redact(c.Token)
+		var notes []string
+		if i == 0 {
+			notes = append(notes, sources["api_token"])
+		}
 		if opts.ShowToken {
 			tok = c.Token
+		} else if savedTo != "" {
+			notes = append(notes, "full token: --show-token, or api_token in the 'local' profile")
 		} else {
-			tok += st.Dim.Render("  (full token: --show-token, or api_token in the 'local' profile)")
+			notes = append(notes, "full token: --show-token")
 		}
-		row("API token", tok)
-		row("ID type", string(c.IDType))
-		row("API base URL", c.APIBaseURL+st.Dim.Render("  (outgoing calls go to <this>/message)"))
+		row("API token", tok+st.Dim.Render("  ("+strings.Join(notes, "; ")+")"))
+		row("ID type", string(c.IDType)+from(i, "id_type"))
+		row("API base URL", c.APIBaseURL+from(i, "api_base_url")+st.Dim.Render("  (outgoing calls go to <this>/message)"))
 	}
 	rl := "off"
 	if opts.RateLimit > 0 {
@@ -355,8 +412,14 @@ func printBanner(f *Factory, e *emulator.Emulator, opts *emulateOptions, savedTo
 	row("inspect", e.URL()+emulator.APIPrefix+"  (events: "+emulator.APIPrefix+"events)")
 	if savedTo != "" {
 		row("profile", fmt.Sprintf("'%s' saved in %s", LocalProfile, savedTo))
+		fmt.Fprintln(w, st.Dim.Render("Post events with `ccx send text hi --local`; call your server with `ccx emulate send text hi`. Ctrl-C stops."))
+		return
 	}
-	fmt.Fprintln(w, st.Dim.Render("Post events with `ccx send text hi --local`; call your server with `ccx emulate send text hi`. Ctrl-C stops."))
+	// No profile to point at: say how to reach this very instance.
+	c := e.Channel()
+	fmt.Fprintln(w, st.Dim.Render(fmt.Sprintf("No 'local' profile written (--no-profile). Post events with\n  CCX_API_TOKEN=<the API token> ccx send text hi --webhook-url %s --channel-id %s --id-type %s --contact-id %s\n"+
+		"and call your server with `ccx emulate send text hi --emulator %s`. Ctrl-C stops.",
+		e.WebhookURL(), c.ID, c.IDType, emulator.SampleContactID(c.IDType), e.URL())))
 }
 
 // emulatorURL picks the emulator to talk to: --emulator, CCX_EMULATOR_URL,
@@ -402,6 +465,10 @@ platform would: 200 {"mId": ...} stores the message as sent (receipts for that
 mId then move its status), anything else stores it as failed with the reason.
 
 Without --to the message goes to the channel's most recently active contact.
+When the API base URL is on this machine and nothing listens there yet, it
+waits up to 5s for your server (one started a moment ago with &), saying so.
+A failure shows the URL that was called and the verdict on the reply (--json:
+"verdict", as 'ccx trigger' judges it).
 Exit codes: 0 sent, 1 rejected by your server (or invalid), 3 emulator or
 server unreachable, 4 your server answered 401/403.`,
 		Example: `  ccx emulate send text "Hi from an agent"
@@ -432,6 +499,13 @@ type emulateSendJSON struct {
 
 func runEmulateSend(ctx context.Context, f *Factory, base, channelID, to string, m channel.Message) error {
 	c := &emulator.Client{BaseURL: base, HTTP: &httpClientWithTimeout}
+	if info, err := c.Info(ctx); err == nil {
+		for i, ch := range info.Channels {
+			if ch.ID == channelID || (channelID == "" && i == 0) {
+				f.waitForServer(ctx, ch.APIBaseURL)
+			}
+		}
+	}
 	res, err := c.Send(ctx, channelID, to, m)
 	if err != nil {
 		return emulatorError(err)

@@ -36,6 +36,9 @@ relays between IS-Messenger and messaging providers.`,
 			if f.NoColor {
 				f.IO.SetColorEnabled(false)
 			}
+			if f.Profile == LocalProfile && waitsForLocal(cmd) {
+				f.waitForLocal(cmd.Context())
+			}
 			return nil
 		},
 	}
@@ -68,6 +71,13 @@ relays between IS-Messenger and messaging providers.`,
 		newEmulateCmd(f, nil), newDemoCmd(f, nil),
 		newRelayCmd(f, nil),
 	)
+	// Commands that reach the emulator (or what it calls) through --local.
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "send", "listen", "trigger", "replay", "check", "relay":
+			markWaitsForLocal(c)
+		}
+	}
 	addHelpTopics(root)
 	// Built now rather than at Execute so the reference and man pages include it.
 	root.InitDefaultCompletionCmd()
