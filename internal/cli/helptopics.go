@@ -58,8 +58,9 @@ var answerMatrix = []struct {
 }{
 	{"200 with a valid body", verdict.OK, verdict.Failed, verdict.OK},
 	{"400 with error.message", verdict.Refused, verdict.Failed, verdict.Refused},
-	{"401 or 403", verdict.Auth, verdict.Auth, verdict.Auth},
-	{"404 without an error body", verdict.NoRoute, verdict.NoRoute, verdict.NoRoute},
+	{"401 with error.message", verdict.Auth, verdict.Auth, verdict.Auth},
+	{"403 with any body", verdict.Auth, verdict.Auth, verdict.Auth},
+	{"404 Not Found", verdict.NoRoute, verdict.NoRoute, verdict.NoRoute},
 	{"429 Too Many Requests", verdict.RateLimited, verdict.RateLimited, verdict.RateLimited},
 	{"500", verdict.ServerError, verdict.Failed, verdict.ServerError},
 	{"200 with an HTML page", verdict.WrongReply, verdict.Failed, verdict.WrongReply},

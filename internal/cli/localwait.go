@@ -21,6 +21,9 @@ import (
 // look like a hang.
 var LocalWait = 5 * time.Second
 
+// waitHook, when set (tests), runs after each failed poll of a wait.
+var waitHook func()
+
 // waitForLocal waits, once, until the 'local' profile exists and its
 // emulator answers /_emulator/health, or LocalWait has passed. It says so on
 // stderr when it has to wait; giving up is not an error: the command then
@@ -46,6 +49,9 @@ func (f *Factory) waitForLocal(ctx context.Context) {
 			if !said {
 				fmt.Fprintf(f.IO.ErrOut, "waiting up to %v for `ccx emulate` (%s)…\n", LocalWait, why)
 				said = true
+			}
+			if waitHook != nil {
+				waitHook()
 			}
 			if time.Now().After(deadline) {
 				fmt.Fprintf(f.IO.ErrOut, "gave up waiting after %v: %s; start `ccx emulate` first\n", LocalWait, why)
@@ -124,6 +130,9 @@ func (f *Factory) waitForServer(ctx context.Context, base string) {
 		if !said {
 			fmt.Fprintf(f.IO.ErrOut, "waiting up to %v for your server at %s…\n", LocalWait, base)
 			said = true
+		}
+		if waitHook != nil {
+			waitHook()
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return

@@ -38,8 +38,14 @@ body byte-for-byte and the same headers, re-signed with the configured token
 and a summary ends the run. Calls are paced at --rate per second (the platform's
 documented limit is 20).
 
-Exit codes: 0 every reply valid; 1 a reply broke the contract; 2 bad FILE content;
-3 FILE unreadable or a network error/timeout.`,
+Each reply gets trigger's verdict (--json "verdict"). A reply passes when it is
+ok and, where the record says how the server answered with the right token, in
+the same status class (2xx/4xx/5xx) as recorded. The summary counts valid
+replies, refusals, auth refusals, wrong replies and network errors apart.
+
+Exit codes: 0 every reply passed; 1 a reply was refused, wrong, or in another
+status class than recorded; 2 bad FILE content; 3 FILE unreadable or a network
+error/timeout; 4 a reply was an auth refusal (401/403).`,
 		Example: `  ccx listen --record calls.ndjson      # then make the platform (or ccx trigger) call it
   ccx replay calls.ndjson --to http://127.0.0.1:8080
   ccx replay calls.ndjson --json | jq .status`,

@@ -128,9 +128,14 @@ to a contact: POST <BASE_URL>/message with "Authorization: Bearer <API token>" a
 --to defaults to the profile's api_base_url (env CCX_API_BASE_URL); the token and
 channel ID come from --token/--channel-id, CCX_API_TOKEN/CCX_CHANNEL_ID or the profile.
 
-Exit codes: 0 the server accepted the message with a valid reply; 1 the reply is
-wrong, or the server refused the message (a well-formed 4xx other than 401/403);
-3 network error or no answer within --timeout; 4 the server refused the token (401/403).`,
+A base URL ending in /message is warned about: /message is appended to it.
+
+--json prints one object with "verdict", one word a script can trust: ok,
+refused (a well-formed 4xx), auth (401/403, whatever the body; the body's
+problems are still listed), no-route (404), rate-limited (429), server-error
+(5xx), wrong-reply (the reply breaks the contract), timeout or network.
+Exit codes: 0 ok; 1 refused, no-route, rate-limited, server-error or
+wrong-reply; 3 timeout or network; 4 auth. See 'ccx help exit-codes'.`,
 		Example: `  ccx trigger text "Hello from an agent" --to http://127.0.0.1:3030
   ccx trigger attachment https://example.com/cat.jpg --kind image --to http://127.0.0.1:3030
   ccx trigger location 3.139003 101.686855 --address "Kuala Lumpur" --json

@@ -256,7 +256,7 @@ func Explain(v verdict.Verdict, status int, h http.Header) (label, text string) 
 	case verdict.Refused:
 		return "refused", fmt.Sprintf("a well-formed refusal (%d); the platform would mark the message failed", status)
 	case verdict.NoRoute:
-		return "no route", "404 without an error body: nothing answers <base>/message there; is the base URL right (without /message)?"
+		return "no route", "404: nothing answers <base>/message there; is the base URL right (without /message)?"
 	case verdict.RateLimited:
 		s := "429: the server is rate limiting"
 		if ra := h.Get("Retry-After"); ra != "" {

@@ -18,7 +18,7 @@ const (
 	OK          Verdict = "ok"           // accepted, and the reply is what the contract asks
 	Refused     Verdict = "refused"      // a well-formed refusal (4xx with error.message)
 	Auth        Verdict = "auth"         // the credentials were rejected (401/403)
-	NoRoute     Verdict = "no-route"     // 404 with no error body: the URL names nothing
+	NoRoute     Verdict = "no-route"     // 404: the URL names nothing
 	RateLimited Verdict = "rate-limited" // 429: slow down (Retry-After)
 	ServerError Verdict = "server-error" // 5xx
 	WrongReply  Verdict = "wrong-reply"  // an answer that breaks the contract (HTML, no mId, ...)
@@ -39,7 +39,7 @@ var All = []Entry{
 	{OK, "accepted with a valid reply"},
 	{Refused, "a well-formed refusal: 4xx with {\"error\":{\"message\"}}"},
 	{Auth, "credentials rejected: 401 or 403, whatever the body"},
-	{NoRoute, "404 without an error body: the URL is probably wrong"},
+	{NoRoute, "404: nothing answers at that URL; it is probably wrong (often .../message doubled)"},
 	{RateLimited, "429 (after retries, where the command retries): slow down"},
 	{ServerError, "5xx from the remote"},
 	{WrongReply, "an answer that breaks the contract: HTML, 200 without mId, 4xx without error.message"},
@@ -63,7 +63,9 @@ func OfStatus(status int, header http.Header, body []byte) Verdict {
 		return Auth
 	case status == http.StatusTooManyRequests:
 		return RateLimited
-	case status == http.StatusNotFound && !HasErrorMessage(body):
+	case status == http.StatusNotFound:
+		// Whatever the body: every endpoint ccx calls is a single route, so
+		// a 404 says the URL is wrong (a refusal uses 400/422).
 		return NoRoute
 	case status >= 400 && status < 500:
 		return Refused
