@@ -58,10 +58,13 @@ func jsonError(status int) func(w http.ResponseWriter, r *http.Request) {
 type netCommand struct {
 	name   string
 	family func(row int) verdict.Verdict
-	run    func(t *testing.T, base string) (int, verdict.Verdict)
+	run    func(t *testing.T, base string, timeout time.Duration) (int, verdict.Verdict)
 }
 
-const short = "300ms"
+// timeoutRow is the row whose remote never answers: only there is the
+// timeout short; elsewhere it is generous, so a loaded machine cannot turn
+// an answer into a timeout.
+var timeoutRow = len(answers) - 2
 
 func runJSON(t *testing.T, env map[string]string, args ...string) (int, verdict.Verdict) {
 	t.Helper()
@@ -105,7 +108,7 @@ func TestExitCodeContract(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(a))
 			t.Cleanup(srv.Close)
 			bases[i] = srv.URL
-		case i == len(answers)-2:
+		case i == timeoutRow:
 			srv := httptest.NewServer(http.HandlerFunc(hang))
 			t.Cleanup(srv.Close)
 			bases[i] = srv.URL
@@ -126,23 +129,23 @@ func TestExitCodeContract(t *testing.T) {
 	}
 
 	commands := []netCommand{
-		{"send", webhook, func(t *testing.T, base string) (int, verdict.Verdict) {
+		{"send", webhook, func(t *testing.T, base string, to time.Duration) (int, verdict.Verdict) {
 			return runJSON(t, env, "send", "text", "hi", "--webhook-url", base+"/custom/channel/webhook/", "--channel-id", "gfd8g7fd89dgfd",
-				"--contact-id", "+60177872890", "--json", "--retries", "0", "--timeout", short)
+				"--contact-id", "+60177872890", "--json", "--retries", "0", "--timeout", to.String())
 		}},
-		{"trigger", message, func(t *testing.T, base string) (int, verdict.Verdict) {
-			return runJSON(t, env, "trigger", "text", "hi", "--to", base, "--json", "--timeout", short)
+		{"trigger", message, func(t *testing.T, base string, to time.Duration) (int, verdict.Verdict) {
+			return runJSON(t, env, "trigger", "text", "hi", "--to", base, "--json", "--timeout", to.String())
 		}},
-		{"replay", message, func(t *testing.T, base string) (int, verdict.Verdict) {
-			return runJSON(t, env, "replay", record, "--to", base, "--json", "--timeout", short, "--rate", "0")
+		{"replay", message, func(t *testing.T, base string, to time.Duration) (int, verdict.Verdict) {
+			return runJSON(t, env, "replay", record, "--to", base, "--json", "--timeout", to.String(), "--rate", "0")
 		}},
-		{"check", check, func(t *testing.T, base string) (int, verdict.Verdict) {
-			return runJSON(t, env, "check", base, "--channel-id", "gfd8g7fd89dgfd", "--json", "--timeout", short)
+		{"check", check, func(t *testing.T, base string, to time.Duration) (int, verdict.Verdict) {
+			return runJSON(t, env, "check", base, "--channel-id", "gfd8g7fd89dgfd", "--json", "--timeout", to.String())
 		}},
 		{"listen --forward-to", message, runListenForward},
 		{"emulate send", message, runEmulateSendAgainst},
-		{"relay status --url", webhook, func(t *testing.T, base string) (int, verdict.Verdict) {
-			return runJSON(t, nil, "relay", "status", "--url", base, "--json", "--timeout", short)
+		{"relay status --url", webhook, func(t *testing.T, base string, to time.Duration) (int, verdict.Verdict) {
+			return runJSON(t, nil, "relay", "status", "--url", base, "--json", "--timeout", to.String())
 		}},
 	}
 	for _, c := range commands {
@@ -151,7 +154,11 @@ func TestExitCodeContract(t *testing.T) {
 			t.Run(c.name+"/"+m.Answer, func(t *testing.T) {
 				t.Parallel()
 				want := c.family(row)
-				code, got := c.run(t, bases[row])
+				to := 10 * time.Second
+				if row == timeoutRow {
+					to = 300 * time.Millisecond
+				}
+				code, got := c.run(t, bases[row], to)
 				wantCode := exitFor(want)
 				if c.name == "listen --forward-to" {
 					wantCode = ExitOK // a server: the verdict is per call, the exit is its shutdown
@@ -166,13 +173,13 @@ func TestExitCodeContract(t *testing.T) {
 
 // runListenForward puts `ccx listen --forward-to base --json` between a
 // platform call and base, and reads the call's verdict from its NDJSON.
-func runListenForward(t *testing.T, base string) (int, verdict.Verdict) {
+func runListenForward(t *testing.T, base string, to time.Duration) (int, verdict.Verdict) {
 	f, out, _ := testFactory(t, map[string]string{"CCX_API_TOKEN": cliToken})
 	f.JSON = true
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	o := &ListenOptions{Host: "127.0.0.1", Path: "/message", ReplyStatus: 200, FailStatus: 500, MaxBody: 1 << 20, Grace: time.Second,
-		ForwardTo: base + "/message", ForwardTimeout: 300 * time.Millisecond, ready: func(a string) { ready <- a }}
+		ForwardTo: base + "/message", ForwardTimeout: to, ready: func(a string) { ready <- a }}
 	done := make(chan error, 1)
 	go func() { done <- runListen(ctx, f, o) }()
 	select {
@@ -202,10 +209,10 @@ func runListenForward(t *testing.T, base string) (int, verdict.Verdict) {
 
 // runEmulateSendAgainst starts an emulator whose channel's API base URL is
 // base and runs `ccx emulate send` through it.
-func runEmulateSendAgainst(t *testing.T, base string) (int, verdict.Verdict) {
+func runEmulateSendAgainst(t *testing.T, base string, to time.Duration) (int, verdict.Verdict) {
 	e, err := emulator.New(emulator.Options{
 		Channels:        []emulator.Channel{{ID: "gfd8g7fd89dgfd", Token: cliToken, IDType: channel.IDPhone, APIBaseURL: base}},
-		OutgoingTimeout: 300 * time.Millisecond,
+		OutgoingTimeout: to,
 	})
 	if err != nil {
 		t.Fatal(err)
