@@ -95,6 +95,13 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "checking %s%s (timeout %v per call)\n", strings.TrimRight(r.client.BaseURL, "/"), "/message", r.client.Timeout)
+	// Never a real-looking person silently: say who the messages go to, first.
+	contact, from := r.contactID, r.contactFrom
+	if contact == "" {
+		contact = conformance.DefaultContact(r.idType)
+		from = "ccx check's fictional test contact; set --contact-id or the profile's contact_id to use another"
+	}
+	fmt.Fprintf(f.IO.ErrOut, "contact %s (%s)\n", contact, from)
 	rep, err := conformance.Run(ctx, conformance.Options{Client: r.client, ChannelID: r.channelID, ContactID: r.contactID,
 		IDType: r.idType, Only: o.Only, Skip: o.Skip})
 	if err != nil {
@@ -103,11 +110,6 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if ctx.Err() != nil {
 		return Silent(ExitInterrupted)
 	}
-	from := r.contactFrom
-	if r.contactID == "" {
-		from = "ccx check's fictional test contact; set --contact-id or the profile's contact_id to use another"
-	}
-	fmt.Fprintf(f.IO.ErrOut, "contact %s (%s)\n", rep.ContactID, from)
 	// What every call had in common, said once before the details.
 	for _, h := range rep.Hints {
 		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.IO.Styles(f.IO.ErrOut).Warning.Render("hint:"), h)

@@ -60,10 +60,15 @@ as the platform does when an agent writes; 'ccx emulate inbox' shows the
 conversations.
 
 The channel (ID, API token, ID type, API base URL) comes from the flags, then
-CCX_* variables, then the active profile, then the 'local' profile; whatever is
-missing is generated. On start the emulator saves its settings as the profile
-'local' (webhook URL, channel ID, token, ID type, API base URL), so that
-'ccx send text hi --local' reaches it with no set-up. The token is shown
+CCX_* variables, then the profile named with --profile (or --local, or
+CCX_PROFILE), then the 'local' profile of an earlier run; whatever is missing is
+generated. The active profile is never adopted unnamed (it may hold a real
+channel's token); the banner says where each value came from. Before it serves
+or prints its banner, the emulator saves its settings as the profile 'local'
+(webhook URL, channel ID, token, ID type, API base URL), so that
+'ccx send text hi --local' reaches it with no set-up, even pasted in the same
+block as 'ccx emulate &' (--local waits up to 5s for it). With --no-profile the
+banner says how to reach this instance instead. The token is shown
 redacted; read it with --show-token or from the config file.
 
 Everything that happens is logged on stdout: readable lines on a terminal,

@@ -66,6 +66,14 @@ const (
 	TestCustomContact = "ccx_check_test_contact"
 )
 
+// DefaultContact is the contact check uses when none is configured.
+func DefaultContact(t channel.IDType) string {
+	if t == channel.IDCustom {
+		return TestCustomContact
+	}
+	return TestContact
+}
+
 // IDs returns the check ids.
 func IDs() []string {
 	out := make([]string, len(Checks))
@@ -165,10 +173,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	contact := opts.ContactID
 	if contact == "" {
-		contact = TestContact
-		if opts.IDType == channel.IDCustom {
-			contact = TestCustomContact
-		}
+		contact = DefaultContact(opts.IDType)
 	}
 	c := opts.Client
 	valid := c.DefaultHeader()
