@@ -27,6 +27,8 @@ import (
 	"github.com/ccx-cli/ccx/internal/cli"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
@@ -65,6 +67,9 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 	// The integration server: answers /message like a correct one would.
 	w.server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "application/json")
+		if strings.HasPrefix(r.URL.Path, "/providers/") { // a provider webhook (emulate customer): taken
+			return
+		}
 		if r.Header.Get("Authorization") != "Bearer "+exToken {
 			rw.WriteHeader(http.StatusUnauthorized)
 			_, _ = rw.Write([]byte(`{"error":{"message":"invalid token"}}`))
@@ -108,6 +113,11 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 	}
 	emu, err = emulator.New(emulator.Options{
 		Channels: []emulator.Channel{{ID: exChannelID, Token: exToken, IDType: channel.IDPhone, APIBaseURL: w.server.URL}},
+		// It plays Twilio too, for `ccx emulate customer`.
+		Providers: []emulator.Provider{{WebhookURL: w.server.URL + "/providers/twilio/inbound",
+			Build: func(c *http.Client) (provider.Emulator, error) {
+				return emulators.New("twilio", emulators.Options{Client: c, NoReceipts: true})
+			}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +140,10 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"calls.ndjson":  record,
 		"emulator.json": string(state),
 		"twilio.env":    "CCX_TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000\nCCX_TWILIO_AUTH_TOKEN=examples-auth-token-0123456789\nCCX_TWILIO_FROM=+15005550006\n",
+		"telegram.env":  "CCX_TELEGRAM_BOT_TOKEN=123456:examples-bot-token\nCCX_TELEGRAM_WEBHOOK_SECRET=examples_webhook_secret\n",
 	}
+	// What `ccx emulate --provider twilio` writes next to the config file.
+	files["provider-twilio.env"] = files["twilio.env"] + "CCX_PROVIDER_BASE_URL=" + w.server.URL + "\n"
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(w.template, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -193,6 +206,10 @@ func (w *exampleWorld) rewrite(line string) string {
 		line = strings.ReplaceAll(line, "http://"+host+":4747", w.emu.URL())
 	}
 	line = regexp.MustCompile(`--port[ =][0-9]+`).ReplaceAllString(line, "--port 0")
+	// check --e2e binds a fixed port by default.
+	if strings.Contains(line, "--e2e") && !strings.Contains(line, "--platform-port") {
+		line = strings.Replace(line, "--e2e", "--e2e --platform-port 0", 1)
+	}
 	// `go run ./cmd/ccx` is ccx itself.
 	line = regexp.MustCompile(`\bgo run \./cmd/ccx\b`).ReplaceAllString(line, "ccx")
 	return line
@@ -221,6 +238,11 @@ func (w *exampleWorld) run(t *testing.T, line string) exampleResult {
 	// Where the completion install examples write.
 	for _, d := range []string{".zsh/completions", ".config/fish/completions", ".local/share/bash-completion/completions"} {
 		_ = os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	// The env file `ccx emulate --provider twilio` leaves in the default config directory.
+	if b, err := os.ReadFile(filepath.Join(w.template, "provider-twilio.env")); err == nil {
+		_ = os.MkdirAll(filepath.Join(dir, ".config", "ccx"), 0o700)
+		_ = os.WriteFile(filepath.Join(dir, ".config", "ccx", "provider-twilio.env"), b, 0o600)
 	}
 	// Examples may name the repository's testdata.
 	_ = os.Symlink(filepath.Join(repoRoot(), "testdata"), filepath.Join(dir, "testdata"))

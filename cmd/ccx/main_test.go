@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/ccx-cli/ccx/internal/cli"
@@ -13,6 +15,19 @@ import (
 
 // TestMain lets testscript run the real command tree as the "ccx" program.
 func TestMain(m *testing.M) {
+	cli.PanicEnv = "CCX_TEST_PANIC" // only this test binary can be made to panic
+	if os.Getenv("CCX_TEST_AS_CCX") == "1" {
+		// Run as ccx for the signal tests (signal_unix_test.go). A signal that
+		// arrives before cli.Main installs its handler must not kill the
+		// process: it is caught from here on (fd 3 tells the test so), and
+		// the tests send it again until the process exits.
+		signal.Notify(make(chan os.Signal, 1), os.Interrupt, syscall.SIGTERM)
+		if ready := os.NewFile(3, "ready"); ready != nil {
+			_, _ = ready.Write([]byte{'r'})
+			ready.Close()
+		}
+		os.Exit(cli.Main())
+	}
 	testscript.Main(m, map[string]func(){
 		"ccx": func() { os.Exit(cli.Main()) },
 	})

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -18,10 +19,107 @@ import (
 
 // scriptCmds are the custom testscript commands shared by every CLI script.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"exits":    cmdExits,
-	"freeport": cmdFreeport,
-	"waitfor":  cmdWaitfor,
-	"httpsink": cmdHTTPSink,
+	"perm":      cmdPerm,
+	"exits":     cmdExits,
+	"freeport":  cmdFreeport,
+	"waitfor":   cmdWaitfor,
+	"httpsink":  cmdHTTPSink,
+	"notHTTP":   cmdNotHTTP,
+	"hangs":     cmdHangs,
+	"waitmatch": cmdWaitmatch,
+}
+
+// cmdPerm asserts a file's permission bits: perm OCTAL PATH (e.g. perm 0600 f).
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: perm OCTAL PATH")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	if err != nil {
+		ts.Fatalf("perm: bad mode %q", args[0])
+	}
+	fi, err := os.Stat(ts.MkAbs(args[1]))
+	ts.Check(err)
+	if got := fi.Mode().Perm(); (uint64(got) == want) == neg {
+		ts.Fatalf("%s has mode %04o; want %s%04o", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// cmdWaitmatch polls URL until its body matches REGEX, for at most 10 s:
+// waitmatch URL REGEX. For asynchronous effects (callbacks, deliveries).
+func cmdWaitmatch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitmatch URL REGEX")
+	}
+	re, err := regexp.Compile(args[1])
+	if err != nil {
+		ts.Fatalf("waitmatch: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	last := ""
+	for {
+		if resp, err := http.Get(args[0]); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if re.Match(b) {
+				return
+			}
+			last = string(b)
+		}
+		if time.Now().After(deadline) {
+			if len(last) > 2000 {
+				last = last[:2000] + "…"
+			}
+			ts.Fatalf("waitmatch %s: no match for %q within 10s; last body: %s", args[0], args[1], last)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// cmdNotHTTP starts a TCP server that answers every connection with bytes
+// that are not HTTP, for the rest of the script: notHTTP NAME sets $NAME_URL.
+func cmdNotHTTP(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: notHTTP NAME")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ts.Fatalf("notHTTP: %v", err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 4096)
+				_, _ = c.Read(buf)
+				_, _ = c.Write([]byte("\x00\x01garbage, not HTTP\r\n\r\n"))
+			}()
+		}
+	}()
+	ts.Defer(func() { ln.Close() })
+	ts.Setenv(args[0]+"_URL", "http://"+ln.Addr().String())
+}
+
+// cmdHangs starts an HTTP server that never answers (until the script
+// ends): hangs NAME sets $NAME_URL.
+func cmdHangs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: hangs NAME")
+	}
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-done:
+		case <-r.Context().Done():
+		}
+	}))
+	ts.Defer(func() { close(done); srv.Close() })
+	ts.Setenv(args[0]+"_URL", srv.URL)
 }
 
 // cmdFreeport sets VAR to a free loopback TCP port: freeport VAR.

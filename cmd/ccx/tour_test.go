@@ -42,13 +42,21 @@ func TestReadmeTourAsOneBlock(t *testing.T) {
 		t.Fatalf("ccx shim not on PATH (testscript.Main sets it up): %v", err)
 	}
 	tour := tourBlock(t)
-	// The tour uses fixed ports; a busy one is a clear failure, not a hang.
+	// The tour uses fixed ports: a port another program holds for a moment
+	// is waited for (30s at most), one held longer is a clear failure.
 	for _, p := range tourPorts {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			t.Fatalf("port %d is busy (%v): the README tour uses the default ports %v; stop what listens there and run again", p, err, tourPorts)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err == nil {
+				l.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("port %d is busy (%v): the README tour uses the default ports %v; stop what listens there and run again", p, err, tourPorts)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		l.Close()
 	}
 	home := t.TempDir()
 	var env []string

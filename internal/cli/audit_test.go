@@ -157,6 +157,8 @@ func TestCompletionValues(t *testing.T) {
 		{[]string{"__complete", "send", "text", "x", "--id-type", ""}, []string{"phone", "custom"}},
 		{[]string{"__complete", "check", "--only", ""}, []string{"auth-missing", "auth-wrong"}},
 		{[]string{"__complete", "check", "--skip", "auth-missing,"}, []string{"auth-missing,auth-wrong", "auth-missing,text"}},
+		{[]string{"__complete", "check", "--e2e", "--only", ""}, []string{"in-text", "in-bad-signature", "receipt-delivered", "fail-recipient"}},
+		{[]string{"__complete", "check", "--e2e", "--provider", ""}, []string{"clicksend", "telegram", "twilio"}},
 		{[]string{"__complete", "listen", "--reply-status", ""}, []string{"200", "401", "500"}},
 		{[]string{"__complete", "se"}, []string{"send"}},
 		{[]string{"__complete", "completion", ""}, []string{"bash", "zsh", "fish", "powershell"}},
@@ -167,6 +169,18 @@ func TestCompletionValues(t *testing.T) {
 				t.Errorf("%v: no %q in\n%s", tt.args[1:], w, r.stdout)
 			}
 		}
+	}
+}
+
+// --only/--skip complete the ids of the suite that will run.
+func TestCheckCompletionFollowsE2E(t *testing.T) {
+	c := newCLI(t)
+	plain, e2e := c.run("__complete", "check", "--only", "").stdout, c.run("__complete", "check", "--e2e", "--skip", "").stdout
+	if strings.Contains(plain, "in-text") || !strings.Contains(plain, "auth-missing") {
+		t.Errorf("check --only completes:\n%s", plain)
+	}
+	if strings.Contains(e2e, "auth-missing") || !strings.Contains(e2e, "in-platform-down") {
+		t.Errorf("check --e2e --skip completes:\n%s", e2e)
 	}
 }
 

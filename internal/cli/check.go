@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/conformance"
+	"github.com/ccx-cli/ccx/internal/e2e"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 type CheckOptions struct {
 	OutgoingOptions
 	Only, Skip []string
+	E2E        E2EOptions
 }
 
 func newCheckCmd(f *Factory) *cobra.Command {
@@ -25,7 +27,7 @@ func newCheckCmd(f *Factory) *cobra.Command {
 	}
 	cmd := &cobra.Command{
 		Use:   "check [BASE_URL]",
-		Short: "Run a conformance suite against your integration server's /message endpoint",
+		Short: "Run a conformance suite against your integration server (--e2e: the whole loop through a provider fake)",
 		Long: `check calls <BASE_URL>/message the way IS-Messenger does, plus the ways an
 attacker or a broken platform might, and judges every answer:
 
@@ -52,17 +54,25 @@ sends to the fictional +15555550100 (ccx_check_test_contact for Custom ID
 channels), so a server wired to a real provider texts nobody real. The contact
 used is printed on stderr.
 
+With --e2e --provider NAME, check runs the platform fake and that provider's fake
+and drives your server through the whole loop instead (see 'End to end' below).
+
 Output: a table of checks with pass/fail/warn and the evidence, or with --json one
 object {url, contactId, verdict, hints[], checks[], passed, failed, warned, skipped}.
 The run's verdict: ok, failed, auth (every call with the token refused),
 no-route (every call 404), rate-limited, timeout (no call answered in time) or
 network (nothing reachable).
-Exit codes: 0 ok (warnings allowed); 1 failed, no-route or rate-limited;
-3 timeout or network; 4 auth. See 'ccx help exit-codes'.`,
+Exit codes: 0 ok (warnings allowed); 1 failed, no-route or rate-limited; 2 bad
+flags or settings; 3 timeout or network (or, with --e2e, a fake's port is busy);
+4 auth. See 'ccx help exit-codes'.
+` + e2eHelp(),
 		Example: `  ccx check http://127.0.0.1:8080
   ccx check http://127.0.0.1:8080 --only auth-missing,auth-wrong,auth-scheme
   ccx check http://127.0.0.1:8080 --contact-id +60123456789
-  ccx check --skip custom-payload --timeout 3s --json`,
+  ccx check --skip custom-payload --timeout 3s --json
+  ccx check --e2e --provider twilio --credentials twilio.env http://127.0.0.1:3030
+  ccx check --e2e --provider twilio --credentials twilio.env --only in-text,out-text,receipt-delivered --json
+  ccx check --e2e --provider twilio --credentials twilio.env --provider-webhook http://127.0.0.1:3030/twilio/sms --timeout 3s`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return UsageErrorf(fmt.Errorf("check takes at most one argument: BASE_URL (got %d)", len(args)))
@@ -74,6 +84,12 @@ Exit codes: 0 ok (warnings allowed); 1 failed, no-route or rate-limited;
 			if len(args) == 1 {
 				o.To = args[0]
 			}
+			if o.E2E.Enabled {
+				return runCheckE2E(cmd.Context(), f, o)
+			}
+			if err := o.E2E.notWithout(cmd); err != nil {
+				return err
+			}
 			return runCheck(cmd.Context(), f, o)
 		},
 	}
@@ -81,9 +97,19 @@ Exit codes: 0 ok (warnings allowed); 1 failed, no-route or rate-limited;
 	fl := cmd.Flags()
 	fl.StringSliceVar(&o.Only, "only", nil, "run only these checks (comma-separated ids)")
 	fl.StringSliceVar(&o.Skip, "skip", nil, "skip these checks (comma-separated ids)")
-	_ = cmd.RegisterFlagCompletionFunc("only", listCompletion(conformance.IDs()))
-	_ = cmd.RegisterFlagCompletionFunc("skip", listCompletion(conformance.IDs()))
+	o.E2E.addFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("only", checkIDCompletion)
+	_ = cmd.RegisterFlagCompletionFunc("skip", checkIDCompletion)
 	return cmd
+}
+
+// checkIDCompletion completes the ids of the suite --e2e selects.
+func checkIDCompletion(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	ids := conformance.IDs()
+	if on, _ := cmd.Flags().GetBool("e2e"); on {
+		ids = e2e.IDs()
+	}
+	return listCompletion(ids)(cmd, args, toComplete)
 }
 
 func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
@@ -122,7 +148,7 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 			return Exit(ExitIO, err)
 		}
 	} else {
-		printCheckTable(f, rep)
+		printCheckTable(f, rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
 	if rep.Verdict == verdict.Network {
 		fmt.Fprintf(f.IO.ErrOut, "cannot reach %s: %s\n", rep.URL, firstErr(rep))
@@ -139,11 +165,17 @@ func firstErr(rep *conformance.Report) string {
 	return "no answer"
 }
 
-func printCheckTable(f *Factory, rep *conformance.Report) {
+func printCheckTable(f *Factory, results []conformance.Result, passed, failed, warned, skipped int) {
 	st := f.IO.Styles(f.IO.Out)
 	w := f.IO.Out
-	fmt.Fprintf(w, "%-17s %-6s %s\n", "CHECK", "RESULT", "EVIDENCE")
-	for _, r := range rep.Results {
+	width := 17
+	for _, r := range results {
+		if len(r.ID) > width {
+			width = len(r.ID)
+		}
+	}
+	fmt.Fprintf(w, "%-*s %-6s %s\n", width, "CHECK", "RESULT", "EVIDENCE")
+	for _, r := range results {
 		v := fmt.Sprintf("%-6s", strings.ToUpper(string(r.Verdict)))
 		switch r.Verdict {
 		case conformance.Pass:
@@ -164,17 +196,17 @@ func printCheckTable(f *Factory, rep *conformance.Report) {
 		default:
 			ev = r.Body
 		}
-		fmt.Fprintf(w, "%-17s %s %s\n", r.ID, v, ev)
+		fmt.Fprintf(w, "%-*s %s %s\n", width, r.ID, v, ev)
 		if r.Reason != "" {
 			reason := r.Reason
 			if r.Security {
 				reason = st.Error.Render(reason)
 			}
-			fmt.Fprintf(w, "%-17s %-6s ↳ %s\n", "", "", reason)
+			fmt.Fprintf(w, "%-*s %-6s ↳ %s\n", width, "", "", reason)
 		}
 	}
-	summary := fmt.Sprintf("%d passed, %d failed, %d warnings, %d skipped", rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
-	if rep.Failed > 0 {
+	summary := fmt.Sprintf("%d passed, %d failed, %d warnings, %d skipped", passed, failed, warned, skipped)
+	if failed > 0 {
 		summary = st.Error.Render(summary)
 	} else {
 		summary = st.OK.Render(summary)

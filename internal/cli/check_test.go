@@ -9,14 +9,11 @@ import (
 
 func TestPrintCheckTable(t *testing.T) {
 	f, out, _ := testFactory(t, nil)
-	printCheckTable(f, &conformance.Report{
-		Results: []conformance.Result{
-			{ID: "text", Verdict: conformance.Pass, Status: 200, Body: `{"mId":"a"}`, LatencyMS: 1.5},
-			{ID: "auth-missing", Verdict: conformance.Fail, Security: true, Status: 200, Body: "{\n \"mId\": \"b\"}", Reason: "SECURITY: accepted"},
-			{ID: "bad-json", Verdict: conformance.Fail, Error: "no answer within 1s (timeout)", Reason: "the server did not answer in time"},
-		},
-		Passed: 1, Failed: 2,
-	})
+	printCheckTable(f, []conformance.Result{
+		{ID: "text", Verdict: conformance.Pass, Status: 200, Body: `{"mId":"a"}`, LatencyMS: 1.5},
+		{ID: "auth-missing", Verdict: conformance.Fail, Security: true, Status: 200, Body: "{\n \"mId\": \"b\"}", Reason: "SECURITY: accepted"},
+		{ID: "bad-json", Verdict: conformance.Fail, Error: "no answer within 1s (timeout)", Reason: "the server did not answer in time"},
+	}, 1, 2, 0, 0)
 	s := out.String()
 	for _, want := range []string{
 		"CHECK             RESULT EVIDENCE",
@@ -25,6 +22,26 @@ func TestPrintCheckTable(t *testing.T) {
 		"↳ SECURITY: accepted",
 		"bad-json          FAIL   no answer within 1s (timeout)",
 		"1 passed, 2 failed, 0 warnings, 0 skipped",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("missing %q in\n%s", want, s)
+		}
+	}
+}
+
+// Ids longer than the column widen it for every row.
+func TestPrintCheckTableWideIDs(t *testing.T) {
+	f, out, _ := testFactory(t, nil)
+	printCheckTable(f, []conformance.Result{
+		{ID: "in-platform-down", Verdict: conformance.Pass, Body: "delivered"},
+		{ID: "fail-provider-error", Verdict: conformance.Fail, Reason: "/message answered 200"},
+	}, 1, 1, 0, 0)
+	s := out.String()
+	for _, want := range []string{
+		"CHECK               RESULT EVIDENCE",
+		"in-platform-down    PASS   delivered",
+		"fail-provider-error FAIL   ",
+		"                           ↳ /message answered 200",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("missing %q in\n%s", want, s)

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -80,7 +82,7 @@ first line of stdin, which keeps tokens out of shell history.`,
 			Example:           "  ccx config set id_type phone\n  ccx config set contact_id +60177872890\n  ccx config set api_token - < token.txt",
 			Args:              exactArgs(2, "KEY VALUE"),
 			ValidArgsFunction: keyCompletion,
-			RunE:              func(cmd *cobra.Command, args []string) error { return o.set(args[0], args[1]) },
+			RunE:              func(cmd *cobra.Command, args []string) error { return o.set(cmd.Context(), args[0], args[1]) },
 		},
 		&cobra.Command{
 			Use:               "unset KEY",
@@ -243,14 +245,14 @@ func (o *configOptions) get(key string) error {
 	return nil
 }
 
-func (o *configOptions) set(key, value string) error {
+func (o *configOptions) set(ctx context.Context, key, value string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
 	if value == "-" {
-		line, err := bufio.NewReader(io.LimitReader(o.f.IO.In, 64<<10)).ReadString('\n')
+		line, err := bufio.NewReader(io.LimitReader(ctxio.Reader(ctx, o.f.IO.In), 64<<10)).ReadString('\n')
 		if err != nil && err != io.EOF {
-			return Exit(ExitIO, fmt.Errorf("cannot read the value from stdin: %w", err))
+			return readError(ctx, fmt.Errorf("cannot read the value from stdin: %w", err))
 		}
 		value = strings.TrimSpace(line)
 	}

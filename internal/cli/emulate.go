@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,7 +16,9 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/outgoing"
+	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
@@ -38,9 +41,16 @@ type emulateOptions struct {
 	Extra      []string
 	RateLimit  float64
 	StatePath  string
+	AllowHosts []string
 	ShowToken  bool
 	NoProfile  bool
 	Quiet      bool
+	// The provider face.
+	Providers        []string
+	ProviderWebhooks []string
+	ProviderStatus   []string
+	NoReceipts       bool
+	ReceiptDelay     time.Duration
 }
 
 func newEmulateCmd(f *Factory, runF func(context.Context, *emulateOptions) error) *cobra.Command {
@@ -76,20 +86,35 @@ NDJSON with --json. The inspection API lives under /_emulator/: GET
 /_emulator/state, /_emulator/contacts, /_emulator/messages?contactId=, the live
 Server-Sent Events stream /_emulator/events, and POST
 /_emulator/channels/{id}/send. State is in memory unless --state FILE keeps it
-across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
+across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
+
+Both faces: --provider NAME (repeatable: ` + strings.Join(emulators.Names(), ", ") + `) also plays that
+messaging provider. Its fake API is served at <emulator>/_provider/NAME (your
+server's provider base URL) and records every send your server makes; the web
+inbox gains the customer's phone: what your server sent through the provider,
+with the delivery receipts the fake posts back to your server, and a composer
+to write as the customer (the fake posts its signed webhook to your server,
+whose platform event then shows in the inbox). The request log ties every hop
+of a message by a flow id and says where a message got lost. Customer
+messages go to --provider-webhook NAME=URL (default: the path 'ccx relay'
+serves under the API base URL, e.g. /providers/twilio/inbound); receipts of
+sends that name no callback to --provider-status NAME=URL. The fake's
+credentials are kept in provider-NAME.env next to the config file, with
+CCX_PROVIDER_BASE_URL, ready for 'ccx relay --credentials'; secrets are shown
+redacted.`,
 		Example: `  ccx emulate
   ccx emulate --port 4747 --api-base-url http://127.0.0.1:3030 --state emulator.json
   ccx emulate --id-type custom --rate-limit 0 --json
+  ccx emulate --provider twilio
+  ccx relay --provider twilio --local --credentials ~/.config/ccx/provider-twilio.env
+  ccx emulate --provider twilio --provider-webhook twilio=http://127.0.0.1:8080/twilio/sms
   ccx send text "Hello" --local
   ccx emulate send text "Hi from an agent"
   ccx emulate inbox`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Port < 0 || opts.Port > 65535 {
-				return UsageErrorf(fmt.Errorf("invalid --port %d: use 0-65535 (0 picks a free port)", opts.Port))
-			}
-			if opts.RateLimit < 0 {
-				return UsageErrorf(fmt.Errorf("invalid --rate-limit %v: use a number of requests per second, 0 for no limit", opts.RateLimit))
+			if len(opts.Providers) == 0 && (len(opts.ProviderWebhooks) > 0 || len(opts.ProviderStatus) > 0) {
+				return UsageErrorf(fmt.Errorf("--provider-webhook and --provider-status need --provider NAME"))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -107,12 +132,23 @@ across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 	fl.StringArrayVar(&opts.Extra, "channel", nil, "an extra channel: id=ID,token=TOKEN,id-type=phone|custom,api-base-url=URL (missing id/token are generated; repeatable)")
 	fl.Float64Var(&opts.RateLimit, "rate-limit", channel.RateLimitPerSec, "webhook requests per second per channel before 429 (0: no limit)")
 	fl.StringVar(&opts.StatePath, "state", "", "keep contacts and messages in this JSON file across restarts")
+	fl.StringArrayVar(&opts.AllowHosts, "allow-host", nil, "a host name the API and the inbox answer besides IP addresses and localhost, e.g. a docker service name (repeatable)")
 	fl.BoolVar(&opts.ShowToken, "show-token", false, "print the full API token once on stderr")
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with 'ccx emulate inbox' or /_emulator/events)")
+	fl.StringArrayVar(&opts.Providers, "provider", nil, "also play this messaging provider: "+strings.Join(emulators.Names(), "|")+" (repeatable)")
+	fl.StringArrayVar(&opts.ProviderWebhooks, "provider-webhook", nil, "NAME=URL: where your server takes that provider's webhooks (default: <API base URL>/providers/NAME/..., as ccx relay serves)")
+	fl.StringArrayVar(&opts.ProviderStatus, "provider-status", nil, "NAME=URL: status callback URL for sends that name none (default: ccx relay's)")
+	fl.BoolVar(&opts.NoReceipts, "no-receipts", false, "the provider fakes post no status callbacks by themselves (fire them from the inbox)")
+	fl.DurationVar(&opts.ReceiptDelay, "receipt-delay", 250*time.Millisecond, "pause before each automatic status callback of a send")
+	limitFlag(fl, "receipt-delay", 0, time.Minute, "0 to 1m, e.g. 250ms")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
+	limitFlag(fl, "port", 0, 65535, usePort)
+	limitFlag(fl, "rate-limit", 0, math.Inf(1), useRate)
+	urlFlag(fl, "api-base-url")
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
 
-	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f))
+	cmd.AddCommand(newEmulateSendCmd(f), newEmulateInboxCmd(f), newEmulateCustomerCmd(f))
 	return cmd
 }
 
@@ -161,35 +197,43 @@ func emulatedChannels(f *Factory, opts *emulateOptions) ([]emulator.Channel, *co
 	if named == "" {
 		named = f.IO.Getenv(config.EnvProfile)
 	}
-	env := config.FromEnv(f.IO.Getenv)
-	var prof config.Profile
+	var p config.Profile
 	if named != "" {
-		if prof, err = f.Settings(config.Profile{}); err != nil {
-			return nil, nil, nil, err
+		p, err = f.Settings(flags)
+	} else {
+		// flags over env only (cleaned the same way): no profile underneath
+		p, err = (&config.File{}).Resolve("", flags, f.IO.Getenv)
+		if err != nil {
+			err = UsageErrorf(err)
 		}
 	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	env := config.FromEnv(f.IO.Getenv)
 	keys := []string{"channel_id", "api_token", "id_type", "api_base_url"}
 	sources := map[string]string{}
-	var p config.Profile
 	for _, k := range keys {
-		for _, c := range []struct {
-			from config.Profile
-			what string
-		}{
-			{flags, "flag"},
-			{env, "env " + config.EnvVars[k]},
-			{prof, fmt.Sprintf("profile '%s'", named)},
-		} {
-			if v, _ := c.from.Get(k); v != "" {
-				_ = p.Set(k, v)
-				sources[k] = c.what
-				break
-			}
+		fv, _ := flags.Get(k)
+		ev, _ := env.Get(k)
+		switch v, _ := p.Get(k); {
+		case v == "":
+		case strings.TrimSpace(fv) != "":
+			sources[k] = "flag"
+		case strings.TrimSpace(ev) != "":
+			sources[k] = "env " + config.EnvVars[k]
+		default:
+			sources[k] = fmt.Sprintf("profile '%s'", named)
 		}
 	}
 	if local, ok := file.Profiles[LocalProfile]; ok && p.ChannelID == "" && p.APIToken == "" {
 		// Reuse the last run's channel (ccx's own, generated values), so a
 		// server configured once keeps working.
+		tok, err := config.CleanToken(local.APIToken)
+		if err != nil {
+			return nil, nil, nil, UsageErrorf(fmt.Errorf("the API token from profile %q in %s %v", LocalProfile, file.Path(), err))
+		}
+		local.ChannelID, local.APIToken = strings.TrimSpace(local.ChannelID), tok
 		for _, k := range keys {
 			if v, _ := p.Get(k); v != "" {
 				continue
@@ -249,25 +293,40 @@ func channelFrom(id, token, idType, baseURL string) (emulator.Channel, error) {
 
 func parseChannelSpec(spec string) (emulator.Channel, error) {
 	var id, token, idType, base string
+	shown := redactSpecToken(spec) // errors quote the spec, never its token
 	for _, part := range strings.Split(spec, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
-			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: %q is not key=value (keys: id, token, id-type, api-base-url)", spec, part))
+			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: %q is not key=value (keys: id, token, id-type, api-base-url)", shown, redactSpecToken(part)))
 		}
 		switch k {
 		case "id":
 			id = v
 		case "token":
-			token = v
+			var err error
+			if token, err = config.CleanToken(v); err != nil {
+				return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: the API token from token= %v", shown, err))
+			}
 		case "id-type":
 			idType = v
 		case "api-base-url":
 			base = v
 		default:
-			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: unknown key %q (keys: id, token, id-type, api-base-url)", spec, k))
+			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: unknown key %q (keys: id, token, id-type, api-base-url)", shown, k))
 		}
 	}
 	return channelFrom(id, token, idType, base)
+}
+
+// redactSpecToken hides the value of token= in a --channel spec.
+func redactSpecToken(spec string) string {
+	parts := strings.Split(spec, ",")
+	for i, p := range parts {
+		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && k == "token" {
+			parts[i] = "token=" + ui.Redact(v)
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
@@ -277,6 +336,10 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 	}
 	for _, c := range chans {
 		warnMessageSuffix(f, c.APIBaseURL, "the API base URL of channel "+c.ID)
+	}
+	setups, err := providerSetups(file, chans, opts)
+	if err != nil {
+		return err
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	errOut := f.IO.ErrOut
@@ -293,9 +356,16 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 		} else {
 			saved = file.Path()
 		}
+		if err := saveProviderEnvs(e, setups); err != nil {
+			fmt.Fprintf(errOut, "%s could not save the provider settings: %v\n", st.Warning.Render("warning:"), err)
+		}
 		return nil
 	}
-	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, BeforeServe: beforeServe})
+	if opts.StatePath != "" {
+		fsutil.MakePrivate(opts.StatePath, errOut) // contacts and messages: personal data
+	}
+	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, AllowedHosts: opts.AllowHosts, BeforeServe: beforeServe,
+		Providers: emulatorProviders(setups, opts)})
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return Exit(ExitIO, fmt.Errorf("%w (another emulator running? pick another --port, or 0 for a free one)", err))
@@ -311,6 +381,7 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 	}
 
 	printBanner(f, e, opts, saved, sources)
+	printProviders(f, e, setups, opts)
 	if ip := net.ParseIP(opts.Host); opts.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(errOut, "%s listening on %s: the /_emulator/ API has no authentication and anyone who can reach this address can read the messages and make the emulator call your server\n", st.Warning.Render("warning:"), opts.Host)
 	}
@@ -487,6 +558,7 @@ server unreachable, 4 your server answered 401/403.`,
 	cmd.PersistentFlags().StringVar(&emuURL, "emulator", "", "URL of the running emulator (env "+EnvEmulatorURL+"; default: the 'local' profile, else "+emulator.DefaultURL+")")
 	cmd.PersistentFlags().StringVar(&to, "to", "", "contact ID to send to (default: the most recently active contact)")
 	cmd.PersistentFlags().StringVar(&channelID, "channel", "", "channel ID (default: the emulator's first channel)")
+	urlFlag(cmd.PersistentFlags(), "emulator")
 	for _, sub := range MessageCommands("Send", "ccx emulate send", func(cmd *cobra.Command, m channel.Message) error {
 		return runEmulateSend(cmd.Context(), f, emulatorURL(f, emuURL), channelID, to, m)
 	}) {
@@ -594,6 +666,7 @@ conversations and warnings as one JSON object.`,
 	fl.StringVar(&statePath, "state", "", "read a state file instead of a running emulator")
 	fl.StringVar(&contact, "contact", "", "only this contact's conversation")
 	fl.StringVar(&channelID, "channel", "", "only this channel's conversations")
+	urlFlag(fl, "emulator")
 	return cmd
 }
 

@@ -39,12 +39,13 @@ func TestEmulateFlagsReachOptions(t *testing.T) {
 	f, _, _ := emuFactory(t, nil)
 	var got *emulateOptions
 	cmd := newEmulateCmd(f, func(_ context.Context, o *emulateOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"--port", "0", "--rate-limit", "0", "--state", "s.json", "--id-type", "custom", "--token", "t", "--channel-id", "c", "--api-base-url", "http://x", "--channel", "id=b", "--quiet"})
+	cmd.SetArgs([]string{"--port", "0", "--rate-limit", "0", "--state", "s.json", "--id-type", "custom", "--token", "t", "--channel-id", "c", "--api-base-url", "http://x", "--channel", "id=b", "--quiet", "--allow-host", "emu", "--allow-host", "emu.lan"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	if got.Port != 0 || got.RateLimit != 0 || got.StatePath != "s.json" || got.IDType != "custom" || got.Token != "t" ||
-		got.ChannelID != "c" || got.APIBaseURL != "http://x" || len(got.Extra) != 1 || !got.Quiet || got.Host != "127.0.0.1" {
+		got.ChannelID != "c" || got.APIBaseURL != "http://x" || len(got.Extra) != 1 || !got.Quiet || got.Host != "127.0.0.1" ||
+		strings.Join(got.AllowHosts, ",") != "emu,emu.lan" {
 		t.Fatalf("options %+v", got)
 	}
 	// Defaults: the documented port and the platform's rate limit.
@@ -169,7 +170,7 @@ func TestRunEmulateEndToEnd(t *testing.T) {
 	f.JSON = true
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	opts := &emulateOptions{Host: "127.0.0.1", Port: 0, APIBaseURL: server.URL, Token: "secrettokensecrettoken01", RateLimit: 20}
+	opts := &emulateOptions{Host: "127.0.0.1", Port: 0, APIBaseURL: server.URL, Token: "secrettokensecrettoken01", RateLimit: 20, AllowHosts: []string{"emu.test"}}
 	go func() { done <- runEmulate(ctx, f, opts) }()
 
 	// Wait for the profile: it is written once the emulator listens.
@@ -195,6 +196,19 @@ func TestRunEmulateEndToEnd(t *testing.T) {
 	res, err := c.Send(ctx, "", "+60177872890", channel.Text("hi"))
 	if err != nil || !res.OK || res.Message.MID != "srv-9" {
 		t.Fatalf("send: %+v %v", res, err)
+	}
+	// --allow-host: that name is served, others are refused (DNS rebinding).
+	for host, want := range map[string]int{"emu.test": 200, "evil.example": http.StatusMisdirectedRequest} {
+		req, _ := http.NewRequest(http.MethodGet, base+"/_emulator/health", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -15,6 +15,7 @@ const (
 	ExitUsage       = 2   // bad flag or argument
 	ExitIO          = 3   // network or file I/O error
 	ExitAuth        = 4   // authentication rejected (401/403)
+	ExitInternal    = 70  // internal error: a bug in ccx (EX_SOFTWARE)
 	ExitInterrupted = 130 // interrupted by SIGINT/SIGTERM
 )
 
@@ -28,6 +29,7 @@ var exitCodes = []struct {
 	{ExitUsage, "usage error: unknown command, bad flag or argument, missing required setting"},
 	{ExitIO, "network or file I/O error: unreachable host, timeout, unreadable file"},
 	{ExitAuth, "authentication rejected: the remote answered 401 or 403"},
+	{ExitInternal, "internal error: a bug in ccx (please report it with the short report printed)"},
 	{ExitInterrupted, "interrupted by SIGINT or SIGTERM"},
 }
 
@@ -84,6 +86,15 @@ func (e *FlagError) Unwrap() error { return e.Err }
 
 // UsageErrorf builds a FlagError.
 func UsageErrorf(err error) error { return &FlagError{Err: err} }
+
+// readError is the error of a failed read: interrupted (130) when ctx
+// ended, else an I/O error (3).
+func readError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return Exit(ExitInterrupted, errors.New("interrupted"))
+	}
+	return Exit(ExitIO, err)
+}
 
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(err error) int {

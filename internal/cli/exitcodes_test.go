@@ -144,6 +144,9 @@ func TestExitCodeContract(t *testing.T) {
 		}},
 		{"listen --forward-to", message, runListenForward},
 		{"emulate send", message, runEmulateSendAgainst},
+		{"provider send", webhook, func(t *testing.T, base string, to time.Duration) (int, verdict.Verdict) {
+			return runJSON(t, nil, "provider", "send", "--provider", "clicksend", "--to", base+"/providers/clicksend/inbound", "--json", "--timeout", to.String(), "text", "hi")
+		}},
 		{"relay status --url", webhook, func(t *testing.T, base string, to time.Duration) (int, verdict.Verdict) {
 			return runJSON(t, nil, "relay", "status", "--url", base, "--json", "--timeout", to.String())
 		}},

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/ui"
 )
 
@@ -32,6 +33,7 @@ func (f *Factory) Config() (*config.File, error) {
 			f.configErr = err
 			return
 		}
+		fsutil.MakePrivate(path, f.IO.ErrOut) // it holds API tokens
 		f.configFile, f.configErr = config.Load(path)
 	})
 	return f.configFile, f.configErr

@@ -87,7 +87,7 @@ func exitCodesHelp() string {
 	b.WriteString(`
   ¹ trigger, replay, emulate send, listen --forward-to (the verdict of each call)
   ² check: the run's verdict; a server that accepts everything fails the auth checks
-  ³ send, relay status --url
+  ³ send, provider send, relay status --url
 
 Servers (listen, emulate, relay) stopped with SIGINT/SIGTERM shut down gracefully and exit 0.`)
 	return b.String()

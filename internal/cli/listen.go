@@ -95,6 +95,15 @@ accepting, finishes in-flight calls, prints a summary to stderr and exits 0.`,
 	fl.StringVar(&o.Record, "record", "", "append every call (token redacted) as NDJSON to this file, for ccx replay")
 	fl.DurationVar(&o.Grace, "shutdown-grace", listen.ShutdownGrace, "how long shutdown waits for in-flight calls")
 	_ = fl.MarkHidden("shutdown-grace")
+	limitFlag(fl, "port", 0, 65535, usePort)
+	limitFlag(fl, "max-body", 1, noMax, "a positive number of bytes, e.g. 1048576")
+	limitFlag(fl, "reply-status", 200, 599, "200-599")
+	limitFlag(fl, "fail-rate", 0, 1, "a share between 0 and 1, e.g. 0.2")
+	limitFlag(fl, "fail-status", 200, 599, "200-599")
+	limitFlag(fl, "latency", 0, time.Hour, "0 to 1h, e.g. 300ms")
+	limitFlag(fl, "shutdown-grace", 0, noMax, useNonNeg)
+	limitFlag(fl, "forward-timeout", time.Nanosecond, noMax, usePositive)
+	urlFlag(fl, "forward-to")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	return cmd
 }
@@ -128,23 +137,9 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case o.Port < 0 || o.Port > 65535:
-		return UsageErrorf(fmt.Errorf("invalid --port %d: use 0..65535", o.Port))
-	case !strings.HasPrefix(o.Path, "/"):
+	// Numeric flags are bounded where they are defined (limitFlag).
+	if !strings.HasPrefix(o.Path, "/") {
 		return UsageErrorf(fmt.Errorf("invalid --path %q: it must start with /", o.Path))
-	case o.FailRate < 0 || o.FailRate > 1:
-		return UsageErrorf(fmt.Errorf("invalid --fail-rate %v: use a share between 0 and 1, e.g. 0.2", o.FailRate))
-	case o.ReplyStatus < 200 || o.ReplyStatus > 599:
-		return UsageErrorf(fmt.Errorf("invalid --reply-status %d: use 200..599", o.ReplyStatus))
-	case o.FailStatus < 200 || o.FailStatus > 599:
-		return UsageErrorf(fmt.Errorf("invalid --fail-status %d: use 200..599", o.FailStatus))
-	case o.Latency < 0:
-		return UsageErrorf(fmt.Errorf("invalid --latency %v", o.Latency))
-	case o.MaxBody <= 0:
-		return UsageErrorf(fmt.Errorf("invalid --max-body %d", o.MaxBody))
-	case o.ForwardTo != "" && o.ForwardTimeout <= 0:
-		return UsageErrorf(fmt.Errorf("invalid --forward-timeout %v", o.ForwardTimeout))
 	}
 	if o.ForwardTo != "" {
 		if u, err := parseHTTPURL(o.ForwardTo); err != nil {
@@ -166,7 +161,7 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 		sinks = append(sinks, pp.Reply)
 	}
 	if o.Record != "" {
-		rec, err := listen.OpenRecorder(o.Record)
+		rec, err := listen.OpenRecorder(o.Record, f.IO.ErrOut)
 		if err != nil {
 			return Exit(ExitIO, fmt.Errorf("--record: %v", err))
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/provider"
@@ -114,9 +116,6 @@ See docs/relay.md for the message-type mapping of each provider and the
 			if !oneOfString(opts.Provider, relayProviders) {
 				return UsageErrorf(fmt.Errorf("--provider %q: use one of %s", opts.Provider, strings.Join(relayProviders, ", ")))
 			}
-			if opts.Port < 0 || opts.Port > 65535 {
-				return UsageErrorf(fmt.Errorf("invalid --port %d: use 0-65535", opts.Port))
-			}
 			if err := checkAdminAddr(opts.AdminAddr); err != nil {
 				return UsageErrorf(err)
 			}
@@ -156,6 +155,17 @@ See docs/relay.md for the message-type mapping of each provider and the
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(relayProviders))
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	_ = cmd.RegisterFlagCompletionFunc("log-level", fixedCompletion([]string{"debug", "info", "warn", "error"}))
+	limitFlag(fl, "port", 0, 65535, usePort)
+	urlFlag(fl, "webhook-url")
+	urlFlag(fl, "public-url")
+	urlFlag(fl, "provider-base-url")
+	limitFlag(fl, "max-entries", 1, noMax, "1 or more events")
+	limitFlag(fl, "max-bytes", 1<<10, noMax, "1024 bytes or more")
+	limitFlag(fl, "dedupe-window", time.Minute, 365*24*time.Hour, "1m to 8760h, e.g. 72h")
+	limitFlag(fl, "workers", 1, 1000, "1-1000")
+	limitFlag(fl, "rate-limit", 0, math.Inf(1), useRate)
+	limitFlag(fl, "backoff", time.Millisecond, noMax, "1ms or more")
+	limitFlag(fl, "drain", 0, time.Hour, "0 to 1h, e.g. 5s")
 	cmd.AddCommand(newRelayStatusCmd(f))
 	return cmd
 }
@@ -201,7 +211,7 @@ func loadCredentials(path string, getenv func(string) string) (*credentials, err
 }
 
 func (c *credentials) get(k string) string {
-	if v := c.getenv(k); v != "" {
+	if v := strings.TrimSpace(c.getenv(k)); v != "" { // a pasted secret's newline
 		return v
 	}
 	return c.file[k]
@@ -210,7 +220,7 @@ func (c *credentials) get(k string) string {
 func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	set, err := f.Settings(opts.Settings)
 	if err != nil {
-		return Exit(ExitIO, err)
+		return err // Settings picks the code: 3 unreadable config, 2 bad value
 	}
 	var missing []string
 	if set.WebhookURL == "" {
@@ -294,7 +304,9 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	}
 	base := opts.BaseURL
 	if base == "" {
-		base = f.IO.Getenv("CCX_PROVIDER_BASE_URL")
+		// env, then the credentials file (ccx emulate --provider and ccx
+		// provider serve --credentials-out write it)
+		base = creds.get(EnvProviderBaseURL)
 	}
 	// Same credentials as the checked adapter, so the same secrets to redact.
 	ad, _, err := buildAdapter(opts, creds, base, public, idType, netguard.Options{AllowPrivate: opts.AllowPrivateMedia, Logger: log})
@@ -302,6 +314,7 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 		return err
 	}
 
+	fsutil.MakePrivate(opts.SpoolPath, logWriter{log}) // undelivered messages: personal data
 	eng, err := relay.New(relay.Options{Adapter: ad, ChannelID: set.ChannelID, Token: set.APIToken, IDType: idType,
 		WebhookURL: set.WebhookURL, SpoolPath: opts.SpoolPath, PublicURL: public, Workers: opts.Workers,
 		RateLimit: opts.RateLimit, Backoff: opts.Backoff, Logger: log, InsecureInbound: opts.InsecureInbound,
@@ -400,6 +413,14 @@ var unverifiedRemedy = map[string]string{
 	"http":      "give every webhook an auth (shared_secret_header, hmac, basic or path_secret) in the --http-config file",
 }
 
+// logWriter turns the lines written to it into warnings of log.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.Warn(strings.TrimSpace(strings.TrimPrefix(string(p), "warning: ")))
+	return len(p), nil
+}
+
 func nonEmpty(ss []string) []string {
 	var out []string
 	for _, s := range ss {
@@ -468,9 +489,6 @@ read or the relay does not answer within --timeout; 4 when it answered 401/403.`
   ccx relay status --url http://127.0.0.1:3031 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if timeout <= 0 {
-				return UsageErrorf(fmt.Errorf("invalid --timeout %v", timeout))
-			}
 			var st relay.Stats
 			var err error
 			v := verdict.OK
@@ -518,6 +536,8 @@ read or the relay does not answer within --timeout; 4 when it answered 401/403.`
 	cmd.Flags().StringVar(&spool, "spool", "ccx-relay.db", "spool file to read (when no relay is running)")
 	cmd.Flags().StringVar(&url, "url", "", "a running relay's admin URL (its --admin-addr, default http://"+defaultAdminAddr+"; asks /admin/status)")
 	cmd.Flags().DurationVar(&timeout, "timeout", timeout, "with --url: give up on the relay after this long")
+	limitFlag(cmd.Flags(), "timeout", time.Nanosecond, noMax, usePositive)
+	urlFlag(cmd.Flags(), "url")
 	return cmd
 }
 

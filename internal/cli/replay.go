@@ -2,15 +2,17 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
@@ -34,8 +36,10 @@ func newReplayCmd(f *Factory) *cobra.Command {
 		Long: `replay reads calls recorded by 'ccx listen --record FILE' (or its --json output;
 FILE may be - for stdin) and sends each one again to <BASE_URL>/message: the same
 body byte-for-byte and the same headers, re-signed with the configured token
-(records only hold a redacted one). Each reply is checked like 'ccx trigger' does
-and a summary ends the run. Calls are paced at --rate per second (the platform's
+(records only hold a redacted one). Other credential headers (Cookie, X-Api-Key
+and the like, redacted in records) are not sent; where the record shows the
+configured token redacted in the body, the token is put back. Each reply is
+checked like 'ccx trigger' does and a summary ends the run. Calls are paced at --rate per second (the platform's
 documented limit is 20).
 
 Each reply gets trigger's verdict (--json "verdict"). A reply passes when it is
@@ -57,6 +61,8 @@ error/timeout; 4 a reply was an auth refusal (401/403).`,
 	o.addFlags(cmd, false)
 	cmd.Flags().StringVar(&o.To, "to", "", "base URL of your integration server; /message is appended (env CCX_API_BASE_URL, profile api_base_url)")
 	cmd.Flags().Float64Var(&o.Rate, "rate", 20, "most calls per second (0: no limit)")
+	urlFlag(cmd.Flags(), "to")
+	limitFlag(cmd.Flags(), "rate", 0, math.Inf(1), useRate)
 	_ = cmd.Flags().MarkHidden("contact-id")
 	_ = cmd.Flags().MarkHidden("id-type")
 	return cmd
@@ -79,14 +85,18 @@ type ReplayResult struct {
 	Error            string             `json:"error,omitempty"`
 }
 
-// replayHeader keeps the recorded headers except the credential and
-// per-connection ones, and signs with the configured token.
+// replayHeader keeps the recorded headers except the per-connection ones
+// and the credentials (records hold those redacted: Authorization, Cookie,
+// X-Api-Key and the like), and signs with the configured token.
 func replayHeader(rec http.Header, token string) http.Header {
 	h := http.Header{}
 	for k, vs := range rec {
 		switch http.CanonicalHeaderKey(k) {
-		case "Authorization", "Proxy-Authorization", "Content-Length", "Host", "Connection", "Keep-Alive",
+		case "Content-Length", "Host", "Connection", "Keep-Alive",
 			"Transfer-Encoding", "Te", "Trailer", "Upgrade", "Accept-Encoding":
+			continue
+		}
+		if ui.IsCredentialHeader(k) {
 			continue
 		}
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
@@ -98,17 +108,31 @@ func replayHeader(rec http.Header, token string) http.Header {
 	return h
 }
 
-func readRecords(path string, in io.Reader) ([]listen.Call, error) {
-	var r io.Reader = in
+// restoreToken puts the configured token back where a record shows it
+// redacted in the body (listen redacts its own token wherever it appears),
+// so a body that carried the token is replayed as it was received. A token
+// too short to redact recognisably ("********") is left alone.
+func restoreToken(body []byte, token string) []byte {
+	r := ui.Redact(token)
+	if !strings.Contains(r, "…") || !bytes.Contains(body, []byte(r)) {
+		return body
+	}
+	return bytes.ReplaceAll(body, []byte(r), []byte(token))
+}
+
+// readRecords reads a record file (or stdin for "-"); a pipe or FIFO that
+// never writes gives way to ctx.
+func readRecords(ctx context.Context, path string, in io.Reader) ([]listen.Call, error) {
+	r := in
 	if path != "-" {
-		fh, err := os.Open(path)
+		fh, err := ctxio.Open(ctx, path)
 		if err != nil {
-			return nil, Exit(ExitIO, err)
+			return nil, readError(ctx, err)
 		}
 		defer fh.Close()
 		r = fh
 	}
-	sc := bufio.NewScanner(r)
+	sc := bufio.NewScanner(ctxio.Reader(ctx, r))
 	sc.Buffer(make([]byte, 64*1024), 64<<20)
 	var calls []listen.Call
 	line := 0
@@ -128,7 +152,7 @@ func readRecords(path string, in io.Reader) ([]listen.Call, error) {
 		calls = append(calls, c)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, Exit(ExitIO, fmt.Errorf("%s: %v", path, err))
+		return nil, readError(ctx, fmt.Errorf("%s: %w", path, err))
 	}
 	if len(calls) == 0 {
 		return nil, UsageErrorf(fmt.Errorf("%s: no recorded calls", path))
@@ -137,14 +161,11 @@ func readRecords(path string, in io.Reader) ([]listen.Call, error) {
 }
 
 func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) error {
-	if o.Rate < 0 {
-		return UsageErrorf(fmt.Errorf("invalid --rate %v", o.Rate))
-	}
 	r, err := o.resolve(f, false)
 	if err != nil {
 		return err
 	}
-	calls, err := readRecords(path, f.IO.In)
+	calls, err := readRecords(ctx, path, f.IO.In)
 	if err != nil {
 		return err
 	}
@@ -173,7 +194,7 @@ func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) e
 		if method == "" {
 			method = http.MethodPost
 		}
-		res, err := r.client.Do(ctx, outgoing.Request{Method: method, Body: c.Body, Header: replayHeader(c.Header, r.client.Token)})
+		res, err := r.client.Do(ctx, outgoing.Request{Method: method, Body: restoreToken(c.Body, r.client.Token), Header: replayHeader(c.Header, r.client.Token)})
 		if err != nil {
 			return UsageErrorf(err)
 		}

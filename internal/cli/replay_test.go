@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 func TestReplayHeaderResigns(t *testing.T) {
@@ -15,18 +18,34 @@ func TestReplayHeaderResigns(t *testing.T) {
 		"Connection":      {"keep-alive"},
 		"X-Request-Id":    {"r-1"},
 		"Accept-Encoding": {"gzip"},
+		"Cookie":          {"sid=********"},
+		"X-Api-Key":       {"abcd…wxyz"},
 	}
 	h := replayHeader(rec, cliToken)
 	if h.Get("Authorization") != "Bearer "+cliToken || h.Get("X-Request-Id") != "r-1" || h.Get("Content-Type") != "application/json" {
 		t.Errorf("%v", h)
 	}
-	for _, k := range []string{"Content-Length", "Connection", "Accept-Encoding"} {
+	for _, k := range []string{"Content-Length", "Connection", "Accept-Encoding", "Cookie", "X-Api-Key"} {
 		if h.Get(k) != "" {
 			t.Errorf("%s kept", k)
 		}
 	}
 	if len(h.Values("Authorization")) != 1 {
 		t.Errorf("two Authorization headers")
+	}
+}
+
+func TestRestoreTokenInBody(t *testing.T) {
+	red := ui.Redact(cliToken)
+	body := []byte(`{"text":"` + red + `"}`)
+	if got := string(restoreToken(body, cliToken)); got != `{"text":"`+cliToken+`"}` {
+		t.Errorf("restored %s", got)
+	}
+	if got := string(restoreToken(body, "another-token-of-some-length")); got != string(body) {
+		t.Errorf("another token changed the body: %s", got)
+	}
+	if got := string(restoreToken([]byte(`{"p":"********"}`), "short")); got != `{"p":"********"}` {
+		t.Errorf("short token: %s", got)
 	}
 }
 
@@ -39,16 +58,16 @@ func TestReadRecordsErrors(t *testing.T) {
 		}
 		return p
 	}
-	if _, err := readRecords(write("empty", "\n\n"), nil); exitCode(err) != ExitUsage {
+	if _, err := readRecords(context.Background(), write("empty", "\n\n"), nil); exitCode(err) != ExitUsage {
 		t.Errorf("empty: %v", err)
 	}
-	if _, err := readRecords(write("bad", `{"method":"POST","body":"{}"}`+"\n"+`{"x":1}`), nil); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "bad:2:") {
+	if _, err := readRecords(context.Background(), write("bad", `{"method":"POST","body":"{}"}`+"\n"+`{"x":1}`), nil); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "bad:2:") {
 		t.Errorf("bad: %v", err)
 	}
-	if _, err := readRecords(filepath.Join(dir, "missing"), nil); exitCode(err) != ExitIO {
+	if _, err := readRecords(context.Background(), filepath.Join(dir, "missing"), nil); exitCode(err) != ExitIO {
 		t.Errorf("missing: %v", err)
 	}
-	calls, err := readRecords("-", strings.NewReader(`{"id":"a","method":"POST","body":"{\"k\":1}","bodyBase64":""}`))
+	calls, err := readRecords(context.Background(), "-", strings.NewReader(`{"id":"a","method":"POST","body":"{\"k\":1}","bodyBase64":""}`))
 	if err != nil || len(calls) != 1 || string(calls[0].Body) != `{"k":1}` {
 		t.Errorf("stdin: %v %+v", err, calls)
 	}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/ccx-cli/ccx/internal/build"
+	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -35,6 +36,9 @@ relays between IS-Messenger and messaging providers.`,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if f.NoColor {
 				f.IO.SetColorEnabled(false)
+			}
+			if err := checkFlagBounds(cmd); err != nil {
+				return err
 			}
 			if f.Profile == LocalProfile && waitsForLocal(cmd) {
 				f.waitForLocal(cmd.Context())
@@ -69,7 +73,7 @@ relays between IS-Messenger and messaging providers.`,
 		newSendCmd(f), newConfigCmd(f), newInitCmd(f, nil),
 		newListenCmd(f), newTriggerCmd(f), newReplayCmd(f), newCheckCmd(f),
 		newEmulateCmd(f, nil), newDemoCmd(f, nil),
-		newRelayCmd(f, nil),
+		newRelayCmd(f, nil), newProviderCmd(f),
 	)
 	// Commands that reach the emulator (or what it calls) through --local.
 	for _, c := range root.Commands() {
@@ -116,8 +120,18 @@ build (set at link time). --json prints {"version","commit","date"}.`,
 }
 
 // Run executes the command tree with args and returns the exit code. Errors
-// go to stderr, located and with a hint where one helps.
-func Run(ctx context.Context, f *Factory, args []string) int {
+// go to stderr, located and with a hint where one helps. A panic is a bug:
+// it is reported briefly and exits ExitInternal (70), not Go's 2, which
+// scripts would read as a usage error.
+func Run(ctx context.Context, f *Factory, args []string) (code int) {
+	defer func() {
+		if v := recover(); v != nil {
+			code = reportPanic(f, args, v)
+		}
+	}()
+	if PanicEnv != "" && f.IO.Getenv(PanicEnv) != "" {
+		panic("deliberate panic (" + PanicEnv + "); token " + f.IO.Getenv(config.EnvVars["api_token"]))
+	}
 	root := NewRootCmd(f)
 	root.SetArgs(protectNegativeNumbers(root, args))
 	err := root.ExecuteContext(ctx)
@@ -125,11 +139,15 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		return ExitOK
 	}
 	err = withSuggestions(root, err)
-	code := exitCode(err)
+	code = exitCode(err)
 	if ctx.Err() != nil && code != ExitOK && !isExitError(err) {
 		code = ExitInterrupted
 	}
-	if msg := err.Error(); msg != "" {
+	msg := err.Error()
+	if code == ExitInterrupted && errors.Is(err, context.Canceled) {
+		msg = "interrupted"
+	}
+	if msg != "" {
 		if noColorArg(args) { // errors before flag parsing (unknown command) still honour it
 			f.IO.SetColorEnabled(false)
 		}

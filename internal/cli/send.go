@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
@@ -129,6 +130,14 @@ invalid), 2 usage, 3 network (no response), 4 authentication rejected (401/403),
 	pf.BoolVarP(&o.verbose, "verbose", "v", false, "show every retry as it happens (always on a terminal for a single send)")
 	pf.DurationVar(&o.backoff, "retry-backoff", 0, "first retry delay (hidden; tests)")
 	_ = pf.MarkHidden("retry-backoff")
+	urlFlag(pf, "webhook-url")
+	limitFlag(pf, "timestamp", 0, noMax, "0 (now) or UNIX milliseconds, e.g. 1700000000000")
+	limitFlag(pf, "count", 1, noMax, "1 or more")
+	limitFlag(pf, "rate", 0, math.Inf(1), useRate)
+	limitFlag(pf, "concurrency", 1, 1000, "1-1000")
+	limitFlag(pf, "timeout", time.Nanosecond, noMax, usePositive)
+	limitFlag(pf, "retries", 0, 100, "0-100")
+	limitFlag(pf, "retry-backoff", 0, noMax, useNonNeg)
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 
 	msgs := MessageCommands("Send", "ccx send", func(c *cobra.Command, m channel.Message) error {
@@ -210,7 +219,7 @@ mId per request.`,
 			if err != nil {
 				return err
 			}
-			data, err := readPayloadFile(o.f, args[0])
+			data, err := readPayloadFile(cmd.Context(), o.f, args[0])
 			if err != nil {
 				return err
 			}
@@ -274,16 +283,21 @@ func checkSetPath(path string) error {
 	return nil
 }
 
-func readPayloadFile(f *Factory, name string) ([]byte, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = io.ReadAll(io.LimitReader(f.IO.In, 16<<20))
-	} else {
-		data, err = os.ReadFile(name)
+// readPayloadFile reads a payload file, or stdin for "-"; a pipe or FIFO
+// that never writes gives way to ctx.
+func readPayloadFile(ctx context.Context, f *Factory, name string) ([]byte, error) {
+	var in io.Reader = f.IO.In
+	if name != "-" {
+		fh, err := ctxio.Open(ctx, name)
+		if err != nil {
+			return nil, readError(ctx, fmt.Errorf("cannot read payload: %w", err))
+		}
+		defer fh.Close()
+		in = fh
 	}
+	data, err := io.ReadAll(io.LimitReader(ctxio.Reader(ctx, in), 16<<20))
 	if err != nil {
-		return nil, Exit(ExitIO, fmt.Errorf("cannot read payload: %w", err))
+		return nil, readError(ctx, fmt.Errorf("cannot read payload: %w", err))
 	}
 	return data, nil
 }
@@ -449,19 +463,8 @@ func (o *sendOptions) wrap(cmd *cobra.Command, build func(config.Profile) (*payl
 }
 
 func (o *sendOptions) checkFlags() error {
+	// Numeric flags are bounded where they are defined (limitFlag).
 	switch {
-	case o.count < 1:
-		return UsageErrorf(fmt.Errorf("--count must be at least 1, got %d", o.count))
-	case o.rate < 0:
-		return UsageErrorf(fmt.Errorf("--rate must be 0 (unlimited) or positive, got %v", o.rate))
-	case o.concurrency < 1:
-		return UsageErrorf(fmt.Errorf("--concurrency must be at least 1, got %d", o.concurrency))
-	case o.timeout <= 0:
-		return UsageErrorf(fmt.Errorf("--timeout must be positive, got %v", o.timeout))
-	case o.retries < 0:
-		return UsageErrorf(fmt.Errorf("--retries must be 0 or more, got %d", o.retries))
-	case o.ts < 0:
-		return UsageErrorf(fmt.Errorf("--timestamp must be UNIX milliseconds, got %d", o.ts))
 	case len(o.mid) > channel.MaxMIDLen:
 		return UsageErrorf(fmt.Errorf("--mid is %d characters; the maximum is %d", len(o.mid), channel.MaxMIDLen))
 	}

@@ -35,6 +35,7 @@ func (o *OutgoingOptions) addFlags(cmd *cobra.Command, persistent bool) {
 	fl.StringVar(&o.ContactID, "contact-id", "", "contactId to send (env CCX_CONTACT_ID, profile contact_id; default: a sample valid for the ID type)")
 	fl.StringVar(&o.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE, profile id_type)")
 	fl.DurationVar(&o.Timeout, "timeout", outgoing.DefaultTimeout, "give up on a call after this long")
+	limitFlag(fl, "timeout", time.Nanosecond, noMax, usePositive)
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 }
 
@@ -149,6 +150,7 @@ wrong-reply; 3 timeout or network; 4 auth. See 'ccx help exit-codes'.`,
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.To, "to", "", "base URL of your integration server; /message is appended (env CCX_API_BASE_URL, profile api_base_url)")
 	pf.BoolVar(&o.DryRun, "dry-run", false, "print the request (and an equivalent curl) without sending it")
+	urlFlag(pf, "to")
 	cmd.AddCommand(MessageCommands("Trigger", "ccx trigger", func(c *cobra.Command, m channel.Message) error {
 		return runTrigger(c.Context(), f, o, m)
 	})...)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/spf13/cobra"
@@ -56,7 +57,8 @@ func newValidateCmd(f *Factory, runF func(context.Context, *ValidateOptions) err
 IS-Messenger, the /message bodies the platform sends you, and your /message replies.
 
 Inputs are files, directories (searched for *.json, *.ndjson and *.jsonl, in name
-order, skipping hidden directories) or - for stdin (the default). Each input may hold one JSON document, a JSON
+order, skipping hidden directories and, with a note, anything that is not a
+regular file, such as a FIFO) or - for stdin (the default). Each input may hold one JSON document, a JSON
 array of payloads, or NDJSON (one payload per line); the layout is detected.
 The payload kind is detected from its keys unless --kind is given.
 
@@ -110,17 +112,11 @@ still validated, and 3 wins over 1).`,
 			default:
 				opts.Output = output
 			}
-			if opts.Status != 0 && (opts.Status < 100 || opts.Status > 599) {
-				return UsageErrorf(fmt.Errorf("--status %d is not an HTTP status (100-599)", opts.Status))
-			}
-			if opts.Jobs < 0 {
-				return UsageErrorf(fmt.Errorf("--jobs must be 0 (one per CPU) or more"))
+			if opts.Status != 0 && opts.Status < 100 {
+				return UsageErrorf(fmt.Errorf("invalid --status %d: use an HTTP status, 100-599 (0 infers it from the body)", opts.Status))
 			}
 			if opts.Jobs == 0 {
 				opts.Jobs = runtime.GOMAXPROCS(0)
-			}
-			if opts.Limit < 0 {
-				return UsageErrorf(fmt.Errorf("--text-limit must be positive"))
 			}
 			settings, err := f.Settings(config.Profile{IDType: idType, ChannelID: opts.Channel})
 			if err != nil {
@@ -158,6 +154,9 @@ still validated, and 3 wins over 1).`,
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(validateOutputs))
 	_ = cmd.RegisterFlagCompletionFunc("status", fixedCompletion(replyStatuses))
+	limitFlag(fl, "status", 0, 599, "an HTTP status, 100-599 (0 infers it from the body)")
+	limitFlag(fl, "text-limit", 0, noMax, "0 or a positive number of characters")
+	limitFlag(fl, "jobs", 0, 1024, "0 (one per CPU) to 1024")
 	cmd.AddCommand(newValidateIDCmd(f))
 	return cmd
 }
@@ -201,7 +200,7 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		files, err := expandInput(in)
+		files, err := expandInput(in, r.skip)
 		if err != nil {
 			r.unreadable(in, err)
 			continue
@@ -218,10 +217,16 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	return r.finish()
 }
 
+// skip notes on stderr a file a directory walk leaves out.
+func (r *validateRun) skip(path, why string) {
+	fmt.Fprintf(r.opts.IO.ErrOut, "note: skipping %s: %s\n", path, why)
+}
+
 // expandInput turns a directory into its *.json, *.ndjson and *.jsonl files
-// in name order (hidden directories below it are skipped); files and "-"
-// pass through.
-func expandInput(in string) ([]string, error) {
+// in name order (hidden directories below it are skipped, and so are
+// payload-named entries that are not regular files, with a note: a FIFO
+// would block the walk forever); files and "-" pass through.
+func expandInput(in string, skip func(path, why string)) ([]string, error) {
 	if in == "-" {
 		return []string{in}, nil
 	}
@@ -240,9 +245,22 @@ func expandInput(in string) ([]string, error) {
 		if d.IsDir() && path != in && strings.HasPrefix(d.Name(), ".") {
 			return filepath.SkipDir // .git, .cache and friends
 		}
-		if !d.IsDir() && payloadExt(path) != "" {
-			files = append(files, path)
+		if d.IsDir() || payloadExt(path) == "" {
+			return nil
 		}
+		mode := d.Type()
+		if mode&fs.ModeSymlink != 0 { // follow it, as opening it would
+			fi, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			mode = fi.Mode()
+		}
+		if !mode.IsRegular() {
+			skip(path, "not a regular file ("+fileKind(mode)+")")
+			return nil
+		}
+		files = append(files, path)
 		return nil
 	})
 	if err != nil {
@@ -252,6 +270,20 @@ func expandInput(in string) ([]string, error) {
 		return nil, fmt.Errorf("%s: no *.json, *.ndjson or *.jsonl files in this directory", in)
 	}
 	return files, nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&(fs.ModeDevice|fs.ModeCharDevice) != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
 
 func payloadExt(path string) string {
@@ -265,15 +297,17 @@ func payloadExt(path string) string {
 func (r *validateRun) file(ctx context.Context, file string) error {
 	var in io.Reader
 	name := file
+	// Reads give way to ctx: stdin may be a pipe that never writes, a named
+	// file a FIFO that never gets a writer.
 	if file == "-" {
-		in, name = r.opts.IO.In, "<stdin>"
+		in, name = ctxio.Reader(ctx, r.opts.IO.In), "<stdin>"
 	} else {
-		fh, err := os.Open(file)
+		fh, err := ctxio.Open(ctx, file)
 		if err != nil {
 			return err
 		}
 		defer fh.Close()
-		in = fh
+		in = ctxio.Reader(ctx, fh)
 	}
 	so := validate.StreamOptions{Options: validate.Options{
 		Kind: r.opts.Kind, IDType: r.opts.IDType, ChannelID: r.opts.Channel,

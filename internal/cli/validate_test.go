@@ -105,7 +105,7 @@ func TestValidateExitCodes(t *testing.T) {
 		{"bad kind", []string{"validate", "--kind", "sms", "x.json"}, 2, "unknown --kind"},
 		{"bad output", []string{"validate", "--output", "xml"}, 2, "unknown --output"},
 		{"json conflicts", []string{"--json", "validate", "--output", "github"}, 2, "conflicts"},
-		{"bad status", []string{"validate", "--status", "42"}, 2, "not an HTTP status"},
+		{"bad status", []string{"validate", "--status", "42"}, 2, "invalid --status 42: use an HTTP status"},
 		{"bad id type", []string{"validate", "--id-type", "email"}, 2, "unknown ID type"},
 		{"kind flag", []string{"validate", "--kind", "reply", "testdata/valid/webhook/message--text.json"}, 1, "invalid"},
 		{"status flag", []string{"validate", "--status", "400", "testdata/valid/reply/200--mid.json"}, 1, "invalid"},
@@ -259,7 +259,7 @@ func TestExpandInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := expandInput(dir)
+	got, err := expandInput(dir, noSkipNote(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestExpandInput(t *testing.T) {
 	if strings.Join(rel, ",") != ".top.json,a.ndjson,b.json,sub/c.jsonl,sub/e.JSON" {
 		t.Errorf("got %v", rel)
 	}
-	if _, err := expandInput(filepath.Join(dir, "nope")); err == nil {
+	if _, err := expandInput(filepath.Join(dir, "nope"), noSkipNote(t)); err == nil {
 		t.Error("missing path accepted")
 	}
 }
@@ -352,7 +352,7 @@ func TestValidateJobsSameOutput(t *testing.T) {
 	// order, with blank lines and CRLF endings mixed in.
 	var files []string
 	for _, dir := range []string{"testdata/valid", "testdata/invalid"} {
-		got, err := expandInput(dir)
+		got, err := expandInput(dir, noSkipNote(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -423,4 +423,9 @@ func TestValidateJobsSameOutput(t *testing.T) {
 	if r := runCLI(t, nil, false, "", "validate", "--jobs", "-1", "x.json"); r.code != ExitUsage || !strings.Contains(r.err, "--jobs") {
 		t.Errorf("--jobs -1: exit %d, stderr %q", r.code, r.err)
 	}
+}
+
+// noSkipNote fails the test when a walk skips a file.
+func noSkipNote(t *testing.T) func(string, string) {
+	return func(path, why string) { t.Errorf("skipped %s: %s", path, why) }
 }

@@ -5,11 +5,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/pelletier/go-toml/v2"
@@ -128,16 +130,48 @@ func DefaultPath(getenv func(string) string) (string, error) {
 	return filepath.Join(dir, "ccx", "config.toml"), nil
 }
 
-// Load reads the file at path; a missing file is an empty config.
+// MaxFileSize bounds the config file: a profile takes a few hundred bytes,
+// and CCX_CONFIG=/dev/zero must not eat the machine's memory.
+const MaxFileSize = 1 << 20
+
+// Load reads the file at path; a missing file is an empty config. Anything
+// but a regular file (a directory, a FIFO that would block, a device) and a
+// file over MaxFileSize are refused.
 func Load(path string) (*File, error) {
-	f := &File{path: path, Profiles: map[string]Profile{}}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return f, nil
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) || path == os.DevNull { // CCX_CONFIG=/dev/null: no profiles
+		return &File{path: path, Profiles: map[string]Profile{}}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("config file %s is not a regular file (%s); point %s at a TOML file", path, kindOf(fi.Mode()), EnvConfig)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("config file %s is larger than %d KiB: not a ccx config file? (point %s at another file)", path, MaxFileSize>>10, EnvConfig)
+	}
+	return parse(path, data)
+}
+
+// parse decodes a config file's bytes. A decoder panic is an error here,
+// never a crash: the file is user-edited text.
+func parse(path string, data []byte) (f *File, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			f, err = nil, fmt.Errorf("%s: cannot parse: %v", path, v)
+		}
+	}()
+	f = &File{path: path}
 	if err := toml.Unmarshal(data, f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -145,6 +179,20 @@ func Load(path string) (*File, error) {
 		f.Profiles = map[string]Profile{}
 	}
 	return f, nil
+}
+
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeCharDevice != 0, m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
 }
 
 // Path is where the file lives.
@@ -186,12 +234,51 @@ func (f *File) ActiveName(explicit string, getenv func(string) string) string {
 
 // Resolve returns the effective settings: flags over env over the named
 // profile. Naming a profile that does not exist is an error; the implicit
-// default profile may be absent.
+// default profile may be absent. Every value is trimmed of surrounding white
+// space in each layer (a pasted token's newline would otherwise lock every
+// caller out), and an API token with a control character inside is refused,
+// naming the layer it came from, never the token.
 func (f *File) Resolve(explicit string, flags Profile, getenv func(string) string) (Profile, error) {
 	name := f.ActiveName(explicit, getenv)
 	base, ok := f.Profiles[name]
 	if !ok && (explicit != "" || getenv(EnvProfile) != "") {
 		return Profile{}, fmt.Errorf("no profile %q in %s (see `ccx config list`)", name, f.path)
 	}
-	return base.Overlay(FromEnv(getenv)).Overlay(flags), nil
+	base, err := base.clean(fmt.Sprintf("profile %q in %s", name, f.path))
+	if err != nil {
+		return Profile{}, err
+	}
+	env, err := FromEnv(getenv).clean(EnvVars["api_token"])
+	if err != nil {
+		return Profile{}, err
+	}
+	if flags, err = flags.clean("--token"); err != nil {
+		return Profile{}, err
+	}
+	return base.Overlay(env).Overlay(flags), nil
+}
+
+// clean trims every value and checks the token; source names the layer.
+func (p Profile) clean(source string) (Profile, error) {
+	for _, k := range Keys {
+		v, _ := p.Get(k)
+		_ = p.Set(k, strings.TrimSpace(v))
+	}
+	tok, err := CleanToken(p.APIToken)
+	if err != nil {
+		return Profile{}, fmt.Errorf("the API token from %s %v", source, err)
+	}
+	p.APIToken = tok
+	return p, nil
+}
+
+// CleanToken trims the white space around a token (a file's trailing
+// newline, a pasted space) and refuses control characters inside it, which
+// no header can carry. The error never quotes the token.
+func CleanToken(tok string) (string, error) {
+	tok = strings.TrimSpace(tok)
+	if i := strings.IndexFunc(tok, unicode.IsControl); i >= 0 {
+		return "", fmt.Errorf("contains a control character (byte %d of %d, e.g. a tab or newline inside it): set it again without it", i+1, len(tok))
+	}
+	return tok, nil
 }

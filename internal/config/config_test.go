@@ -169,3 +169,46 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestResolveCleansTokens: every layer's values are trimmed, so a token
+// with a trailing newline still matches; a control character inside a token
+// is refused naming its layer, never quoting the token.
+func TestResolveCleansTokens(t *testing.T) {
+	f := &File{path: "/x/config.toml", Profiles: map[string]Profile{"default": {APIToken: "profile-token-value \n", ChannelID: " c1\t"}}}
+	p, err := f.Resolve("", Profile{}, env(nil))
+	if err != nil || p.APIToken != "profile-token-value" || p.ChannelID != "c1" {
+		t.Fatalf("profile layer: %+v, %v", p, err)
+	}
+	p, err = f.Resolve("", Profile{}, env(map[string]string{"CCX_API_TOKEN": "\tenv-token-value\r\n"}))
+	if err != nil || p.APIToken != "env-token-value" {
+		t.Fatalf("env layer: %+v, %v", p, err)
+	}
+	p, err = f.Resolve("", Profile{APIToken: " flag-token-value "}, env(nil))
+	if err != nil || p.APIToken != "flag-token-value" {
+		t.Fatalf("flag layer: %+v, %v", p, err)
+	}
+	bad := []struct {
+		file   *File
+		flags  Profile
+		env    map[string]string
+		source string
+	}{
+		{&File{path: "/x/config.toml", Profiles: map[string]Profile{"default": {APIToken: "secret\x01value"}}}, Profile{}, nil, `profile "default" in /x/config.toml`},
+		{f, Profile{}, map[string]string{"CCX_API_TOKEN": "secret\nvalue"}, "CCX_API_TOKEN"},
+		{f, Profile{APIToken: "secret\tvalue"}, nil, "--token"},
+		{f, Profile{APIToken: "secret\x7fvalue"}, nil, "--token"},
+	}
+	for _, b := range bad {
+		_, err := b.file.Resolve("", b.flags, env(b.env))
+		if err == nil {
+			t.Errorf("%s: accepted a token with a control character", b.source)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, "from "+b.source+" contains a control character") || strings.Contains(msg, "secret") {
+			t.Errorf("%s: error %q should name the source and not quote the token", b.source, msg)
+		}
+	}
+	if _, err := Normalize("api_token", "abc\x01def", ""); err == nil {
+		t.Error("config set accepts a token with a control character")
+	}
+}

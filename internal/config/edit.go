@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 )
@@ -63,6 +64,9 @@ func Normalize(key, value, idType string) (string, error) {
 	case "channel_id", "api_token":
 		if strings.ContainsAny(value, " \t\r\n") {
 			return "", fmt.Errorf("%s cannot contain whitespace", key)
+		}
+		if strings.IndexFunc(value, unicode.IsControl) >= 0 {
+			return "", fmt.Errorf("%s cannot contain control characters", key)
 		}
 	default:
 		var p Profile

@@ -89,6 +89,7 @@ type Result struct {
 	Title    string  `json:"title"`
 	Verdict  Verdict `json:"verdict"`
 	Security bool    `json:"security,omitempty"` // a failure that lets strangers in
+	Hop      string  `json:"hop,omitempty"`      // e2e: the leg of the loop the check drives
 	Reason   string  `json:"reason,omitempty"`   // why it did not pass
 	// Evidence: what was sent and what came back.
 	Request   string  `json:"request,omitempty"`

@@ -48,3 +48,35 @@ func TestBeforeServe(t *testing.T) {
 	}
 	ln2.Close()
 }
+
+// Wrap sees every request before the emulator and can answer it instead.
+func TestWrap(t *testing.T) {
+	var seen []string
+	e, err := New(Options{Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen = append(seen, r.URL.Path)
+			if r.URL.Path == "/wrapped" {
+				w.WriteHeader(http.StatusTeapot)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for path, want := range map[string]int{"/wrapped": http.StatusTeapot, APIPrefix + "health": http.StatusOK} {
+		resp, err := http.Get(e.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("the wrapper saw %v, want both requests", seen)
+	}
+}

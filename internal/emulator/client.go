@@ -120,3 +120,11 @@ func (c *Client) Send(ctx context.Context, channelID, contactID string, m channe
 	err := c.do(ctx, http.MethodPost, APIPrefix+"channels/"+url.PathEscape(channelID)+"/send", SendRequest{ContactID: contactID, Message: m}, &out)
 	return out, err
 }
+
+// Customer asks the emulator to play the customer contactID writing m
+// through provider name (see Emulator.SendAsCustomer).
+func (c *Client) Customer(ctx context.Context, name, contactID string, m channel.Message) (PhoneResponse, error) {
+	var out PhoneResponse
+	err := c.do(ctx, http.MethodPost, APIPrefix+"providers/"+url.PathEscape(name)+"/inbound", CustomerRequest{ContactID: contactID, Message: m}, &out)
+	return out, err
+}

@@ -57,6 +57,9 @@ type Options struct {
 	// first request is served (the CLI saves the 'local' profile here, so a
 	// healthy emulator is always a configured one). An error stops the start.
 	BeforeServe func(*Emulator) error
+	// Wrap, when set, wraps the emulator's handler: `ccx check --e2e`
+	// records every webhook post and plays platform outages in front of it.
+	Wrap func(http.Handler) http.Handler
 	// Channels to emulate; empty means one generated channel (phone IDs).
 	Channels []Channel
 	// RateLimit is the per-channel webhook limit in requests per second
@@ -72,9 +75,30 @@ type Options struct {
 	MaxBody int64
 	// HTTPClient makes the outgoing /message calls (default: a plain client).
 	HTTPClient *http.Client
-	// OutgoingTimeout bounds one /message call (default 10s).
+	// OutgoingTimeout bounds one /message call (default 10s), and each
+	// webhook a provider fake posts to the server.
 	OutgoingTimeout time.Duration
+	// AllowedHosts are host names (no port) the /_emulator/ API and the
+	// inbox answer besides IP literals and localhost; any other Host is
+	// refused (DNS rebinding). The host of Addr is allowed when it is a name.
+	AllowedHosts []string
+	// MaxStreams caps the open GET /_emulator/events streams (default
+	// DefaultMaxStreams); one more is answered 503.
+	MaxStreams int
+	// StreamWriteTimeout is how long one write to an event stream may take
+	// before the stream is dropped as a reader that stopped reading
+	// (default 10s).
+	StreamWriteTimeout time.Duration
+	// Providers are provider fakes to play as well (the provider face):
+	// served under ProviderPrefix+name, with the customer's side
+	// (SendAsCustomer, Phone, FireReceipt) and every hop tied in the
+	// request log (Flow).
+	Providers []Provider
 }
+
+// DefaultMaxStreams bounds the live event streams: each costs a goroutine,
+// a connection and a buffer of events, and a page opens one.
+const DefaultMaxStreams = 64
 
 // Emulator is a running local IS-Messenger.
 type Emulator struct {
@@ -88,6 +112,12 @@ type Emulator struct {
 	client     *http.Client
 	outTimeout time.Duration
 	maxBody    int64
+	// allowedHosts: see Options.AllowedHosts and guard.
+	allowedHosts []string
+
+	hubs     map[string]*hub // the provider face, by name
+	hubOrder []string
+	side     *side // the customer's phone and the flow index
 
 	srv      *http.Server
 	ln       net.Listener
@@ -118,13 +148,18 @@ func New(opts Options) (*Emulator, error) {
 		}
 		ln, err = net.Listen("tcp", addr)
 		if err != nil {
+			e.abandon()
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 	}
 	e.ln = ln
 	e.url = "http://" + hostPort(ln.Addr())
+	h := e.Handler()
+	if opts.Wrap != nil {
+		h = opts.Wrap(h)
+	}
 	e.srv = &http.Server{
-		Handler:           e.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second, // the SSE stream lifts it per request
@@ -135,6 +170,7 @@ func New(opts Options) (*Emulator, error) {
 	if opts.BeforeServe != nil {
 		if err := opts.BeforeServe(e); err != nil {
 			ln.Close()
+			e.abandon()
 			return nil, err
 		}
 	}
@@ -149,11 +185,27 @@ func New(opts Options) (*Emulator, error) {
 
 // newEmulator builds everything but the listener (Handler-only use, benchmarks).
 func newEmulator(opts Options) (*Emulator, error) {
+	st := State{Version: StateVersion}
+	if opts.StatePath != "" {
+		var err error
+		if st, err = LoadState(opts.StatePath); err != nil {
+			return nil, err
+		}
+	}
+	return newEmulatorState(opts, st)
+}
+
+// newEmulatorState builds an emulator around a loaded state (FuzzStateFile
+// starts here, with what LoadState decoded).
+func newEmulatorState(opts Options, st State) (*Emulator, error) {
 	if len(opts.Channels) == 0 {
 		opts.Channels = []Channel{GenerateChannel(channel.IDPhone, "")}
 	}
 	seen := map[string]bool{}
 	for i, c := range opts.Channels {
+		// The webhook compares a trimmed Bearer credential with this token.
+		c.Token = strings.TrimSpace(c.Token)
+		opts.Channels[i].Token = c.Token
 		switch {
 		case c.ID == "":
 			return nil, fmt.Errorf("channel %d has no channel ID", i+1)
@@ -169,13 +221,6 @@ func newEmulator(opts Options) (*Emulator, error) {
 		}
 		seen[c.ID] = true
 	}
-	st := State{Version: StateVersion}
-	if opts.StatePath != "" {
-		var err error
-		if st, err = LoadState(opts.StatePath); err != nil {
-			return nil, err
-		}
-	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = 200 * time.Millisecond
 	}
@@ -190,9 +235,18 @@ func newEmulator(opts Options) (*Emulator, error) {
 		outTimeout: opts.OutgoingTimeout,
 		maxBody:    opts.MaxBody,
 		closing:    make(chan struct{}),
+
+		allowedHosts: hostNames(opts),
+		side:         newSide(),
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
+	}
+	if e.opts.MaxStreams <= 0 {
+		e.opts.MaxStreams = DefaultMaxStreams
+	}
+	if e.opts.StreamWriteTimeout <= 0 {
+		e.opts.StreamWriteTimeout = 10 * time.Second
 	}
 	if opts.RateLimit > 0 {
 		burst := int(opts.RateLimit)
@@ -204,6 +258,10 @@ func newEmulator(opts Options) (*Emulator, error) {
 			e.outLim[c.ID] = rate.NewLimiter(rate.Limit(opts.RateLimit), burst)
 		}
 	}
+	if err := e.newHubs(opts.Providers); err != nil {
+		return nil, err
+	}
+	e.startHubs()
 	return e, nil
 }
 
@@ -260,10 +318,25 @@ func (e *Emulator) MessageByMID(channelID, mid string) (Message, bool) {
 // Warnings lists the recorded warnings, oldest first.
 func (e *Emulator) Warnings() []Warning { return e.store.snapshot().Warnings }
 
-// Reset forgets every contact, message, warning and logged request.
+// Reset forgets every contact, message, warning and logged request, and the
+// customers' phones.
 func (e *Emulator) Reset() {
 	e.store.reset()
 	e.reqs.reset()
+	e.side.reset()
+}
+
+// Phone lists the messages on the customers' phones (the provider face) of
+// a channel and contact ("" for all), oldest first.
+func (e *Emulator) Phone(channelID, contactID string) []PhoneMessage {
+	return e.side.list(channelID, contactID)
+}
+
+// abandon stops what newEmulator started, for a start that failed later.
+func (e *Emulator) abandon() {
+	e.stopHubs()
+	close(e.closing)
+	e.wg.Wait()
 }
 
 // Subscribe streams everything that happens from now on. Call cancel when
@@ -289,6 +362,7 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 	}
 	e.closed = true
 	e.closeMu.Unlock()
+	e.stopHubs()
 	close(e.closing)
 	var err error
 	if e.srv != nil {

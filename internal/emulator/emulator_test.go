@@ -562,6 +562,11 @@ func TestCorruptStateIsNeverWiped(t *testing.T) {
 		"garbage": "{ this is not json",
 		"empty":   "",
 		"future":  `{"version": 99}`,
+		// Parseable but contradictory: the indexes and the inbox rely on these.
+		"twice":     `{"version":1,"contacts":[{"channelId":"a","contactId":"1"},{"channelId":"a","contactId":"1"}]}`,
+		"orphan":    `{"version":1,"messages":[{"seq":1,"channelId":"a","contactId":"nobody","timeline":[{"status":"received"}]}]}`,
+		"seq-order": `{"version":1,"contacts":[{"channelId":"a","contactId":"1"}],"messages":[{"seq":2,"channelId":"a","contactId":"1","timeline":[{}]},{"seq":2,"channelId":"a","contactId":"1","timeline":[{}]}]}`,
+		"seq-range": `{"version":1,"seq":9007199254740992}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name+".json")
@@ -575,6 +580,22 @@ func TestCorruptStateIsNeverWiped(t *testing.T) {
 				t.Fatalf("corrupt state file was rewritten: %q", got)
 			}
 		})
+	}
+}
+
+// A hand-made state may leave out a message's timeline: it starts at the
+// message's status, so receipts move it as usual.
+func TestStateWithoutTimelineLoads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	ch := GenerateChannel(channel.IDPhone, "")
+	os.WriteFile(path, []byte(`{"version":1,"contacts":[{"channelId":"`+ch.ID+`","contactId":"+60177872890"}],
+		"messages":[{"seq":1,"channelId":"`+ch.ID+`","contactId":"+60177872890","mId":"o1","direction":"out","status":"sent","timestamp":5}]}`), 0o600)
+	e := start(t, Options{Channels: []Channel{ch}, StatePath: path})
+	checkConsistent(t, e)
+	post(t, e, ch, receipt(ch, "+60177872890", "o1", channel.StatusRead, ""))
+	m, _ := e.MessageByMID(ch.ID, "o1")
+	if len(m.Timeline) != 2 || m.Timeline[0].Status != channel.StatusSent || m.Status != channel.StatusRead {
+		t.Fatalf("message after a receipt: %+v", m)
 	}
 }
 
@@ -741,5 +762,16 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	// New connections are refused after shutdown.
 	if _, err := http.Get(e.URL() + "/_emulator/health"); err == nil {
 		t.Fatal("emulator still answers after Close")
+	}
+}
+
+// TestWebhookTrimsChannelToken: a channel token with surrounding white space
+// (a pasted token, a file's newline) still matches the trimmed header.
+func TestWebhookTrimsChannelToken(t *testing.T) {
+	a := Channel{ID: "chanA", Token: "tokenAAAAAAAAAAAAAAAAAAAAAA \n", IDType: channel.IDPhone}
+	e := start(t, Options{Channels: []Channel{a}})
+	body, _ := json.Marshal(textIn(a, "+60177872890", "m1", "hi"))
+	if got := postRaw(t, e.WebhookURL(), "Bearer tokenAAAAAAAAAAAAAAAAAAAAAA", "application/json", body); got.status != http.StatusOK {
+		t.Fatalf("status %d (%s), want 200", got.status, got.body)
 	}
 }

@@ -45,8 +45,33 @@ func FormatEvent(ev Event, s ui.Styles) string {
 		tag, text = s.Error.Render("  → out"), "FAILED: "+ev.Summary
 	case EventWarning:
 		tag, text = s.Warning.Render("warning"), ev.Summary
+	case EventCustomerMessage, EventProviderSend, EventProviderReceipt, EventPhoneLinked:
+		tag, text = providerTag(ev, s), ev.Summary
+		if ev.Phone != nil && ev.Phone.Flow != "" {
+			text += " " + s.Dim.Render("["+ev.Phone.Flow+"]")
+		}
 	default:
 		tag, text = string(ev.Kind), ev.Summary
 	}
 	return strings.TrimRight(fmt.Sprintf("%s %s%s %s%s", ts, tag, who, text, mid), " ")
+}
+
+// providerTag marks provider-face lines, red when the hop failed.
+func providerTag(ev Event, s ui.Styles) string {
+	failed := false
+	if p := ev.Phone; p != nil {
+		switch ev.Kind {
+		case EventCustomerMessage:
+			failed = p.Webhook != nil && p.Webhook.Error != ""
+		case EventProviderSend:
+			failed = p.API != nil && !p.API.Accepted
+		case EventProviderReceipt:
+			failed = len(p.Receipts) > 0 && p.Receipts[len(p.Receipts)-1].Error != ""
+		}
+	}
+	tag := map[EventKind]string{EventCustomerMessage: "customer", EventProviderSend: "provider", EventProviderReceipt: " receipt", EventPhoneLinked: "  linked"}[ev.Kind]
+	if failed {
+		return s.Error.Render(tag)
+	}
+	return s.Info.Render(tag)
 }

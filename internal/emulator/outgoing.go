@@ -81,7 +81,13 @@ func (e *Emulator) Send(ctx context.Context, channelID, contactID string, m chan
 	}
 	stored := Message{ChannelID: ch.ID, ContactID: contactID, Direction: Out, Origin: OriginPlatform,
 		Type: m.Type, Content: m, Timestamp: channel.NowMillis()}
-	reply, mid, reason := e.call(ctx, ch, body)
+	// With a provider fake on this channel, the sends the server makes
+	// while answering belong to this call's flow.
+	var fl *callInfo
+	if prov := e.providerOf(ch.ID); prov != "" {
+		fl = e.side.startCall(ch.ID, contactID, prov)
+	}
+	reply, mid, reason := e.call(ctx, ch, body, fl)
 	stored.Reply = reply
 	if reason == "" {
 		stored.MID, stored.Status = mid, channel.StatusSent
@@ -91,17 +97,36 @@ func (e *Emulator) Send(ctx context.Context, channelID, contactID string, m chan
 	stored.Timeline = []StatusChange{{Status: stored.Status, Reason: reason, Timestamp: channel.NowMillis(), Applied: true}}
 	out, chg := e.store.addOutgoing(stored)
 	e.bus.publish(chg.events()...)
+	if fl != nil {
+		for _, pm := range e.side.endCall(fl, out.MID) {
+			e.bus.publish(Event{Kind: EventPhoneLinked, ChannelID: pm.ChannelID, ContactID: pm.ContactID, MID: pm.MID, Provider: pm.Provider,
+				Summary: fmt.Sprintf("%s id %s tied to the /message reply", pm.Provider, pm.ProviderID), Phone: &pm})
+		}
+	}
 	return out, nil
+}
+
+// providerOf names the (first) provider fake attached to the channel, or "".
+func (e *Emulator) providerOf(channelID string) string {
+	for _, name := range e.hubOrder {
+		if e.hubs[name].channel.ID == channelID {
+			return name
+		}
+	}
+	return ""
 }
 
 // call POSTs one outgoing request through the shared platform-side client
 // (internal/outgoing, also used by trigger and check) and judges the answer
 // with its Judge: it returns the mId on success, or the failure reason a
 // platform user would see.
-func (e *Emulator) call(ctx context.Context, ch Channel, body []byte) (*ReplyInfo, string, string) {
+func (e *Emulator) call(ctx context.Context, ch Channel, body []byte, fl *callInfo) (*ReplyInfo, string, string) {
 	c := &outgoing.Client{BaseURL: ch.APIBaseURL, Token: ch.Token, Timeout: e.outTimeout, HTTP: e.client}
 	rec := RequestRecord{Time: time.Now().UTC(), Kind: RequestMessage, ChannelID: ch.ID, Method: http.MethodPost,
 		URL: ch.APIBaseURL, Header: c.DefaultHeader(), body: body}
+	if fl != nil {
+		rec.Flows = []string{fl.flow}
+	}
 	var res *outgoing.Result
 	info, mid, reason := e.doCall(ctx, c, ch, body, &res)
 	if res != nil {

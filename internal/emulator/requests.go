@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -21,6 +22,10 @@ import (
 const (
 	RequestWebhook = "webhook" // a post to the emulator's webhook URL
 	RequestMessage = "message" // a call the emulator made to <API base URL>/message
+	// The provider face (Options.Providers):
+	RequestProviderAPI     = "provider.api"     // the server called a provider fake's API (a send)
+	RequestProviderWebhook = "provider.webhook" // a provider fake posted a customer's message to the server
+	RequestProviderReceipt = "provider.receipt" // a provider fake posted a status callback to the server
 )
 
 // maxRequests bounds the request log; maxLoggedBody bounds each body kept.
@@ -51,6 +56,13 @@ type RequestRecord struct {
 	LatencyMS   float64            `json:"latencyMs"`
 	// Error is why a /message call failed (transport error, rejection).
 	Error string `json:"error,omitempty"`
+	// The provider face: which fake, the provider's message id, what the
+	// hop carried ("receipt delivered", "message text") and the flows it
+	// belongs to (every hop of one message shares a flow id).
+	Provider   string   `json:"provider,omitempty"`
+	ProviderID string   `json:"providerId,omitempty"`
+	What       string   `json:"what,omitempty"`
+	Flows      []string `json:"flows,omitempty"`
 
 	body []byte // the full body as read; Body is its clipped copy
 }
@@ -61,7 +73,7 @@ type requestLog struct {
 	recs []RequestRecord // ring of at most maxRequests, oldest first
 }
 
-func (l *requestLog) add(r RequestRecord) {
+func (l *requestLog) add(r RequestRecord) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.seq++
@@ -74,6 +86,7 @@ func (l *requestLog) add(r RequestRecord) {
 	if len(l.recs) > 2*maxRequests {
 		l.recs = append(l.recs[:0:0], l.recs[len(l.recs)-maxRequests:]...)
 	}
+	return r.Seq
 }
 
 // since returns the records with Seq > after, oldest first (at most maxRequests).
@@ -91,10 +104,27 @@ func (l *requestLog) since(after int64) []RequestRecord {
 			r.ReplyHeader = r.ReplyHeader.Clone() // the caller may change it
 			r.Body, r.Truncated = clipBody(r.body)
 			r.body = nil
+			r.Flows = append([]string(nil), r.Flows...)
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// update changes a logged record in place (a hop learns what it carried
+// after it was logged).
+func (l *requestLog) update(seq int64, fn func(*RequestRecord)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.recs) - 1; i >= 0; i-- {
+		if l.recs[i].Seq == seq {
+			fn(&l.recs[i])
+			return
+		}
+		if l.recs[i].Seq < seq {
+			return
+		}
+	}
 }
 
 func (l *requestLog) reset() {
@@ -107,16 +137,24 @@ func (l *requestLog) reset() {
 // kept), oldest first.
 func (e *Emulator) Requests(after int64) []RequestRecord {
 	recs := e.reqs.since(after)
-	// A channel token can also turn up where it does not belong (a body, a
+	// A channel token (or a provider fake's secret: a bot token in a path,
+	// a path secret) can also turn up where it does not belong (a body, a
 	// query string, a custom header): scrub it everywhere.
+	secrets := make([]string, 0, len(e.channels))
+	for _, c := range e.channels {
+		secrets = append(secrets, c.Token)
+	}
+	for _, name := range e.hubOrder {
+		secrets = append(secrets, e.hubs[name].secrets...)
+	}
 	for i := range recs {
 		r := &recs[i]
-		for _, c := range e.channels {
-			r.URL, r.Body, r.ReplyBody, r.Error = scrub(r.URL, c.Token), scrub(r.Body, c.Token), scrub(r.ReplyBody, c.Token), scrub(r.Error, c.Token)
+		for _, tok := range secrets {
+			r.URL, r.Body, r.ReplyBody, r.Error = scrub(r.URL, tok), scrub(r.Body, tok), scrub(r.ReplyBody, tok), scrub(r.Error, tok)
 			for _, h := range []http.Header{r.Header, r.ReplyHeader} {
 				for k, vs := range h {
 					for j, v := range vs {
-						h[k][j] = scrub(v, c.Token)
+						h[k][j] = scrub(v, tok)
 					}
 				}
 			}
@@ -130,25 +168,10 @@ func (e *Emulator) handleRequests(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"requests": e.Requests(after)})
 }
 
-// redactHeader copies h with credentials replaced by their redacted form
-// (abcd…wxyz): the page and the log must never carry a usable token.
-func redactHeader(h http.Header) http.Header {
-	out := h.Clone()
-	if out == nil {
-		return http.Header{}
-	}
-	for _, k := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
-		vs := out.Values(k)
-		for i, v := range vs {
-			if scheme, cred, ok := bytes.Cut([]byte(v), []byte(" ")); ok {
-				vs[i] = string(scheme) + " " + ui.Redact(string(bytes.TrimSpace(cred)))
-			} else {
-				vs[i] = ui.Redact(v)
-			}
-		}
-	}
-	return out
-}
+// redactHeader copies h with credentials (Authorization, Cookie, X-Api-Key
+// and the like) replaced by their redacted form (abcd…wxyz): the page and the
+// log must never carry a usable token.
+func redactHeader(h http.Header) http.Header { return ui.RedactHeader(h) }
 
 func clipBody(b []byte) (string, bool) {
 	if len(b) > maxLoggedBody {
@@ -185,9 +208,21 @@ func (e *Emulator) logWebhook(next http.HandlerFunc) http.HandlerFunc {
 		// it is redacted when records are handed out.
 		rec := &RequestRecord{Time: start.UTC(), Kind: RequestWebhook, Method: r.Method, URL: e.url + r.URL.RequestURI(),
 			Header: r.Header}
+		if len(e.hubs) > 0 {
+			// With the provider face, every post is tied to its flow,
+			// even one refused before the handler reads it (a bad token).
+			b, err := io.ReadAll(io.LimitReader(r.Body, e.maxBody+1))
+			if err == nil {
+				rec.body = b
+				r.Body = io.NopCloser(bytes.NewReader(b))
+			}
+		}
 		rw := &recordingWriter{ResponseWriter: w, rec: rec}
 		next(rw, r)
 		rec.Status = rw.status
+		if len(e.hubs) > 0 {
+			e.tieWebhookRecord(rec)
+		}
 		rec.ReplyHeader = w.Header().Clone()
 		rec.ReplyBody, _ = clipBody(rw.body.Bytes())
 		rec.LatencyMS = float64(time.Since(start).Microseconds()) / 1000

@@ -80,7 +80,8 @@ func TestRequestLogWebhook(t *testing.T) {
 	b, _ := json.Marshal(leaky)
 	req, _ := http.NewRequest(http.MethodPost, e.WebhookURL()+"?token="+ch.Token, strings.NewReader(string(b)))
 	req.Header.Set("Authorization", "Bearer "+ch.Token)
-	req.Header.Set("X-Api-Key", ch.Token)
+	req.Header.Set("X-Trace", ch.Token)
+	req.Header.Set("X-Api-Key", "another-service-key-0042") // a credential header, whatever it holds
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -88,7 +89,8 @@ func TestRequestLogWebhook(t *testing.T) {
 	}
 	resp.Body.Close()
 	last := getRequests(t, e, "?after="+itoa(unauth.Seq)) // getRequests fails on any leaked token
-	if len(last) != 1 || !strings.Contains(last[0].Body, "my token is [token]") || last[0].Header.Get("X-Api-Key") != "[token]" {
+	if len(last) != 1 || !strings.Contains(last[0].Body, "my token is [token]") || last[0].Header.Get("X-Trace") != "[token]" ||
+		last[0].Header.Get("X-Api-Key") != "anot…0042" {
 		t.Fatalf("leaky request logged as %+v", last)
 	}
 	e.Reset()

@@ -160,7 +160,53 @@ func decodeState(path string, data []byte) (State, error) {
 	if st.Version == 0 || st.Version > StateVersion {
 		return State{}, fmt.Errorf("state file %s has version %d; this ccx reads version %d; it was left untouched", path, st.Version, StateVersion)
 	}
+	if err := checkState(&st); err != nil {
+		return State{}, fmt.Errorf("state file %s: %v; it was left untouched: fix it, or move it away to start fresh", path, err)
+	}
 	return st, nil
+}
+
+// maxSeq keeps sequence numbers exact in the inbox's JavaScript and far
+// from overflowing.
+const maxSeq = 1<<53 - 1
+
+// checkState refuses a state whose parts contradict each other: the store's
+// indexes, the status timeline and the inbox rely on these, and a file ccx
+// wrote always has them, so a break means a hand edit or a damaged file.
+// A missing timeline is started from the status, and the warning log
+// trimmed as the store would: neither loses anything.
+func checkState(st *State) error {
+	if st.Seq < 0 || st.Seq > maxSeq {
+		return fmt.Errorf("seq %d is out of range (0 to 2^53-1)", st.Seq)
+	}
+	contacts := make(map[contactKey]bool, len(st.Contacts))
+	for i, c := range st.Contacts {
+		k := contactKey{c.ChannelID, c.ID}
+		switch {
+		case c.ChannelID == "" || c.ID == "":
+			return fmt.Errorf("contacts[%d] has no channelId or contactId", i)
+		case contacts[k]:
+			return fmt.Errorf("contacts[%d]: contact %q of channel %q is listed twice", i, c.ID, c.ChannelID)
+		}
+		contacts[k] = true
+	}
+	var last int64
+	for i, m := range st.Messages {
+		switch {
+		case m.Seq <= last || m.Seq > maxSeq:
+			return fmt.Errorf("messages[%d]: seq %d does not follow %d (seqs increase, at most 2^53-1)", i, m.Seq, last)
+		case !contacts[contactKey{m.ChannelID, m.ContactID}]:
+			return fmt.Errorf("messages[%d] (seq %d) belongs to contact %q of channel %q, which is not in contacts", i, m.Seq, m.ContactID, m.ChannelID)
+		}
+		if len(m.Timeline) == 0 { // hand-made files omit it: start it at the status
+			st.Messages[i].Timeline = []StatusChange{{Status: m.Status, Reason: m.Reason, Timestamp: m.Timestamp, Applied: true}}
+		}
+		last = m.Seq
+	}
+	if len(st.Warnings) > 2*maxWarnings {
+		st.Warnings = append([]Warning(nil), lastWarnings(st.Warnings)...)
+	}
+	return nil
 }
 
 // writeStateFile writes st atomically, mode 0600: messages can hold personal data.

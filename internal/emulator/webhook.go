@@ -24,8 +24,19 @@ func (e *Emulator) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(WebhookPath, e.logWebhook(e.handleWebhook))
 	mux.HandleFunc(strings.TrimSuffix(WebhookPath, "/"), e.logWebhook(e.handleWebhook))
-	e.routeAPI(mux)
-	mux.Handle("/", web.Handler()) // the web inbox (internal/emulator/web)
+	api := http.NewServeMux()
+	e.routeAPI(api)
+	mux.Handle(APIPrefix, e.guard(api))
+	// The provider fakes stay outside the guard: servers call them with
+	// form bodies and provider auth, never from a browser page.
+	for _, name := range e.hubOrder {
+		h := e.hubs[name]
+		mux.HandleFunc(ProviderPrefix+name+"/", h.serveAPI)
+	}
+	mux.HandleFunc(ProviderPrefix, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no provider fake at %s (attached: %s)", r.URL.Path, strings.Join(e.hubOrder, ", ")), nil)
+	})
+	mux.Handle("/", e.guard(web.Handler())) // the web inbox (internal/emulator/web)
 	return mux
 }
 

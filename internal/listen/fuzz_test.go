@@ -1,6 +1,8 @@
 package listen
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -16,7 +18,11 @@ func FuzzHandler(f *testing.F) {
 	f.Add("PUT", "", "text/plain", "\x00\xff")
 	f.Add("POST", "Bearer "+testToken, "application/json", `[1,2`)
 	f.Add("POST", "Bearer "+testToken, "application/json; charset=\"", `{"channelId":1}`)
-	h := NewHandler(Options{Token: testToken, ChannelID: "gfd8g7fd89dgfd", MaxBody: 4096})
+	f.Add("POST", "Bearer "+testToken, "application/json", `{"channelId":"`+testToken+`","message":{"type":"text","text":"\u0061`+testToken[1:]+`"}}`)
+	f.Add("POST", testToken, "application/json", `{"contactId":"`+testToken+`","message":{"type":"`+testToken+`"}}`)
+	var record []byte
+	h := NewHandler(Options{Token: testToken, ChannelID: "gfd8g7fd89dgfd", MaxBody: 4096,
+		OnCall: func(c Call) { record, _ = json.Marshal(c) }})
 	f.Fuzz(func(t *testing.T, method, auth, ctype, body string) {
 		if !validMethod(method) {
 			method = "POST"
@@ -26,6 +32,10 @@ func FuzzHandler(f *testing.F) {
 		r.Header.Set("Content-Type", ctype)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
+		// Records (--record, --json) never hold the token, however it was sent.
+		if bytes.Contains(record, []byte(testToken)) {
+			t.Fatalf("token in the record: %s", record)
+		}
 		if w.Code == 200 {
 			if gjson.GetBytes(w.Body.Bytes(), "mId").Type != gjson.String {
 				t.Fatalf("200 without mId: %s", w.Body)

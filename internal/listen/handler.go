@@ -86,8 +86,8 @@ type Call struct {
 	Method       string              `json:"method"`
 	Path         string              `json:"path"`
 	Remote       string              `json:"remote,omitempty"`
-	Header       http.Header         `json:"header"` // Authorization redacted
-	Body         []byte              `json:"-"`      // exact bytes; see MarshalJSON
+	Header       http.Header         `json:"header"` // credentials and the token redacted
+	Body         []byte              `json:"-"`      // exact bytes but the token redacted; see MarshalJSON
 	Auth         string              `json:"auth"`
 	Kind         channel.MessageType `json:"type,omitempty"` // message.type as sent
 	ChannelID    string              `json:"channelId,omitempty"`
@@ -130,7 +130,9 @@ func NewHandler(opts Options) *Handler {
 	}
 	var p [3]byte
 	_, _ = rand.Read(p[:])
-	return &Handler{opts: opts, token: []byte(opts.Token), client: c, prefix: hex.EncodeToString(p[:])}
+	// Callers compare a trimmed header, so the configured token is trimmed too:
+	// one with a trailing newline would otherwise refuse every call.
+	return &Handler{opts: opts, token: []byte(strings.TrimSpace(opts.Token)), client: c, prefix: hex.EncodeToString(p[:])}
 }
 
 // nextID returns a short call id, unique within this handler and unlikely to
@@ -156,33 +158,78 @@ func CheckAuth(header string, token []byte) string {
 	return AuthOK
 }
 
-// RedactHeader copies h with the credential of Authorization (and of
-// Proxy-Authorization) redacted: whatever token was sent, right or wrong,
-// might be somebody's secret.
-func RedactHeader(h http.Header) http.Header {
-	out := h.Clone()
-	if out == nil {
-		out = http.Header{}
+// RedactHeader copies h with every credential header redacted
+// (Authorization, Proxy-Authorization, X-Forwarded-Authorization, Cookie,
+// X-Api-Key, X-Auth-Token and the like; see ui.RedactHeader): whatever was
+// sent, right or wrong, might be somebody's secret.
+func RedactHeader(h http.Header, secrets ...string) http.Header {
+	return ui.RedactHeader(h, secrets...)
+}
+
+// public is the call as printers and records see it: the configured token
+// redacted wherever the caller put it (query, any header, body, findings,
+// the reply), on top of the credential headers. The handler itself keeps
+// the exact bytes, to validate and forward them.
+func (h *Handler) public(c Call) Call {
+	tok := h.opts.Token
+	if tok == "" {
+		return c
 	}
-	for _, k := range []string{"Authorization", "Proxy-Authorization"} {
-		vs := out.Values(k)
-		for i, v := range vs {
-			scheme, cred, ok := strings.Cut(v, " ")
-			if ok {
-				vs[i] = scheme + " " + ui.Redact(strings.TrimSpace(cred))
-			} else {
-				vs[i] = ui.Redact(v)
+	if b := redactBytes(c.Body, tok); b != nil {
+		c.Body, c.Message = b, nil
+		h.describe(&c) // the decoded message must not show it either
+	}
+	// JSON escapes ("\u0061...") hide the token from the raw body, not from
+	// the decoded fields.
+	c.ChannelID, c.ContactID = ui.RedactIn(c.ChannelID, tok), ui.RedactIn(c.ContactID, tok)
+	c.Kind = channel.MessageType(ui.RedactIn(string(c.Kind), tok))
+	if c.Message != nil {
+		if b, err := json.Marshal(c.Message); err == nil {
+			if r := redactBytes(b, tok); r != nil {
+				var m channel.Message
+				if json.Unmarshal(r, &m) == nil {
+					c.Message = &m
+				} else {
+					c.Message = nil
+				}
 			}
 		}
 	}
-	return out
+	if len(c.Findings) > 0 {
+		fs := make([]validate.Finding, len(c.Findings))
+		for i, f := range c.Findings {
+			f.Message, f.Path = ui.RedactIn(f.Message, tok), ui.RedactIn(f.Path, tok)
+			fs[i] = f
+		}
+		c.Findings = fs
+	}
+	if b := redactBytes(c.ReplyBody, tok); b != nil {
+		c.ReplyBody = b
+	}
+	if c.ReplyHeader != nil {
+		c.ReplyHeader = ui.RedactHeader(c.ReplyHeader, tok)
+	}
+	c.ForwardError = ui.RedactIn(c.ForwardError, tok)
+	return c
+}
+
+// redactBytes returns b with the token redacted, or nil when it has none.
+func redactBytes(b []byte, tok string) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	r := ui.RedactIn(string(b), tok)
+	if r == string(b) {
+		return nil
+	}
+	return []byte(r)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := Call{
-		ID: h.nextID(), Time: start, Method: r.Method, Path: r.URL.RequestURI(),
-		Remote: r.RemoteAddr, Header: RedactHeader(r.Header), Findings: []validate.Finding{},
+		ID: h.nextID(), Time: start, Method: r.Method, Path: ui.RedactURI(r.URL.RequestURI(), h.opts.Token),
+		Remote: r.RemoteAddr, Header: RedactHeader(r.Header, h.opts.Token), Findings: []validate.Finding{},
 	}
 	c.Auth = CheckAuth(r.Header.Get("Authorization"), h.token)
 
@@ -197,7 +244,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, msg := h.judge(r, &c, tooBig, readErr)
 
 	if h.opts.OnRequest != nil {
-		h.opts.OnRequest(c)
+		h.opts.OnRequest(h.public(c))
 	}
 
 	switch {
@@ -210,7 +257,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Latency = time.Since(start)
 	if h.opts.OnCall != nil {
-		h.opts.OnCall(c)
+		h.opts.OnCall(h.public(c))
 	}
 }
 

@@ -266,3 +266,13 @@ func TestCheckAuth(t *testing.T) {
 		t.Errorf("empty token must never match")
 	}
 }
+
+// TestHandlerTrimsConfiguredToken: a token configured with the newline a
+// file or a paste leaves must still match the (trimmed) header.
+func TestHandlerTrimsConfiguredToken(t *testing.T) {
+	h := NewHandler(Options{Token: " " + testToken + "\n"})
+	w := do(t, h, http.MethodPost, "Bearer "+testToken, "application/json", textBody)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d (%s), want 200", w.Code, w.Body)
+	}
+}

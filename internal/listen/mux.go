@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 )
 
@@ -31,11 +32,11 @@ func NewMux(path string, h *Handler) http.Handler {
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, path string) {
 	start := time.Now()
 	body, _, _ := readBody(r.Body, h.opts.MaxBody)
-	c := Call{ID: h.nextID(), Time: start, Method: r.Method, Path: r.URL.RequestURI(), Remote: r.RemoteAddr,
-		Header: RedactHeader(r.Header), Body: body, Auth: AuthSkipped, Findings: []validate.Finding{}}
+	c := Call{ID: h.nextID(), Time: start, Method: r.Method, Path: ui.RedactURI(r.URL.RequestURI(), h.opts.Token), Remote: r.RemoteAddr,
+		Header: RedactHeader(r.Header, h.opts.Token), Body: body, Auth: AuthSkipped, Findings: []validate.Finding{}}
 	h.writeError(w, &c, http.StatusNotFound, "no route "+r.URL.Path+": the platform calls <API base URL>"+path)
 	c.Latency = time.Since(start)
 	if h.opts.OnCall != nil {
-		h.opts.OnCall(c)
+		h.opts.OnCall(h.public(c))
 	}
 }

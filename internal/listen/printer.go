@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
@@ -47,9 +48,10 @@ type Recorder struct {
 }
 
 // OpenRecorder opens path for appending, mode 0600 (records hold message
-// contents that may be personal data).
-func OpenRecorder(path string) (*Recorder, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+// contents that may be personal data); an existing file others may read is
+// tightened to 0600, with a warning on warn.
+func OpenRecorder(path string, warn io.Writer) (*Recorder, error) {
+	f, err := fsutil.OpenPrivate(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, warn)
 	if err != nil {
 		return nil, err
 	}

@@ -22,15 +22,19 @@ type Emulator interface {
 	// (e.g. /2010-04-01/Accounts/{sid}/Messages.json). It records every call.
 	Handler() http.Handler
 	// Credentials are the values a server needs to call this fake and to
-	// verify its webhooks, keyed as the relay reads them from env or
-	// --credentials (e.g. TWILIO_ACCOUNT_SID). Never printed by ccx.
+	// verify its webhooks, keyed as `ccx relay` reads them from env or
+	// --credentials (e.g. CCX_TWILIO_ACCOUNT_SID; also the business number,
+	// CCX_TWILIO_FROM, which is no secret). Never printed by ccx.
 	Credentials() map[string]string
 	// SetFaults changes how later API calls are answered.
 	SetFaults(Faults)
 	// Sends returns the recorded API calls, oldest first.
 	Sends() []Send
-	// Subscribe calls fn (on the recording goroutine; fn must not block)
-	// for every send recorded from now on. It returns an unsubscribe func.
+	// Subscribe calls fn (on the recording goroutine; fn must not block nor
+	// call back into the emulator's recording) for every send recorded from
+	// now on, and again, with the same Seq and a longer Callbacks, each time a
+	// status callback of that send was answered: subscribers replace by Seq.
+	// It returns an unsubscribe func.
 	Subscribe(fn func(Send)) (cancel func())
 	// Inbound builds the webhook the provider would POST to target (the
 	// server's provider webhook URL) for a customer message, signed as the
@@ -41,6 +45,9 @@ type Emulator interface {
 	// target is the callback URL the send named or, empty, the configured one.
 	// ErrNoReceipts when the provider has none (Telegram).
 	Receipt(target string, r ReceiptSpec) (*http.Request, error)
+	// Close stops firing status callbacks and waits (bounded by the callback
+	// client's timeout) for those in flight. The Handler keeps answering.
+	Close()
 }
 
 // ErrNoReceipts is returned by Receipt for providers without status callbacks.
@@ -72,10 +79,13 @@ type Send struct {
 	Provider string    `json:"provider"`
 	// The request as received: exact bytes (secrets are never in the body of
 	// the providers we fake; auth headers are not recorded).
-	Method      string `json:"method"`
-	Path        string `json:"path"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	// Path never holds a secret: Telegram's bot token is shown as <token>.
 	ContentType string `json:"contentType,omitempty"`
 	Body        []byte `json:"body,omitempty"`
+	// Truncated: Body keeps only the first MaxRecordedBody bytes (uploads).
+	Truncated bool `json:"truncated,omitempty"`
 	// The answer.
 	Status int    `json:"status"`
 	Error  string `json:"error,omitempty"` // the provider's error text when refused
@@ -86,6 +96,24 @@ type Send struct {
 	From        string          `json:"from,omitempty"`
 	Message     channel.Message `json:"message"`
 	CallbackURL string          `json:"callbackUrl,omitempty"` // status callback the send named, if any
+	// Callbacks are the status callbacks fired for this send so far, with the
+	// server's answer to each.
+	Callbacks []Callback `json:"callbacks,omitempty"`
+}
+
+// MaxRecordedBody bounds Send.Body.
+const MaxRecordedBody = 1 << 20
+
+// Callback is one status callback the emulator posted and how it was answered.
+type Callback struct {
+	Time   time.Time           `json:"time"`
+	Status channel.StatusValue `json:"status"`
+	// URL is where it went, with any secret in it (ClickSend's path secret)
+	// redacted.
+	URL string `json:"url"`
+	// Answer is the HTTP status the server answered (0 when it did not).
+	Answer int    `json:"answer,omitempty"`
+	Error  string `json:"error,omitempty"` // transport failure, timeout, queue full
 }
 
 // CustomerMessage is what a customer sends through the provider.
@@ -99,6 +127,13 @@ type CustomerMessage struct {
 	// Message is text, attachment (URL served by the caller or the fake),
 	// location, or a provider-native type expressed as channel types.
 	Message channel.Message
+	// Name is the customer's profile name when the provider carries one
+	// (WhatsApp ProfileName, Telegram first_name); empty → none.
+	Name string
+	// Native selects a provider-native variant of Message (e.g. Twilio
+	// "button", Telegram "voice" or "callback"); empty → the plain rendering.
+	// Each provider package lists its natives.
+	Native string
 	// Time of the message; zero → now.
 	Time time.Time
 	// BadSignature signs with a wrong key (negative tests).
@@ -114,4 +149,12 @@ type ReceiptSpec struct {
 	Time       time.Time
 	// BadSignature signs with a wrong key (negative tests).
 	BadSignature bool
+}
+
+// NativeType is one provider-native variant of a customer message
+// (CustomerMessage.Native), for help texts and pickers.
+type NativeType struct {
+	Name string `json:"name"`
+	// Help says what it is and which CustomerMessage fields it reads.
+	Help string `json:"help"`
 }

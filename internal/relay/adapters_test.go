@@ -19,8 +19,8 @@ import (
 func TestTwilioThroughRelay(t *testing.T) {
 	fake := twilio.NewFake()
 	defer fake.Close()
-	fake.Callback = true
-	fake.Media["ME1"] = []byte("PNGDATA")
+	fake.SetAutoReceipts(true)
+	fake.AddMedia("ME1", "image/png", []byte("PNGDATA"))
 	r := newRigFor(t, func(url string) provider.Adapter {
 		return twilio.New(twilio.Options{BaseURL: fake.URL(), AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
 			From: "whatsapp:+14155238886", PublicURL: url})
@@ -77,7 +77,7 @@ func TestTwilioThroughRelay(t *testing.T) {
 		return got.Status == channel.StatusRead
 	})
 	// Invalid number: the platform is told what Twilio said.
-	fake.Invalid["+15550000000"] = true
+	fake.SetFaults(provider.Faults{Reject: []string{"+15550000000"}})
 	st, body := r.postMessage("+15550000000", channel.Text("x"))
 	if st != 400 || !strings.Contains(errMsg(body), "21211") {
 		t.Fatalf("invalid number: %d %v", st, body)
@@ -90,7 +90,7 @@ func TestTwilioThroughRelay(t *testing.T) {
 func TestTelegramThroughRelay(t *testing.T) {
 	fake := telegram.NewFake()
 	defer fake.Close()
-	fake.Files["big"] = []byte("JPEG")
+	fake.AddFile("big", "image/jpeg", []byte("JPEG"))
 	ad := telegram.New(telegram.Options{BaseURL: fake.URL(), BotToken: fake.Token, Secret: "hook-secret"})
 	r := newRig(t, ad, channel.IDCustom, nil)
 	hook := r.url + "/providers/telegram/webhook"
@@ -133,7 +133,7 @@ func TestTelegramThroughRelay(t *testing.T) {
 		got, _ := r.emu.MessageByMID(r.opts.ChannelID, m.MID)
 		return got.Status == channel.StatusSent
 	})
-	fake.Blocked[43] = true
+	fake.SetFaults(provider.Faults{Reject: []string{"43"}})
 	st, body := r.postMessage("43", channel.Text("x"))
 	if st != 400 || !strings.Contains(errMsg(body), "blocked") {
 		t.Fatalf("blocked: %d %v", st, body)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/clicksend"
 	"github.com/ccx-cli/ccx/internal/provider/loopback"
 )
@@ -116,27 +117,26 @@ func TestClickSendErrorMapping(t *testing.T) {
 		t.Fatalf("ok send: %d %v", st, body)
 	}
 	// A 200 from ClickSend with a failed message is a failure.
-	fake.Username = "other"
+	fake.SetFaults(provider.Faults{BadCredentials: true})
 	st, body = r.postMessage("+61411111111", channel.Text("hi"))
 	if st != 400 || !strings.Contains(errMsg(body), "credentials") {
 		t.Fatalf("bad creds: %d %v", st, body)
 	}
-	fake.Username = "user"
-	fake.Fail429 = 100
+	fake.SetFaults(provider.Faults{RateLimit: 100})
 	st, body = r.postMessage("+61411111111", channel.Text("hi"))
 	if st != 429 || !strings.Contains(errMsg(body), "rate limit") {
 		t.Fatalf("429: %d %v", st, body)
 	}
-	fake.Fail429 = 1 // one 429, then the retry inside the call succeeds
+	fake.SetFaults(provider.Faults{RateLimit: 1}) // one 429, then the retry inside the call succeeds
 	if st, body = r.postMessage("+61411111111", channel.Text("hi")); st != 200 {
 		t.Fatalf("429 then ok: %d %v", st, body)
 	}
-	fake.Down = true
+	fake.SetFaults(provider.Faults{FailRate: 1})
 	st, body = r.postMessage("+61411111111", channel.Text("hi"))
 	if st < 400 || st > 499 {
 		t.Fatalf("provider down must be a 4xx, got %d %v", st, body)
 	}
-	fake.Down = false
+	fake.SetFaults(provider.Faults{})
 	if st, _ = r.postMessage("+61411111111", channel.Text("hi")); st != 200 {
 		t.Fatalf("provider back up: %d", st)
 	}

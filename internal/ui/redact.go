@@ -1,6 +1,10 @@
 package ui
 
-import "strings"
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
 
 // Redact shows a secret as its first and last four characters ("abcd…wxyz"),
 // or only asterisks when it is too short for that to be safe.
@@ -14,10 +18,131 @@ func Redact(secret string) string {
 	return secret[:4] + "…" + secret[len(secret)-4:]
 }
 
-// RedactIn replaces every occurrence of secret in s with its redacted form.
+// RedactIn replaces every occurrence of secret in s with its redacted form,
+// also where it appears percent-encoded (a query string, a form body).
 func RedactIn(s, secret string) string {
 	if secret == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, secret, Redact(secret))
+	r := Redact(secret)
+	s = strings.ReplaceAll(s, secret, r)
+	for _, enc := range []string{url.QueryEscape(secret), url.PathEscape(secret)} {
+		if enc != secret {
+			s = strings.ReplaceAll(s, enc, r)
+		}
+	}
+	return s
+}
+
+// RedactAll applies RedactIn for each secret.
+func RedactAll(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		s = RedactIn(s, sec)
+	}
+	return s
+}
+
+// credentialWords mark a header or query parameter whose value is a
+// credential, whoever's it is: it is redacted whether or not it is one of
+// the secrets we know.
+var credentialWords = []string{"authorization", "token", "secret", "password", "passwd", "apikey", "api-key", "api_key",
+	"cookie", "session", "credential", "access-key", "access_key", "private-key", "private_key"}
+
+// IsCredentialHeader reports whether a header (or query parameter) carries a
+// credential: Authorization, Proxy-Authorization, X-Forwarded-Authorization,
+// Cookie, Set-Cookie, X-Api-Key, X-Auth-Token and anything named like them.
+func IsCredentialHeader(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range credentialWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactHeader copies h with every credential header's value redacted
+// (Authorization keeps its scheme, Cookie and Set-Cookie their cookie names)
+// and each secret redacted wherever else it appears.
+func RedactHeader(h http.Header, secrets ...string) http.Header {
+	out := h.Clone()
+	if out == nil {
+		return http.Header{}
+	}
+	for k, vs := range out {
+		cred := IsCredentialHeader(k)
+		ck := http.CanonicalHeaderKey(k)
+		for i, v := range vs {
+			switch {
+			case ck == "Cookie":
+				v = redactCookies(v, "; ")
+			case ck == "Set-Cookie":
+				name, rest, _ := strings.Cut(v, ";")
+				v = redactCookies(name, "") + cutSep(rest)
+			case cred && strings.Contains(strings.ToLower(k), "authorization"):
+				if scheme, c, ok := strings.Cut(strings.TrimSpace(v), " "); ok {
+					v = scheme + " " + Redact(strings.TrimSpace(c))
+				} else {
+					v = Redact(v)
+				}
+			case cred:
+				v = Redact(v)
+			}
+			vs[i] = RedactAll(v, secrets...)
+		}
+	}
+	return out
+}
+
+func cutSep(rest string) string {
+	if rest == "" {
+		return ""
+	}
+	return ";" + rest
+}
+
+// redactCookies keeps the names of "a=1; b=2" and redacts the values.
+func redactCookies(v, sep string) string {
+	parts := []string{v}
+	if sep != "" {
+		parts = strings.Split(v, ";")
+	}
+	for i, p := range parts {
+		name, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok {
+			parts[i] = name + "=" + Redact(val)
+		} else {
+			parts[i] = Redact(strings.TrimSpace(p))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// RedactURI redacts the secrets in a request URI (path and query) and the
+// values of credential-named query parameters (?access_token=, ?api_key=),
+// leaving the rest byte for byte.
+func RedactURI(uri string, secrets ...string) string {
+	path, query, ok := strings.Cut(uri, "?")
+	if ok {
+		pairs := strings.Split(query, "&")
+		for i, p := range pairs {
+			k, v, hasV := strings.Cut(p, "=")
+			name, err := url.QueryUnescape(k)
+			if err != nil {
+				name = k
+			}
+			if hasV && v != "" && IsCredentialHeader(name) {
+				pairs[i] = k + "=" + url.QueryEscape(Redact(unescapeOr(v)))
+			}
+		}
+		uri = path + "?" + strings.Join(pairs, "&")
+	}
+	return RedactAll(uri, secrets...)
+}
+
+func unescapeOr(v string) string {
+	if u, err := url.QueryUnescape(v); err == nil {
+		return u
+	}
+	return v
 }

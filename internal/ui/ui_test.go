@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,52 @@ func TestRedact(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteJSON(&b, map[string]string{"u": "<a&b>"}); err != nil || b.String() != "{\"u\":\"<a&b>\"}\n" {
 		t.Errorf("WriteJSON = %q, %v", b.String(), err)
+	}
+}
+
+func TestRedactHeaderAndURI(t *testing.T) {
+	tok := "aaaxczsadzxcasdacxzcasd"
+	h := http.Header{
+		"Authorization":       {"Bearer " + tok},
+		"Proxy-Authorization": {"Basic dXNlcjpwYXNzd29yZA=="},
+		"X-Api-Key":           {"k-123"},
+		"X-Auth-Token":        {"t-456"},
+		"Cookie":              {"a=1; b=22"},
+		"Set-Cookie":          {"sid=xyz; Path=/; Secure"},
+		"X-Trace":             {"ok " + tok},
+		"Accept":              {"application/json"},
+	}
+	got := RedactHeader(h, tok)
+	want := map[string]string{
+		"Authorization": "Bearer aaax…casd", "Proxy-Authorization": "Basic dXNl…ZA==", "X-Api-Key": "********", "X-Auth-Token": "********",
+		"Cookie": "a=********; b=********", "Set-Cookie": "sid=********; Path=/; Secure", "X-Trace": "ok aaax…casd", "Accept": "application/json",
+	}
+	for k, v := range want {
+		if got.Get(k) != v {
+			t.Errorf("%s: %q, want %q", k, got.Get(k), v)
+		}
+	}
+	if h.Get("X-Api-Key") != "k-123" {
+		t.Error("RedactHeader changed its argument")
+	}
+	for _, name := range []string{"X-Forwarded-Authorization", "x-csrf-token", "X-Session-Id", "Api-Key", "X-Amz-Security-Token"} {
+		if !IsCredentialHeader(name) {
+			t.Errorf("%s is not a credential header", name)
+		}
+	}
+	for _, name := range []string{"Content-Type", "Accept", "User-Agent", "X-Request-Id", "Www-Authenticate"} {
+		if IsCredentialHeader(name) {
+			t.Errorf("%s is a credential header", name)
+		}
+	}
+	u := RedactURI("/message?x="+tok+"&api_key=abc&q=a%20b&flag", tok)
+	if u != "/message?x=aaax…casd&api_key=%2A%2A%2A%2A%2A%2A%2A%2A&q=a%20b&flag" {
+		t.Errorf("RedactURI: %q", u)
+	}
+	if got := RedactIn("t=ab/cd+ef ghijklmnopqr", "ab/cd+ef ghijklmnopqr"); strings.Contains(got, "ab/cd") {
+		t.Errorf("RedactIn raw: %q", got)
+	}
+	if got := RedactIn("t=ab%2Fcd%2Bef+ghijklmnopqr", "ab/cd+ef ghijklmnopqr"); strings.Contains(got, "ab%2F") {
+		t.Errorf("RedactIn query-escaped: %q", got)
 	}
 }

@@ -123,4 +123,9 @@ const (
 	RuleContactField      = "contact-field"        // a contact{} value of doubtful shape (warning)
 	RuleAttachmentMIME    = "attachment-mime"      // attachment.type disagrees with mimeType (warning)
 	RuleReplyStatusNot200 = "reply-status-not-200" // a 2xx other than 200 (warning)
+
+	// Added by the hardening branch.
+	RuleArrayEmpty      = "array-empty"      // an empty top-level array: nothing to validate
+	RuleStringNUL       = "string-nul"       // a \u0000 escape: a NUL character in a string
+	RuleStringSurrogate = "string-surrogate" // a lone UTF-16 surrogate escape (\ud800): no character
 )

@@ -13,6 +13,9 @@ type RuleInfo struct {
 var Rules = []RuleInfo{
 	{RuleSyntax, Error, "the input is not well-formed JSON (or is empty)"},
 	{RuleEncoding, Error, "the input is not valid UTF-8 or contains a NUL byte"},
+	{RuleArrayEmpty, Error, "an empty array (`[]`): there is no payload to validate"},
+	{RuleStringNUL, Error, "a string holds the escape \\u0000, a NUL character that receivers cut the text at or reject"},
+	{RuleStringSurrogate, Error, "a string holds a lone UTF-16 surrogate escape (e.g. \\ud800): not a character, so it cannot be encoded as UTF-8"},
 	{RuleDepth, Error, "nesting deeper than MaxDepth (64) levels"},
 	{RuleTooLarge, Error, "a single document is larger than the size cap; it is not read"},
 	{RuleKind, Error, "cannot tell a webhook body, a /message body and a /message reply apart (use --kind)"},

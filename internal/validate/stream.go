@@ -326,6 +326,7 @@ func shift(r *Report, line, col int) {
 // array splits a top-level array into elements without decoding them: a flat
 // scanner that tracks strings and bracket depth (no recursion, any depth).
 func (s *streamer) array() error {
+	openLine, openCol := s.line, s.col
 	if b, err := s.readByte(); err != nil || b != '[' {
 		if err != nil && err != io.EOF {
 			return err
@@ -342,6 +343,13 @@ func (s *streamer) array() error {
 		}
 		if b, _ := s.br.Peek(1); b[0] == ']' && n == 0 {
 			s.readByte()
+			// "[]" is no payloads, not "all valid": say so, as an error.
+			sev, _ := RuleSeverity(RuleArrayEmpty)
+			f := Finding{Severity: sev, Rule: RuleArrayEmpty, Line: openLine, Column: openCol,
+				Message: "an empty array: there is no payload to validate"}
+			if err := s.emit(Payload{Line: openLine, Column: openCol, Report: Report{Findings: []Finding{f}}}); err != nil {
+				return err
+			}
 			break
 		}
 		line, col := s.line, s.col

@@ -229,12 +229,17 @@ func (c *checker) run() {
 		c.add(RuleSyntax, "", off, "not well-formed JSON: "+why)
 		return
 	}
+	c.escapes()
 	// A string view of data without copying: gjson results point into it,
 	// and every message built below copies what it quotes.
 	s := unsafe.String(unsafe.SliceData(data), len(data))
 	root := gjson.Parse(s)
 	root.Index = start // Parse leaves it 0; ForEach offsets children from it
 	if !root.IsObject() {
+		if root.IsArray() && skipSpace(data, start+1) < len(data) && data[skipSpace(data, start+1)] == ']' {
+			c.add(RuleArrayEmpty, "", start, "an empty array: there is no payload to validate")
+			return
+		}
 		c.add(RuleType, "", start, "a payload must be a JSON object, got "+typeName(root))
 		return
 	}
@@ -1361,4 +1366,129 @@ func isLangTag(s string) bool {
 		n++
 	}
 	return true
+}
+
+// maxEscapeFindings caps string-nul/string-surrogate findings per payload.
+const maxEscapeFindings = 20
+
+// escapes reports, in every string (keys too), the escapes that are valid
+// JSON text but no valid text once decoded: \u0000 (a NUL character) and a
+// UTF-16 surrogate without its partner. One finding per string. data is
+// well-formed JSON no deeper than MaxDepth when this runs; the walk is flat
+// and keeps the checker's path so findings are located like all others.
+func (c *checker) escapes() {
+	data := c.data
+	if bytes.Index(data, []byte(`\u`)) < 0 {
+		return
+	}
+	type frame struct{ obj, keyed bool }
+	var stack [MaxDepth + 1]frame
+	sp, found := 0, 0
+	expectKey := false
+	for i := 0; i < len(data) && found < maxEscapeFindings; i++ {
+		switch data[i] {
+		case '{':
+			stack[sp] = frame{obj: true}
+			sp++
+			expectKey = true
+		case '[':
+			stack[sp] = frame{}
+			sp++
+			c.pushIdx(0)
+		case '}':
+			sp--
+			if stack[sp].keyed {
+				c.pop()
+			}
+			expectKey = false
+		case ']':
+			sp--
+			c.pop()
+		case ',':
+			if f := &stack[sp-1]; f.obj {
+				if f.keyed {
+					c.pop()
+					f.keyed = false
+				}
+				expectKey = true
+			} else if d := c.depth - 1; d < len(c.path) {
+				c.path[d].idx++
+			}
+		case '"':
+			end, bad, off := scanString(data, i)
+			if expectKey {
+				key := string(data[i+1 : end])
+				if bad == "" { // a bad escape stays as written: it decodes to U+FFFD
+					key = decodeKey(data[i+1 : end])
+				}
+				c.push(key)
+				stack[sp-1].keyed = true
+				expectKey = false
+			}
+			switch bad {
+			case RuleStringNUL:
+				c.add(bad, "", off, `the string holds "\u0000", a NUL character: receivers cut the text there or reject it; remove it`)
+				found++
+			case RuleStringSurrogate:
+				c.add(bad, "", off, `the string holds "`+string(data[off:off+6])+`", a lone UTF-16 surrogate that is not a character: it cannot be encoded as UTF-8; send the character itself or its full surrogate pair`)
+				found++
+			}
+			i = end
+		}
+	}
+	c.depth = 0
+}
+
+// scanString scans the string starting at data[i] == '"'; end is the index
+// of its closing quote. bad names the first bad escape in it ("" when none)
+// and off is where that escape starts.
+func scanString(data []byte, i int) (end int, bad string, off int) {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '"':
+			return j, bad, off
+		case '\\':
+			if j+1 < len(data) && data[j+1] == 'u' && j+6 <= len(data) {
+				v, _ := strconv.ParseUint(string(data[j+2:j+6]), 16, 16)
+				switch {
+				case bad != "":
+				case v == 0:
+					bad, off = RuleStringNUL, j
+				case v >= 0xD800 && v <= 0xDBFF:
+					if lo, ok := lowSurrogate(data, j+6); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+						j += 6 // the pair's second half
+					} else {
+						bad, off = RuleStringSurrogate, j
+					}
+				case v >= 0xDC00 && v <= 0xDFFF:
+					bad, off = RuleStringSurrogate, j
+				}
+				j += 5
+			} else {
+				j++ // the escaped character
+			}
+		}
+	}
+	return len(data), bad, off
+}
+
+// lowSurrogate reads a \uXXXX escape at data[j:].
+func lowSurrogate(data []byte, j int) (uint64, bool) {
+	if j+6 > len(data) || data[j] != '\\' || data[j+1] != 'u' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(data[j+2:j+6]), 16, 16)
+	return v, err == nil
+}
+
+// decodeKey turns a key's raw bytes into its text for the finding's path.
+func decodeKey(raw []byte) string { // raw is free of bad escapes
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw)
+	}
+	var s string
+	if err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s); err != nil {
+		return string(raw)
+	}
+	return s
 }

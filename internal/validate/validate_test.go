@@ -354,3 +354,57 @@ func TestDeepNestingNeverRecurses(t *testing.T) {
 		})
 	}
 }
+
+// TestEscapes: \u0000 and lone surrogates are errors wherever a string is
+// (located by path), full pairs and an escaped backslash before "u0000" are
+// not.
+func TestEscapes(t *testing.T) {
+	const head = `{"channelId":"gfd8g7fd89dgfd","contactId":"+60177872890","message":{"type":"text","text":`
+	cases := []struct {
+		text string
+		want []string // rule@path
+	}{
+		{`"smile \ud83d\ude00"`, nil},
+		{`"not a NUL: \\u0000"`, nil},
+		{`"a\u0000b"`, []string{"string-nul@message.text"}},
+		{`"\ud800"`, []string{"string-surrogate@message.text"}},
+		{`"\ud800x"`, []string{"string-surrogate@message.text"}},
+		{`"\ude00\ud83d"`, []string{"string-surrogate@message.text"}},
+		{`"ok"},"x\u0000":{"y":["a","\udfff"]`, []string{"unknown-field@x\x00", "string-nul@x\\u0000", "string-surrogate@x\\u0000.y[1]"}},
+	}
+	for _, tc := range cases {
+		data := head + tc.text + "}}"
+		r := Bytes([]byte(data), Options{Kind: KindMessage})
+		var got []string
+		for _, f := range r.Findings {
+			got = append(got, f.Rule+"@"+f.Path)
+			if f.Rule == RuleStringNUL || f.Rule == RuleStringSurrogate {
+				if f.Severity != Error || data[f.Column-1] != '\\' {
+					t.Errorf("%s: %+v does not point at the escape", tc.text, f)
+				}
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s: findings %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestEmptyArray: "[]" is not "0 payloads, all valid" but an error, from
+// Bytes and from Stream alike.
+func TestEmptyArray(t *testing.T) {
+	if r := Bytes([]byte(" [ ]"), Options{}); len(r.Findings) != 1 || r.Findings[0].Rule != RuleArrayEmpty || r.Findings[0].Column != 2 {
+		t.Errorf("Bytes: %+v", r.Findings)
+	}
+	n := 0
+	_, err := Stream(strings.NewReader("[]"), StreamOptions{}, func(p Payload) error {
+		n++
+		if !p.Report.HasErrors() || p.Report.Findings[0].Rule != RuleArrayEmpty {
+			t.Errorf("Stream: %+v", p.Report.Findings)
+		}
+		return nil
+	})
+	if err != nil || n != 1 {
+		t.Errorf("Stream: %d payloads, %v", n, err)
+	}
+}

@@ -643,3 +643,39 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 		t.Fatalf("listener got %+v", calls)
 	}
 }
+
+// Another page (here another loopback port: same-site, cross-origin) makes
+// the browser POST to the emulator as a form would: reset and send are
+// refused, so nothing is wiped and no message reaches the server.
+func TestBrowserForeignPageCannotChangeState(t *testing.T) {
+	f := newFixture(t, listen.ReplyPolicy{})
+	f.post(t, "+60177872890", nil, channel.NewEvent(channel.EventMessage, channel.Text("keep me")))
+	emu := f.e.URL()
+	page := `<!doctype html><title>elsewhere</title><script>
+const emu = ` + jsString(emu) + `;
+window.__results = [];
+Promise.allSettled([
+  fetch(emu + '/_emulator/reset', {method: 'POST', mode: 'no-cors'}),
+  fetch(emu + '/_emulator/channels/' + ` + jsString(f.ch.ID) + ` + '/send', {method: 'POST', mode: 'no-cors',
+    headers: {'Content-Type': 'text/plain'}, body: JSON.stringify({contactId: '+60177872890', message: {type: 'text', text: 'forged'}})}),
+  fetch(emu + '/_emulator/channels/' + ` + jsString(f.ch.ID) + ` + '/send', {method: 'POST',
+    headers: {'Content-Type': 'application/json'}, body: JSON.stringify({contactId: '+60177872890', message: {type: 'text', text: 'forged'}})}),
+]).then(r => { window.__results = r.map(x => x.status); window.__done = true; });
+</script>`
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, page)
+	}))
+	defer foreign.Close()
+	ctx := newTab(t)
+	run(t, ctx, "open the foreign page", chromedp.Navigate(foreign.URL+"/"), waitJS(`window.__done === true`))
+	if ms := f.e.Messages(emulator.Filter{}); len(ms) != 1 || ms[0].Content.Text != "keep me" {
+		t.Fatalf("a foreign page changed the state: %+v", ms)
+	}
+	f.mu.Lock()
+	calls := len(f.calls)
+	f.mu.Unlock()
+	if calls != 0 {
+		t.Fatalf("a foreign page made the emulator call the server %d times", calls)
+	}
+}

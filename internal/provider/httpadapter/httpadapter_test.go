@@ -65,7 +65,7 @@ func TestClickSendGolden(t *testing.T) {
 		if pe, ok := err.(*provider.Error); !ok || !strings.Contains(pe.Message, "INVALID_RECIPIENT") {
 			t.Errorf("invalid recipient: %v", err)
 		}
-		f.Fail429 = 1
+		f.SetFaults(provider.Faults{RateLimit: 1})
 		_, err = gen.Send(t.Context(), channel.OutgoingRequest{ContactID: "+61411111111", Message: channel.Text("x")})
 		if pe, ok := err.(*provider.Error); !ok || pe.Status != 429 || !pe.Retryable {
 			t.Errorf("429: %v", err)

@@ -62,12 +62,12 @@ func TestSendErrors(t *testing.T) {
 		t.Fatalf("auth: %v", err)
 	}
 	a := New(Options{BaseURL: f.URL(), BotToken: f.Token})
-	f.Blocked[7] = true
+	f.SetFaults(provider.Faults{Reject: []string{"7"}})
 	_, err = a.Send(t.Context(), channel.OutgoingRequest{ContactID: "7", Message: channel.Text("x")})
 	if pe, ok := err.(*provider.Error); !ok || pe.Status != 400 || !strings.Contains(pe.Message, "blocked") {
 		t.Fatalf("blocked: %v", err)
 	}
-	f.Fail429 = 1
+	f.SetFaults(provider.Faults{RateLimit: 1})
 	_, err = a.Send(t.Context(), channel.OutgoingRequest{ContactID: "42", Message: channel.Text("x")})
 	if pe, ok := err.(*provider.Error); !ok || pe.Status != 429 || pe.RetryAfter.Seconds() != 1 {
 		t.Fatalf("429: %v", err)
@@ -147,7 +147,7 @@ func TestInboundKindsAndSecret(t *testing.T) {
 func TestMediaThroughGetFile(t *testing.T) {
 	f := NewFake()
 	defer f.Close()
-	f.Files["big"] = []byte("JPEG")
+	f.AddFile("big", "image/jpeg", []byte("JPEG"))
 	a := New(Options{BaseURL: f.URL(), BotToken: f.Token})
 	resp, err := a.OpenMedia(t.Context(), "big")
 	if err != nil {

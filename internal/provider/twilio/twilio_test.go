@@ -45,7 +45,11 @@ func TestSendEveryType(t *testing.T) {
 		}
 		for _, c := range cases {
 			id, err := a.Send(t.Context(), channel.OutgoingRequest{ContactID: "+60177872890", Message: c.m})
-			if err != nil || !strings.HasPrefix(id, "SM") || len(id) != 34 {
+			prefix := "SM" // MM for media (providers.md §1)
+			if c.m.Type == channel.MessageAttachment {
+				prefix = "MM"
+			}
+			if err != nil || !strings.HasPrefix(id, prefix) || len(id) != 34 {
 				t.Fatalf("%s %s: %q %v", from, c.m.Type, id, err)
 			}
 			sent := f.Sent()
@@ -87,7 +91,7 @@ func TestSendErrors(t *testing.T) {
 	if pe, ok := err.(*provider.Error); !ok || pe.Status != 400 || !strings.Contains(pe.Message, "21211") {
 		t.Fatalf("invalid number: %v", err)
 	}
-	f.Fail429 = 1
+	f.SetFaults(provider.Faults{RateLimit: 1})
 	_, err = a.Send(t.Context(), channel.OutgoingRequest{ContactID: "+60177872890", Message: channel.Text("x")})
 	if pe, ok := err.(*provider.Error); !ok || pe.Status != 429 || !pe.Retryable {
 		t.Fatalf("429: %v", err)
@@ -213,7 +217,7 @@ func TestInboundSeveralMedia(t *testing.T) {
 func TestOpenMediaGuarded(t *testing.T) {
 	f := NewFake()
 	defer f.Close()
-	f.Media["ME1"] = []byte("PNG")
+	f.AddMedia("ME1", "image/png", []byte("PNG"))
 	hits := 0
 	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++; w.Write([]byte("secret")) }))
 	defer internal.Close()

@@ -19,6 +19,11 @@
     reqSeq: 0,
     loaded: false,
     pending: [], // SSE events that arrived before the first load finished
+    // The customer's side (ccx emulate --provider):
+    phone: new Map(), // seq -> phone message
+    flowByMid: new Map(), // key(channelId, mId) -> flow id
+    readAsked: new Set(), // provider ids a read receipt was asked for
+    flow: null, // the flow shown in the requests view
   };
 
   const $ = (id) => document.getElementById(id);
@@ -125,7 +130,7 @@
     const k = key(c.channelId, c.contactId);
     const old = state.contacts.get(k);
     if (old && ts(old.lastActivity) > ts(c.lastActivity)) c.lastActivity = old.lastActivity;
-    state.contacts.set(k, Object.assign({}, old || {}, c));
+    state.contacts.set(k, Object.assign({}, old || {}, { phoneOnly: false }, c));
   }
 
   // upsertMessage keeps the most advanced copy of a message (a status event
@@ -181,8 +186,10 @@
       const last = msgs[msgs.length - 1];
       const unread = k === state.current && !document.hidden ? 0 : unreadOf(k);
       const name = contactName(c);
+      const lastText = last ? (last.direction === 'out' ? 'You: ' : '') + summary(last)
+        : (c.phoneOnly ? 'only on the customer\'s phone: not in the inbox' : 'no message yet');
       const btn = el('button', {
-        type: 'button', class: 'contact', 'data-key': k,
+        type: 'button', class: 'contact' + (c.phoneOnly ? ' phone-only' : ''), 'data-key': k,
         'aria-current': k === state.current ? 'true' : null,
         'aria-label': name + (name !== c.contactId ? ', ' + c.contactId : '') +
           (unread ? ', ' + unread + ' unread' : '') + (last ? ', last message: ' + summary(last) : ''),
@@ -191,7 +198,7 @@
       el('span', { class: 'contact-time' }, last ? fmtTime(last.timestamp) : ''),
       el('span', { class: 'contact-id mono' }, c.contactId + (multi ? ' · ' + c.channelId : '')),
       unread ? el('span', { class: 'unread', 'aria-hidden': 'true' }, String(unread)) : el('span', {}),
-      el('span', { class: 'contact-last' }, last ? (last.direction === 'out' ? 'You: ' : '') + summary(last) : 'no message yet'));
+      el('span', { class: 'contact-last' }, lastText));
       btn.addEventListener('click', () => openConversation(k, true));
       return el('li', {}, btn);
     });
@@ -298,7 +305,15 @@
         parts.push(el('p', { class: 'reply' }, 'mId ' + m.mId));
       }
     }
+    const flow = m.mId ? state.flowByMid.get(key(m.channelId, m.mId)) : null;
+    if (flow) parts.push(el('p', { class: 'reply' }, hopsButton(flow)));
     li.replaceChildren(...parts);
+  }
+
+  function hopsButton(flow) {
+    const b = el('button', { type: 'button', class: 'link-button hops', 'data-flow': flow, 'aria-label': 'Every hop of this message (flow ' + flow + ')' }, 'Hops (' + flow + ')');
+    b.addEventListener('click', () => showFlow(flow));
+    return b;
   }
 
   function renderConversation() {
@@ -347,6 +362,7 @@
     markSeen(k);
     document.body.dataset.pane = 'conversation';
     renderConversation();
+    renderPhone();
     renderContacts();
     if (focusComposer) activeField().focus();
   }
@@ -491,8 +507,11 @@
   // describeRequest names what a logged body carries: the contact and the
   // event or message types.
   function describeRequest(r) {
+    if (r.kind && r.kind.startsWith('provider.')) {
+      return [r.provider, r.what, r.providerId].filter(Boolean).join(' · ');
+    }
     let b;
-    try { b = JSON.parse(r.body); } catch (_) { return ''; }
+    try { b = JSON.parse(r.body); } catch (_) { return r.what || ''; }
     if (!b || typeof b !== 'object') return '';
     const who = typeof b.contactId === 'string' ? b.contactId : '';
     if (r.kind === 'webhook' && Array.isArray(b.events)) {
@@ -505,19 +524,35 @@
     return who;
   }
 
+  // HOPS names each kind of request as the hop it is.
+  const HOPS = {
+    webhook: 'server → platform',
+    message: 'platform → server',
+    'provider.api': 'server → provider',
+    'provider.webhook': 'customer → server',
+    'provider.receipt': 'provider → server',
+  };
+
   function renderRequest(r) {
     const inbound = r.kind === 'webhook';
     const ok = r.status >= 200 && r.status < 300 && !r.error;
     let path = r.url;
     try { path = new URL(r.url).pathname; } catch (_) { /* keep it whole */ }
+    const flows = el('span', { class: 'flows' });
+    for (const f of r.flows || []) {
+      const b = el('button', { type: 'button', class: 'link-button', 'data-flow': f, 'aria-label': 'Show every hop of flow ' + f }, f);
+      b.addEventListener('click', (e) => { e.preventDefault(); showFlow(f); });
+      flows.append(b);
+    }
     const sum = el('summary', {},
       timeEl(Date.parse(r.time)),
-      el('span', { class: 'badge' }, inbound ? '← webhook' : '→ /message'),
+      el('span', { class: 'badge' }, HOPS[r.kind] || r.kind),
       el('span', { class: 'mono' }, r.method + ' ' + path),
       el('span', { class: 'badge ' + (ok ? 'ok' : 'bad') }, r.status ? 'HTTP ' + r.status : 'no answer'),
       el('span', { class: 'req-what' }, describeRequest(r)),
       r.findings.length ? el('span', { class: 'muted' }, r.findings.length + ' finding(s)') : '',
-      el('span', { class: 'muted' }, fmtMS(r.latencyMs)));
+      el('span', { class: 'muted' }, fmtMS(r.latencyMs)),
+      flows);
     const req = el('div', {},
       el('h3', {}, 'Request'), el('p', { class: 'muted mono' }, r.method + ' ' + r.url),
       el('pre', { 'aria-label': 'Request headers' }, headerLines(r.header)),
@@ -537,7 +572,8 @@
     } else if (!r.error) {
       rep.append(el('p', { class: 'muted' }, 'No HTTP answer.'));
     }
-    return el('li', { 'data-seq': r.seq, 'data-kind': r.kind }, el('details', {}, sum, el('div', { class: 'req-body' }, req, rep)));
+    return el('li', { 'data-seq': r.seq, 'data-kind': r.kind, 'data-flows': (r.flows || []).join(' ') || null },
+      el('details', {}, sum, el('div', { class: 'req-body' }, req, rep)));
   }
 
   let reqTimer = null;
@@ -554,10 +590,369 @@
           list.prepend(renderRequest(r));
         }
         while (list.children.length > 200) list.lastElementChild.remove();
-        $('no-requests').hidden = list.children.length > 0;
+        $('no-requests').hidden = list.children.length > 0 || !!state.flow;
         $('request-count').textContent = list.children.length ? '(' + list.children.length + ')' : '';
+        if (state.flow && body.requests.length) await renderFlow(false);
       } catch (_) { /* retried on the next event */ }
     }, 100);
+  }
+
+  // ---- flows: every hop of one message ----
+
+  async function showFlow(id) {
+    state.flow = id;
+    setView('requests');
+    await renderFlow(true);
+  }
+
+  async function renderFlow(focus) {
+    const id = state.flow;
+    if (!id) return;
+    let rep;
+    try {
+      rep = await getJSON('/flows/' + encodeURIComponent(id));
+    } catch (e) {
+      rep = null;
+    }
+    if (state.flow !== id) return;
+    $('flow-view').hidden = false;
+    $('request-list').hidden = true;
+    $('no-requests').hidden = true;
+    if (!rep) {
+      $('flow-h').textContent = 'Flow ' + id;
+      $('flow-sub').textContent = 'This flow is no longer kept.';
+      $('flow-problems').replaceChildren();
+      $('flow-hops').replaceChildren();
+      return;
+    }
+    const dir = rep.direction === 'incoming' ? 'customer → agent' : 'agent → customer';
+    $('flow-h').textContent = 'Flow ' + rep.flow + ': ' + dir;
+    $('flow-sub').textContent = [rep.contactId, rep.provider ? 'via ' + rep.provider : '', rep.mId ? 'mId ' + rep.mId : '',
+      rep.providerId && rep.providerId !== rep.mId ? rep.provider + ' id ' + rep.providerId : '',
+      rep.hops.length + ' hop(s), oldest first'].filter(Boolean).join(' · ');
+    const probs = rep.problems.length ? rep.problems.map((p) => el('li', {}, p))
+      : [el('li', { class: 'fine' }, '✓ Every hop so far worked.')];
+    $('flow-problems').replaceChildren(...probs);
+    $('flow-hops').replaceChildren(...rep.hops.map(renderRequest));
+    if (focus) $('flow-h').focus();
+  }
+
+  function closeFlow() {
+    state.flow = null;
+    $('flow-view').hidden = true;
+    $('request-list').hidden = false;
+    $('no-requests').hidden = $('request-list').children.length > 0;
+  }
+
+  // ---- the customer's phone (ccx emulate --provider) ----
+
+  const hasProviders = () => (state.info.providers || []).length > 0;
+  const providersOf = (channelId) => (state.info.providers || []).filter((p) => p.channelId === channelId);
+
+  // phoneRank orders copies of one phone message: more receipts, an answer
+  // from the server and a platform mId each make a copy more advanced.
+  const phoneRank = (pm) => (pm.receipts || []).length * 4 + (pm.webhook ? 2 : 0) + (pm.mId ? 1 : 0);
+
+  function upsertPhone(pm) {
+    const old = state.phone.get(pm.seq);
+    if (old && phoneRank(old) > phoneRank(pm)) return false;
+    state.phone.set(pm.seq, pm);
+    if (pm.mId) state.flowByMid.set(key(pm.channelId, pm.mId), pm.flow);
+    const k = key(pm.channelId, pm.contactId);
+    if (!state.contacts.has(k)) {
+      state.contacts.set(k, { channelId: pm.channelId, contactId: pm.contactId, lastActivity: pm.time, phoneOnly: true });
+    }
+    return true;
+  }
+
+  function phoneOf(k) {
+    const out = [];
+    for (const pm of state.phone.values()) if (key(pm.channelId, pm.contactId) === k) out.push(pm);
+    out.sort((a, b) => a.seq - b.seq);
+    return out;
+  }
+
+  function businessNumber(p) {
+    const c = (p.credentials || []).find((x) => /FROM|NUMBER|SENDER/.test(x.name));
+    return c ? c.value : '';
+  }
+
+  function currentProvider() {
+    const name = $('phone-provider').value;
+    return (state.info.providers || []).find((p) => p.name === name) || (state.info.providers || [])[0] || null;
+  }
+
+  function tickFor(pm) {
+    const rs = (pm.receipts || []).filter((r) => !r.error);
+    let best = '';
+    const rank = { sent: 1, delivered: 2, read: 3 };
+    for (const r of rs) {
+      if (r.status === 'failed') return 'failed';
+      if ((rank[r.status] || 0) > (rank[best] || 0)) best = r.status;
+    }
+    return best;
+  }
+
+  function renderPhoneMessage(pm) {
+    const li = el('li', { 'data-seq': pm.seq, 'data-flow': pm.flow, 'data-provider-id': pm.providerId || null });
+    fillPhoneMessage(li, pm);
+    return li;
+  }
+
+  function fillPhoneMessage(li, pm) {
+    const refused = pm.direction === 'business' ? !(pm.api && pm.api.accepted) : !!(pm.webhook && pm.webhook.error);
+    li.className = 'pm ' + pm.direction + (refused ? ' refused' : '');
+    const bubble = el('div', { class: 'bubble' },
+      el('p', { class: 'meta' }, pm.direction === 'customer' ? 'You (the customer)' : 'Business', ' · ', timeEl(Date.parse(pm.time)), ' · via ', pm.provider),
+      renderContent(pm.message || {}));
+    const parts = [bubble];
+    const line = el('p', { class: 'pm-line' });
+    if (pm.direction === 'customer') {
+      const w = pm.webhook;
+      if (!w) line.append(el('span', {}, 'posting to your server…'));
+      else if (w.error) line.append(el('span', { class: 'bad' }, '✗ ' + w.error));
+      else line.append(el('span', { class: 'good' }, '✓ your server answered HTTP ' + w.status));
+      line.append(pm.mId ? el('span', { class: 'good', 'data-in-inbox': 'true' }, '✓ in the inbox')
+        : el('span', { class: w && !w.error ? 'bad' : '' }, 'not in the inbox yet'));
+    } else if (refused) {
+      line.append(el('span', { class: 'bad' }, '✗ ' + pm.provider + ' refused it: HTTP ' + (pm.api || {}).status + ' ' + ((pm.api || {}).error || '')),
+        el('span', {}, 'the customer got nothing'));
+    } else {
+      const t = tickFor(pm);
+      const ticks = { '': '🕓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '✗' }[t];
+      line.append(el('span', { class: 'ticks', 'data-status': t || 'pending', 'aria-label': t ? 'status ' + t : 'no receipt yet' }, ticks),
+        el('span', { class: 'mono' }, pm.providerId || ''));
+      const rs = el('ul', { class: 'receipts', 'aria-label': 'Receipts the provider posted to your server' });
+      for (const r of pm.receipts || []) {
+        rs.append(el('li', { class: (r.error ? 'bad ' : '') + 'rc-' + r.status },
+          r.status + (r.error ? ': ' + r.error : ' → your server ' + r.httpStatus)));
+      }
+      parts.push(line);
+      if ((pm.receipts || []).length) parts.push(rs);
+      const p = (state.info.providers || []).find((x) => x.name === pm.provider);
+      const acts = el('p', { class: 'pm-line' });
+      if (p && p.receipts) {
+        const has = (st) => (pm.receipts || []).some((r) => r.status === st && !r.error);
+        if (!has('read') && !has('failed')) acts.append(receiptButton(pm, 'read', 'Mark read'));
+        if (!has('failed') && !has('read')) acts.append(receiptButton(pm, 'failed', 'Fail delivery'));
+      }
+      acts.append(hopsButton(pm.flow));
+      parts.push(acts);
+      li.replaceChildren(...parts);
+      return;
+    }
+    line.append(hopsButton(pm.flow));
+    parts.push(line);
+    li.replaceChildren(...parts);
+  }
+
+  function receiptButton(pm, status, label) {
+    const b = el('button', { type: 'button', class: 'link-button', 'data-receipt': status }, label);
+    b.addEventListener('click', () => fireReceipt(pm, status));
+    return b;
+  }
+
+  async function fireReceipt(pm, status) {
+    state.readAsked.add(pm.providerId + '\u0000' + status);
+    try {
+      const res = await fetch(API + '/providers/' + encodeURIComponent(pm.provider) + '/receipt', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ providerId: pm.providerId, status }),
+      });
+      const body = await res.json().catch(() => null);
+      if (body && body.phone) applyPhone(body.phone);
+      if (!res.ok && status !== 'read') showPhoneResult('error', 'Receipt not posted (HTTP ' + res.status + '): ' + (((body || {}).error || {}).message || res.statusText));
+    } catch (e) {
+      showPhoneResult('error', 'Could not reach the emulator: ' + e.message);
+    }
+  }
+
+  function phoneVisible() {
+    const p = $('phone');
+    return !p.hidden && getComputedStyle(p).display !== 'none' && !document.hidden;
+  }
+
+  // maybeRead plays a customer who reads what the phone shows: a delivered
+  // message gets a read receipt (once), like a messaging app's blue ticks.
+  function maybeRead() {
+    if (!$('phone-autoread').checked || !state.current || !phoneVisible()) return;
+    for (const pm of phoneOf(state.current)) {
+      if (pm.direction !== 'business' || !pm.providerId) continue;
+      const p = (state.info.providers || []).find((x) => x.name === pm.provider);
+      if (!p || !p.receipts) continue;
+      const rs = pm.receipts || [];
+      if (!rs.some((r) => r.status === 'delivered' && !r.error) || rs.some((r) => r.status === 'read' || r.status === 'failed')) continue;
+      if (state.readAsked.has(pm.providerId + '\u0000read')) continue;
+      fireReceipt(pm, 'read');
+    }
+  }
+
+  function renderPhoneSettings() {
+    const box = $('phone-settings-body');
+    const parts = [];
+    for (const p of state.info.providers || []) {
+      const dl = el('dl', { class: 'kv' },
+        el('dt', {}, 'Provider base URL'), el('dd', {}, p.baseUrl),
+        el('dt', {}, 'Customer messages to'), el('dd', {}, p.webhookUrl || '(none: --provider-webhook ' + p.name + '=URL)'));
+      if (p.statusUrl) dl.append(el('dt', {}, 'Receipts (no callback named) to'), el('dd', {}, p.statusUrl));
+      for (const c of p.credentials || []) dl.append(el('dt', {}, c.name), el('dd', {}, c.value + (c.secret ? ' (redacted)' : '')));
+      if (p.envFile) {
+        dl.append(el('dt', {}, 'Env file'), el('dd', {}, p.envFile),
+          el('dt', {}, 'Run'), el('dd', {}, 'ccx relay --provider ' + p.name + ' --local --credentials ' + p.envFile));
+      }
+      parts.push(el('h4', {}, p.name + ' (channel ' + p.channelId + ')'), dl);
+    }
+    parts.push(el('p', { class: 'muted' }, 'Secret values are never shown here; read them from the env file (mode 0600), or start ccx emulate with --show-token.'));
+    box.replaceChildren(...parts);
+  }
+
+  function renderPhone() {
+    const on = hasProviders();
+    document.body.dataset.providers = on ? 'on' : 'off';
+    $('phone').hidden = !on;
+    if (!on) return;
+    const k = state.current;
+    const c = k ? state.contacts.get(k) : null;
+    const ch = c ? c.channelId : ((state.info.channels || [])[0] || {}).channelId;
+    const provs = providersOf(ch).length ? providersOf(ch) : state.info.providers;
+    const sel = $('phone-provider');
+    const keep = sel.value;
+    sel.replaceChildren(...provs.map((p) => el('option', { value: p.name }, p.name)));
+    if (provs.some((p) => p.name === keep)) sel.value = keep;
+    $('phone-provider-label').hidden = provs.length < 2;
+    const p = currentProvider();
+    const num = p ? businessNumber(p) : '';
+    if (c) {
+      $('phone-sub').textContent = c.contactId + ' ↔ ' + (num || 'the business') + ' via ' + provs.map((x) => x.name).join(', ');
+      if (document.activeElement !== $('phone-from')) $('phone-from').value = c.contactId;
+    } else {
+      $('phone-sub').textContent = 'A new customer: type their address in From.';
+    }
+    const box = $('phone-messages');
+    const items = c ? phoneOf(k).map(renderPhoneMessage) : [];
+    box.replaceChildren(...items);
+    $('phone-empty').hidden = items.length > 0;
+    box.parentElement.scrollTop = box.parentElement.scrollHeight;
+    maybeRead();
+  }
+
+  function applyPhone(pm) {
+    if (!upsertPhone(pm)) return;
+    const cur = state.phone.get(pm.seq);
+    // Agent bubbles of this message learn their flow.
+    if (cur.mId) {
+      const li = document.querySelector('#messages li[data-mid="' + CSS.escape(cur.mId) + '"]');
+      const m = li ? state.messages.get(Number(li.dataset.seq)) : null;
+      if (m) fillMessage(li, m);
+    }
+    if (key(cur.channelId, cur.contactId) !== state.current) {
+      renderContacts();
+      return;
+    }
+    const box = $('phone-messages');
+    const li = box.querySelector('li[data-seq="' + Number(cur.seq) + '"]');
+    if (li) fillPhoneMessage(li, cur);
+    else {
+      box.append(renderPhoneMessage(cur));
+      $('phone-empty').hidden = true;
+      box.parentElement.scrollTop = box.parentElement.scrollHeight;
+    }
+    maybeRead();
+  }
+
+  function showPhoneResult(kind, text) {
+    const p = $('phone-result');
+    p.dataset.kind = kind;
+    p.textContent = text;
+  }
+
+  function showPhoneType() {
+    const t = $('phone-type').value;
+    for (const fs of document.querySelectorAll('#phone-composer fieldset[data-ptype]')) fs.hidden = fs.dataset.ptype !== t;
+  }
+
+  function buildCustomerMessage() {
+    const t = $('phone-type').value;
+    const v = (id) => $(id).value.trim();
+    switch (t) {
+      case 'text':
+        if (!v('phone-text')) throw fieldError('phone-text', 'Type the customer\'s message first.');
+        return { type: 'text', text: $('phone-text').value };
+      case 'attachment': {
+        if (!safeURL(v('phone-url'))) throw fieldError('phone-url', 'Give an http(s) URL for the attachment.');
+        const a = { type: v('phone-kind'), url: v('phone-url') };
+        if (v('phone-caption')) a.description = v('phone-caption');
+        return { type: 'attachment', attachment: a };
+      }
+      case 'location': {
+        const lat = Number(v('phone-lat'));
+        const lng = Number(v('phone-lng'));
+        if (v('phone-lat') === '' || !isFinite(lat)) throw fieldError('phone-lat', 'Latitude must be a number.');
+        if (v('phone-lng') === '' || !isFinite(lng)) throw fieldError('phone-lng', 'Longitude must be a number.');
+        const m = { type: 'location', latitude: lat, longitude: lng };
+        if (v('phone-address')) m.address = v('phone-address');
+        return m;
+      }
+    }
+    throw new Error('unknown type ' + t);
+  }
+
+  async function phoneSend(ev) {
+    ev.preventDefault();
+    const btn = $('phone-send');
+    if (btn.disabled) return;
+    const p = currentProvider();
+    if (!p) return;
+    let msg;
+    try {
+      msg = buildCustomerMessage();
+    } catch (e) {
+      showPhoneResult('error', e.message);
+      if (e.field) $(e.field).focus();
+      return;
+    }
+    const from = $('phone-from').value.trim();
+    if (!from) {
+      showPhoneResult('error', 'Type the customer\'s address in From.');
+      $('phone-from').focus();
+      return;
+    }
+    btn.disabled = true;
+    $('phone-composer').setAttribute('aria-busy', 'true');
+    showPhoneResult('busy', 'Posting ' + p.name + '\'s webhook to your server…');
+    try {
+      const res = await fetch(API + '/providers/' + encodeURIComponent(p.name) + '/inbound', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ contactId: from, message: msg }),
+      });
+      const body = await res.json().catch(() => null);
+      if (!res.ok) {
+        showPhoneResult('error', 'Not sent (HTTP ' + res.status + '): ' + (((body || {}).error || {}).message || res.statusText));
+        return;
+      }
+      const pm = body.phone;
+      upsertPhone(pm);
+      const k = key(pm.channelId, pm.contactId);
+      if (state.current !== k) {
+        openConversation(k, false);
+        document.body.dataset.pane = 'phone';
+        renderPhone();
+      } else applyPhone(pm);
+      renderContacts();
+      if (body.ok) {
+        showPhoneResult('ok', 'Sent: your server answered HTTP ' + pm.webhook.status + '.');
+        for (const id of ['phone-text', 'phone-url', 'phone-caption', 'phone-lat', 'phone-lng', 'phone-address']) $(id).value = '';
+      } else {
+        showPhoneResult('error', 'Your server did not take it: ' + ((pm.webhook || {}).error || 'no answer'));
+      }
+    } catch (e) {
+      showPhoneResult('error', 'Could not reach the emulator: ' + e.message);
+    } finally {
+      btn.disabled = false;
+      $('phone-composer').removeAttribute('aria-busy');
+    }
   }
 
   // ---- views ----
@@ -574,12 +969,15 @@
   // ---- loading and live updates ----
 
   async function loadAll() {
-    const [info, st] = await Promise.all([getJSON('/'), getJSON('/state')]);
+    const [info, st, ph] = await Promise.all([getJSON('/'), getJSON('/state'), getJSON('/phone')]);
     state.info = info;
     state.contacts.clear();
     state.messages.clear();
+    state.phone.clear();
     for (const c of st.contacts || []) upsertContact(c);
     for (const m of st.messages || []) upsertMessage(m);
+    for (const pm of ph.messages || []) upsertPhone(pm);
+    renderPhoneSettings();
     const names = info.channels.map((c) => c.channelId + ' (' + c.idType + ')').join(', ');
     $('channel-info').textContent = 'Channel ' + names + ' · webhook ' + info.webhookUrl;
     const sel = $('composer-channel');
@@ -598,6 +996,7 @@
     if (state.current) markSeen(state.current);
     renderContacts();
     renderConversation();
+    renderPhone();
     scheduleRequests();
   }
 
@@ -624,8 +1023,14 @@
           renderContacts();
         }
         break;
+      case 'customer.message':
+      case 'provider.send':
+      case 'provider.receipt':
+      case 'phone.linked':
+        if (ev.phone) applyPhone(ev.phone);
+        break;
     }
-    if (ev.kind.startsWith('webhook.') || ev.kind.startsWith('outgoing.')) scheduleRequests();
+    if (ev.kind.startsWith('webhook.') || ev.kind.startsWith('outgoing.') || ev.phone) scheduleRequests();
   }
 
   function setConn(kind, text) {
@@ -638,7 +1043,8 @@
     const es = new EventSource(API + '/events');
     let opened = false;
     const kinds = ['webhook.accepted', 'webhook.rejected', 'contact.created', 'message.received', 'message.echo',
-      'message.status', 'outgoing.sent', 'outgoing.failed', 'warning'];
+      'message.status', 'outgoing.sent', 'outgoing.failed', 'warning',
+      'customer.message', 'provider.send', 'provider.receipt', 'phone.linked'];
     for (const k of kinds) {
       es.addEventListener(k, (e) => {
         try { handleEvent(JSON.parse(e.data)); } catch (_) { /* a malformed event is skipped */ }
@@ -668,7 +1074,27 @@
       });
     }
     $('tab-inbox').addEventListener('click', () => setView('inbox'));
-    $('tab-requests').addEventListener('click', () => setView('requests'));
+    $('tab-requests').addEventListener('click', () => { closeFlow(); setView('requests'); });
+    $('flow-close').addEventListener('click', () => { closeFlow(); $('tab-requests').focus(); });
+    $('phone-composer').addEventListener('submit', phoneSend);
+    $('phone-type').addEventListener('change', showPhoneType);
+    $('phone-provider').addEventListener('change', renderPhone);
+    $('phone-autoread').addEventListener('change', maybeRead);
+    $('phone-text').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        $('phone-composer').requestSubmit();
+      }
+    });
+    $('open-phone').addEventListener('click', () => {
+      document.body.dataset.pane = 'phone';
+      renderPhone();
+      $('phone-text').focus();
+    });
+    $('phone-back').addEventListener('click', () => {
+      document.body.dataset.pane = state.current ? 'conversation' : 'list';
+      (state.current ? $('open-phone') : $('new-conversation')).focus();
+    });
     $('back').addEventListener('click', () => {
       document.body.dataset.pane = 'list';
       const btn = document.querySelector('#contact-list button[aria-current="true"]') || $('new-conversation');
@@ -688,9 +1114,11 @@
       if (!document.hidden && state.current) {
         markSeen(state.current);
         renderContacts();
+        maybeRead();
       }
     });
     showType();
+    showPhoneType();
     connect();
     loadAll().catch((e) => setConn('down', 'Could not load the inbox: ' + e.message));
   }

@@ -1,0 +1,335 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/fsutil"
+	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/emulators"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// EnvProviderBaseURL is where `ccx relay` (and the env file `ccx emulate
+// --provider` writes) takes a provider fake's API base URL from.
+const EnvProviderBaseURL = "CCX_PROVIDER_BASE_URL"
+
+// providerSetup is one --provider as resolved from the flags.
+type providerSetup struct {
+	name      string
+	info      emulators.Info
+	channel   emulator.Channel
+	webhook   string // the server's URL for customer messages
+	status    string // the server's URL for status callbacks of sends that name none
+	envFile   string // where the credentials live ("" with --no-profile)
+	saved     map[string]string
+	credsFrom string // "generated" or the env file they were read from
+}
+
+// parseNamedURLs reads repeated NAME=URL flags.
+func parseNamedURLs(flag string, specs []string, known []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, s := range specs {
+		name, u, ok := strings.Cut(s, "=")
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !ok || name == "" {
+			return nil, UsageErrorf(fmt.Errorf("%s %q: use NAME=URL (e.g. twilio=http://127.0.0.1:3030/providers/twilio/inbound)", flag, s))
+		}
+		if !oneOfString(name, known) {
+			return nil, UsageErrorf(fmt.Errorf("%s %q: %q is not a --provider of this run (%s)", flag, s, name, strings.Join(known, ", ")))
+		}
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return nil, UsageErrorf(fmt.Errorf("%s %q: %q is not an absolute http(s) URL", flag, s, u))
+		}
+		out[name] = u
+	}
+	return out, nil
+}
+
+// providerSetups resolves --provider, --provider-webhook and
+// --provider-status. Each provider serves the first channel whose contact
+// IDs fit its customers (Telegram's chat ids need a Custom ID channel); its
+// webhooks default to the paths `ccx relay` serves under that channel's API
+// base URL. Credentials are read from the env file of an earlier run, so a
+// server configured once keeps working.
+func providerSetups(file *config.File, chans []emulator.Channel, opts *emulateOptions) ([]providerSetup, error) {
+	var names []string
+	for _, n := range opts.Providers {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if _, err := emulators.Lookup(n); err != nil {
+			return nil, UsageErrorf(fmt.Errorf("--provider: %w", err))
+		}
+		if oneOfString(n, names) {
+			return nil, UsageErrorf(fmt.Errorf("--provider %s is given twice", n))
+		}
+		names = append(names, n)
+	}
+	hooks, err := parseNamedURLs("--provider-webhook", opts.ProviderWebhooks, names)
+	if err != nil {
+		return nil, err
+	}
+	statuses, err := parseNamedURLs("--provider-status", opts.ProviderStatus, names)
+	if err != nil {
+		return nil, err
+	}
+	var out []providerSetup
+	for _, n := range names {
+		info, _ := emulators.Lookup(n)
+		ps := providerSetup{name: n, info: info, credsFrom: "generated"}
+		found := false
+		for _, c := range chans {
+			if channel.CheckContactID(info.DefaultCustomer, c.IDType) == nil {
+				ps.channel, found = c, true
+				break
+			}
+		}
+		if !found {
+			return nil, UsageErrorf(fmt.Errorf("--provider %s: its customers (e.g. %s) do not fit any emulated channel's contact IDs: add a channel with the right ID type (--id-type custom, or --channel id-type=custom)", n, info.DefaultCustomer))
+		}
+		base := strings.TrimRight(ps.channel.APIBaseURL, "/")
+		ps.webhook, ps.status = hooks[n], statuses[n]
+		if ps.webhook == "" && len(info.Webhooks) > 0 {
+			ps.webhook = base + info.Webhooks[0]
+		}
+		if ps.status == "" && len(info.Webhooks) > 1 {
+			ps.status = base + info.Webhooks[1]
+		}
+		if !opts.NoProfile && file != nil {
+			ps.envFile = filepath.Join(filepath.Dir(file.Path()), "provider-"+n+".env")
+			if c, err := loadCredentials(ps.envFile, func(string) string { return "" }); err == nil && len(c.file) > 0 {
+				ps.saved, ps.credsFrom = c.file, ps.envFile
+			}
+		}
+		out = append(out, ps)
+	}
+	return out, nil
+}
+
+// emulatorProviders turns the setups into the emulator's options.
+func emulatorProviders(setups []providerSetup, opts *emulateOptions) []emulator.Provider {
+	var out []emulator.Provider
+	for _, ps := range setups {
+		ps := ps
+		creds := map[string]string{}
+		for _, k := range ps.info.Credentials {
+			if v := ps.saved[k]; v != "" {
+				creds[k] = v
+			}
+		}
+		o := emulators.Options{Credentials: creds, CallbackURL: ps.status, NoReceipts: opts.NoReceipts, ReceiptDelay: opts.ReceiptDelay}
+		out = append(out, emulator.Provider{
+			Build: func(c *http.Client) (provider.Emulator, error) {
+				o.Client = c
+				return emulators.New(ps.name, o)
+			},
+			ChannelID: ps.channel.ID, WebhookURL: ps.webhook, StatusURL: ps.status,
+			Receipts: ps.info.Receipts, AutoReceipts: ps.info.Receipts && !opts.NoReceipts, Secret: ps.info.Secret, EnvFile: ps.envFile,
+		})
+	}
+	return out
+}
+
+// providerEnv is the env file a server reads: the fake's credentials and
+// its API base URL, as `ccx relay --credentials FILE` takes them.
+func providerEnv(e *emulator.Emulator, name string) []byte {
+	creds := e.ProviderCredentials(name)
+	keys := make([]string, 0, len(creds))
+	for k := range creds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# ccx emulate --provider %s: the settings your server needs (ccx relay --credentials this-file)\n", name)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, creds[k])
+	}
+	fmt.Fprintf(&b, "%s=%s\n", EnvProviderBaseURL, e.ProviderBaseURL(name))
+	return []byte(b.String())
+}
+
+func saveProviderEnvs(e *emulator.Emulator, setups []providerSetup) error {
+	for _, ps := range setups {
+		if ps.envFile == "" {
+			continue
+		}
+		if err := fsutil.WritePrivate(ps.envFile, providerEnv(e, ps.name)); err != nil {
+			return fmt.Errorf("write %s: %w", ps.envFile, err)
+		}
+	}
+	return nil
+}
+
+// relayPortFlag is the --port `ccx relay` needs to answer at the API base
+// URL, when that is not its default.
+func relayPortFlag(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Port() == "" || u.Port() == "3030" {
+		return ""
+	}
+	return " --port " + u.Port()
+}
+
+// printProviders adds the provider face to the banner: where the fake
+// answers, where it posts, what the server must be told (secrets redacted
+// unless --show-token) and the command that runs ccx relay against it.
+func printProviders(f *Factory, e *emulator.Emulator, setups []providerSetup, opts *emulateOptions) {
+	w := f.IO.ErrOut
+	st := f.IO.Styles(w)
+	row := func(k, v string) { fmt.Fprintf(w, "  %-13s %s\n", k, v) }
+	for _, ps := range setups {
+		fmt.Fprintln(w)
+		row("provider", st.Bold.Render(ps.name)+"  fake API at "+st.Path.Render(e.ProviderBaseURL(ps.name))+st.Dim.Render("  (your server's provider base URL)"))
+		row("  channel", ps.channel.ID)
+		if ps.webhook != "" {
+			row("  webhook", ps.webhook+st.Dim.Render("  (customer messages go here: --provider-webhook "+ps.name+"=URL)"))
+		}
+		switch {
+		case !ps.info.Receipts:
+			row("  receipts", "none ("+ps.name+" sends no delivery receipts)")
+		case opts.NoReceipts:
+			row("  receipts", "off (--no-receipts); fire them from the inbox")
+		case ps.status != "":
+			row("  receipts", "to the StatusCallback each send names, else "+ps.status)
+		default:
+			row("  receipts", "to the StatusCallback each send names")
+		}
+		creds := e.ProviderCredentials(ps.name)
+		keys := make([]string, 0, len(creds))
+		for k := range creds {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			v := creds[k]
+			if (ps.info.Secret[k] || emulator.IsSecretName(k)) && !opts.ShowToken {
+				v = ui.Redact(v)
+			}
+			parts = append(parts, k+"="+v)
+		}
+		row("  settings", strings.Join(parts, " "))
+		if ps.envFile != "" {
+			from := "new credentials"
+			if ps.credsFrom != "generated" {
+				from = "credentials kept from the last run"
+			}
+			row("  env file", ps.envFile+st.Dim.Render("  ("+from+", with "+EnvProviderBaseURL+"; mode 0600)"))
+			row("  run", fmt.Sprintf("ccx relay --provider %s --local --credentials %s%s", ps.name, ps.envFile, relayPortFlag(ps.channel.APIBaseURL)))
+		} else if !opts.ShowToken {
+			row("  run", st.Dim.Render("(--no-profile: no env file; --show-token prints the secrets once)"))
+		}
+	}
+	if len(setups) > 0 {
+		fmt.Fprintln(w, st.Dim.Render("Write as a customer from the inbox's phone pane, or POST "+emulator.APIPrefix+"providers/NAME/inbound."))
+	}
+}
+
+func newEmulateCustomerCmd(f *Factory) *cobra.Command {
+	var emuURL, prov, from string
+	cmd := &cobra.Command{
+		Use:   "customer TYPE [ARGS]",
+		Short: "Write to your server as a customer, through a running emulator's provider fake",
+		Long: `Make a running 'ccx emulate --provider NAME' play a customer: the provider fake
+builds its webhook for the message (signed as the provider signs) and the
+emulator posts it to your server's provider webhook URL, exactly as the phone
+pane of the web inbox does. The platform event your server then posts is tied
+to it in the request log (its flow). What a customer can send depends on the
+provider: Twilio SMS carries text and media (a location only from a WhatsApp
+sender), Telegram text, photos and files, and locations.
+
+stdout is the flow id (GET /_emulator/flows/ID shows every hop); --json prints
+the phone message with your server's answer. Without --provider the
+emulator's only provider is used; without --from the provider's sample
+customer (+60177872890 for Twilio). Exit codes: 0 your server took it (2xx),
+1 it refused it (or the message is not one a customer can send), 3 emulator or
+server unreachable, 4 your server answered 401/403 (a signature it did not
+accept).`,
+		Example: `  ccx emulate customer text "Hi, where is my order?"
+  ccx emulate customer text "hello" --from +60123456789 --provider twilio
+  ccx emulate customer attachment https://example.com/photo.jpg --kind image --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return UsageErrorf(fmt.Errorf("name a message type: text, attachment or location\nRun '%s --help' for usage.", cmd.CommandPath()))
+		},
+	}
+	cmd.PersistentFlags().StringVar(&emuURL, "emulator", "", "URL of the running emulator (env "+EnvEmulatorURL+"; default: the 'local' profile, else "+emulator.DefaultURL+")")
+	cmd.PersistentFlags().StringVar(&prov, "provider", "", "provider to write through (default: the emulator's only one)")
+	cmd.PersistentFlags().StringVar(&from, "from", "", "the customer, as a contact ID (default: the provider's sample customer)")
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
+	for _, sub := range MessageCommands("Write", "ccx emulate customer", func(cmd *cobra.Command, m channel.Message) error {
+		return runEmulateCustomer(cmd.Context(), f, emulatorURL(f, emuURL), prov, from, m)
+	}) {
+		if n := sub.Name(); n == "text" || n == "attachment" || n == "location" {
+			cmd.AddCommand(sub)
+		}
+	}
+	return cmd
+}
+
+func runEmulateCustomer(ctx context.Context, f *Factory, base, prov, from string, m channel.Message) error {
+	c := &emulator.Client{BaseURL: base, HTTP: &httpClientWithTimeout}
+	if prov == "" {
+		info, err := c.Info(ctx)
+		if err != nil {
+			return emulatorError(err)
+		}
+		switch len(info.Providers) {
+		case 0:
+			return Exit(ExitFailure, fmt.Errorf("the emulator at %s plays no provider: start it with 'ccx emulate --provider NAME'", base))
+		case 1:
+			prov = info.Providers[0].Name
+		default:
+			var names []string
+			for _, p := range info.Providers {
+				names = append(names, p.Name)
+			}
+			return UsageErrorf(fmt.Errorf("the emulator plays %s: pick one with --provider", strings.Join(names, ", ")))
+		}
+	}
+	if from == "" {
+		if i, err := emulators.Lookup(prov); err == nil {
+			from = i.DefaultCustomer
+		}
+	}
+	res, err := c.Customer(ctx, prov, from, m)
+	if err != nil {
+		return emulatorError(err)
+	}
+	pm := res.Phone
+	if f.JSON {
+		if err := ui.WriteJSON(f.IO.Out, res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(f.IO.Out, pm.Flow)
+	}
+	st := f.IO.Styles(f.IO.ErrOut)
+	w := pm.Webhook
+	if res.OK {
+		fmt.Fprintf(f.IO.ErrOut, "%s %s from %s via %s: your server answered %d in %.1fms (flow %s)\n", st.OK.Render("posted"), emulator.Describe(pm.Message), pm.ContactID, pm.Provider, w.Status, w.LatencyMS, pm.Flow)
+		return nil
+	}
+	reason := "no answer"
+	status := 0
+	if w != nil {
+		reason, status = w.Error, w.Status
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s %s from %s via %s: %s (flow %s)\n", st.Error.Render("refused"), emulator.Describe(pm.Message), pm.ContactID, pm.Provider, reason, pm.Flow)
+	switch {
+	case status == 401 || status == 403:
+		fmt.Fprintf(f.IO.ErrOut, "hint: your server refused %s's signature; it must verify with the credentials in the emulator's env file (ccx emulate prints its path)\n", pm.Provider)
+		return Silent(ExitAuth)
+	case status == 0:
+		return Silent(ExitIO)
+	}
+	return Silent(ExitFailure)
+}

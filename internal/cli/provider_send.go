@@ -1,0 +1,398 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/listen"
+	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/deliver"
+	"github.com/ccx-cli/ccx/internal/provider/emulators"
+	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/verdict"
+	"github.com/spf13/cobra"
+)
+
+// ProviderSendOptions are the flags of `ccx provider send`.
+type ProviderSendOptions struct {
+	Provider       string
+	To             string
+	From           string
+	Name           string
+	ID             string
+	BusinessNumber string
+	Credentials    string
+	WebhookType    string
+	BadSignature   bool
+	Repeat         int
+	Timeout        time.Duration
+	DryRun         bool
+}
+
+func newProviderSendCmd(f *Factory) *cobra.Command {
+	o := &ProviderSendOptions{}
+	cmd := &cobra.Command{
+		Use:   "send TYPE [ARGS] --provider NAME --to WEBHOOK_URL",
+		Short: "Post a provider webhook (customer message or receipt) to your server, signed as the provider signs",
+		Long: `Act as the provider: post the webhook it would send to your server's provider
+endpoint (--to, the full URL as configured at the provider), with the body the
+real provider sends and signed the way it signs:
+  twilio     form body, X-Twilio-Signature over the URL and the sorted parameters
+             (sign with CCX_TWILIO_AUTH_TOKEN; the URL must be exactly the one
+             your server reconstructs, e.g. its --public-url + path)
+  telegram   an Update as JSON, X-Telegram-Bot-Api-Secret-Token
+             (CCX_TELEGRAM_WEBHOOK_SECRET)
+  clicksend  an inbound-SMS or receipt push (form; --webhook-type json|get);
+             ClickSend signs nothing: the path secret is in the URL ({secret}
+             in --to is replaced by CCX_CLICKSEND_SECRET)
+Credentials come from the environment or --credentials FILE, as for 'ccx relay'
+(or the file 'ccx provider serve --credentials-out' wrote).
+
+Types: text, attachment (Twilio MediaUrl0, Telegram photo/video/audio/document
+with a file id that 'ccx provider serve' resolves), location (Twilio WhatsApp,
+Telegram location/venue), native (provider-native messages, see
+'ccx provider list'), and receipt (a status callback for a message your server
+sent: Twilio, ClickSend).
+
+Negative tests: --bad-signature signs with a wrong key (a correct server
+answers 401/403: exit 4; accepting it is exit 1), --repeat N posts the same
+webhook N times with the same provider id, as a provider retry does.
+
+The answer is judged as the provider reads it; --json "verdict" is one of the
+words of 'ccx help exit-codes'. Exit codes: 0 ok (2xx); 1 refused, no-route,
+rate-limited or server-error (another 4xx/5xx), wrong-reply (a redirect, a web
+page, or a badly signed webhook accepted); 3 timeout or network (unreachable,
+not HTTP); 4 auth (401/403); 2 bad input (unknown provider, a message the
+provider cannot carry).`,
+		Example: `  ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/inbound text "hi"
+  ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/inbound attachment https://example.com/cat.jpg --kind image --description "my cat"
+  ccx provider send --provider twilio --credentials twilio.env --business-number whatsapp:+14155238886 --to http://127.0.0.1:3030/providers/twilio/inbound location 3.139 101.6869 --address "KLCC"
+  ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook native voice https://example.com/v.ogg
+  ccx provider send --provider clicksend --to 'http://127.0.0.1:3030/providers/clicksend/inbound/{secret}' text "STOP" --repeat 3
+  ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/status receipt SM0123 --status delivered
+  ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook text hi --bad-signature; echo "exit $?"   # 4 from a server that checks`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return UsageErrorf(fmt.Errorf("provider send needs a type: text, attachment, location, native or receipt\nRun 'ccx provider send --help' for usage."))
+		},
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.Provider, "provider", "", "provider to play: "+strings.Join(emulators.Names(), "|")+" (required)")
+	pf.StringVar(&o.To, "to", "", "your server's webhook URL for this provider (required)")
+	pf.StringVar(&o.From, "from", "", "the customer (+E.164; Telegram: chat id); for receipts the message's recipient")
+	pf.StringVar(&o.Name, "name", "", "the customer's profile name (WhatsApp ProfileName, Telegram first_name)")
+	pf.StringVar(&o.ID, "id", "", "the provider's message id (default: a fresh one; --repeat reuses it)")
+	pf.StringVar(&o.BusinessNumber, "business-number", "", "the business's address (Twilio To, whatsapp:+E.164 for WhatsApp; ClickSend to)")
+	pf.StringVar(&o.Credentials, "credentials", "", "file of KEY=VALUE provider credentials (env wins)")
+	pf.StringVar(&o.WebhookType, "webhook-type", "", "ClickSend pushes: post (form, default), json or get")
+	pf.BoolVar(&o.BadSignature, "bad-signature", false, "sign with a wrong key: the server must refuse it (401/403)")
+	pf.IntVar(&o.Repeat, "repeat", 1, "post the same webhook N times (a provider retry: same id)")
+	pf.DurationVar(&o.Timeout, "timeout", deliver.DefaultTimeout, "give up on a post after this long")
+	pf.BoolVar(&o.DryRun, "dry-run", false, "print the signed request without sending it")
+	limitFlag(pf, "repeat", 1, 100, "1-100")
+	limitFlag(pf, "timeout", time.Nanosecond, noMax, usePositive)
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(emulators.Names()))
+	_ = cmd.RegisterFlagCompletionFunc("webhook-type", fixedCompletion([]string{"post", "json", "get"}))
+
+	example := "ccx provider send --provider twilio --credentials twilio.env --business-number whatsapp:+14155238886 --to http://127.0.0.1:3030/providers/twilio/inbound"
+	for _, c := range MessageCommands("Send as the customer:", example, func(c *cobra.Command, m channel.Message) error {
+		return runProviderSend(c.Context(), f, o, &provider.CustomerMessage{Message: m}, nil)
+	}) {
+		if n := c.Name(); n == "text" || n == "attachment" || n == "location" {
+			cmd.AddCommand(c)
+		}
+	}
+	cmd.AddCommand(newProviderNativeCmd(f, o), newProviderReceiptCmd(f, o))
+	return cmd
+}
+
+func newProviderNativeCmd(f *Factory, o *ProviderSendOptions) *cobra.Command {
+	var kind string
+	var b strings.Builder
+	for _, i := range emulators.Infos() {
+		for _, n := range i.NativeTypes {
+			fmt.Fprintf(&b, "  %-9s %-9s %s\n", i.Name, n.Name, n.Help)
+		}
+	}
+	cmd := &cobra.Command{
+		Use:   "native NAME [TEXT|URL]",
+		Short: "Send as the customer: a provider-native message (button tap, voice note, sticker...)",
+		Long: `A message type only this provider has. VALUE is the text, or for media an
+http(s) URL (its kind from --kind or the extension):
+` + b.String(),
+		Example: `  ccx provider send --provider twilio --credentials twilio.env --business-number whatsapp:+14155238886 --to http://127.0.0.1:3030/providers/twilio/inbound native button "Good"
+  ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook native callback yes
+  ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook native voice https://example.com/v.ogg`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return UsageErrorf(fmt.Errorf("%s takes NAME [TEXT|URL] (got %d arguments)\nRun '%s --help' for usage.", cmd.CommandPath(), len(args), cmd.CommandPath()))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if kind != "" && !oneOf(channel.AttachmentKind(kind), channel.AttachmentKinds) {
+				return UsageErrorf(fmt.Errorf("invalid --kind %q: use image, video, audio or file", kind))
+			}
+			m := channel.Message{Type: channel.MessageText}
+			if len(args) == 2 {
+				v := args[1]
+				if _, err := parseHTTPURL(v); err == nil && strings.Contains(v, "://") {
+					k := channel.AttachmentKind(kind)
+					if kind == "" {
+						k = channel.AttachmentAudio
+						if args[0] != "voice" {
+							k = channel.AttachmentFile
+						}
+					}
+					m = channel.NewAttachment(k, v, "", "", "")
+				} else {
+					m = channel.Text(v)
+				}
+			}
+			return runProviderSend(cmd.Context(), f, o, &provider.CustomerMessage{Message: m, Native: args[0]}, nil)
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "", "attachment kind of a URL value: image|video|audio|file")
+	_ = cmd.RegisterFlagCompletionFunc("kind", fixedCompletion(channel.AttachmentKinds))
+	return cmd
+}
+
+func newProviderReceiptCmd(f *Factory, o *ProviderSendOptions) *cobra.Command {
+	var status, reason string
+	cmd := &cobra.Command{
+		Use:   "receipt PROVIDER_ID --status delivered|read|failed|sent",
+		Short: "Send a delivery receipt (status callback) for a message your server sent",
+		Long: `Post the provider's status callback for a message your server sent through it:
+PROVIDER_ID is the provider's id for it (Twilio's SM.../MM... sid, ClickSend's
+message_id: what your server's /message should have answered as mId).
+Twilio: MessageStatus sent|delivered|read|undelivered (failed; --reason a numeric
+ErrorCode such as 30003, or a WhatsApp ChannelStatusMessage); ClickSend:
+status_code 200|201|301 (no read receipts). Telegram has no receipts.
+--to is the callback URL (Twilio: the send's StatusCallback; ClickSend: the
+delivery-receipt rule URL); --from names the recipient.`,
+		Example: `  ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/status --from +60177872890 receipt SM0123 --status read
+  ccx provider send --provider clicksend --to 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' receipt 1ABC-... --status failed --reason "absent subscriber"`,
+		Args: exactArgs(1, "PROVIDER_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := channel.StatusValue(status)
+			if !oneOf(v, channel.StatusValues) {
+				return UsageErrorf(fmt.Errorf("invalid --status %q: use sent, delivered, read or failed", status))
+			}
+			return runProviderSend(cmd.Context(), f, o, nil, &provider.ReceiptSpec{ProviderID: args[0], Status: v, Reason: reason})
+		},
+	}
+	cmd.Flags().StringVar(&status, "status", "delivered", "sent|delivered|read|failed")
+	cmd.Flags().StringVar(&reason, "reason", "", "why it failed (provider error code or text)")
+	_ = cmd.RegisterFlagCompletionFunc("status", fixedCompletion(channel.StatusValues))
+	return cmd
+}
+
+// ProviderSendResult is provider send's --json output.
+type ProviderSendResult struct {
+	Provider string            `json:"provider"`
+	Kind     string            `json:"kind"` // message | receipt
+	Request  providerRequest   `json:"request"`
+	Attempts []deliver.Attempt `json:"attempts"`
+	Verdict  verdict.Verdict   `json:"verdict"` // the worst attempt's (`ccx help exit-codes`)
+	// BadSignature: the webhook was signed wrongly on purpose.
+	BadSignature bool `json:"badSignature"`
+}
+
+type providerRequest struct {
+	Method      string `json:"method"`
+	URL         string `json:"url"`
+	ContentType string `json:"contentType,omitempty"`
+	Body        string `json:"body,omitempty"`
+}
+
+func runProviderSend(ctx context.Context, f *Factory, o *ProviderSendOptions, in *provider.CustomerMessage, rs *provider.ReceiptSpec) error {
+	info, err := lookupProvider(o.Provider)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.To == "":
+		return UsageErrorf(fmt.Errorf("no webhook URL: pass --to (ccx relay serves %s)", strings.Join(info.Webhooks, " and ")))
+	case o.Repeat < 1 || o.Repeat > 100:
+		return UsageErrorf(fmt.Errorf("invalid --repeat %d: use 1..100", o.Repeat))
+	case o.Timeout <= 0:
+		return UsageErrorf(fmt.Errorf("invalid --timeout %v", o.Timeout))
+	case o.WebhookType != "" && !oneOfString(o.WebhookType, []string{"post", "json", "get"}):
+		return UsageErrorf(fmt.Errorf("invalid --webhook-type %q: use post, json or get", o.WebhookType))
+	case o.WebhookType != "" && info.Name != "clicksend":
+		return UsageErrorf(fmt.Errorf("--webhook-type is a ClickSend setting"))
+	}
+	if _, err := parseHTTPURL(strings.ReplaceAll(o.To, "{secret}", "x")); err != nil {
+		return UsageErrorf(fmt.Errorf("invalid --to: %v", err))
+	}
+	if err := checkProviderAddress(info, "--business-number", o.BusinessNumber); err != nil {
+		return err
+	}
+	creds, err := providerCredentials(f, info, o.Credentials)
+	if err != nil {
+		return err
+	}
+	var miss []string
+	for _, k := range info.SignWith {
+		if creds[k] == "" {
+			miss = append(miss, k)
+		}
+	}
+	if len(miss) > 0 {
+		return UsageErrorf(fmt.Errorf("to sign as %s, give %s (env or --credentials FILE, e.g. the file 'ccx provider serve --credentials-out' wrote)", info.Name, strings.Join(miss, ", ")))
+	}
+	emu, err := emulators.New(info.Name, emulators.Options{Credentials: creds, BusinessNumber: o.BusinessNumber, NoReceipts: true, WebhookType: o.WebhookType})
+	if err != nil {
+		return UsageErrorf(err)
+	}
+	defer emu.Close()
+	secrets := secretValues(info, emu.Credentials())
+	kind := "message"
+	var build deliver.Build
+	if rs != nil {
+		kind = "receipt"
+		rs.To, rs.BadSignature = o.From, o.BadSignature
+		spec := *rs
+		build = func() (*http.Request, error) { return emu.Receipt(o.To, spec) }
+	} else {
+		in.ID, in.From, in.Name, in.BadSignature = o.ID, o.From, o.Name, o.BadSignature
+		msg := *in
+		build = func() (*http.Request, error) { return emu.Inbound(o.To, msg) }
+	}
+	// Build once, so that every attempt is the same webhook.
+	req, err := build()
+	if errors.Is(err, provider.ErrNoReceipts) {
+		return UsageErrorf(fmt.Errorf("%s sends no delivery receipts (bots get none); nothing to post", info.Name))
+	}
+	if err != nil {
+		return UsageErrorf(err)
+	}
+	body, _ := io.ReadAll(req.Body)
+	fixed := func() (*http.Request, error) {
+		r := req.Clone(context.Background())
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		return r, nil
+	}
+	shownReq := providerRequest{Method: req.Method, URL: redactAll(req.URL.String(), secrets), ContentType: req.Header.Get("Content-Type"), Body: redactAll(string(body), secrets)}
+	if o.DryRun {
+		return printProviderDryRun(f, req, shownReq, secrets)
+	}
+	attempts, err := deliver.Post(ctx, info.Name, deliver.Options{Target: o.To, Timeout: o.Timeout, Repeat: o.Repeat, BadSignature: o.BadSignature, Secrets: secrets}, fixed)
+	if err != nil {
+		return UsageErrorf(err)
+	}
+	res := ProviderSendResult{Provider: info.Name, Kind: kind, Request: shownReq, Attempts: attempts, Verdict: worstVerdict(attempts), BadSignature: o.BadSignature}
+	code := exitFor(res.Verdict)
+	if ctx.Err() != nil {
+		code = ExitInterrupted
+	}
+	if f.JSON {
+		if err := ui.WriteJSON(f.IO.Out, res); err != nil {
+			return Exit(ExitIO, err)
+		}
+		return exitSilently(code)
+	}
+	printProviderSend(f, info, res, in, rs)
+	return exitSilently(code)
+}
+
+// worstVerdict: no answer is worst, then a wrong answer, then a failure the
+// provider would retry or drop, then an auth refusal.
+func worstVerdict(as []deliver.Attempt) verdict.Verdict {
+	rank := map[verdict.Verdict]int{verdict.OK: 0, verdict.Auth: 1,
+		verdict.Refused: 2, verdict.NoRoute: 2, verdict.RateLimited: 2, verdict.ServerError: 2,
+		verdict.WrongReply: 3, verdict.Timeout: 4, verdict.Network: 4}
+	v := verdict.OK
+	for _, a := range as {
+		if rank[a.Verdict] > rank[v] {
+			v = a.Verdict
+		}
+	}
+	return v
+}
+
+func printProviderDryRun(f *Factory, req *http.Request, shown providerRequest, secrets []string) error {
+	headers := map[string]string{}
+	for k := range req.Header {
+		headers[k] = redactAll(req.Header.Get(k), secrets)
+	}
+	if f.JSON {
+		return ui.WriteJSON(f.IO.Out, map[string]any{"method": shown.Method, "url": shown.URL, "headers": headers, "body": shown.Body})
+	}
+	fmt.Fprintf(f.IO.Out, "%s %s\n", shown.Method, shown.URL)
+	keys := make([]string, 0, len(headers))
+	for k := range headers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(f.IO.Out, "%s: %s\n", k, headers[k])
+	}
+	fmt.Fprintf(f.IO.Out, "\n%s\n", shown.Body)
+	return nil
+}
+
+func printProviderSend(f *Factory, info emulators.Info, res ProviderSendResult, in *provider.CustomerMessage, rs *provider.ReceiptSpec) {
+	w := f.IO.Out
+	st := f.IO.Styles(w)
+	what := ""
+	switch {
+	case rs != nil:
+		what = st.Bold.Render("receipt") + " " + rs.ProviderID + " " + string(rs.Status)
+	case in.Native != "":
+		what = st.Bold.Render("native "+in.Native) + " " + listen.RenderMessage(&in.Message)
+	default:
+		what = st.Bold.Render(string(in.Message.Type)) + " " + listen.RenderMessage(&in.Message)
+	}
+	bad := ""
+	if res.BadSignature {
+		bad = st.Warning.Render("  (badly signed)")
+	}
+	fmt.Fprintf(w, "%s %s %s  %s %s%s\n", st.Info.Render("-->"), res.Request.Method, res.Request.URL, info.Name, what, bad)
+	body := res.Request.Body
+	if len(body) > 400 {
+		body = body[:400] + "…"
+	}
+	fmt.Fprintf(w, "    %s\n", st.Dim.Render(body))
+	for _, a := range res.Attempts {
+		n := ""
+		if len(res.Attempts) > 1 {
+			n = fmt.Sprintf("#%d ", a.N)
+		}
+		if a.Verdict == verdict.Timeout || a.Verdict == verdict.Network {
+			fmt.Fprintf(w, "%s %s%s  %s\n", st.Error.Render("<--"), n, st.Error.Render(a.Error), st.Dim.Render(fmtMS(a.LatencyMS)))
+			continue
+		}
+		fmt.Fprintf(w, "%s %s%s %s  %s\n", st.Info.Render("<--"), n, statusStyle(st, a.Status), oneLine(a.Body, 200), st.Dim.Render(fmtMS(a.LatencyMS)))
+		for _, x := range a.Findings {
+			sty := st.Warning
+			if x.Severity == "error" {
+				sty = st.Error
+			}
+			fmt.Fprintf(w, "    %s %s\n", sty.Render(x.Severity), x.Message)
+		}
+	}
+	switch res.Verdict {
+	case verdict.OK:
+		fmt.Fprintf(w, "%s the server took the webhook (2xx)\n", st.OK.Render("✓ ok:"))
+	case verdict.Auth:
+		if res.BadSignature {
+			fmt.Fprintf(w, "%s the server refused the badly signed webhook (401/403), as it must\n", st.Warning.Render("✗ auth:"))
+		} else {
+			fmt.Fprintf(w, "%s the server refused the webhook's signature (401/403)\n", st.Warning.Render("✗ auth:"))
+		}
+	case verdict.Timeout, verdict.Network:
+		fmt.Fprintf(w, "%s no HTTP answer from %s\n", st.Error.Render("✗ "+string(res.Verdict)+":"), res.Request.URL)
+	case verdict.WrongReply:
+		fmt.Fprintf(w, "%s the answer is wrong for %s\n", st.Error.Render("✗ wrong reply:"), info.Name)
+	default:
+		fmt.Fprintf(w, "%s the server did not take the webhook (%s)\n", st.Warning.Render("✗ "+string(res.Verdict)+":"), res.Verdict)
+	}
+}

@@ -1,0 +1,53 @@
+package emulators
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRegistry(t *testing.T) {
+	for _, n := range Names() {
+		e, err := New(n, Options{})
+		if err != nil || e.Name() != n {
+			t.Fatalf("%s: %v", n, err)
+		}
+		e.Close()
+		info, _ := Lookup(n)
+		creds := e.Credentials()
+		for k, v := range creds {
+			if !contains(info.Credentials, k) || v == "" {
+				t.Errorf("%s: credential %s=%q is not listed in Info.Credentials", n, k, v)
+			}
+		}
+	}
+	_, err := New("twillio", Options{})
+	var ue *UnknownError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `"twillio"`) || !strings.Contains(err.Error(), strings.Join(Names(), ", ")) {
+		t.Fatalf("unknown provider: %v", err)
+	}
+	if _, err := Lookup(""); err == nil || !strings.Contains(err.Error(), "no provider") {
+		t.Fatalf("empty name: %v", err)
+	}
+}
+
+func TestGivenCredentialsWin(t *testing.T) {
+	e, _ := New("twilio", Options{Credentials: map[string]string{"CCX_TWILIO_ACCOUNT_SID": "ACmine", "CCX_TWILIO_AUTH_TOKEN": "tok", "CCX_TWILIO_FROM": "+15550001111"}})
+	c := e.Credentials()
+	if c["CCX_TWILIO_ACCOUNT_SID"] != "ACmine" || c["CCX_TWILIO_AUTH_TOKEN"] != "tok" || c["CCX_TWILIO_FROM"] != "+15550001111" {
+		t.Fatalf("%v", c)
+	}
+	e, _ = New("twilio", Options{BusinessNumber: "whatsapp:+14155238886", Credentials: map[string]string{"CCX_TWILIO_FROM": "+15550001111"}})
+	if e.Credentials()["CCX_TWILIO_FROM"] != "whatsapp:+14155238886" {
+		t.Fatal("--business-number must win over the credentials' FROM")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
