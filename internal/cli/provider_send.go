@@ -16,6 +16,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/provider/deliver"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
@@ -70,10 +71,12 @@ Negative tests: --bad-signature signs with a wrong key (a correct server
 answers 401/403: exit 4; accepting it is exit 1), --repeat N posts the same
 webhook N times with the same provider id, as a provider retry does.
 
-The answer is judged as the provider reads it. Exit codes: 0 accepted (2xx);
-1 refused with another 4xx/5xx, a redirect, or a badly signed webhook accepted;
-3 no answer (unreachable, --timeout, not HTTP); 4 refused with 401/403;
-2 bad input (unknown provider, a message the provider cannot carry).`,
+The answer is judged as the provider reads it; --json "verdict" is one of the
+words of 'ccx help exit-codes'. Exit codes: 0 ok (2xx); 1 refused, no-route,
+rate-limited or server-error (another 4xx/5xx), wrong-reply (a redirect, a web
+page, or a badly signed webhook accepted); 3 timeout or network (unreachable,
+not HTTP); 4 auth (401/403); 2 bad input (unknown provider, a message the
+provider cannot carry).`,
 		Example: `  ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/inbound text "hi"
   ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/inbound attachment https://example.com/cat.jpg --kind image --description "my cat"
   ccx provider send --provider twilio --credentials twilio.env --business-number whatsapp:+14155238886 --to http://127.0.0.1:3030/providers/twilio/inbound location 3.139 101.6869 --address "KLCC"
@@ -206,7 +209,7 @@ type ProviderSendResult struct {
 	Kind     string            `json:"kind"` // message | receipt
 	Request  providerRequest   `json:"request"`
 	Attempts []deliver.Attempt `json:"attempts"`
-	Verdict  string            `json:"verdict"` // the worst attempt's
+	Verdict  verdict.Verdict   `json:"verdict"` // the worst attempt's (`ccx help exit-codes`)
 	// BadSignature: the webhook was signed wrongly on purpose.
 	BadSignature bool `json:"badSignature"`
 }
@@ -295,7 +298,7 @@ func runProviderSend(ctx context.Context, f *Factory, o *ProviderSendOptions, in
 		return UsageErrorf(err)
 	}
 	res := ProviderSendResult{Provider: info.Name, Kind: kind, Request: shownReq, Attempts: attempts, Verdict: worstVerdict(attempts), BadSignature: o.BadSignature}
-	code := verdictCode(res.Verdict)
+	code := exitFor(res.Verdict)
 	if ctx.Err() != nil {
 		code = ExitInterrupted
 	}
@@ -309,27 +312,19 @@ func runProviderSend(ctx context.Context, f *Factory, o *ProviderSendOptions, in
 	return exitSilently(code)
 }
 
-func worstVerdict(as []deliver.Attempt) string {
-	rank := map[string]int{deliver.OK: 0, deliver.Refused: 1, deliver.Failed: 2, deliver.Wrong: 3, deliver.Error: 4}
-	v := deliver.OK
+// worstVerdict: no answer is worst, then a wrong answer, then a failure the
+// provider would retry or drop, then an auth refusal.
+func worstVerdict(as []deliver.Attempt) verdict.Verdict {
+	rank := map[verdict.Verdict]int{verdict.OK: 0, verdict.Auth: 1,
+		verdict.Refused: 2, verdict.NoRoute: 2, verdict.RateLimited: 2, verdict.ServerError: 2,
+		verdict.WrongReply: 3, verdict.Timeout: 4, verdict.Network: 4}
+	v := verdict.OK
 	for _, a := range as {
 		if rank[a.Verdict] > rank[v] {
 			v = a.Verdict
 		}
 	}
 	return v
-}
-
-func verdictCode(v string) int {
-	switch v {
-	case deliver.OK:
-		return ExitOK
-	case deliver.Refused:
-		return ExitAuth
-	case deliver.Error:
-		return ExitIO
-	}
-	return ExitFailure
 }
 
 func printProviderDryRun(f *Factory, req *http.Request, shown providerRequest, secrets []string) error {
@@ -380,7 +375,7 @@ func printProviderSend(f *Factory, info emulators.Info, res ProviderSendResult, 
 		if len(res.Attempts) > 1 {
 			n = fmt.Sprintf("#%d ", a.N)
 		}
-		if a.Verdict == deliver.Error {
+		if a.Verdict == verdict.Timeout || a.Verdict == verdict.Network {
 			fmt.Fprintf(w, "%s %s%s  %s\n", st.Error.Render("<--"), n, st.Error.Render(a.Error), st.Dim.Render(fmtMS(a.LatencyMS)))
 			continue
 		}
@@ -394,19 +389,19 @@ func printProviderSend(f *Factory, info emulators.Info, res ProviderSendResult, 
 		}
 	}
 	switch res.Verdict {
-	case deliver.OK:
+	case verdict.OK:
 		fmt.Fprintf(w, "%s the server took the webhook (2xx)\n", st.OK.Render("✓ ok:"))
-	case deliver.Refused:
+	case verdict.Auth:
 		if res.BadSignature {
-			fmt.Fprintf(w, "%s the server refused the badly signed webhook (401/403), as it must\n", st.Warning.Render("✗ refused:"))
+			fmt.Fprintf(w, "%s the server refused the badly signed webhook (401/403), as it must\n", st.Warning.Render("✗ auth:"))
 		} else {
-			fmt.Fprintf(w, "%s the server refused the webhook's signature (401/403)\n", st.Warning.Render("✗ refused:"))
+			fmt.Fprintf(w, "%s the server refused the webhook's signature (401/403)\n", st.Warning.Render("✗ auth:"))
 		}
-	case deliver.Error:
-		fmt.Fprintf(w, "%s no HTTP answer from %s\n", st.Error.Render("✗ error:"), res.Request.URL)
-	case deliver.Wrong:
-		fmt.Fprintf(w, "%s the answer is wrong for %s\n", st.Error.Render("✗ wrong:"), info.Name)
+	case verdict.Timeout, verdict.Network:
+		fmt.Fprintf(w, "%s no HTTP answer from %s\n", st.Error.Render("✗ "+string(res.Verdict)+":"), res.Request.URL)
+	case verdict.WrongReply:
+		fmt.Fprintf(w, "%s the answer is wrong for %s\n", st.Error.Render("✗ wrong reply:"), info.Name)
 	default:
-		fmt.Fprintf(w, "%s the server did not take the webhook\n", st.Warning.Render("✗ failed:"))
+		fmt.Fprintf(w, "%s the server did not take the webhook (%s)\n", st.Warning.Render("✗ "+string(res.Verdict)+":"), res.Verdict)
 	}
 }

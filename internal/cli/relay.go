@@ -21,9 +21,11 @@ import (
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/netguard"
+	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
@@ -478,36 +480,49 @@ func (r *redactHandler) WithGroup(g string) slog.Handler {
 
 func newRelayStatusCmd(f *Factory) *cobra.Command {
 	var spool, url string
+	timeout := 10 * time.Second
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the relay spool: pending, dead, de-duplication keys, oldest event",
 		Long: `Show the state of a relay spool. With --url it asks a running relay's
 admin address (its --admin-addr, default http://127.0.0.1:3031) for
 /admin/status; otherwise it opens the spool file read-only (which only works
-while no relay holds it). --json prints one JSON object. Contact ids are redacted (+…890).
+while no relay holds it). --json prints one JSON object (with "verdict", see
+'ccx help exit-codes'). Contact ids are redacted (+…890).
 
-Exit status: 0, or 1 when events wait in the dead bucket, 3 when the spool
-or relay cannot be read.`,
+Exit status: 0, or 1 when events wait in the dead bucket or the relay answered
+something other than its status (4xx, 5xx, an HTML page: verdicts refused,
+no-route, rate-limited, server-error, wrong-reply); 3 when the spool cannot be
+read or the relay does not answer within --timeout; 4 when it answered 401/403.`,
 		Example: `  ccx relay status --spool ccx-relay.db
   ccx relay status --url http://127.0.0.1:3031 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var st relay.Stats
 			var err error
+			v := verdict.OK
 			if url != "" {
-				st, err = fetchRelayStatus(cmd.Context(), url)
+				st, v, err = fetchRelayStatus(cmd.Context(), url, timeout)
+				if err != nil {
+					if f.JSON {
+						_ = ui.WriteJSON(f.IO.Out, map[string]any{"url": url, "verdict": v, "error": err.Error()})
+					}
+					return Exit(exitFor(v), err)
+				}
 			} else {
 				if _, serr := os.Stat(spool); serr != nil {
 					return Exit(ExitIO, fmt.Errorf("spool %s: %w", spool, serr))
 				}
-				st, err = relay.ReadStats(spool)
-			}
-			if err != nil {
-				return Exit(ExitIO, err)
+				if st, err = relay.ReadStats(spool); err != nil {
+					return Exit(ExitIO, err)
+				}
 			}
 			st = st.Redacted()
 			if f.JSON {
-				_ = ui.WriteJSON(f.IO.Out, st)
+				_ = ui.WriteJSON(f.IO.Out, struct {
+					relay.Stats
+					Verdict verdict.Verdict `json:"verdict"`
+				}{st, v})
 			} else {
 				w := f.IO.Out
 				fmt.Fprintf(w, "spool       %s\n", st.Path)
@@ -529,30 +544,41 @@ or relay cannot be read.`,
 	}
 	cmd.Flags().StringVar(&spool, "spool", "ccx-relay.db", "spool file to read (when no relay is running)")
 	cmd.Flags().StringVar(&url, "url", "", "a running relay's admin URL (its --admin-addr, default http://"+defaultAdminAddr+"; asks /admin/status)")
+	cmd.Flags().DurationVar(&timeout, "timeout", timeout, "with --url: give up on the relay after this long")
+	limitFlag(cmd.Flags(), "timeout", time.Nanosecond, noMax, usePositive)
 	urlFlag(cmd.Flags(), "url")
 	return cmd
 }
 
-func fetchRelayStatus(ctx context.Context, base string) (relay.Stats, error) {
+// fetchRelayStatus asks a relay's admin address; the verdict says how the
+// call went whenever it did not.
+func fetchRelayStatus(ctx context.Context, base string, timeout time.Duration) (relay.Stats, verdict.Verdict, error) {
 	var st relay.Stats
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/admin/status", nil)
+	target := strings.TrimRight(base, "/") + "/admin/status"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return st, err
+		return st, verdict.Network, err
 	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
-		return st, err
+		if platform.IsTimeout(err) {
+			return st, verdict.Timeout, fmt.Errorf("%s: no answer within %v", target, timeout)
+		}
+		return st, verdict.Network, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode == http.StatusNotFound {
-		return st, fmt.Errorf("%s/admin/status answered 404: the status is on the relay's admin address (--admin-addr, default http://%s), not its public one", base, defaultAdminAddr)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("%s/admin/status answered %d", base, resp.StatusCode)
+	v := verdict.OfStatus(resp.StatusCode, resp.Header, b)
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return st, v, fmt.Errorf("%s answered 404: the status is on the relay's admin address (--admin-addr, default http://%s), not its public one", target, defaultAdminAddr)
+	case v == verdict.WrongReply:
+		return st, v, fmt.Errorf("%s answered %d with a web page, not a relay's status: is --url the relay's admin address?", target, resp.StatusCode)
+	case v != verdict.OK || resp.StatusCode != http.StatusOK:
+		return st, v, fmt.Errorf("%s answered %d", target, resp.StatusCode)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("%s/admin/status: %w", base, err)
+		return st, verdict.WrongReply, fmt.Errorf("%s: %w", target, err)
 	}
-	return st, nil
+	return st, verdict.OK, nil
 }
