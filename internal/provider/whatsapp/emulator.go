@@ -496,7 +496,9 @@ func selfBase(r *http.Request) string {
 // separate processes).
 const urlMediaPrefix = "ccx"
 
-func mediaIDFor(u string) string { return urlMediaPrefix + base64.RawURLEncoding.EncodeToString([]byte(u)) }
+func mediaIDFor(u string) string {
+	return urlMediaPrefix + base64.RawURLEncoding.EncodeToString([]byte(u))
+}
 
 func mediaSource(id string) (string, bool) {
 	rest, ok := strings.CutPrefix(id, urlMediaPrefix)
