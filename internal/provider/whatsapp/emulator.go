@@ -246,7 +246,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(500, 131000, "OAuthException", "(#131000) Something went wrong", "Message failed to send due to an unknown error.")
 		return
 	}
-	if code, m, details := validate(msg); code != 0 {
+	if code, m, details := Validate(msg); code != 0 {
 		answer(400, code, "OAuthException", m, details)
 		return
 	}
@@ -281,9 +281,10 @@ func NewWAMID(wa string) string {
 
 var digitsRE = regexp.MustCompile(`^\+?[1-9][0-9]{6,14}$`)
 
-// validate checks a send as the Cloud API does: 0 when fine, else the
-// error code, message and details.
-func validate(m gjson.Result) (int, string, string) {
+// Validate checks a message object as the Cloud API does: 0 when fine,
+// else the error code, message and details (Vonage's WhatsApp custom
+// objects pass through to it too).
+func Validate(m gjson.Result) (int, string, string) {
 	bad := func(p string) (int, string, string) {
 		return 100, "(#100) Invalid parameter", "Parameter " + p + " is invalid or missing."
 	}

@@ -612,7 +612,7 @@ func (a *Adapter) metaHost(u *url.URL) bool {
 	if err != nil {
 		return false
 	}
-	if strings.EqualFold(u.Host, b.Host) {
+	if u.Scheme == b.Scheme && strings.EqualFold(u.Host, b.Host) {
 		return true
 	}
 	h := strings.ToLower(u.Hostname())

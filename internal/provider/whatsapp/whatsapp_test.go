@@ -425,7 +425,7 @@ func TestMediaTokenStaysWithMeta(t *testing.T) {
 	if sawAuth != "" {
 		t.Fatalf("the token went to another host: %q", sawAuth)
 	}
-	for host, want := range map[string]bool{"https://lookaside.fbsbx.com/x": true, "https://evil.example/x": false, "http://lookaside.fbsbx.com/x": false} {
+	for host, want := range map[string]bool{"https://lookaside.fbsbx.com/x": true, "https://evil.example/x": false, "http://lookaside.fbsbx.com/x": false, "http://graph.facebook.com/x": false, "https://graph.facebook.com/x": true} {
 		m := New(Options{Token: "tok"})
 		u, _ := http.NewRequest(http.MethodGet, host, nil)
 		if got := m.metaHost(u.URL); got != want {
