@@ -58,7 +58,11 @@ func adapterFor(h *e2e.Harness, publicURL string) provider.Adapter {
 		return clicksend.New(clicksend.Options{BaseURL: h.ProviderURL(), Username: c["CCX_CLICKSEND_USERNAME"], APIKey: c["CCX_CLICKSEND_API_KEY"],
 			From: c["CCX_CLICKSEND_FROM"], Secret: c["CCX_CLICKSEND_SECRET"]})
 	}
-	return nil
+	ad, err := emulators.Adapter(h.Provider().Name(), emulators.AdapterConfig{BaseURL: h.ProviderURL(), PublicURL: publicURL, Credentials: c})
+	if err != nil {
+		return nil
+	}
+	return ad
 }
 
 // startRelay runs a relay engine in-process between the harness's fakes;
@@ -153,6 +157,9 @@ func TestRelayPassesE2E(t *testing.T) {
 		{"twilio-whatsapp", emulators.Options{BusinessNumber: "whatsapp:+15005550006"}, channel.IDPhone, nil},
 		{"telegram", emulators.Options{}, channel.IDCustom, []string{"receipt-failed"}},
 		{"clicksend", emulators.Options{}, channel.IDPhone, []string{"in-attachment", "in-location"}},
+		{"whatsapp", emulators.Options{}, channel.IDPhone, nil},
+		{"vonage", emulators.Options{}, channel.IDPhone, nil},
+		{"vonage-sms", emulators.Options{Credentials: map[string]string{"CCX_VONAGE_CHANNEL": "sms"}}, channel.IDPhone, []string{"in-attachment", "in-location"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

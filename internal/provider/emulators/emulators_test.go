@@ -2,8 +2,11 @@ package emulators
 
 import (
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/ccx-cli/ccx/internal/channel"
 )
 
 func TestRegistry(t *testing.T) {
@@ -50,4 +53,33 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Every emulator has the relay adapter that speaks to it (the demo and the
+// e2e tests build it from the emulator's credentials).
+func TestEveryEmulatorHasItsAdapter(t *testing.T) {
+	for _, n := range Names() {
+		e, err := New(n, Options{NoReceipts: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(e.Handler())
+		info, _ := Lookup(n)
+		ad, err := Adapter(n, AdapterConfig{BaseURL: srv.URL, PublicURL: "http://127.0.0.1:9", Credentials: e.Credentials()})
+		if err != nil || ad.Name() != n {
+			t.Fatalf("%s: %v", n, err)
+		}
+		id, err := ad.Send(t.Context(), channel.OutgoingRequest{ChannelID: "c", ContactID: info.DefaultCustomer, Message: channel.Text("hi")})
+		if err != nil || id == "" {
+			t.Errorf("%s: send through the adapter: %q %v", n, id, err)
+		}
+		if ss := e.Sends(); len(ss) != 1 || ss[0].ID == "" {
+			t.Errorf("%s: the emulator recorded %+v", n, ss)
+		}
+		srv.Close()
+		e.Close()
+	}
+	if _, err := Adapter("nope", AdapterConfig{}); err == nil {
+		t.Fatal("unknown provider: want an error")
+	}
 }

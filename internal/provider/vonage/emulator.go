@@ -106,7 +106,8 @@ func NewEmulator(o EmulatorOptions) *Emulator {
 	if o.From == "" {
 		o.From = "+447700900000"
 	}
-	if o.Channel == "" {
+	o.Channel = strings.ToLower(o.Channel)
+	if _, ok := messageTypes[o.Channel]; !ok {
 		o.Channel = "whatsapp"
 	}
 	e := &Emulator{o: o, pub: &key.PublicKey, rec: emukit.NewRecorder("vonage"), auto: !o.NoReceipts, media: map[string]mediaFile{}}
