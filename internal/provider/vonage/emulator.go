@@ -87,7 +87,7 @@ const DefaultCustomer = "+447700900001"
 // PrivateKey that does not parse is replaced by a fresh one.
 func NewEmulator(o EmulatorOptions) *Emulator {
 	if o.ApplicationID == "" {
-		o.ApplicationID = strings.ToLower(emukit.UUID())
+		o.ApplicationID = uuid4()
 	}
 	key, err := ParsePrivateKey(o.PrivateKey)
 	if err != nil {
@@ -258,7 +258,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(422, errBase+"/messages#1020", "Invalid params", "The value of one or more parameters is invalid.", map[string]string{"name": "to", "reason": "Number not reachable on " + m.Get("channel").String()})
 		return
 	}
-	id := strings.ToLower(emukit.UUID())
+	id := uuid4()
 	s.ID, s.Status, s.CallbackURL = id, http.StatusAccepted, e.o.StatusURL
 	recorded2 := e.rec.Add(s)
 	w.Header().Set("Content-Type", "application/json")
@@ -441,7 +441,7 @@ func (e *Emulator) SignedPost(target string, body []byte, bad bool) (*http.Reque
 	if bad {
 		secret = "not-" + secret
 	}
-	tok := SignHS256(map[string]any{"iat": time.Now().Unix(), "jti": strings.ToLower(emukit.UUID()), "iss": "Vonage",
+	tok := SignHS256(map[string]any{"iat": time.Now().Unix(), "jti": uuid4(), "iss": "Vonage",
 		"payload_hash": PayloadHash(body), "api_key": e.o.APIKey, "application_id": e.o.ApplicationID}, secret)
 	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
@@ -541,7 +541,7 @@ func (e *Emulator) InboundBody(in provider.CustomerMessage) ([]byte, error) {
 	}
 	id := in.ID
 	if id == "" {
-		id = strings.ToLower(emukit.UUID())
+		id = uuid4()
 	}
 	ch := e.o.Channel
 	b := map[string]any{"channel": ch, "message_uuid": id, "to": Digits(e.o.From), "from": Digits(from), "timestamp": isoTime(in.Time)}
@@ -675,4 +675,13 @@ func (e *Emulator) InboundBody(in provider.CustomerMessage) ([]byte, error) {
 }
 
 // MediaID is a fresh id for AddMedia (Vonage's are UUIDs).
-func MediaID() string { return strings.ToLower(emukit.UUID()) }
+func MediaID() string { return uuid4() }
+
+// uuid4 is a random (version 4) UUID, as Vonage's message_uuid.
+func uuid4() string {
+	h := []byte(emukit.HexID(16))
+	h[12] = '4'
+	h[16] = "89ab"[h[16]%4]
+	s := string(h)
+	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}
