@@ -115,6 +115,9 @@ func Post(ctx context.Context, provName string, o Options, build Build) ([]Attem
 		a.Status = resp.StatusCode
 		a.Body = redact(snip(rb), o.Secrets)
 		a.Verdict, a.Findings = Judge(provName, o.BadSignature, resp.StatusCode, resp.Header, rb)
+		if f, ok := judgeHandshake(req, resp.StatusCode, rb); ok && a.Verdict == OK && !o.BadSignature {
+			a.Verdict, a.Findings = Wrong, append(a.Findings, f)
+		}
 		if rerr != nil {
 			a.Findings = append(a.Findings, Finding{"warning", "the answer's body broke off: " + rerr.Error()})
 		}
@@ -165,6 +168,16 @@ func describe(err error, timeout time.Duration, secrets []string) string {
 	return redact(msg, secrets)
 }
 
+// judgeHandshake: Meta's webhook verification GET wants hub.challenge back
+// as the plain body, or it does not save the callback URL.
+func judgeHandshake(req *http.Request, status int, body []byte) (Finding, bool) {
+	ch := req.URL.Query().Get("hub.challenge")
+	if req.Method != http.MethodGet || ch == "" || status < 200 || status > 299 || strings.TrimSpace(string(body)) == ch {
+		return Finding{}, false
+	}
+	return Finding{"error", fmt.Sprintf("the verification answer is %q: Meta wants the hub.challenge value %q as the plain body", snip(body), ch)}, true
+}
+
 // Judge reads an answer as the provider would.
 func Judge(provName string, badSignature bool, status int, h http.Header, body []byte) (string, []Finding) {
 	fs := []Finding{}
@@ -195,6 +208,8 @@ func retryNote(provName string, status int) string {
 		return "Telegram retries the update until a 2xx"
 	case "twilio":
 		return "by default Twilio does not retry incoming-message webhooks: the message is lost (Twilio debugger error 11200)"
+	case "whatsapp":
+		return "Meta retries a failed webhook with decreasing frequency for up to 7 days"
 	}
 	return "the provider may retry it or drop it"
 }
