@@ -270,12 +270,14 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// NewWAMID is a fresh wamid for a recipient: base64 of a protobuf-like
-// blob, as long as Meta's (about 58 characters, more than a platform mId).
+// NewWAMID is a fresh wamid for a recipient, laid out as Meta's (base64 of
+// the number and 18 hex digits: "wamid.HBgL…", 58 characters for an
+// 11-digit number, more than a platform mId may be).
 func NewWAMID(wa string) string {
-	raw := append([]byte{0x12, byte(len(wa))}, wa...)
-	raw = append(raw, 0x15, 0x02, 0x00, 0x12, 0x18, 0x20)
-	raw = append(raw, []byte(strings.ToUpper(emukit.HexID(10)))...)
+	raw := append([]byte{0x1c, 0x18, byte(len(wa))}, wa...)
+	raw = append(raw, 0x15, 0x02, 0x00, 0x11, 0x18, 0x12)
+	raw = append(raw, []byte(strings.ToUpper(emukit.HexID(9)))...)
+	raw = append(raw, 0x00)
 	return "wamid." + base64.StdEncoding.EncodeToString(raw)
 }
 

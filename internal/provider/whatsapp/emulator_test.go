@@ -225,3 +225,11 @@ func TestEmulatorInboundErrors(t *testing.T) {
 		t.Fatalf("reaction %s", b)
 	}
 }
+
+func TestWAMIDLooksLikeMeta(t *testing.T) {
+	const real = "wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA" // Meta's own example
+	got := NewWAMID("16505076520")
+	if len(got) != len(real) || got[:17] != real[:17] || got == NewWAMID("16505076520") {
+		t.Fatalf("%s, want the shape of %s (and fresh each time)", got, real)
+	}
+}
