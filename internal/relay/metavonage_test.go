@@ -69,6 +69,11 @@ func TestWhatsAppThroughRelay(t *testing.T) {
 	if st, _ := whatsapp.PostSigned(nil, "wrong", hook, photo); st != http.StatusForbidden {
 		t.Fatalf("bad signature: %d", st)
 	}
+	for _, junk := range []string{`not json`, `{"object":"whatsapp_business_account","entry":7}`, `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"type":"text"}]}}]}]}`} {
+		if st, _ := whatsapp.PostSigned(nil, e.Credentials()[whatsapp.EnvAppSecret], hook, []byte(junk)); st != http.StatusBadRequest {
+			t.Fatalf("malformed %s: %d, want 400", junk, st)
+		}
+	}
 	waitFor(t, "two inbound", func() bool { return len(r.inbound()) == 2 })
 	for _, m := range r.inbound() {
 		if m.Type != channel.MessageAttachment {
@@ -147,6 +152,10 @@ func TestVonageThroughRelay(t *testing.T) {
 	unsigned, _ := http.NewRequest(http.MethodPost, inbound, bytes.NewReader([]byte(`{"message_uuid":"u","from":"447700900001","message_type":"text","text":"x"}`)))
 	if st, _ := do(t, unsigned); st != http.StatusServiceUnavailable {
 		t.Fatalf("unsigned: %d", st)
+	}
+	junk, _ := e.SignedPost(inbound, []byte(`{"message_uuid":"u","from":"447700900001"}`), false)
+	if st, _ := do(t, junk); st != http.StatusBadRequest {
+		t.Fatalf("malformed: %d, want 400", st)
 	}
 	waitFor(t, "two inbound", func() bool { return len(r.inbound()) == 2 })
 	var img emulator.Message
