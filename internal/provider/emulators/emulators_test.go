@@ -46,13 +46,18 @@ func TestGivenCredentialsWin(t *testing.T) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+func TestAlternativeCredentials(t *testing.T) {
+	i, _ := Lookup("vonage")
+	basic := map[string]string{"CCX_VONAGE_API_KEY": "k", "CCX_VONAGE_API_SECRET": "s"}
+	if !i.Unneeded("CCX_VONAGE_PRIVATE_KEY", basic) || !i.Unneeded("CCX_VONAGE_APPLICATION_ID", basic) {
+		t.Fatal("with Basic credentials the application key is not needed")
 	}
-	return false
+	if i.Unneeded("CCX_VONAGE_SIGNATURE_SECRET", basic) || i.Unneeded("CCX_VONAGE_PRIVATE_KEY", map[string]string{"CCX_VONAGE_API_KEY": "k"}) {
+		t.Fatal("the signature secret is always needed, and half a set is no set")
+	}
+	if tw, _ := Lookup("twilio"); tw.Unneeded("CCX_TWILIO_AUTH_TOKEN", basic) {
+		t.Fatal("providers without alternatives need everything")
+	}
 }
 
 // Every emulator has the relay adapter that speaks to it (the demo and the

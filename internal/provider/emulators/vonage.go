@@ -12,6 +12,7 @@ func init() {
 			vonage.EnvSignatureSecret, vonage.EnvFrom, vonage.EnvChannel},
 		Secret:          map[string]bool{vonage.EnvPrivateKey: true, vonage.EnvAPISecret: true, vonage.EnvSignatureSecret: true},
 		SignWith:        []string{vonage.EnvSignatureSecret},
+		Alternatives:    [][]string{{vonage.EnvApplicationID, vonage.EnvPrivateKey}, {vonage.EnvAPIKey, vonage.EnvAPISecret}},
 		Receipts:        true,
 		DefaultCustomer: vonage.DefaultCustomer,
 		Webhooks:        []string{"/providers/vonage/inbound", "/providers/vonage/status"},
