@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -12,6 +13,9 @@ import (
 	"github.com/ccx-cli/ccx/internal/provider/vonage"
 	"github.com/ccx-cli/ccx/internal/provider/whatsapp"
 )
+
+// senderIDRE is an SMS alphanumeric sender id.
+var senderIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ]{0,10}$`)
 
 // buildPhoneAdapter makes the whatsapp or vonage adapter: phone-number
 // channels, credentials read by the provider package itself.
@@ -42,8 +46,8 @@ func buildPhoneAdapter(opts *relayOptions, c *credentials, base string, idType c
 		if len(miss) > 0 {
 			return nil, nil, missing(miss)
 		}
-		if !channel.IsE164("+" + vonage.Digits(o.From)) {
-			return nil, nil, UsageErrorf(fmt.Errorf("--provider vonage: %s %q is not a phone number (E.164, with or without +)", vonage.EnvFrom, o.From))
+		if !channel.IsE164("+"+vonage.Digits(o.From)) && !(o.Channel == "sms" && senderIDRE.MatchString(o.From)) {
+			return nil, nil, UsageErrorf(fmt.Errorf("--provider vonage: %s %q is not a phone number (E.164, with or without +; on sms also an alphanumeric sender id of up to 11 characters)", vonage.EnvFrom, o.From))
 		}
 		o.BaseURL, o.Media = base, media
 		return vonage.New(o), o.Secrets(), nil
