@@ -207,6 +207,8 @@ func printE2ESetup(f *Factory, h *e2e.Harness, info emulators.Info, given map[st
 		switch {
 		case given[k] != "":
 			from = append(from, k)
+		case info.Unneeded(k, given):
+			// another set of credentials is given (Vonage: Basic, not the key)
 		case info.Secret[k]:
 			made = append(made, k)
 		default:

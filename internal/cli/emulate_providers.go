@@ -102,6 +102,8 @@ func providerSetups(file *config.File, chans []emulator.Channel, opts *emulateOp
 		}
 		if ps.status == "" && len(info.Webhooks) > 1 {
 			ps.status = base + info.Webhooks[1]
+		} else if ps.status == "" && info.Receipts && len(info.Webhooks) == 1 {
+			ps.status = ps.webhook // one webhook for messages and statuses (Meta's app webhook)
 		}
 		if ps.status == "" && len(info.Webhooks) == 1 && info.Receipts {
 			ps.status = ps.webhook // one URL for messages and receipts (Gupshup, Zalo)

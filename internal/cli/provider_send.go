@@ -57,15 +57,23 @@ real provider sends and signed the way it signs:
              and/or CCX_GUPSHUP_WEBHOOK_HEADER/_TOKEN
   zalo       a webhook event as JSON, X-ZEvent-Signature (sha256 of app id,
              body, timestamp and CCX_ZALO_OA_SECRET_KEY; needs CCX_ZALO_APP_ID)
+  whatsapp   a Meta notification (messages or statuses) as JSON, non-ASCII
+             escaped as Meta sends it, X-Hub-Signature-256 with
+             CCX_WHATSAPP_APP_SECRET; 'native handshake' is the verification
+             GET with CCX_WHATSAPP_VERIFY_TOKEN (the body must be hub.challenge)
+  vonage     a Messages API webhook as JSON with an HS256 JWT in Authorization
+             (CCX_VONAGE_SIGNATURE_SECRET; payload_hash over the body)
 Credentials come from the environment or --credentials FILE, as for 'ccx relay'
 (or the file 'ccx provider serve --credentials-out' wrote).
 
 Types: text, attachment (Twilio MediaUrl0, Telegram photo/video/audio/document
-with a file id that 'ccx provider serve' resolves, Gupshup image/video/audio/file,
-Zalo user_send_image/video/audio/file), location (Twilio WhatsApp, Telegram
-location/venue, Gupshup, Zalo), native (provider-native messages, see
-'ccx provider list'), and receipt (a status callback for a message your server
-sent: Twilio, ClickSend, Gupshup, Zalo).
+with a file id that 'ccx provider serve' resolves, WhatsApp a media id that
+'ccx provider serve' resolves behind the token, Vonage the media URL, Gupshup
+image/video/audio/file, Zalo user_send_image/video/audio/file), location
+(Twilio WhatsApp, Telegram location/venue, WhatsApp, Vonage WhatsApp, Gupshup,
+Zalo), native (provider-native messages, see 'ccx provider list'), and receipt
+(a status callback for a message your server sent: Twilio, ClickSend,
+WhatsApp, Vonage, Gupshup, Zalo).
 
 Negative tests: --bad-signature signs with a wrong key (a correct server
 answers 401/403: exit 4; accepting it is exit 1), --repeat N posts the same
@@ -83,7 +91,10 @@ provider cannot carry).`,
   ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook native voice https://example.com/v.ogg
   ccx provider send --provider clicksend --to 'http://127.0.0.1:3030/providers/clicksend/inbound/{secret}' text "STOP" --repeat 3
   ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/status receipt SM0123 --status delivered
-  ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook text hi --bad-signature; echo "exit $?"   # 4 from a server that checks`,
+  ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook text hi --bad-signature; echo "exit $?"   # 4 from a server that checks
+  ccx provider send --provider whatsapp --credentials wa.env --to http://127.0.0.1:3030/providers/whatsapp/webhook native button_reply Good
+  ccx provider send --provider whatsapp --credentials wa.env --to http://127.0.0.1:3030/providers/whatsapp/webhook native handshake
+  ccx provider send --provider vonage --credentials vonage.env --to http://127.0.0.1:3030/providers/vonage/inbound location 3.139 101.6869 --address "KLCC"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return UsageErrorf(fmt.Errorf("provider send needs a type: text, attachment, location, native or receipt\nRun 'ccx provider send --help' for usage."))
@@ -180,14 +191,19 @@ PROVIDER_ID is the provider's id for it (Twilio's SM.../MM... sid, ClickSend's
 message_id: what your server's /message should have answered as mId).
 Twilio: MessageStatus sent|delivered|read|undelivered (failed; --reason a numeric
 ErrorCode such as 30003, or a WhatsApp ChannelStatusMessage); ClickSend:
-status_code 200|201|301 (no read receipts); Gupshup: a message-event keyed by
-the gsId (--reason a code such as 1002, or a text); Zalo: delivered is
-user_received_message, read user_seen_message (no sent or failed events).
-Telegram has no receipts. --to is the callback URL (Twilio: the send's
-StatusCallback; ClickSend: the delivery-receipt rule URL; Gupshup, Zalo: the one
-webhook URL); --from names the recipient.`,
+status_code 200|201|301 (no read receipts); WhatsApp: statuses[] sent|delivered|
+read|failed (--reason a numeric error code such as 131047, or the details of
+131026) for a wamid; Vonage: submitted|delivered|read|rejected (--reason a
+numeric code such as 1330, or the detail) for a message_uuid; Gupshup: a
+message-event keyed by the gsId (--reason a code such as 1002, or a text); Zalo:
+delivered is user_received_message, read user_seen_message (no sent or failed
+events). Telegram has no receipts. --to is the callback URL (Twilio: the send's
+StatusCallback; ClickSend: the delivery-receipt rule URL; WhatsApp, Gupshup,
+Zalo: the app's one webhook URL; Vonage: the application's status URL); --from
+names the recipient.`,
 		Example: `  ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/status --from +60177872890 receipt SM0123 --status read
-  ccx provider send --provider clicksend --to 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' receipt 1ABC-... --status failed --reason "absent subscriber"`,
+  ccx provider send --provider clicksend --to 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' receipt 1ABC-... --status failed --reason "absent subscriber"
+  ccx provider send --provider whatsapp --credentials wa.env --to http://127.0.0.1:3030/providers/whatsapp/webhook receipt wamid.HBgL... --status failed --reason 131047`,
 		Args: exactArgs(1, "PROVIDER_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := channel.StatusValue(status)

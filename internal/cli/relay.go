@@ -23,6 +23,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/whatsapp"
 	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/verdict"
@@ -59,7 +60,11 @@ type relayOptions struct {
 const defaultAdminAddr = "127.0.0.1:3031"
 
 // relayProviders are the adapters `--provider` accepts.
-var relayProviders = []string{"clicksend", "twilio", "telegram", "gupshup", "zalo", "http", "loopback"}
+var relayProviders = []string{
+	"clicksend", "twilio", "telegram", "http", "loopback",
+	"whatsapp", "vonage",
+	"gupshup", "zalo",
+}
 
 func newRelayCmd(f *Factory, runF func(context.Context, *relayOptions) error) *cobra.Command {
 	opts := &relayOptions{}
@@ -96,6 +101,11 @@ Provider credentials come from the environment or --credentials FILE
   zalo       CCX_ZALO_APP_ID, CCX_ZALO_APP_SECRET, CCX_ZALO_OA_SECRET_KEY, CCX_ZALO_ACCESS_TOKEN,
              CCX_ZALO_REFRESH_TOKEN, CCX_ZALO_TOKEN_FILE (keeps refreshed tokens, 0600),
              CCX_ZALO_OAUTH_URL (default https://oauth.zaloapp.com)
+  whatsapp   CCX_WHATSAPP_TOKEN, CCX_WHATSAPP_PHONE_NUMBER_ID, CCX_WHATSAPP_APP_SECRET,
+             CCX_WHATSAPP_VERIFY_TOKEN (CCX_WHATSAPP_API_VERSION, default ` + whatsapp.DefaultAPIVersion + `)
+  vonage     CCX_VONAGE_APPLICATION_ID + CCX_VONAGE_PRIVATE_KEY (or _PRIVATE_KEY_PATH), or
+             CCX_VONAGE_API_KEY + CCX_VONAGE_API_SECRET; CCX_VONAGE_SIGNATURE_SECRET,
+             CCX_VONAGE_FROM, CCX_VONAGE_CHANNEL (whatsapp|sms|mms, default whatsapp)
   http       --http-config FILE (templates and JSON paths; secrets via env references)
   loopback   none: every message comes back as the contact's reply
 Webhooks nothing verifies are refused at start (exit 2): ClickSend and Gupshup
@@ -115,6 +125,8 @@ See docs/relay.md for the message-type mapping of each provider and the
   ccx relay --provider gupshup --credentials gupshup.env --public-url https://relay.example.com
   ccx relay --provider zalo --id-type custom --credentials zalo.env
   ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env
+  ccx relay --provider whatsapp --public-url https://relay.example.com --credentials whatsapp.env
+  ccx relay --provider vonage --credentials vonage.env --check-config
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json --check-config
   ccx relay --provider loopback --admin-addr 127.0.0.1:9100
@@ -140,7 +152,7 @@ See docs/relay.md for the message-type mapping of each provider and the
 	fl.StringVar(&opts.Settings.WebhookURL, "webhook-url", "", "IS-Messenger webhook URL (env CCX_WEBHOOK_URL)")
 	fl.StringVar(&opts.Settings.ChannelID, "channel-id", "", "channel ID (env CCX_CHANNEL_ID)")
 	fl.StringVar(&opts.Settings.APIToken, "token", "", "channel API token (env CCX_API_TOKEN)")
-	fl.StringVar(&opts.Settings.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; telegram and zalo need custom)")
+	fl.StringVar(&opts.Settings.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; telegram and zalo need custom; whatsapp, vonage and gupshup phone)")
 	fl.StringVar(&opts.SpoolPath, "spool", "ccx-relay.db", "spool file (bbolt) holding events until the platform accepts them")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "public base URL of this relay (webhook signatures, media URLs; default http://HOST:PORT)")
 	fl.StringVar(&opts.Credentials, "credentials", "", "file of KEY=VALUE provider credentials (env wins)")

@@ -173,6 +173,8 @@ func DefaultWebhooks(name, base string, creds map[string]string) Webhooks {
 	switch name {
 	case "telegram":
 		return Webhooks{Inbound: p + "/webhook"}
+	case "whatsapp":
+		return Webhooks{Inbound: p + "/webhook", Status: p + "/webhook"} // one app webhook for both
 	case "clicksend":
 		// ClickSend signs nothing: the relay's URLs end in a secret.
 		secret := credential(creds, "SECRET")

@@ -67,7 +67,11 @@ func adapterFor(h *e2e.Harness, publicURL string) provider.Adapter {
 			OASecretKey: c["CCX_ZALO_OA_SECRET_KEY"], AccessToken: c["CCX_ZALO_ACCESS_TOKEN"], RefreshToken: c["CCX_ZALO_REFRESH_TOKEN"]})
 		return a
 	}
-	return nil
+	ad, err := emulators.Adapter(h.Provider().Name(), emulators.AdapterConfig{BaseURL: h.ProviderURL(), PublicURL: publicURL, Credentials: c})
+	if err != nil {
+		return nil
+	}
+	return ad
 }
 
 // startRelay runs a relay engine in-process between the harness's fakes;
@@ -164,6 +168,9 @@ func TestRelayPassesE2E(t *testing.T) {
 		{"clicksend", emulators.Options{}, channel.IDPhone, []string{"in-attachment", "in-location"}},
 		{"gupshup", emulators.Options{}, channel.IDPhone, nil},
 		{"zalo", emulators.Options{}, channel.IDCustom, []string{"receipt-failed"}},
+		{"whatsapp", emulators.Options{}, channel.IDPhone, nil},
+		{"vonage", emulators.Options{}, channel.IDPhone, nil},
+		{"vonage-sms", emulators.Options{Credentials: map[string]string{"CCX_VONAGE_CHANNEL": "sms"}}, channel.IDPhone, []string{"in-attachment", "in-location"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

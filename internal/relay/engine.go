@@ -508,6 +508,11 @@ func (e *Engine) serveProvider(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := e.ad.Verify(r, body); err != nil {
 		e.log.Warn("webhook did not verify", "path", redactPath(r.URL.Path), "err", err)
+		if errors.Is(err, provider.ErrUnsigned) {
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "webhook unsigned: retry it signed", http.StatusServiceUnavailable)
+			return
+		}
 		http.Error(w, "signature or secret did not verify", http.StatusForbidden)
 		return
 	}

@@ -117,6 +117,9 @@ func Post(ctx context.Context, provName string, o Options, build Build) ([]Attem
 		a.Status = resp.StatusCode
 		a.Body = redact(snip(rb), o.Secrets)
 		a.Verdict, a.Findings = Judge(provName, o.BadSignature, resp.StatusCode, resp.Header, rb)
+		if f, ok := judgeHandshake(req, resp.StatusCode, rb); ok && a.Verdict == verdict.OK && !o.BadSignature {
+			a.Verdict, a.Findings = verdict.WrongReply, append(a.Findings, f)
+		}
 		if rerr != nil {
 			a.Findings = append(a.Findings, Finding{"warning", "the answer's body broke off: " + rerr.Error()})
 		}
@@ -172,6 +175,16 @@ func describe(err error, timeout time.Duration, secrets []string) string {
 	return redact(msg, secrets)
 }
 
+// judgeHandshake: Meta's webhook verification GET wants hub.challenge back
+// as the plain body, or it does not save the callback URL.
+func judgeHandshake(req *http.Request, status int, body []byte) (Finding, bool) {
+	ch := req.URL.Query().Get("hub.challenge")
+	if req.Method != http.MethodGet || ch == "" || status < 200 || status > 299 || strings.TrimSpace(string(body)) == ch {
+		return Finding{}, false
+	}
+	return Finding{"error", fmt.Sprintf("the verification answer is %q: Meta wants the hub.challenge value %q as the plain body", snip(body), ch)}, true
+}
+
 // Judge reads an answer as the provider would.
 func Judge(provName string, badSignature bool, status int, h http.Header, body []byte) (verdict.Verdict, []Finding) {
 	fs := []Finding{}
@@ -209,6 +222,8 @@ func retryNote(provName string, status int) string {
 		return "Gupshup retries a callback that is not answered 2xx within 10 s, after a brief interval"
 	case "zalo":
 		return "Zalo redelivers an event not answered 200 within about 2 s (header num_retry) and disables a webhook that keeps failing"
+	case "whatsapp":
+		return "Meta retries a failed webhook with decreasing frequency for up to 7 days"
 	}
 	return "the provider may retry it or drop it"
 }

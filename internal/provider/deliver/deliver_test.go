@@ -14,6 +14,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
+	"github.com/ccx-cli/ccx/internal/provider/whatsapp"
 	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
@@ -162,5 +163,30 @@ func TestSecretsRedacted(t *testing.T) {
 	})
 	if err != nil || strings.Contains(at[0].URL, "pathsecret") || strings.Contains(at[0].Body, "pathsecret") || !strings.Contains(at[0].URL, "<secret>") {
 		t.Fatalf("%+v %v", at, err)
+	}
+}
+
+// Meta saves a callback URL only when the handshake answers hub.challenge.
+func TestHandshakeWantsTheChallenge(t *testing.T) {
+	answer := "wrong"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if answer == "echo" {
+			_, _ = io.WriteString(w, r.URL.Query().Get("hub.challenge"))
+			return
+		}
+		_, _ = io.WriteString(w, answer)
+	}))
+	defer srv.Close()
+	e := whatsapp.NewEmulator(whatsapp.EmulatorOptions{})
+	in := provider.CustomerMessage{Native: "handshake", Message: channel.Text("1158201444")}
+	for ans, want := range map[string]verdict.Verdict{"wrong": verdict.WrongReply, "echo": verdict.OK} {
+		answer = ans
+		atts, err := Inbound(t.Context(), e, Options{Target: srv.URL + "/providers/whatsapp/webhook"}, in)
+		if err != nil || len(atts) != 1 || atts[0].Method != http.MethodGet || atts[0].Verdict != want {
+			t.Fatalf("%s: %+v %v", ans, atts, err)
+		}
+		if want == verdict.WrongReply && !strings.Contains(atts[0].Findings[0].Message, `"1158201444"`) {
+			t.Fatalf("finding: %+v", atts[0].Findings)
+		}
 	}
 }

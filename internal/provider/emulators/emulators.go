@@ -50,6 +50,9 @@ type Info struct {
 	// SignWith are the credentials needed to sign webhooks as the provider
 	// (what `ccx provider send` must be given).
 	SignWith []string `json:"signWith"`
+	// Alternatives are credential sets of which any one suffices (Vonage:
+	// application id and key, or API key and secret).
+	Alternatives [][]string `json:"alternatives,omitempty"`
 	// Receipts: the provider posts status callbacks.
 	Receipts bool `json:"receipts"`
 	// DefaultCustomer is the customer address used when none is given.
@@ -164,6 +167,47 @@ var registry = map[string]Info{
 				ReceiptDelay: o.ReceiptDelay, Client: o.Client})
 		},
 	},
+}
+
+// Unneeded reports whether credential k may stay unset because another of
+// its alternative sets is complete in given.
+func (i Info) Unneeded(k string, given map[string]string) bool {
+	for _, set := range i.Alternatives {
+		if contains(set, k) {
+			continue
+		}
+		if complete(set, given) && inAnyAlternative(i.Alternatives, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func complete(set []string, given map[string]string) bool {
+	for _, k := range set {
+		if given[k] == "" {
+			return false
+		}
+	}
+	return len(set) > 0
+}
+
+func inAnyAlternative(sets [][]string, k string) bool {
+	for _, set := range sets {
+		if contains(set, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // Names lists the known emulators, sorted.
