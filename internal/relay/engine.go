@@ -171,6 +171,12 @@ func (e *Engine) Start() error {
 	if len(pending) > 0 {
 		e.log.Info("resuming spooled events", "count", len(pending))
 	}
+	if n := e.spool.InDoubt(); n > 0 {
+		e.log.Warn("events were being posted when the relay stopped; posting them again with the same mId (at least once: the platform may see them twice)", "count", n)
+	}
+	if st := e.spool.Stats(); st.Bad > 0 {
+		e.log.Error("the spool holds unreadable events, quarantined in its bad bucket (the rest are delivered); see 'ccx relay spool check'", "bad", st.Bad, "spool", st.Path)
+	}
 	for i := range e.queues {
 		e.wg.Add(1)
 		go e.worker(e.queues[i])
@@ -213,19 +219,41 @@ func (e *Engine) pruner() {
 
 // worker delivers its partition in order; a record that fails is retried
 // with backoff until it is delivered or refused for good: nothing is dropped.
+//
+// Each event costs the worker one spool write, waited for: marking the last
+// delivered event done and the next one in flight, together. So the worker
+// posts an event only once its previous one is off the queue on disk, and a
+// crash can repeat at most the one post in flight per worker.
 func (e *Engine) worker(q chan *Record) {
 	defer e.wg.Done()
+	var done *Record // accepted by the platform, not yet off the queue
+	defer func() { e.claim(done, nil) }()
 	for {
 		var r *Record
 		select {
-		case <-e.ctx.Done():
-			return
 		case r = <-q:
+		default:
+			e.claim(done, nil) // nothing waiting: do not hold the last one back
+			done = nil
+			select {
+			case <-e.ctx.Done():
+				return
+			case r = <-q:
+			}
 		}
+		if e.ctx.Err() != nil {
+			return // r stays in the spool for the next start
+		}
+		e.claim(done, r)
+		done = nil
 		backoff := e.o.Backoff
 		for {
-			done, wait := e.deliver(r)
-			if done {
+			res, wait := e.deliver(r)
+			if res == delivered {
+				done = r
+				break
+			}
+			if res == buried {
 				break
 			}
 			e.met.retries.Inc()
@@ -245,28 +273,42 @@ func (e *Engine) worker(q chan *Record) {
 	}
 }
 
+// claim writes a worker's progress (see Spool.Claim). When the write fails
+// the post still goes ahead: the event stays queued, so it is only posted
+// again later, never lost.
+func (e *Engine) claim(done, next *Record) {
+	if err := e.spool.Claim(done, next); err != nil {
+		if done != nil {
+			e.log.Error("spool write failed after delivery; the event will be posted again (same mId)", "mId", done.MID, "err", err)
+		} else {
+			e.log.Error("spool write failed before delivery", "mId", next.MID, "err", err)
+		}
+	}
+}
+
+type result int
+
+const (
+	retry     result = iota
+	delivered        // the platform accepted it
+	buried           // refused for good: moved to the dead bucket
+)
+
 // deliver makes one delivery round (the platform client retries inside it).
-// It returns true when the record has left the queue.
-func (e *Engine) deliver(r *Record) (bool, time.Duration) {
+func (e *Engine) deliver(r *Record) (result, time.Duration) {
 	r.Attempts++
 	if r.Kind == string(provider.KindStatus) && r.Attempts == 1 {
 		e.awaitReply(r.MID)
 	}
 	_, err := e.plat.Post(e.ctx, r.Body)
 	if err == nil {
-		e.spool.DoneAsync(r, func(derr error) {
-			if derr != nil {
-				// Left in the queue: delivered again at the next start, same mId.
-				e.log.Error("spool write failed after delivery", "mId", r.MID, "err", derr)
-			}
-		})
 		e.met.deliveries.WithLabelValues("ok").Inc()
 		e.met.deliverLat.Observe(float64(e.o.Now().UnixMilli()-r.Enqueued) / 1000)
 		e.log.Debug("delivered", "mId", r.MID, "kind", r.Kind, "contactId", r.ContactID, "attempts", r.Attempts)
-		return true, 0
+		return delivered, 0
 	}
 	if e.ctx.Err() != nil {
-		return false, 0
+		return retry, 0
 	}
 	var se *platform.StatusError
 	if errors.As(err, &se) {
@@ -276,21 +318,21 @@ func (e *Engine) deliver(r *Record) (bool, time.Duration) {
 			// The token is wrong: keep the event (a restart with the right
 			// token delivers it) and say so loudly.
 			e.log.Error("the platform rejected the API token; events stay in the spool", "status", st, "mId", r.MID)
-			return false, e.o.MaxBackoff
+			return retry, e.o.MaxBackoff
 		case st >= 400 && st < 500 && st != 408 && st != 409 && st != 425 && st != 429:
 			reason := fmt.Sprintf("platform answered %d: %s", st, platform.Snippet(se.Result.Body, 300))
 			if berr := e.spool.Bury(r, reason); berr != nil {
-				return false, e.o.Backoff
+				return retry, e.o.Backoff
 			}
 			e.met.deliveries.WithLabelValues("dead").Inc()
 			e.log.Error("platform refused an event for good; moved to the dead bucket", "mId", r.MID, "status", st, "reason", reason)
-			return true, 0
+			return buried, 0
 		}
 		e.log.Warn("delivery failed, will retry", "mId", r.MID, "status", st, "attempts", r.Attempts)
-		return false, se.Result.RetryAfter
+		return retry, se.Result.RetryAfter
 	}
 	e.log.Warn("platform unreachable, will retry", "mId", r.MID, "err", err.Error(), "attempts", r.Attempts)
-	return false, 0
+	return retry, 0
 }
 
 // Close stops delivery (records still queued stay in the spool) and closes it.
