@@ -33,11 +33,11 @@ type SalvageReport struct {
 	// older copies of events delivered since: they are posted again, with
 	// the same mId.
 	FromFreePages int64 `json:"fromFreePages"`
-	InFlight     int64 `json:"inFlight"`
-	Dead         int64 `json:"dead"`
-	Bad          int64 `json:"bad"`
-	DedupeKeys   int64 `json:"dedupeKeys"`
-	SentMIDs     int64 `json:"sentMIds"`
+	InFlight      int64 `json:"inFlight"`
+	Dead          int64 `json:"dead"`
+	Bad           int64 `json:"bad"`
+	DedupeKeys    int64 `json:"dedupeKeys"`
+	SentMIDs      int64 `json:"sentMIds"`
 }
 
 // ErrExists means the salvage target exists and no --force was given.

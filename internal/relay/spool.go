@@ -40,11 +40,11 @@ var (
 	bFlight = []byte("flight")
 	bDead   = []byte("dead")
 	bBad    = []byte("bad")
-	bSeen  = []byte("seen")
-	bSeenT = []byte("seenT")
-	bSent  = []byte("sent")
-	bSentT = []byte("sentT")
-	bMeta  = []byte("meta")
+	bSeen   = []byte("seen")
+	bSeenT  = []byte("seenT")
+	bSent   = []byte("sent")
+	bSentT  = []byte("sentT")
+	bMeta   = []byte("meta")
 
 	allBuckets = [][]byte{bQueue, bFlight, bDead, bBad, bSeen, bSeenT, bSent, bSentT, bMeta}
 )
