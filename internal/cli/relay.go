@@ -128,6 +128,7 @@ See docs/relay.md for the message-type mapping of each provider.`,
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	_ = cmd.RegisterFlagCompletionFunc("log-level", fixedCompletion([]string{"debug", "info", "warn", "error"}))
 	cmd.AddCommand(newRelayStatusCmd(f))
+	cmd.AddCommand(newRelaySpoolCmd(f))
 	return cmd
 }
 
@@ -360,8 +361,9 @@ func newRelayStatusCmd(f *Factory) *cobra.Command {
 /admin/status; otherwise it opens the spool file read-only (which only works
 while no relay holds it). --json prints one JSON object.
 
-Exit status: 0, or 1 when events wait in the dead bucket, 3 when the spool
-or relay cannot be read.`,
+Exit status: 0, or 1 when events wait in the dead bucket or unreadable
+events are quarantined in the bad bucket, 3 when the spool or relay cannot
+be read (a damaged spool file: see 'ccx relay spool check|salvage').`,
 		Example: `  ccx relay status --spool ccx-relay.db
   ccx relay status --url http://127.0.0.1:3030 --json`,
 		Args: cobra.NoArgs,
@@ -387,6 +389,8 @@ or relay cannot be read.`,
 				fmt.Fprintf(w, "pending     %d (%d bytes)\n", st.Depth, st.Bytes)
 				fmt.Fprintf(w, "delivered   %d\n", st.Delivered)
 				fmt.Fprintf(w, "dead        %d\n", st.Dead)
+				fmt.Fprintf(w, "bad         %d\n", st.Bad)
+				fmt.Fprintf(w, "in flight   %d (%d posted again after restarts)\n", st.InFlight, st.Redelivered)
 				fmt.Fprintf(w, "dedupe keys %d\n", st.DedupeKeys)
 				fmt.Fprintf(w, "sent mIds   %d\n", st.SentMIDs)
 				if st.Oldest != nil {
@@ -394,7 +398,7 @@ or relay cannot be read.`,
 						st.Oldest.ContactID, (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond), st.Oldest.Attempts)
 				}
 			}
-			if st.Dead > 0 {
+			if st.Dead > 0 || st.Bad > 0 {
 				return Silent(ExitFailure)
 			}
 			return nil

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/ccx-cli/ccx/internal/boltfile"
+	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/provider/loopback"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -342,4 +344,60 @@ func TestUnreadableRecordIsQuarantined(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestEngineDeliversAroundAnUnreadableRecord: a relay restarted on a spool
+// with one damaged event quarantines it, delivers the others, and says so
+// in its metrics and status.
+func TestEngineDeliversAroundAnUnreadableRecord(t *testing.T) {
+	var spool string
+	r := newRig(t, loopback.New(), channel.IDPhone, func(o *Options) {
+		spool = filepath.Join(t.TempDir(), "s.db")
+		s, err := OpenSpool(spool, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []uint64
+		for i, text := range []string{"one", "two", "three"} {
+			mid := fmt.Sprintf("m%d", i)
+			ev := channel.Event{Type: channel.EventMessage, MID: mid, Timestamp: 1700000000000, Message: &channel.Message{Type: "text", Text: text}}
+			body, _ := json.Marshal(channel.NewWebhook(o.ChannelID, "+60177872890", nil, ev))
+			_, rs, err := s.Enqueue([]Item{{Key: mid, ContactID: "+60177872890", MID: mid, Kind: "message",
+				Build: func(string) ([]byte, error) { return body, nil }}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs = append(seqs, rs[0].Seq)
+		}
+		if err := s.db.Update(func(tx *bolt.Tx) error {
+			q := tx.Bucket(bQueue)
+			v := append([]byte(nil), q.Get(seqKey(seqs[1]))...)
+			v[len(v)/2] ^= 0x01
+			return q.Put(seqKey(seqs[1]), v)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		o.SpoolPath = spool
+	})
+	waitFor(t, "the two readable events", func() bool { return len(r.inbound()) == 2 })
+	if got := r.inbound(); got[0].Content.Text != "one" || got[1].Content.Text != "three" {
+		t.Fatalf("delivered %+v", got)
+	}
+	if st := r.eng.Spool().Stats(); st.Bad != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	mfs, err := r.eng.met.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad float64 = -1
+	for _, mf := range mfs {
+		if mf.GetName() == "ccx_relay_spool_bad" {
+			bad = mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	if bad != 1 {
+		t.Fatalf("ccx_relay_spool_bad = %v, want 1", bad)
+	}
 }

@@ -43,6 +43,9 @@ type SalvageReport struct {
 // ErrExists means the salvage target exists and no --force was given.
 var ErrExists = errors.New("exists")
 
+// ErrSameFile means the salvage target is the spool being salvaged.
+var ErrSameFile = errors.New("is the spool being salvaged")
+
 // ErrNothingReadable means the source has no readable tree at all.
 var ErrNothingReadable = errors.New("nothing readable")
 
@@ -164,7 +167,7 @@ func Salvage(from, to string, force bool) (*SalvageReport, error) {
 	rep := &SalvageReport{From: from, To: to, Problems: []string{}}
 	if fi, err := os.Stat(to); err == nil {
 		if src, serr := os.Stat(from); serr == nil && os.SameFile(fi, src) {
-			return nil, fmt.Errorf("--to %s is the spool being salvaged: pick a new file", to)
+			return nil, fmt.Errorf("--to %s %w: pick a new file", to, ErrSameFile)
 		}
 		if !force {
 			return nil, fmt.Errorf("%s %w: pick another file, or --force to replace it", to, ErrExists)

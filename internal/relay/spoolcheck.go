@@ -123,7 +123,9 @@ func quarantine(tx *bolt.Tx, k, v []byte, reason error, now int64) error {
 
 // CheckReport is what `ccx relay spool check` finds in a spool file.
 type CheckReport struct {
-	Path string `json:"path"`
+	Path  string `json:"path"`
+	OK    bool   `json:"ok"`    // nothing found at all
+	Opens bool   `json:"opens"` // no problems: the relay opens it (and deals with the warnings)
 	// Problems are damage the relay refuses to open (bbolt would panic or
 	// misread): salvage copies what is readable to a new spool.
 	Problems []string `json:"problems"`
@@ -157,7 +159,14 @@ func (r *CheckReport) Clean() bool {
 // it to bbolt. The error is for a file that cannot be read at all (missing,
 // no permission, held by a running relay); damage is in the report.
 func CheckSpool(path string) (*CheckReport, error) {
-	return checkFile(path, 500*time.Millisecond)
+	rep, err := checkFile(path, 500*time.Millisecond)
+	if err != nil {
+		if errors.Is(err, ErrLocked) {
+			return nil, fmt.Errorf("spool %s is locked by a running relay: stop it first (or ask it with 'ccx relay status --url')", path)
+		}
+		return nil, fmt.Errorf("spool %s: %w", path, err)
+	}
+	return rep.verdict(), nil
 }
 
 // checkFile checks path while holding bbolt's shared lock, so that a
@@ -192,6 +201,12 @@ func checkFile(path string, lockWait time.Duration) (*CheckReport, error) {
 	}
 	sc.finish()
 	return rep, nil
+}
+
+func (r *CheckReport) verdict() *CheckReport {
+	r.Opens = len(r.Problems) == 0
+	r.OK = r.Clean()
+	return r
 }
 
 // lockShared takes bbolt's shared lock by opening the file read-only (which
