@@ -53,7 +53,7 @@ func buildSpool(t testing.TB, path string, n int) (queued, all map[string]string
 		t.Fatal(err)
 	}
 	delete(queued, recs[n/10].MID)
-	if err := s.Claim(nil, recs[n/10+1]); err != nil {
+	if err := s.Claim(recs[n/10+1 : n/10+2]); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 20; i++ {
@@ -314,21 +314,25 @@ func TestUnreadableRecordIsQuarantined(t *testing.T) {
 		if err := q.Put(seqKey(recs[1].Seq), v); err != nil {
 			return err
 		}
-		return q.Put([]byte("xyz"), []byte(`{"mId":"z","body":{}}`))
+		if err := q.Put([]byte("xyz"), []byte(`{"mId":"z","body":{}}`)); err != nil {
+			return err
+		}
+		// A record from before the checksum is still read.
+		return q.Put(seqKey(99), []byte(`{"body":{"x":1},"mId":"old","contactId":"+1","kind":"message","enqueued":1}`))
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s.depth.Add(1)
+	s.depth.Add(2)
 	pending, err := s.Pending()
-	if err != nil || len(pending) != 2 || pending[0].MID != "a" || pending[1].MID != "c" {
+	if err != nil || len(pending) != 3 || pending[0].MID != "a" || pending[1].MID != "c" || pending[2].MID != "old" {
 		t.Fatalf("pending %v %v", pending, err)
 	}
-	if st := s.Stats(); st.Bad != 2 || st.Depth != 2 {
+	if st := s.Stats(); st.Bad != 2 || st.Depth != 3 {
 		t.Fatalf("stats %+v", st)
 	}
 	s.Close()
 	st, err := ReadStats(path)
-	if err != nil || st.Bad != 2 || st.Depth != 2 {
+	if err != nil || st.Bad != 2 || st.Depth != 3 {
 		t.Fatalf("ReadStats %+v %v", st, err)
 	}
 	// What was quarantined is kept as found, with the reason.

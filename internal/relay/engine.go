@@ -217,71 +217,84 @@ func (e *Engine) pruner() {
 	}
 }
 
+// ClaimBatch bounds how many events a delivery worker has in flight: the
+// most a crash can make it post twice. 1 repeats the fewest; 4 would keep
+// the end-to-end rate of unbatched asynchronous marking at an unlimited
+// --rate-limit (about 1.8 times that of 1, far above the platform's 20/s),
+// at up to 4 repeats per worker per crash (docs/relay.md).
+const ClaimBatch = 1
+
 // worker delivers its partition in order; a record that fails is retried
 // with backoff until it is delivered or refused for good: nothing is dropped.
 //
-// Each event costs the worker one spool write, waited for: marking the last
-// delivered event done and the next one in flight, together. So the worker
-// posts an event only once its previous one is off the queue on disk, and a
-// crash can repeat at most the one post in flight per worker.
+// Before posting, the worker marks the next batch of up to ClaimBatch waiting
+// events in flight and waits for that write. Each delivered event leaves the
+// queue in the next group commit, without waiting; the spool commits in
+// order, so once a batch is marked, every earlier delivery is off the queue
+// on disk. A crash can then repeat only posts of the current batch: at most
+// ClaimBatch per worker, all counted at the next start.
 func (e *Engine) worker(q chan *Record) {
 	defer e.wg.Done()
-	var done *Record // accepted by the platform, not yet off the queue
-	defer func() { e.claim(done, nil) }()
+	batch := make([]*Record, 0, ClaimBatch)
 	for {
-		var r *Record
+		batch = batch[:0]
 		select {
-		case r = <-q:
-		default:
-			e.claim(done, nil) // nothing waiting: do not hold the last one back
-			done = nil
+		case <-e.ctx.Done():
+			return
+		case r := <-q:
+			batch = append(batch, r)
+		}
+	fill:
+		for len(batch) < ClaimBatch {
 			select {
-			case <-e.ctx.Done():
-				return
-			case r = <-q:
+			case r := <-q:
+				batch = append(batch, r)
+			default:
+				break fill
 			}
 		}
-		if e.ctx.Err() != nil {
-			return // r stays in the spool for the next start
+		if err := e.spool.Claim(batch); err != nil {
+			// Post anyway: the events stay queued, so a failed write can
+			// only make them be posted again later, never lost.
+			e.log.Error("spool write failed before delivery", "mId", batch[0].MID, "err", err)
 		}
-		e.claim(done, r)
-		done = nil
-		backoff := e.o.Backoff
-		for {
-			res, wait := e.deliver(r)
+		for _, r := range batch {
+			res, ok := e.deliverUntilDone(r)
+			if !ok {
+				return // the rest of the batch stays in the spool for the next start
+			}
 			if res == delivered {
-				done = r
-				break
-			}
-			if res == buried {
-				break
-			}
-			e.met.retries.Inc()
-			if wait < backoff {
-				wait = backoff
-			}
-			select {
-			case <-e.ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-			backoff *= 2
-			if backoff > e.o.MaxBackoff {
-				backoff = e.o.MaxBackoff
+				e.spool.DoneAsync(r, func(err error) {
+					if err != nil {
+						e.log.Error("spool write failed after delivery; the event will be posted again (same mId)", "mId", r.MID, "err", err)
+					}
+				})
 			}
 		}
 	}
 }
 
-// claim writes a worker's progress (see Spool.Claim). When the write fails
-// the post still goes ahead: the event stays queued, so it is only posted
-// again later, never lost.
-func (e *Engine) claim(done, next *Record) {
-	if err := e.spool.Claim(done, next); err != nil {
-		if done != nil {
-			e.log.Error("spool write failed after delivery; the event will be posted again (same mId)", "mId", done.MID, "err", err)
-		} else {
-			e.log.Error("spool write failed before delivery", "mId", next.MID, "err", err)
+// deliverUntilDone retries r with backoff until it is delivered or buried;
+// ok is false when the engine stops first (r stays queued).
+func (e *Engine) deliverUntilDone(r *Record) (res result, ok bool) {
+	backoff := e.o.Backoff
+	for {
+		res, wait := e.deliver(r)
+		if res != retry {
+			return res, true
+		}
+		e.met.retries.Inc()
+		if wait < backoff {
+			wait = backoff
+		}
+		select {
+		case <-e.ctx.Done():
+			return retry, false
+		case <-time.After(wait):
+		}
+		backoff *= 2
+		if backoff > e.o.MaxBackoff {
+			backoff = e.o.MaxBackoff
 		}
 	}
 }

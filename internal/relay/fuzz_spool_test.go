@@ -87,10 +87,10 @@ func FuzzSpoolOpen(f *testing.F) {
 				t.Fatalf("pending: %v", err)
 			}
 			if len(pending) > 0 {
-				if err := s.Claim(nil, pending[0]); err != nil {
+				if err := s.Claim(pending[:1]); err != nil {
 					t.Fatalf("claim: %v", err)
 				}
-				if err := s.Claim(pending[0], nil); err != nil {
+				if err := s.Done(pending[0]); err != nil {
 					t.Fatalf("done: %v", err)
 				}
 			}

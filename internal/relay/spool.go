@@ -556,49 +556,69 @@ func (s *Spool) RecordSentAsync(mid, contactID string, cb func(error)) {
 }
 
 // Done removes a delivered record and waits for the commit.
-func (s *Spool) Done(r *Record) error { return s.Claim(r, nil) }
+func (s *Spool) Done(r *Record) error {
+	ch := make(chan error, 1)
+	s.DoneAsync(r, func(err error) { ch <- err })
+	return s.await(ch)
+}
 
-// Claim is a delivery worker's one write per event, waited for: done (if
-// any) was accepted by the platform and leaves the queue; next (if any) is
-// about to be posted and is marked in flight. A crash can then only repeat
-// the posts of events in flight, at most one per worker, and the next start
-// counts them (Stats.Redelivered).
-func (s *Spool) Claim(done, next *Record) error {
-	if done == nil && next == nil {
-		return nil
-	}
-	var dFlight int64
-	err := s.write(func(tx *bolt.Tx) error {
-		dFlight = 0
-		fl := tx.Bucket(bFlight)
-		if done != nil {
-			meta := tx.Bucket(bMeta)
-			if err := meta.Put([]byte("delivered"), seqKey(counter(meta, "delivered")+1)); err != nil {
-				return err
-			}
-			if fl.Get(seqKey(done.Seq)) != nil {
-				dFlight--
-			}
-			if err := fl.Delete(seqKey(done.Seq)); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bQueue).Delete(seqKey(done.Seq)); err != nil {
+// DoneAsync removes a delivered record (and its in-flight mark) in the next
+// group commit without waiting. Until that commit a crash means one more
+// post of the same mId; the worker's next Claim waits for it.
+func (s *Spool) DoneAsync(r *Record, cb func(error)) {
+	inFlight := false
+	fn := func(tx *bolt.Tx) error {
+		meta, fl, k := tx.Bucket(bMeta), tx.Bucket(bFlight), seqKey(r.Seq)
+		if err := meta.Put([]byte("delivered"), seqKey(counter(meta, "delivered")+1)); err != nil {
+			return err
+		}
+		if inFlight = fl.Get(k) != nil; inFlight {
+			if err := fl.Delete(k); err != nil {
 				return err
 			}
 		}
-		if next != nil && fl.Get(seqKey(next.Seq)) == nil {
-			dFlight++
-			return fl.Put(seqKey(next.Seq), nil)
+		return tx.Bucket(bQueue).Delete(k)
+	}
+	s.submit(&op{fn: fn, cb: func(err error) {
+		if err == nil {
+			s.depth.Add(-1)
+			s.size.Add(-r.size)
+			s.delivered.Add(1)
+			if inFlight {
+				s.flight.Add(-1)
+			}
+		}
+		if cb != nil {
+			cb(err)
+		}
+	}})
+}
+
+// Claim marks records in flight, about to be posted, and waits for the
+// commit. The spool commits in order, so when Claim returns every write
+// submitted before it (the worker's earlier deliveries) is on disk too. A
+// crash can then repeat only the posts of records in flight, and the next
+// start counts them (Stats.Redelivered).
+func (s *Spool) Claim(next []*Record) error {
+	if len(next) == 0 {
+		return nil
+	}
+	var added int64
+	err := s.write(func(tx *bolt.Tx) error {
+		added = 0
+		fl := tx.Bucket(bFlight)
+		for _, r := range next {
+			if k := seqKey(r.Seq); fl.Get(k) == nil {
+				added++
+				if err := fl.Put(k, nil); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
 	if err == nil {
-		if done != nil {
-			s.depth.Add(-1)
-			s.size.Add(-done.size)
-			s.delivered.Add(1)
-		}
-		s.flight.Add(dFlight)
+		s.flight.Add(added)
 	}
 	return err
 }
