@@ -425,6 +425,12 @@ func (w *walker) elements(pid uint64, buf []byte, inline bool, path [][]byte, lo
 			w.problem(id, path, "element %d: key beyond its parent's range", i)
 			continue
 		}
+		if i == 0 && lo != nil && !bytes.Equal(k, lo) {
+			// bbolt keeps a branch key equal to its child's first key, and
+			// its writes look the child up by that key: a mismatch makes the
+			// next write to this part of the tree corrupt it.
+			w.problem(id, path, "first key differs from the key its parent has for it")
+		}
 		prev = k
 		if branch {
 			children = append(children, child{k, ne.Uint64(el[8:])})

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ccx-cli/ccx/internal/boltfile"
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -28,6 +30,13 @@ func buildSpool(t testing.TB, path string, n int) (queued, all map[string]string
 		t.Fatal(err)
 	}
 	defer s.Close()
+	// The same bytes every time: a fixed clock and media key.
+	s.now = func() time.Time { return time.UnixMilli(1767225600000) }
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bMeta).Put([]byte("mediaKey"), bytes.Repeat([]byte{7}, 32))
+	}); err != nil {
+		t.Fatal(err)
+	}
 	queued, all = map[string]string{}, map[string]string{}
 	var recs []*Record
 	for i := 0; i < n; i++ {
@@ -403,5 +412,41 @@ func TestEngineDeliversAroundAnUnreadableRecord(t *testing.T) {
 	}
 	if bad != 1 {
 		t.Fatalf("ccx_relay_spool_bad = %v, want 1", bad)
+	}
+}
+
+// TestBranchKeyBelowItsChildIsRefused: the fuzzer's find. A branch key
+// lowered below its child's first key still looks ordered (bbolt's own
+// check accepts it), but bbolt's next write there looks the child up by
+// that key and corrupts the tree. The spool must be refused instead.
+func TestBranchKeyBelowItsChildIsRefused(t *testing.T) {
+	spoolNoSync = true
+	defer func() { spoolNoSync = false }()
+	path := filepath.Join(t.TempDir(), "s.db")
+	buildSpool(t, path, 100)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := mapSpool(t, data)
+	var branch uint64
+	for _, p := range l.parent {
+		if p != 0 && data[int(p)*l.ps+8] == 0x01 {
+			branch = p
+		}
+	}
+	if branch == 0 {
+		t.Fatal("no branch page in the queue")
+	}
+	// Element 0's key (8 bytes: a sequence number) becomes 1.
+	e := int(branch)*l.ps + 16
+	pos := int(binary.NativeEndian.Uint32(data[e:]))
+	binary.BigEndian.PutUint64(data[e+pos:], 1)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ce *CorruptError
+	if _, err := OpenSpool(path, Limits{}); !errors.As(err, &ce) {
+		t.Fatalf("open: %v, want a *CorruptError", err)
 	}
 }
