@@ -187,6 +187,7 @@ See docs/relay.md for the message-type mapping of each provider and the
 	limitFlag(fl, "backoff", time.Millisecond, noMax, "1ms or more")
 	limitFlag(fl, "drain", 0, time.Hour, "0 to 1h, e.g. 5s")
 	cmd.AddCommand(newRelayStatusCmd(f))
+	cmd.AddCommand(newRelaySpoolCmd(f))
 	return cmd
 }
 
@@ -502,10 +503,12 @@ admin address (its --admin-addr, default http://127.0.0.1:3031) for
 while no relay holds it). --json prints one JSON object (with "verdict", see
 'ccx help exit-codes'). Contact ids are redacted (+…890).
 
-Exit status: 0, or 1 when events wait in the dead bucket or the relay answered
-something other than its status (4xx, 5xx, an HTML page: verdicts refused,
-no-route, rate-limited, server-error, wrong-reply); 3 when the spool cannot be
-read or the relay does not answer within --timeout; 4 when it answered 401/403.`,
+Exit status: 0, or 1 when events wait in the dead bucket, unreadable events
+are quarantined in the bad bucket, or the relay answered something other than
+its status (4xx, 5xx, an HTML page: verdicts refused, no-route, rate-limited,
+server-error, wrong-reply); 3 when the spool cannot be read (a damaged spool
+file: see 'ccx relay spool check|salvage') or the relay does not answer within
+--timeout; 4 when it answered 401/403.`,
 		Example: `  ccx relay status --spool ccx-relay.db
   ccx relay status --url http://127.0.0.1:3031 --json`,
 		Args: cobra.NoArgs,
@@ -541,6 +544,8 @@ read or the relay does not answer within --timeout; 4 when it answered 401/403.`
 				fmt.Fprintf(w, "pending     %d (%d bytes)\n", st.Depth, st.Bytes)
 				fmt.Fprintf(w, "delivered   %d\n", st.Delivered)
 				fmt.Fprintf(w, "dead        %d\n", st.Dead)
+				fmt.Fprintf(w, "bad         %d\n", st.Bad)
+				fmt.Fprintf(w, "in flight   %d (%d posted again after restarts)\n", st.InFlight, st.Redelivered)
 				fmt.Fprintf(w, "dedupe keys %d\n", st.DedupeKeys)
 				fmt.Fprintf(w, "sent mIds   %d\n", st.SentMIDs)
 				if st.Oldest != nil {
@@ -548,7 +553,7 @@ read or the relay does not answer within --timeout; 4 when it answered 401/403.`
 						st.Oldest.ContactID, (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond), st.Oldest.Attempts)
 				}
 			}
-			if st.Dead > 0 {
+			if st.Dead > 0 || st.Bad > 0 {
 				return Silent(ExitFailure)
 			}
 			return nil
