@@ -668,6 +668,14 @@ func (e *Engine) accept(ctx context.Context, ins []provider.Inbound) error {
 	if len(items) == 0 {
 		return nil
 	}
+	// A receipt without its contact (ClickSend's) can beat the provider's
+	// own answer to our send, before /message has recorded the mId: wait
+	// for that reply, or the receipt would be dropped as unknown.
+	for _, it := range items {
+		if it.StatusRank > 0 && it.ContactID == "" && !e.spool.Known(it.MID) {
+			e.awaitReply(it.MID)
+		}
+	}
 	outs, recs, err := e.spool.Enqueue(items)
 	if err != nil {
 		for _, it := range items {

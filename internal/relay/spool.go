@@ -526,6 +526,16 @@ func (s *Spool) await(ch chan error) error {
 	}
 }
 
+// Known reports whether /message recorded a send (or a status) for mid.
+func (s *Spool) Known(mid string) bool {
+	known := false
+	_ = s.view(func(tx *bolt.Tx) error {
+		known = tx.Bucket(bSent).Get([]byte(mid)) != nil
+		return nil
+	})
+	return known
+}
+
 // RecordSentAsync queues the same write for the next group commit without
 // waiting. Later spool writes (a receipt for this mId) commit after it.
 func (s *Spool) RecordSentAsync(mid, contactID string, cb func(error)) {
