@@ -7,7 +7,11 @@
 // how sure we are of each. The § numbers in comments are its sections.
 package channel
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+)
 
 // Limits from the spec (§2.3, §4, §5, §6).
 const (
@@ -24,6 +28,23 @@ const DefaultWebhookURL = "https://webhook.respond.io/custom/channel/webhook/"
 
 // MessagePath is appended by the platform to the server's API base URL (§3.1).
 const MessagePath = "/message"
+
+// TrimMessagePath reports whether an API base URL already ends in /message
+// (the most common set-up mistake: the platform appends /message, so calls
+// go to .../message/message) and returns the URL without it.
+func TrimMessagePath(base string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(base))
+	if err != nil || u.Host == "" {
+		return base, false
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if !strings.HasSuffix(p, MessagePath) {
+		return base, false
+	}
+	u.Path = strings.TrimSuffix(p, MessagePath)
+	u.RawPath = ""
+	return u.String(), true
+}
 
 // EventType is events[].type (§2.3).
 type EventType string

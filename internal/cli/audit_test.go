@@ -159,6 +159,8 @@ func TestCompletionValues(t *testing.T) {
 		{[]string{"__complete", "check", "--skip", "auth-missing,"}, []string{"auth-missing,auth-wrong", "auth-missing,text"}},
 		{[]string{"__complete", "check", "--e2e", "--only", ""}, []string{"in-text", "in-bad-signature", "receipt-delivered", "fail-recipient"}},
 		{[]string{"__complete", "check", "--e2e", "--provider", ""}, []string{"clicksend", "telegram", "twilio"}},
+		{[]string{"__complete", "relay", "--provider", ""}, []string{"gupshup", "zalo"}},
+		{[]string{"__complete", "provider", "serve", "--provider", ""}, []string{"gupshup", "zalo"}},
 		{[]string{"__complete", "listen", "--reply-status", ""}, []string{"200", "401", "500"}},
 		{[]string{"__complete", "se"}, []string{"send"}},
 		{[]string{"__complete", "completion", ""}, []string{"bash", "zsh", "fish", "powershell"}},

@@ -8,6 +8,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/conformance"
 	"github.com/ccx-cli/ccx/internal/e2e"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
@@ -31,22 +32,43 @@ func newCheckCmd(f *Factory) *cobra.Command {
 attacker or a broken platform might, and judges every answer:
 
 ` + list.String() + `
-Accepting a missing or wrong token is a security failure. Every call must answer
-within --timeout (default 10s): a hang is a failure, never a frozen ccx. Calls run
-a few at a time. BASE_URL defaults to the profile's api_base_url (CCX_API_BASE_URL);
-the token and channel ID come from flags, CCX_API_TOKEN/CCX_CHANNEL_ID or the profile
-(without a channel ID, channel-mismatch is skipped).
+Accepting a missing or wrong token, or the right token under a wrong scheme
+(a server comparing authorization.substring(7), or looking for the token
+anywhere in the header), is a security failure; "bearer" in lower case must be
+accepted. Bodies without message, message.type or contactId must get a 4xx with
+{"error":{"message"}}, not a 5xx or an HTML page.
+
+Every call must answer within --timeout (default 10s): a hang is a failure,
+never a frozen ccx. Calls run a few at a time. A 429 is rate limiting, never an
+auth problem: the check is not judged (WARN) and the run says so. When every
+call answered 404, one hint at the top shows the URL called (<base>/message
+does not exist: the base URL is probably wrong, often ".../message" doubled);
+when every call with the configured token is refused, one hint says the token
+is probably wrong.
+
+BASE_URL defaults to the profile's api_base_url (CCX_API_BASE_URL); the token
+and channel ID come from flags, CCX_API_TOKEN/CCX_CHANNEL_ID or the profile
+(without a channel ID, channel-mismatch is skipped). The contact comes from
+--contact-id, CCX_CONTACT_ID or the profile's contact_id; without one, check
+sends to the fictional +15555550100 (ccx_check_test_contact for Custom ID
+channels), so a server wired to a real provider texts nobody real. The contact
+used is printed on stderr.
 
 With --e2e --provider NAME, check runs the platform fake and that provider's fake
 and drives your server through the whole loop instead (see 'End to end' below).
 
 Output: a table of checks with pass/fail/warn and the evidence, or with --json one
-object {url, checks[], passed, failed, warned, skipped}.
-Exit codes: 0 no failure (warnings allowed); 1 any failure; 2 bad flags or settings;
-3 the server could not be reached at all (or, with --e2e, a fake's port is busy).
+object {url, contactId, verdict, hints[], checks[], passed, failed, warned, skipped}.
+The run's verdict: ok, failed, auth (every call with the token refused),
+no-route (every call 404), rate-limited, timeout (no call answered in time) or
+network (nothing reachable).
+Exit codes: 0 ok (warnings allowed); 1 failed, no-route or rate-limited; 2 bad
+flags or settings; 3 timeout or network (or, with --e2e, a fake's port is busy);
+4 auth. See 'ccx help exit-codes'.
 ` + e2eHelp(),
 		Example: `  ccx check http://127.0.0.1:8080
-  ccx check http://127.0.0.1:8080 --only auth-missing,auth-wrong
+  ccx check http://127.0.0.1:8080 --only auth-missing,auth-wrong,auth-scheme
+  ccx check http://127.0.0.1:8080 --contact-id +60123456789
   ccx check --skip custom-payload --timeout 3s --json
   ccx check --e2e --provider twilio --credentials twilio.env http://127.0.0.1:3030
   ccx check --e2e --provider twilio --credentials twilio.env --only in-text,out-text,receipt-delivered --json
@@ -99,6 +121,13 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "checking %s%s (timeout %v per call)\n", strings.TrimRight(r.client.BaseURL, "/"), "/message", r.client.Timeout)
+	// Never a real-looking person silently: say who the messages go to, first.
+	contact, from := r.contactID, r.contactFrom
+	if contact == "" {
+		contact = conformance.DefaultContact(r.idType)
+		from = "ccx check's fictional test contact; set --contact-id or the profile's contact_id to use another"
+	}
+	fmt.Fprintf(f.IO.ErrOut, "contact %s (%s)\n", contact, from)
 	rep, err := conformance.Run(ctx, conformance.Options{Client: r.client, ChannelID: r.channelID, ContactID: r.contactID,
 		IDType: r.idType, Only: o.Only, Skip: o.Skip})
 	if err != nil {
@@ -107,6 +136,13 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if ctx.Err() != nil {
 		return Silent(ExitInterrupted)
 	}
+	// What every call had in common, said once before the details.
+	for _, h := range rep.Hints {
+		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.IO.Styles(f.IO.ErrOut).Warning.Render("hint:"), h)
+	}
+	if rep.Verdict == verdict.Auth {
+		authHint(f, "your server refused the configured token")
+	}
 	if f.JSON {
 		if err := ui.WriteJSON(f.IO.Out, rep); err != nil {
 			return Exit(ExitIO, err)
@@ -114,17 +150,10 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 	} else {
 		printCheckTable(f, rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
-	if refusedValidToken(rep) {
-		authHint(f, "your server refused the valid token in the checks that send it")
-	}
-	switch {
-	case rep.Unreachable:
+	if rep.Verdict == verdict.Network {
 		fmt.Fprintf(f.IO.ErrOut, "cannot reach %s: %s\n", rep.URL, firstErr(rep))
-		return Silent(ExitIO)
-	case rep.Failed > 0:
-		return Silent(ExitFailure)
 	}
-	return nil
+	return exitSilently(exitFor(rep.Verdict))
 }
 
 func firstErr(rep *conformance.Report) string {

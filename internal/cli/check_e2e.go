@@ -104,8 +104,8 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	idType := r.idType
 	if idType == "" {
 		idType = channel.IDPhone
-		if info.Name == "telegram" {
-			idType = channel.IDCustom // chat ids are the contact IDs
+		if channel.CheckContactID(info.DefaultCustomer, channel.IDPhone) != nil {
+			idType = channel.IDCustom // Telegram chat ids, Zalo user ids are the contact IDs
 		}
 	}
 	contact := o.ContactID
@@ -207,6 +207,8 @@ func printE2ESetup(f *Factory, h *e2e.Harness, info emulators.Info, given map[st
 		switch {
 		case given[k] != "":
 			from = append(from, k)
+		case info.Unneeded(k, given):
+			// another set of credentials is given (Vonage: Basic, not the key)
 		case info.Secret[k]:
 			made = append(made, k)
 		default:

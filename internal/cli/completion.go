@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/ccx-cli/ccx/internal/config"
-	"github.com/ccx-cli/ccx/internal/conformance"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -186,20 +185,6 @@ func fmtSscanQuoted(s string, a, b *string) (int, error) {
 // where it comes from. Printed on stderr, after the command's own report.
 func authHint(f *Factory, what string) {
 	fmt.Fprintf(f.IO.ErrOut, "hint: %s (401/403). Check that it matches the token your server expects: --token, %s, or the profile (`ccx config get api_token --show-token`, `ccx config set api_token -`; see `ccx config`).\n", what, config.EnvVars["api_token"])
-}
-
-// refusedValidToken reports whether any check that sends the right token was
-// answered 401/403: the server (or ccx's settings) has the wrong token.
-func refusedValidToken(rep *conformance.Report) bool {
-	for _, r := range rep.Results {
-		if strings.HasPrefix(r.ID, "auth-") {
-			continue
-		}
-		if r.Status == 401 || r.Status == 403 {
-			return true
-		}
-	}
-	return false
 }
 
 // replyStatuses are the statuses worth scripting a /message reply with.

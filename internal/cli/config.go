@@ -264,6 +264,9 @@ func (o *configOptions) set(ctx context.Context, key, value string) error {
 	name := o.selected(file)
 	v, err := file.SetValue(name, key, value)
 	if err != nil {
+		if key == "api_base_url" || key == "webhook_url" {
+			return UsageErrorf(err) // a URL, and the correction names it
+		}
 		return UsageErrorf(fmt.Errorf("%s", ui.RedactIn(err.Error(), value)))
 	}
 	if err := o.save(file); err != nil {

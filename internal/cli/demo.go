@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/emulator/demo"
 	"github.com/ccx-cli/ccx/internal/platform"
+	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -16,6 +18,9 @@ type demoOptions struct {
 	// Relay runs a real relay engine (loopback provider) as the integration
 	// server instead of listen's /message handler.
 	Relay bool
+	// Provider is the relay's adapter: loopback, or a provider played by its
+	// emulator (implies Relay).
+	Provider string
 }
 
 func newDemoCmd(f *Factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
@@ -47,6 +52,15 @@ is removed afterwards:
   4. wait (at most 10s) until the inbox holds every reply and status and the
      spool is empty, then print the conversation.
 
+With --provider NAME (implies --relay) the relay runs that provider's real
+adapter against its local fake (` + "`ccx provider list`" + `), hosted by the emulator as
+'ccx emulate --provider' does, with the credentials the fake generated: the
+customer writes through the fake's signed webhooks, each agent reply goes out
+through the provider's API (quick replies as its native buttons or the
+documented fallback; a custom_payload not in the provider's format is refused
+with a reason), the fake's signed status callbacks come back as receipts, and
+the customer answers each. Nothing leaves loopback.
+
 Progress goes to stderr, the inbox to stdout (--json: the final state as one
 JSON object; with --relay it adds "relay": what the relay delivered). It reads
 and writes no config: nothing of yours is touched. Exit code 0 when every step
@@ -55,9 +69,18 @@ worked, 1 (with the failing step) otherwise, 130 when interrupted.`,
   go run ./cmd/ccx demo
   ccx demo --json | jq '.state.messages | length'
   ccx demo --relay
-  ccx demo --relay --json | jq .relay`,
+  ccx demo --relay --json | jq .relay
+  ccx demo --relay --provider whatsapp
+  ccx demo --relay --provider vonage --json | jq .relay`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Provider != "" {
+				opts.Provider = strings.ToLower(strings.TrimSpace(opts.Provider))
+				if _, err := emulators.Lookup(opts.Provider); err != nil && opts.Provider != "loopback" {
+					return UsageErrorf(fmt.Errorf("--provider: %w, or loopback", err))
+				}
+				opts.Relay = true
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -65,6 +88,8 @@ worked, 1 (with the failing step) otherwise, 130 when interrupted.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Relay, "relay", false, "use a real relay engine (loopback provider, temporary spool) as the integration server")
+	cmd.Flags().StringVar(&opts.Provider, "provider", "", "with --relay: the provider adapter, played by its local fake: loopback|"+strings.Join(emulators.Names(), "|")+" (implies --relay)")
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(append([]string{"loopback"}, emulators.Names()...)))
 	return cmd
 }
 
@@ -77,7 +102,7 @@ func runDemo(ctx context.Context, f *Factory, opts *demoOptions) error {
 	if opts.Relay {
 		run = demo.RunRelay
 	}
-	res, err := run(ctx, demo.Options{Progress: progress})
+	res, err := run(ctx, demo.Options{Progress: progress, Provider: opts.Provider})
 	if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "%s %v\n", st.Error.Render("demo failed:"), err)
 		switch {
@@ -95,6 +120,10 @@ func runDemo(ctx context.Context, f *Factory, opts *demoOptions) error {
 	if res.Relay != nil {
 		fmt.Fprintf(f.IO.ErrOut, "%s the loop works through the relay: %d messages, %d calls to /message, %d webhook posts delivered from the spool, in %s.\n",
 			st.OK.Render("done:"), len(res.State.Messages), res.Calls, res.Relay.Delivered, res.Elapsed.Round(1e6))
+		if p := res.Relay.Provider; p != "loopback" {
+			fmt.Fprintln(f.IO.ErrOut, st.Dim.Render(fmt.Sprintf("Next: `ccx emulate --provider %s` and `ccx relay --provider %s --credentials <the env file it writes>` run the same pair as long-lived servers.", p, p)))
+			return nil
+		}
 		fmt.Fprintln(f.IO.ErrOut, st.Dim.Render("Next: `ccx emulate` and `ccx relay --provider loopback --local` run the same pair as long-lived servers."))
 		return nil
 	}

@@ -17,8 +17,10 @@ import (
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/fsutil"
+	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -68,10 +70,15 @@ as the platform does when an agent writes; 'ccx emulate inbox' shows the
 conversations.
 
 The channel (ID, API token, ID type, API base URL) comes from the flags, then
-CCX_* variables, then the active profile, then the 'local' profile; whatever is
-missing is generated. On start the emulator saves its settings as the profile
-'local' (webhook URL, channel ID, token, ID type, API base URL), so that
-'ccx send text hi --local' reaches it with no set-up. The token is shown
+CCX_* variables, then the profile named with --profile (or --local, or
+CCX_PROFILE), then the 'local' profile of an earlier run; whatever is missing is
+generated. The active profile is never adopted unnamed (it may hold a real
+channel's token); the banner says where each value came from. Before it serves
+or prints its banner, the emulator saves its settings as the profile 'local'
+(webhook URL, channel ID, token, ID type, API base URL), so that
+'ccx send text hi --local' reaches it with no set-up, even pasted in the same
+block as 'ccx emulate &' (--local waits up to 5s for it). With --no-profile the
+banner says how to reach this instance instead. The token is shown
 redacted; read it with --show-token or from the config file.
 
 Everything that happens is logged on stdout: readable lines on a terminal,
@@ -174,44 +181,90 @@ func (l *localFlag) Set(v string) error {
 	return nil
 }
 
-// emulatedChannels resolves the primary channel (flags > env > active
-// profile > local profile > generated) and the --channel extras.
-func emulatedChannels(f *Factory, opts *emulateOptions) ([]emulator.Channel, *config.File, error) {
+// emulatedChannels resolves the primary channel and the --channel extras.
+// The primary takes flags, then CCX_* env, then the profile named with
+// --profile/--local/CCX_PROFILE, then the 'local' profile a previous run
+// wrote; whatever is left is generated. The active profile is never adopted
+// unnamed: it may hold a real channel's token. sources says where each of
+// the primary's values came from, for the banner.
+func emulatedChannels(f *Factory, opts *emulateOptions) ([]emulator.Channel, *config.File, map[string]string, error) {
 	file, err := f.Config()
 	if err != nil {
-		return nil, nil, Exit(ExitIO, err)
+		return nil, nil, nil, Exit(ExitIO, err)
 	}
-	p, err := f.Settings(config.Profile{ChannelID: opts.ChannelID, APIToken: opts.Token, IDType: opts.IDType, APIBaseURL: opts.APIBaseURL})
+	flags := config.Profile{ChannelID: opts.ChannelID, APIToken: opts.Token, IDType: opts.IDType, APIBaseURL: opts.APIBaseURL}
+	named := f.Profile
+	if named == "" {
+		named = f.IO.Getenv(config.EnvProfile)
+	}
+	var p config.Profile
+	if named != "" {
+		p, err = f.Settings(flags)
+	} else {
+		// flags over env only (cleaned the same way): no profile underneath
+		p, err = (&config.File{}).Resolve("", flags, f.IO.Getenv)
+		if err != nil {
+			err = UsageErrorf(err)
+		}
+	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	env := config.FromEnv(f.IO.Getenv)
+	keys := []string{"channel_id", "api_token", "id_type", "api_base_url"}
+	sources := map[string]string{}
+	for _, k := range keys {
+		fv, _ := flags.Get(k)
+		ev, _ := env.Get(k)
+		switch v, _ := p.Get(k); {
+		case v == "":
+		case strings.TrimSpace(fv) != "":
+			sources[k] = "flag"
+		case strings.TrimSpace(ev) != "":
+			sources[k] = "env " + config.EnvVars[k]
+		default:
+			sources[k] = fmt.Sprintf("profile '%s'", named)
+		}
 	}
 	if local, ok := file.Profiles[LocalProfile]; ok && p.ChannelID == "" && p.APIToken == "" {
-		// Reuse the last run's channel, so a server configured once keeps working.
+		// Reuse the last run's channel (ccx's own, generated values), so a
+		// server configured once keeps working.
 		tok, err := config.CleanToken(local.APIToken)
 		if err != nil {
-			return nil, nil, UsageErrorf(fmt.Errorf("the API token from profile %q in %s %v", LocalProfile, file.Path(), err))
+			return nil, nil, nil, UsageErrorf(fmt.Errorf("the API token from profile %q in %s %v", LocalProfile, file.Path(), err))
 		}
-		p.ChannelID, p.APIToken = strings.TrimSpace(local.ChannelID), tok
-		if p.IDType == "" {
-			p.IDType = local.IDType
-		}
-		if p.APIBaseURL == "" {
-			p.APIBaseURL = local.APIBaseURL
+		local.ChannelID, local.APIToken = strings.TrimSpace(local.ChannelID), tok
+		for _, k := range keys {
+			if v, _ := p.Get(k); v != "" {
+				continue
+			}
+			if v, _ := local.Get(k); v != "" {
+				_ = p.Set(k, v)
+				sources[k] = "the 'local' profile (last run)"
+			}
 		}
 	}
 	primary, err := channelFrom(p.ChannelID, p.APIToken, p.IDType, p.APIBaseURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	for _, k := range keys {
+		if sources[k] == "" {
+			sources[k] = "generated"
+			if k == "api_base_url" || k == "id_type" {
+				sources[k] = "default"
+			}
+		}
 	}
 	chans := []emulator.Channel{primary}
 	for _, spec := range opts.Extra {
 		c, err := parseChannelSpec(spec)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		chans = append(chans, c)
 	}
-	return chans, file, nil
+	return chans, file, sources, nil
 }
 
 func channelFrom(id, token, idType, baseURL string) (emulator.Channel, error) {
@@ -277,9 +330,12 @@ func redactSpecToken(spec string) string {
 }
 
 func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
-	chans, file, err := emulatedChannels(f, opts)
+	chans, file, sources, err := emulatedChannels(f, opts)
 	if err != nil {
 		return err
+	}
+	for _, c := range chans {
+		warnMessageSuffix(f, c.APIBaseURL, "the API base URL of channel "+c.ID)
 	}
 	setups, err := providerSetups(file, chans, opts)
 	if err != nil {
@@ -324,7 +380,7 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 		defer cancel()
 	}
 
-	printBanner(f, e, opts, saved)
+	printBanner(f, e, opts, saved, sources)
 	printProviders(f, e, setups, opts)
 	if ip := net.ParseIP(opts.Host); opts.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(errOut, "%s listening on %s: the /_emulator/ API has no authentication and anyone who can reach this address can read the messages and make the emulator call your server\n", st.Warning.Render("warning:"), opts.Host)
@@ -385,26 +441,38 @@ func saveLocalProfile(file *config.File, e *emulator.Emulator) error {
 	return file.Save()
 }
 
-func printBanner(f *Factory, e *emulator.Emulator, opts *emulateOptions, savedTo string) {
+func printBanner(f *Factory, e *emulator.Emulator, opts *emulateOptions, savedTo string, sources map[string]string) {
 	w := f.IO.ErrOut
 	st := f.IO.Styles(w)
 	fmt.Fprintf(w, "%s local IS-Messenger on %s\n", st.Bold.Render("ccx emulate:"), st.Path.Render(e.URL()))
 	row := func(k, v string) { fmt.Fprintf(w, "  %-13s %s\n", k, v) }
+	from := func(i int, key string) string {
+		if i > 0 {
+			return ""
+		}
+		return st.Dim.Render("  (" + sources[key] + ")")
+	}
 	row("webhook URL", e.WebhookURL())
 	for i, c := range e.Channels() {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		row("channel ID", c.ID)
+		row("channel ID", c.ID+from(i, "channel_id"))
 		tok := ui.Redact(c.Token)
+		var notes []string
+		if i == 0 {
+			notes = append(notes, sources["api_token"])
+		}
 		if opts.ShowToken {
 			tok = c.Token
+		} else if savedTo != "" {
+			notes = append(notes, "full token: --show-token, or api_token in the 'local' profile")
 		} else {
-			tok += st.Dim.Render("  (full token: --show-token, or api_token in the 'local' profile)")
+			notes = append(notes, "full token: --show-token")
 		}
-		row("API token", tok)
-		row("ID type", string(c.IDType))
-		row("API base URL", c.APIBaseURL+st.Dim.Render("  (outgoing calls go to <this>/message)"))
+		row("API token", tok+st.Dim.Render("  ("+strings.Join(notes, "; ")+")"))
+		row("ID type", string(c.IDType)+from(i, "id_type"))
+		row("API base URL", c.APIBaseURL+from(i, "api_base_url")+st.Dim.Render("  (outgoing calls go to <this>/message)"))
 	}
 	rl := "off"
 	if opts.RateLimit > 0 {
@@ -420,8 +488,14 @@ func printBanner(f *Factory, e *emulator.Emulator, opts *emulateOptions, savedTo
 	row("inspect", e.URL()+emulator.APIPrefix+"  (events: "+emulator.APIPrefix+"events)")
 	if savedTo != "" {
 		row("profile", fmt.Sprintf("'%s' saved in %s", LocalProfile, savedTo))
+		fmt.Fprintln(w, st.Dim.Render("Post events with `ccx send text hi --local`; call your server with `ccx emulate send text hi`. Ctrl-C stops."))
+		return
 	}
-	fmt.Fprintln(w, st.Dim.Render("Post events with `ccx send text hi --local`; call your server with `ccx emulate send text hi`. Ctrl-C stops."))
+	// No profile to point at: say how to reach this very instance.
+	c := e.Channel()
+	fmt.Fprintln(w, st.Dim.Render(fmt.Sprintf("No 'local' profile written (--no-profile). Post events with\n  CCX_API_TOKEN=<the API token> ccx send text hi --webhook-url %s --channel-id %s --id-type %s --contact-id %s\n"+
+		"and call your server with `ccx emulate send text hi --emulator %s`. Ctrl-C stops.",
+		e.WebhookURL(), c.ID, c.IDType, emulator.SampleContactID(c.IDType), e.URL())))
 }
 
 // emulatorURL picks the emulator to talk to: --emulator, CCX_EMULATOR_URL,
@@ -467,6 +541,10 @@ platform would: 200 {"mId": ...} stores the message as sent (receipts for that
 mId then move its status), anything else stores it as failed with the reason.
 
 Without --to the message goes to the channel's most recently active contact.
+When the API base URL is on this machine and nothing listens there yet, it
+waits up to 5s for your server (one started a moment ago with &), saying so.
+A failure shows the URL that was called and the verdict on the reply (--json:
+"verdict", as 'ccx trigger' judges it).
 Exit codes: 0 sent, 1 rejected by your server (or invalid), 3 emulator or
 server unreachable, 4 your server answered 401/403.`,
 		Example: `  ccx emulate send text "Hi from an agent"
@@ -489,23 +567,44 @@ server unreachable, 4 your server answered 401/403.`,
 	return cmd
 }
 
+// emulateSendJSON is emulate send's --json: the emulator's answer with the
+// verdict on your server's reply.
+type emulateSendJSON struct {
+	emulator.SendResponse
+	Verdict verdict.Verdict `json:"verdict"`
+}
+
 func runEmulateSend(ctx context.Context, f *Factory, base, channelID, to string, m channel.Message) error {
 	c := &emulator.Client{BaseURL: base, HTTP: &httpClientWithTimeout}
+	if info, err := c.Info(ctx); err == nil {
+		for i, ch := range info.Channels {
+			if ch.ID == channelID || (channelID == "" && i == 0) {
+				f.waitForServer(ctx, ch.APIBaseURL)
+			}
+		}
+	}
 	res, err := c.Send(ctx, channelID, to, m)
 	if err != nil {
 		return emulatorError(err)
 	}
 	msg := res.Message
+	v := verdict.OK
+	status, latency, url := 0, 0.0, ""
+	if msg.Reply != nil {
+		status, latency, url = msg.Reply.HTTPStatus, msg.Reply.LatencyMS, msg.Reply.URL
+		if msg.Reply.Verdict != "" {
+			v = msg.Reply.Verdict
+		}
+	}
+	if !res.OK && v == verdict.OK { // an emulator without verdicts
+		v = verdict.WrongReply
+	}
 	if f.JSON {
-		if err := ui.WriteJSON(f.IO.Out, res); err != nil {
+		if err := ui.WriteJSON(f.IO.Out, emulateSendJSON{SendResponse: res, Verdict: v}); err != nil {
 			return err
 		}
 	}
 	st := f.IO.Styles(f.IO.ErrOut)
-	status, latency := 0, 0.0
-	if msg.Reply != nil {
-		status, latency = msg.Reply.HTTPStatus, msg.Reply.LatencyMS
-	}
 	if res.OK {
 		if !f.JSON {
 			fmt.Fprintln(f.IO.Out, msg.MID)
@@ -514,14 +613,15 @@ func runEmulateSend(ctx context.Context, f *Factory, base, channelID, to string,
 		return nil
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s %s to %s: %s\n", st.Error.Render("failed"), emulator.Describe(msg.Content), msg.ContactID, msg.Reason)
-	switch {
-	case status == 401 || status == 403:
-		fmt.Fprintf(f.IO.ErrOut, "hint: the emulator sends the channel's token ('ccx emulate' prints it once with --show-token; 'ccx config get api_token --profile local --show-token'); make your server expect that token, or restart 'ccx emulate --token TOKEN' with yours\n")
-		return Silent(ExitAuth)
-	case status == 0:
-		return Silent(ExitIO)
+	if url != "" {
+		label, text := outgoing.Explain(v, status, nil)
+		fmt.Fprintf(f.IO.ErrOut, "  called POST %s: %s (%s)\n", url, label, text)
+		warnMessageSuffix(f, strings.TrimSuffix(url, channel.MessagePath), "the emulator's API base URL")
 	}
-	return Silent(ExitFailure)
+	if v == verdict.Auth {
+		fmt.Fprintf(f.IO.ErrOut, "hint: the emulator sends the channel's token ('ccx emulate' prints it once with --show-token; 'ccx config get api_token --profile local --show-token'); make your server expect that token, or restart 'ccx emulate --token TOKEN' with yours\n")
+	}
+	return Silent(exitFor(v))
 }
 
 // httpClientWithTimeout bounds calls to the emulator API; a send waits for

@@ -103,6 +103,11 @@ func providerSetups(file *config.File, chans []emulator.Channel, opts *emulateOp
 		}
 		if ps.status == "" && len(info.Webhooks) > 1 {
 			ps.status = base + info.Webhooks[1]
+		} else if ps.status == "" && info.Receipts && len(info.Webhooks) == 1 {
+			ps.status = ps.webhook // one webhook for messages and statuses (Meta's app webhook)
+		}
+		if ps.status == "" && len(info.Webhooks) == 1 && info.Receipts {
+			ps.status = ps.webhook // one URL for messages and receipts (Gupshup, Zalo)
 		}
 		if !opts.NoProfile && file != nil {
 			ps.envFile = filepath.Join(filepath.Dir(file.Path()), "provider-"+n+".env")

@@ -50,6 +50,12 @@ func TestProviderSetupsDefaultsAndChannels(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+	// Meta's app has one webhook: statuses go to it too.
+	wa, err := providerSetups(file, []emulator.Channel{phone}, &emulateOptions{Providers: []string{"whatsapp", "vonage"}, NoProfile: true})
+	if err != nil || len(wa) != 2 || wa[0].webhook != "http://127.0.0.1:3030/providers/whatsapp/webhook" || wa[0].status != wa[0].webhook ||
+		wa[1].status != "http://127.0.0.1:3030/providers/vonage/status" {
+		t.Errorf("whatsapp, vonage: %+v %v", wa, err)
+	}
 	if relayPortFlag("http://127.0.0.1:3030") != "" || relayPortFlag("http://127.0.0.1:4000/") != " --port 4000" {
 		t.Error("relayPortFlag")
 	}

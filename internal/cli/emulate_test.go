@@ -97,16 +97,29 @@ func TestEmulatedChannelsPrecedence(t *testing.T) {
 	file, _ := f.Config()
 	file.Profiles["default"] = config.Profile{ChannelID: "fromprofile", APIToken: "proftoken", IDType: "custom", APIBaseURL: "http://127.0.0.1:1"}
 	file.Profiles[LocalProfile] = config.Profile{ChannelID: "fromlocal", APIToken: "localtoken"}
-	chans, _, err := emulatedChannels(f, &emulateOptions{})
+	// The active profile is not adopted unnamed: it may be a real channel.
+	chans, _, src, err := emulatedChannels(f, &emulateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := chans[0]; c.ID != "fromenv" || c.Token != "proftoken" || c.IDType != channel.IDCustom || c.APIBaseURL != "http://127.0.0.1:1" {
-		t.Fatalf("env over profile: %+v", c)
+	if c := chans[0]; c.ID != "fromenv" || c.Token == "proftoken" || len(c.Token) != 46 || c.IDType != channel.IDPhone || c.APIBaseURL != emulator.DefaultAPIBaseURL {
+		t.Fatalf("active profile adopted: %+v", c)
 	}
-	chans, _, _ = emulatedChannels(f, &emulateOptions{ChannelID: "fromflag"})
-	if chans[0].ID != "fromflag" {
-		t.Fatalf("flag over env: %+v", chans[0])
+	if src["channel_id"] != "env CCX_CHANNEL_ID" || src["api_token"] != "generated" || src["api_base_url"] != "default" {
+		t.Fatalf("sources %v", src)
+	}
+	// Named with --profile, it is used (env still over it).
+	f.Profile = "default"
+	chans, _, src, _ = emulatedChannels(f, &emulateOptions{})
+	if c := chans[0]; c.ID != "fromenv" || c.Token != "proftoken" || c.IDType != channel.IDCustom || c.APIBaseURL != "http://127.0.0.1:1" {
+		t.Fatalf("--profile default: %+v", c)
+	}
+	if src["api_token"] != "profile 'default'" {
+		t.Fatalf("sources %v", src)
+	}
+	chans, _, src, _ = emulatedChannels(f, &emulateOptions{ChannelID: "fromflag"})
+	if chans[0].ID != "fromflag" || src["channel_id"] != "flag" {
+		t.Fatalf("flag over env: %+v %v", chans[0], src)
 	}
 
 	// No channel anywhere but the 'local' profile: reuse it, so a server
@@ -114,14 +127,17 @@ func TestEmulatedChannelsPrecedence(t *testing.T) {
 	f2, _, _ := emuFactory(t, nil)
 	file2, _ := f2.Config()
 	file2.Profiles[LocalProfile] = config.Profile{ChannelID: "fromlocal", APIToken: "localtoken", IDType: "custom"}
-	chans, _, _ = emulatedChannels(f2, &emulateOptions{})
+	chans, _, src, _ = emulatedChannels(f2, &emulateOptions{})
 	if c := chans[0]; c.ID != "fromlocal" || c.Token != "localtoken" || c.IDType != channel.IDCustom {
 		t.Fatalf("local reuse: %+v", c)
+	}
+	if src["api_token"] != "the 'local' profile (last run)" {
+		t.Fatalf("sources %v", src)
 	}
 
 	// Nothing at all: generated.
 	f3, _, _ := emuFactory(t, nil)
-	chans, _, _ = emulatedChannels(f3, &emulateOptions{Extra: []string{"id=second"}})
+	chans, _, _, _ = emulatedChannels(f3, &emulateOptions{Extra: []string{"id=second"}})
 	if len(chans) != 2 || len(chans[0].Token) != 46 || chans[1].ID != "second" {
 		t.Fatalf("generated: %+v", chans)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
 // Exit codes: the contract scripts branch on (`ccx help exit-codes`).
@@ -16,6 +18,43 @@ const (
 	ExitInternal    = 70  // internal error: a bug in ccx (EX_SOFTWARE)
 	ExitInterrupted = 130 // interrupted by SIGINT/SIGTERM
 )
+
+// exitCodes is the contract as one list: `ccx help exit-codes` renders it.
+var exitCodes = []struct {
+	Code    int
+	Meaning string
+}{
+	{ExitOK, "success"},
+	{ExitFailure, "the check or request failed: invalid payload, remote 4xx/5xx, a wrong reply, a failed conformance check"},
+	{ExitUsage, "usage error: unknown command, bad flag or argument, missing required setting"},
+	{ExitIO, "network or file I/O error: unreachable host, timeout, unreadable file"},
+	{ExitAuth, "authentication rejected: the remote answered 401 or 403"},
+	{ExitInternal, "internal error: a bug in ccx (please report it with the short report printed)"},
+	{ExitInterrupted, "interrupted by SIGINT or SIGTERM"},
+}
+
+// verdictExit maps every --json verdict to its exit code.
+var verdictExit = map[verdict.Verdict]int{
+	verdict.OK:          ExitOK,
+	verdict.Refused:     ExitFailure,
+	verdict.NoRoute:     ExitFailure,
+	verdict.RateLimited: ExitFailure,
+	verdict.ServerError: ExitFailure,
+	verdict.WrongReply:  ExitFailure,
+	verdict.Failed:      ExitFailure,
+	verdict.Auth:        ExitAuth,
+	verdict.Timeout:     ExitIO,
+	verdict.Network:     ExitIO,
+	verdict.Interrupted: ExitInterrupted,
+}
+
+// exitFor is the exit code of a verdict (unknown ones fail).
+func exitFor(v verdict.Verdict) int {
+	if c, ok := verdictExit[v]; ok {
+		return c
+	}
+	return ExitFailure
+}
 
 // ExitError carries an exit code with its error. A nil Err with a non-zero
 // code means the command already reported what went wrong.

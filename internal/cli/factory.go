@@ -21,6 +21,8 @@ type Factory struct {
 	configOnce sync.Once
 	configFile *config.File
 	configErr  error
+
+	localOnce sync.Once // --local waits for the emulator at most once
 }
 
 // Config loads the config file once ($CCX_CONFIG or the user config dir).

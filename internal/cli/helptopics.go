@@ -1,22 +1,18 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ccx-cli/ccx/internal/verdict"
+	"github.com/spf13/cobra"
+)
 
 // helpTopics are `ccx help <topic>` pages that are not commands.
 var helpTopics = map[string]struct{ short, long string }{
 	"exit-codes": {
 		short: "Exit codes ccx returns, for scripts",
-		long: `ccx's exit codes are a contract; scripts and CI can branch on them.
-
-  0    success
-  1    the check or request failed: invalid payload, remote 4xx/5xx, a failed conformance check
-  2    usage error: unknown command, bad flag or argument, missing required setting
-  3    network or file I/O error: unreachable host, timeout, unreadable file
-  4    authentication rejected: the remote answered 401 or 403
-  70   internal error: a bug in ccx (please report it with the short report printed)
-  130  interrupted by SIGINT or SIGTERM
-
-Servers (listen, emulate, relay) stopped with SIGINT/SIGTERM shut down gracefully and exit 0.`,
+		long:  exitCodesHelp(),
 	},
 	"environment": {
 		short: "Environment variables ccx reads",
@@ -51,4 +47,48 @@ func addHelpTopics(root *cobra.Command) {
 			Long:  t.long,
 		})
 	}
+}
+
+// answerMatrix says what each kind of network command reports when the
+// remote answers one way. The exit-code test drives every command against
+// every row and holds it to this table.
+var answerMatrix = []struct {
+	Answer                  string
+	Message, Check, Webhook verdict.Verdict
+}{
+	{"200 with a valid body", verdict.OK, verdict.Failed, verdict.OK},
+	{"400 with error.message", verdict.Refused, verdict.Failed, verdict.Refused},
+	{"401 with error.message", verdict.Auth, verdict.Auth, verdict.Auth},
+	{"403 with any body", verdict.Auth, verdict.Auth, verdict.Auth},
+	{"404 Not Found", verdict.NoRoute, verdict.NoRoute, verdict.NoRoute},
+	{"429 Too Many Requests", verdict.RateLimited, verdict.RateLimited, verdict.RateLimited},
+	{"500", verdict.ServerError, verdict.Failed, verdict.ServerError},
+	{"200 with an HTML page", verdict.WrongReply, verdict.Failed, verdict.WrongReply},
+	{"no answer within --timeout", verdict.Timeout, verdict.Timeout, verdict.Timeout},
+	{"connection refused", verdict.Network, verdict.Network, verdict.Network},
+}
+
+func exitCodesHelp() string {
+	var b strings.Builder
+	b.WriteString("ccx's exit codes are a contract; scripts and CI can branch on them.\n\n")
+	for _, c := range exitCodes {
+		fmt.Fprintf(&b, "  %-4d %s\n", c.Code, c.Meaning)
+	}
+	b.WriteString("\nNetwork commands also say how a call went in --json as \"verdict\", one word\nfrom this list, each with its exit code:\n\n")
+	for _, e := range verdict.All {
+		fmt.Fprintf(&b, "  %-13s %-4d %s\n", e.Verdict, exitFor(e.Verdict), e.Meaning)
+	}
+	b.WriteString("\nWhat each command reports when the remote answers every call one way:\n\n")
+	cell := func(v verdict.Verdict) string { return fmt.Sprintf("%s (%d)", v, exitFor(v)) }
+	fmt.Fprintf(&b, "  %-27s %-17s %-17s %s\n", "remote answer", "/message calls¹", "check²", "webhook and API³")
+	for _, r := range answerMatrix {
+		fmt.Fprintf(&b, "  %-27s %-17s %-17s %s\n", r.Answer, cell(r.Message), cell(r.Check), cell(r.Webhook))
+	}
+	b.WriteString(`
+  ¹ trigger, replay, emulate send, listen --forward-to (the verdict of each call)
+  ² check: the run's verdict; a server that accepts everything fails the auth checks
+  ³ send, provider send, relay status --url
+
+Servers (listen, emulate, relay) stopped with SIGINT/SIGTERM shut down gracefully and exit 0.`)
+	return b.String()
 }

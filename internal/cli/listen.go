@@ -12,6 +12,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/listen"
+	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -30,6 +31,7 @@ type ListenOptions struct {
 	FailStatus        int
 	Latency           time.Duration
 	ForwardTo, Record string
+	ForwardTimeout    time.Duration
 	Grace             time.Duration
 	ready             func(addr string) // tests: called once listening
 	received          func()            // tests: called when a call has been read
@@ -52,7 +54,11 @@ stdout and nothing else. Status lines go to stderr.
 Replies: 200 {"mId": <fresh id>} by default; --reply-status/--reply-message script
 an error, --fail-rate fails a share of calls, --latency slows every reply.
 --forward-to passes each call byte-for-byte (same body, same headers, token
-included) to your own server and sends back its reply.
+included) to your own server and sends back its reply, judged exactly as
+'ccx trigger' judges it: the reply's findings and a verdict (ok, refused, auth,
+no-route, rate-limited, server-error, wrong-reply, timeout, network) on the
+"<--" line, and "verdict"/"replyFindings" in --json. A server that does not
+answer within --forward-timeout gets the caller a 504.
 
 The token is required (--token, CCX_API_TOKEN or the profile's api_token): listen
 refuses to start without one rather than invent a secret it would have to print.
@@ -85,6 +91,7 @@ accepting, finishes in-flight calls, prints a summary to stderr and exits 0.`,
 	_ = cmd.RegisterFlagCompletionFunc("fail-status", fixedCompletion(replyStatuses))
 	fl.DurationVar(&o.Latency, "latency", 0, "wait this long before each reply, e.g. 300ms")
 	fl.StringVar(&o.ForwardTo, "forward-to", "", "URL of your own server: forward each call there byte-for-byte and relay its reply")
+	fl.DurationVar(&o.ForwardTimeout, "forward-timeout", outgoing.DefaultTimeout, "with --forward-to: give up on your server after this long (504, verdict timeout)")
 	fl.StringVar(&o.Record, "record", "", "append every call (token redacted) as NDJSON to this file, for ccx replay")
 	fl.DurationVar(&o.Grace, "shutdown-grace", listen.ShutdownGrace, "how long shutdown waits for in-flight calls")
 	_ = fl.MarkHidden("shutdown-grace")
@@ -95,6 +102,7 @@ accepting, finishes in-flight calls, prints a summary to stderr and exits 0.`,
 	limitFlag(fl, "fail-status", 200, 599, "200-599")
 	limitFlag(fl, "latency", 0, time.Hour, "0 to 1h, e.g. 300ms")
 	limitFlag(fl, "shutdown-grace", 0, noMax, useNonNeg)
+	limitFlag(fl, "forward-timeout", time.Nanosecond, noMax, usePositive)
 	urlFlag(fl, "forward-to")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	return cmd
@@ -173,7 +181,7 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 	h := listen.NewHandler(listen.Options{
 		Token: s.APIToken, ChannelID: s.ChannelID, IDType: idType, Lenient: o.Lenient, MaxBody: o.MaxBody,
 		Reply:     listen.ReplyPolicy{Status: o.ReplyStatus, Message: o.ReplyMessage, FailRate: o.FailRate, FailStatus: o.FailStatus, Latency: o.Latency},
-		ForwardTo: o.ForwardTo, OnRequest: onRequest,
+		ForwardTo: o.ForwardTo, ForwardTimeout: o.ForwardTimeout, OnRequest: onRequest,
 		OnCall: func(c listen.Call) {
 			for _, s := range sinks {
 				s(c)
@@ -204,7 +212,11 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 	if o.ready != nil {
 		o.ready(base)
 	}
-	srv := listen.NewServer(listen.NewMux(o.Path, h), o.Latency)
+	wait := o.Latency
+	if o.ForwardTo != "" {
+		wait = max(wait, o.ForwardTimeout)
+	}
+	srv := listen.NewServer(listen.NewMux(o.Path, h), wait)
 	err = listen.Serve(ctx, srv, ln, o.Grace)
 	fmt.Fprintf(f.IO.ErrOut, "stopped: %s\n", stats.Summary())
 	if err != nil {

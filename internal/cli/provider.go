@@ -29,7 +29,8 @@ func newProviderCmd(f *Factory) *cobra.Command {
 		Long: `An integration server has two faces: the platform's (ccx emulate, trigger, check)
 and the provider's. 'ccx provider' plays the provider:
 
-  serve   a local fake of the provider's API (Twilio, Telegram, ClickSend) that
+  serve   a local fake of the provider's API (Twilio, Telegram, ClickSend,
+          Gupshup, Zalo) that
           records every send your server makes, answers like the real provider
           (failures on request) and fires its signed status callbacks
   send    post the provider's webhook to your server as a customer would
@@ -128,12 +129,19 @@ server makes is recorded with its exact bytes and decoded to what the customer
 would get; each is logged on stderr as --> / <-- lines, and with --json as
 NDJSON on stdout ({"event":"send"|"callback",...}). The record is also at
 GET <url>/_provider/sends; the failure knobs can be changed at run time with
-PUT <url>/_provider/faults.
+PUT <url>/_provider/faults; POST <url>/_provider/expire-token expires the Zalo
+fake's access tokens (your server must then refresh: -220 until it does).
 
 After an accepted send the fake fires the provider's status callbacks, shaped and
 signed as the provider does: Twilio to the send's StatusCallback (or
 --status-url), sent → delivered (→ read for whatsapp:); ClickSend a delivered
-receipt to --status-url (its delivery-receipt rule URL); Telegram has none.
+receipt to --status-url (its delivery-receipt rule URL); WhatsApp (Meta) sent →
+delivered → read to --status-url (the app's one webhook, X-Hub-Signature-256);
+Vonage submitted → delivered (→ read on WhatsApp) to --status-url (the
+application's status URL, signed JWT); Gupshup message-events (enqueued, sent,
+delivered, read) to --status-url (the app's callback URL); Zalo
+user_received_message then user_seen_message, signed, to --status-url (the
+app's webhook URL); Telegram has none.
 
 Credentials: the fake accepts and signs with the provider's credentials, read
 like 'ccx relay' reads them (env, then --credentials FILE; e.g.
@@ -150,7 +158,9 @@ SIGINT/SIGTERM stop it gracefully (exit 0) after in-flight calls and callbacks.`
 		Example: `  ccx provider serve --provider twilio --port 3040 --credentials-out twilio.env
   ccx provider serve --provider telegram --rate-limit-next 2 --retry-after 3s
   ccx provider serve --provider clicksend --status-url 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' --credentials-out cs.env
-  ccx provider serve --provider twilio --reject-number +15550001111 --fail-rate 0.2 --json`,
+  ccx provider serve --provider twilio --reject-number +15550001111 --fail-rate 0.2 --json
+  ccx provider serve --provider whatsapp --status-url http://127.0.0.1:3030/providers/whatsapp/webhook --credentials-out wa.env
+  ccx provider serve --provider vonage --status-url http://127.0.0.1:3030/providers/vonage/status --credentials-out vonage.env`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runProviderServe(cmd.Context(), f, o)
@@ -186,7 +196,7 @@ SIGINT/SIGTERM stop it gracefully (exit 0) after in-flight calls and callbacks.`
 }
 
 func checkProviderAddress(info emulators.Info, flag, v string) error {
-	if v == "" || info.Name == "telegram" {
+	if v == "" || info.Name == "telegram" || info.Name == "zalo" { // a chat id, an OA id
 		return nil
 	}
 	bare := v

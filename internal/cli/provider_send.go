@@ -16,6 +16,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/provider/deliver"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
@@ -51,30 +52,49 @@ real provider sends and signed the way it signs:
   clicksend  an inbound-SMS or receipt push (form; --webhook-type json|get);
              ClickSend signs nothing: the path secret is in the URL ({secret}
              in --to is replaced by CCX_CLICKSEND_SECRET)
+  gupshup    a v2 callback as JSON (message or message-event); Gupshup signs
+             nothing: the path secret ({secret} in --to, CCX_GUPSHUP_SECRET)
+             and/or CCX_GUPSHUP_WEBHOOK_HEADER/_TOKEN
+  zalo       a webhook event as JSON, X-ZEvent-Signature (sha256 of app id,
+             body, timestamp and CCX_ZALO_OA_SECRET_KEY; needs CCX_ZALO_APP_ID)
+  whatsapp   a Meta notification (messages or statuses) as JSON, non-ASCII
+             escaped as Meta sends it, X-Hub-Signature-256 with
+             CCX_WHATSAPP_APP_SECRET; 'native handshake' is the verification
+             GET with CCX_WHATSAPP_VERIFY_TOKEN (the body must be hub.challenge)
+  vonage     a Messages API webhook as JSON with an HS256 JWT in Authorization
+             (CCX_VONAGE_SIGNATURE_SECRET; payload_hash over the body)
 Credentials come from the environment or --credentials FILE, as for 'ccx relay'
 (or the file 'ccx provider serve --credentials-out' wrote).
 
 Types: text, attachment (Twilio MediaUrl0, Telegram photo/video/audio/document
-with a file id that 'ccx provider serve' resolves), location (Twilio WhatsApp,
-Telegram location/venue), native (provider-native messages, see
-'ccx provider list'), and receipt (a status callback for a message your server
-sent: Twilio, ClickSend).
+with a file id that 'ccx provider serve' resolves, WhatsApp a media id that
+'ccx provider serve' resolves behind the token, Vonage the media URL, Gupshup
+image/video/audio/file, Zalo user_send_image/video/audio/file), location
+(Twilio WhatsApp, Telegram location/venue, WhatsApp, Vonage WhatsApp, Gupshup,
+Zalo), native (provider-native messages, see 'ccx provider list'), and receipt
+(a status callback for a message your server sent: Twilio, ClickSend,
+WhatsApp, Vonage, Gupshup, Zalo).
 
 Negative tests: --bad-signature signs with a wrong key (a correct server
 answers 401/403: exit 4; accepting it is exit 1), --repeat N posts the same
 webhook N times with the same provider id, as a provider retry does.
 
-The answer is judged as the provider reads it. Exit codes: 0 accepted (2xx);
-1 refused with another 4xx/5xx, a redirect, or a badly signed webhook accepted;
-3 no answer (unreachable, --timeout, not HTTP); 4 refused with 401/403;
-2 bad input (unknown provider, a message the provider cannot carry).`,
+The answer is judged as the provider reads it; --json "verdict" is one of the
+words of 'ccx help exit-codes'. Exit codes: 0 ok (2xx); 1 refused, no-route,
+rate-limited or server-error (another 4xx/5xx), wrong-reply (a redirect, a web
+page, or a badly signed webhook accepted); 3 timeout or network (unreachable,
+not HTTP); 4 auth (401/403); 2 bad input (unknown provider, a message the
+provider cannot carry).`,
 		Example: `  ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/inbound text "hi"
   ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/inbound attachment https://example.com/cat.jpg --kind image --description "my cat"
   ccx provider send --provider twilio --credentials twilio.env --business-number whatsapp:+14155238886 --to http://127.0.0.1:3030/providers/twilio/inbound location 3.139 101.6869 --address "KLCC"
   ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook native voice https://example.com/v.ogg
   ccx provider send --provider clicksend --to 'http://127.0.0.1:3030/providers/clicksend/inbound/{secret}' text "STOP" --repeat 3
   ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/status receipt SM0123 --status delivered
-  ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook text hi --bad-signature; echo "exit $?"   # 4 from a server that checks`,
+  ccx provider send --provider telegram --credentials telegram.env --to http://127.0.0.1:3030/providers/telegram/webhook text hi --bad-signature; echo "exit $?"   # 4 from a server that checks
+  ccx provider send --provider whatsapp --credentials wa.env --to http://127.0.0.1:3030/providers/whatsapp/webhook native button_reply Good
+  ccx provider send --provider whatsapp --credentials wa.env --to http://127.0.0.1:3030/providers/whatsapp/webhook native handshake
+  ccx provider send --provider vonage --credentials vonage.env --to http://127.0.0.1:3030/providers/vonage/inbound location 3.139 101.6869 --address "KLCC"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usageHelp("ccx provider send", errors.New("provider send needs a type: text, attachment, location, native or receipt"))
@@ -83,7 +103,7 @@ The answer is judged as the provider reads it. Exit codes: 0 accepted (2xx);
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.Provider, "provider", "", "provider to play: "+strings.Join(emulators.Names(), "|")+" (required)")
 	pf.StringVar(&o.To, "to", "", "your server's webhook URL for this provider (required)")
-	pf.StringVar(&o.From, "from", "", "the customer (+E.164; Telegram: chat id); for receipts the message's recipient")
+	pf.StringVar(&o.From, "from", "", "the customer (+E.164; Telegram: chat id; Zalo: user id); for receipts the message's recipient")
 	pf.StringVar(&o.Name, "name", "", "the customer's profile name (WhatsApp ProfileName, Telegram first_name)")
 	pf.StringVar(&o.ID, "id", "", "the provider's message id (default: a fresh one; --repeat reuses it)")
 	pf.StringVar(&o.BusinessNumber, "business-number", "", "the business's address (Twilio To, whatsapp:+E.164 for WhatsApp; ClickSend to)")
@@ -171,11 +191,19 @@ PROVIDER_ID is the provider's id for it (Twilio's SM.../MM... sid, ClickSend's
 message_id: what your server's /message should have answered as mId).
 Twilio: MessageStatus sent|delivered|read|undelivered (failed; --reason a numeric
 ErrorCode such as 30003, or a WhatsApp ChannelStatusMessage); ClickSend:
-status_code 200|201|301 (no read receipts). Telegram has no receipts.
---to is the callback URL (Twilio: the send's StatusCallback; ClickSend: the
-delivery-receipt rule URL); --from names the recipient.`,
+status_code 200|201|301 (no read receipts); WhatsApp: statuses[] sent|delivered|
+read|failed (--reason a numeric error code such as 131047, or the details of
+131026) for a wamid; Vonage: submitted|delivered|read|rejected (--reason a
+numeric code such as 1330, or the detail) for a message_uuid; Gupshup: a
+message-event keyed by the gsId (--reason a code such as 1002, or a text); Zalo:
+delivered is user_received_message, read user_seen_message (no sent or failed
+events). Telegram has no receipts. --to is the callback URL (Twilio: the send's
+StatusCallback; ClickSend: the delivery-receipt rule URL; WhatsApp, Gupshup,
+Zalo: the app's one webhook URL; Vonage: the application's status URL); --from
+names the recipient.`,
 		Example: `  ccx provider send --provider twilio --credentials twilio.env --to http://127.0.0.1:3030/providers/twilio/status --from +60177872890 receipt SM0123 --status read
-  ccx provider send --provider clicksend --to 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' receipt 1ABC-... --status failed --reason "absent subscriber"`,
+  ccx provider send --provider clicksend --to 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' receipt 1ABC-... --status failed --reason "absent subscriber"
+  ccx provider send --provider whatsapp --credentials wa.env --to http://127.0.0.1:3030/providers/whatsapp/webhook receipt wamid.HBgL... --status failed --reason 131047`,
 		Args: exactArgs(1, "PROVIDER_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := channel.StatusValue(status)
@@ -197,7 +225,7 @@ type ProviderSendResult struct {
 	Kind     string            `json:"kind"` // message | receipt
 	Request  providerRequest   `json:"request"`
 	Attempts []deliver.Attempt `json:"attempts"`
-	Verdict  string            `json:"verdict"` // the worst attempt's
+	Verdict  verdict.Verdict   `json:"verdict"` // the worst attempt's (`ccx help exit-codes`)
 	// BadSignature: the webhook was signed wrongly on purpose.
 	BadSignature bool `json:"badSignature"`
 }
@@ -286,7 +314,7 @@ func runProviderSend(ctx context.Context, f *Factory, o *ProviderSendOptions, in
 		return UsageErrorf(err)
 	}
 	res := ProviderSendResult{Provider: info.Name, Kind: kind, Request: shownReq, Attempts: attempts, Verdict: worstVerdict(attempts), BadSignature: o.BadSignature}
-	code := verdictCode(res.Verdict)
+	code := exitFor(res.Verdict)
 	if ctx.Err() != nil {
 		code = ExitInterrupted
 	}
@@ -300,27 +328,19 @@ func runProviderSend(ctx context.Context, f *Factory, o *ProviderSendOptions, in
 	return exitSilently(code)
 }
 
-func worstVerdict(as []deliver.Attempt) string {
-	rank := map[string]int{deliver.OK: 0, deliver.Refused: 1, deliver.Failed: 2, deliver.Wrong: 3, deliver.Error: 4}
-	v := deliver.OK
+// worstVerdict: no answer is worst, then a wrong answer, then a failure the
+// provider would retry or drop, then an auth refusal.
+func worstVerdict(as []deliver.Attempt) verdict.Verdict {
+	rank := map[verdict.Verdict]int{verdict.OK: 0, verdict.Auth: 1,
+		verdict.Refused: 2, verdict.NoRoute: 2, verdict.RateLimited: 2, verdict.ServerError: 2,
+		verdict.WrongReply: 3, verdict.Timeout: 4, verdict.Network: 4}
+	v := verdict.OK
 	for _, a := range as {
 		if rank[a.Verdict] > rank[v] {
 			v = a.Verdict
 		}
 	}
 	return v
-}
-
-func verdictCode(v string) int {
-	switch v {
-	case deliver.OK:
-		return ExitOK
-	case deliver.Refused:
-		return ExitAuth
-	case deliver.Error:
-		return ExitIO
-	}
-	return ExitFailure
 }
 
 func printProviderDryRun(f *Factory, req *http.Request, shown providerRequest, secrets []string) error {
@@ -371,7 +391,7 @@ func printProviderSend(f *Factory, info emulators.Info, res ProviderSendResult, 
 		if len(res.Attempts) > 1 {
 			n = fmt.Sprintf("#%d ", a.N)
 		}
-		if a.Verdict == deliver.Error {
+		if a.Verdict == verdict.Timeout || a.Verdict == verdict.Network {
 			fmt.Fprintf(w, "%s %s%s  %s\n", st.Error.Render("<--"), n, st.Error.Render(a.Error), st.Dim.Render(fmtMS(a.LatencyMS)))
 			continue
 		}
@@ -385,19 +405,19 @@ func printProviderSend(f *Factory, info emulators.Info, res ProviderSendResult, 
 		}
 	}
 	switch res.Verdict {
-	case deliver.OK:
+	case verdict.OK:
 		fmt.Fprintf(w, "%s the server took the webhook (2xx)\n", st.OK.Render("✓ ok:"))
-	case deliver.Refused:
+	case verdict.Auth:
 		if res.BadSignature {
-			fmt.Fprintf(w, "%s the server refused the badly signed webhook (401/403), as it must\n", st.Warning.Render("✗ refused:"))
+			fmt.Fprintf(w, "%s the server refused the badly signed webhook (401/403), as it must\n", st.Warning.Render("✗ auth:"))
 		} else {
-			fmt.Fprintf(w, "%s the server refused the webhook's signature (401/403)\n", st.Warning.Render("✗ refused:"))
+			fmt.Fprintf(w, "%s the server refused the webhook's signature (401/403)\n", st.Warning.Render("✗ auth:"))
 		}
-	case deliver.Error:
-		fmt.Fprintf(w, "%s no HTTP answer from %s\n", st.Error.Render("✗ error:"), res.Request.URL)
-	case deliver.Wrong:
-		fmt.Fprintf(w, "%s the answer is wrong for %s\n", st.Error.Render("✗ wrong:"), info.Name)
+	case verdict.Timeout, verdict.Network:
+		fmt.Fprintf(w, "%s no HTTP answer from %s\n", st.Error.Render("✗ "+string(res.Verdict)+":"), res.Request.URL)
+	case verdict.WrongReply:
+		fmt.Fprintf(w, "%s the answer is wrong for %s\n", st.Error.Render("✗ wrong reply:"), info.Name)
 	default:
-		fmt.Fprintf(w, "%s the server did not take the webhook\n", st.Warning.Render("✗ failed:"))
+		fmt.Fprintf(w, "%s the server did not take the webhook (%s)\n", st.Warning.Render("✗ "+string(res.Verdict)+":"), res.Verdict)
 	}
 }

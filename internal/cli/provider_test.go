@@ -12,6 +12,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/provider/deliver"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
+	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
 // serve writes the fake's credentials 0600 for the relay, prints only their
@@ -77,13 +78,12 @@ func TestProviderServeCredentialsAndJSON(t *testing.T) {
 }
 
 func TestProviderVerdictCodes(t *testing.T) {
-	for v, want := range map[string]int{deliver.OK: ExitOK, deliver.Refused: ExitAuth, deliver.Failed: ExitFailure, deliver.Wrong: ExitFailure, deliver.Error: ExitIO} {
-		if got := verdictCode(v); got != want {
-			t.Errorf("%s → %d, want %d", v, got, want)
-		}
+	as := []deliver.Attempt{{Verdict: verdict.OK}, {Verdict: verdict.ServerError}, {Verdict: verdict.Auth}}
+	if worstVerdict(as) != verdict.ServerError {
+		t.Errorf("worst of ok/server-error/auth = %s", worstVerdict(as))
 	}
-	as := []deliver.Attempt{{Verdict: deliver.OK}, {Verdict: deliver.Failed}, {Verdict: deliver.Refused}}
-	if worstVerdict(as) != deliver.Failed {
-		t.Errorf("worst of ok/failed/refused = %s", worstVerdict(as))
+	as = append(as, deliver.Attempt{Verdict: verdict.Timeout})
+	if worstVerdict(as) != verdict.Timeout {
+		t.Errorf("worst with a timeout = %s", worstVerdict(as))
 	}
 }

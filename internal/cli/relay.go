@@ -21,9 +21,12 @@ import (
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/netguard"
+	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/provider/whatsapp"
 	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
@@ -57,7 +60,11 @@ type relayOptions struct {
 const defaultAdminAddr = "127.0.0.1:3031"
 
 // relayProviders are the adapters `--provider` accepts.
-var relayProviders = []string{"clicksend", "twilio", "telegram", "http", "loopback"}
+var relayProviders = []string{
+	"clicksend", "twilio", "telegram", "http", "loopback",
+	"whatsapp", "vonage",
+	"gupshup", "zalo",
+}
 
 func newRelayCmd(f *Factory, runF func(context.Context, *relayOptions) error) *cobra.Command {
 	opts := &relayOptions{}
@@ -89,10 +96,21 @@ Provider credentials come from the environment or --credentials FILE
   clicksend  CCX_CLICKSEND_USERNAME, CCX_CLICKSEND_API_KEY, CCX_CLICKSEND_FROM, CCX_CLICKSEND_SECRET
   twilio     CCX_TWILIO_ACCOUNT_SID, CCX_TWILIO_AUTH_TOKEN, CCX_TWILIO_FROM, CCX_TWILIO_MESSAGING_SERVICE_SID
   telegram   CCX_TELEGRAM_BOT_TOKEN, CCX_TELEGRAM_WEBHOOK_SECRET
+  gupshup    CCX_GUPSHUP_API_KEY, CCX_GUPSHUP_APP_NAME, CCX_GUPSHUP_SOURCE, CCX_GUPSHUP_SECRET
+             (and/or CCX_GUPSHUP_WEBHOOK_HEADER + CCX_GUPSHUP_WEBHOOK_TOKEN)
+  zalo       CCX_ZALO_APP_ID, CCX_ZALO_APP_SECRET, CCX_ZALO_OA_SECRET_KEY, CCX_ZALO_ACCESS_TOKEN,
+             CCX_ZALO_REFRESH_TOKEN, CCX_ZALO_TOKEN_FILE (keeps refreshed tokens, 0600),
+             CCX_ZALO_OAUTH_URL (default https://oauth.zaloapp.com)
+  whatsapp   CCX_WHATSAPP_TOKEN, CCX_WHATSAPP_PHONE_NUMBER_ID, CCX_WHATSAPP_APP_SECRET,
+             CCX_WHATSAPP_VERIFY_TOKEN (CCX_WHATSAPP_API_VERSION, default ` + whatsapp.DefaultAPIVersion + `)
+  vonage     CCX_VONAGE_APPLICATION_ID + CCX_VONAGE_PRIVATE_KEY (or _PRIVATE_KEY_PATH), or
+             CCX_VONAGE_API_KEY + CCX_VONAGE_API_SECRET; CCX_VONAGE_SIGNATURE_SECRET,
+             CCX_VONAGE_FROM, CCX_VONAGE_CHANNEL (whatsapp|sms|mms, default whatsapp)
   http       --http-config FILE (templates and JSON paths; secrets via env references)
   loopback   none: every message comes back as the contact's reply
-Webhooks nothing verifies are refused at start (exit 2): ClickSend signs
-nothing, so it needs CCX_CLICKSEND_SECRET; a generic http webhook needs an auth.
+Webhooks nothing verifies are refused at start (exit 2): ClickSend and Gupshup
+sign nothing, so they need CCX_CLICKSEND_SECRET / CCX_GUPSHUP_SECRET (or a
+Gupshup header token); a generic http webhook needs an auth.
 --insecure-inbound accepts them anyway, with a warning on every request.
 
 Attachment and media URLs the relay fetches itself (Telegram document uploads,
@@ -104,7 +122,11 @@ See docs/relay.md for the message-type mapping of each provider and the
 "Security" section.`,
 		Example: `  ccx relay --provider loopback --spool relay.db
   CCX_CLICKSEND_USERNAME=me CCX_CLICKSEND_API_KEY=... CCX_CLICKSEND_SECRET=s3cr3t ccx relay --provider clicksend
+  ccx relay --provider gupshup --credentials gupshup.env --public-url https://relay.example.com
+  ccx relay --provider zalo --id-type custom --credentials zalo.env
   ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env
+  ccx relay --provider whatsapp --public-url https://relay.example.com --credentials whatsapp.env
+  ccx relay --provider vonage --credentials vonage.env --check-config
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json --check-config
   ccx relay --provider loopback --admin-addr 127.0.0.1:9100
@@ -130,7 +152,7 @@ See docs/relay.md for the message-type mapping of each provider and the
 	fl.StringVar(&opts.Settings.WebhookURL, "webhook-url", "", "IS-Messenger webhook URL (env CCX_WEBHOOK_URL)")
 	fl.StringVar(&opts.Settings.ChannelID, "channel-id", "", "channel ID (env CCX_CHANNEL_ID)")
 	fl.StringVar(&opts.Settings.APIToken, "token", "", "channel API token (env CCX_API_TOKEN)")
-	fl.StringVar(&opts.Settings.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; telegram needs custom)")
+	fl.StringVar(&opts.Settings.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; telegram and zalo need custom; whatsapp, vonage and gupshup phone)")
 	fl.StringVar(&opts.SpoolPath, "spool", "ccx-relay.db", "spool file (bbolt) holding events until the platform accepts them")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "public base URL of this relay (webhook signatures, media URLs; default http://HOST:PORT)")
 	fl.StringVar(&opts.Credentials, "credentials", "", "file of KEY=VALUE provider credentials (env wins)")
@@ -165,6 +187,7 @@ See docs/relay.md for the message-type mapping of each provider and the
 	limitFlag(fl, "backoff", time.Millisecond, noMax, "1ms or more")
 	limitFlag(fl, "drain", 0, time.Hour, "0 to 1h, e.g. 5s")
 	cmd.AddCommand(newRelayStatusCmd(f))
+	cmd.AddCommand(newRelaySpoolCmd(f))
 	return cmd
 }
 
@@ -408,6 +431,7 @@ func checkInbound(opts *relayOptions, ad provider.Adapter) ([]string, error) {
 // unverifiedRemedy says how to make each provider's webhooks verified.
 var unverifiedRemedy = map[string]string{
 	"clicksend": "set CCX_CLICKSEND_SECRET (the push URLs' path secret; ClickSend signs nothing)",
+	"gupshup":   "set CCX_GUPSHUP_SECRET (the callback URL's path secret; Gupshup signs nothing) or CCX_GUPSHUP_WEBHOOK_TOKEN",
 	"http":      "give every webhook an auth (shared_secret_header, hmac, basic or path_secret) in the --http-config file",
 }
 
@@ -469,42 +493,59 @@ func (r *redactHandler) WithGroup(g string) slog.Handler {
 
 func newRelayStatusCmd(f *Factory) *cobra.Command {
 	var spool, url string
+	timeout := 10 * time.Second
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the relay spool: pending, dead, de-duplication keys, oldest event",
 		Long: `Show the state of a relay spool. With --url it asks a running relay's
 admin address (its --admin-addr, default http://127.0.0.1:3031) for
 /admin/status; otherwise it opens the spool file read-only (which only works
-while no relay holds it). --json prints one JSON object. Contact ids are redacted (+…890).
+while no relay holds it). --json prints one JSON object (with "verdict", see
+'ccx help exit-codes'). Contact ids are redacted (+…890).
 
-Exit status: 0, or 1 when events wait in the dead bucket, 3 when the spool
-or relay cannot be read.`,
+Exit status: 0, or 1 when events wait in the dead bucket, unreadable events
+are quarantined in the bad bucket, or the relay answered something other than
+its status (4xx, 5xx, an HTML page: verdicts refused, no-route, rate-limited,
+server-error, wrong-reply); 3 when the spool cannot be read (a damaged spool
+file: see 'ccx relay spool check|salvage') or the relay does not answer within
+--timeout; 4 when it answered 401/403.`,
 		Example: `  ccx relay status --spool ccx-relay.db
   ccx relay status --url http://127.0.0.1:3031 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var st relay.Stats
 			var err error
+			v := verdict.OK
 			if url != "" {
-				st, err = fetchRelayStatus(cmd.Context(), url)
+				st, v, err = fetchRelayStatus(cmd.Context(), url, timeout)
+				if err != nil {
+					if f.JSON {
+						_ = ui.WriteJSON(f.IO.Out, map[string]any{"url": url, "verdict": v, "error": err.Error()})
+					}
+					return Exit(exitFor(v), err)
+				}
 			} else {
 				if _, serr := os.Stat(spool); serr != nil {
 					return Exit(ExitIO, fmt.Errorf("spool %s: %w", spool, serr))
 				}
-				st, err = relay.ReadStats(spool)
-			}
-			if err != nil {
-				return Exit(ExitIO, err)
+				if st, err = relay.ReadStats(spool); err != nil {
+					return Exit(ExitIO, err)
+				}
 			}
 			st = st.Redacted()
 			if f.JSON {
-				_ = ui.WriteJSON(f.IO.Out, st)
+				_ = ui.WriteJSON(f.IO.Out, struct {
+					relay.Stats
+					Verdict verdict.Verdict `json:"verdict"`
+				}{st, v})
 			} else {
 				w := f.IO.Out
 				fmt.Fprintf(w, "spool       %s\n", st.Path)
 				fmt.Fprintf(w, "pending     %d (%d bytes)\n", st.Depth, st.Bytes)
 				fmt.Fprintf(w, "delivered   %d\n", st.Delivered)
 				fmt.Fprintf(w, "dead        %d\n", st.Dead)
+				fmt.Fprintf(w, "bad         %d\n", st.Bad)
+				fmt.Fprintf(w, "in flight   %d (%d posted again after restarts)\n", st.InFlight, st.Redelivered)
 				fmt.Fprintf(w, "dedupe keys %d\n", st.DedupeKeys)
 				fmt.Fprintf(w, "sent mIds   %d\n", st.SentMIDs)
 				if st.Oldest != nil {
@@ -512,7 +553,7 @@ or relay cannot be read.`,
 						st.Oldest.ContactID, (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond), st.Oldest.Attempts)
 				}
 			}
-			if st.Dead > 0 {
+			if st.Dead > 0 || st.Bad > 0 {
 				return Silent(ExitFailure)
 			}
 			return nil
@@ -520,30 +561,41 @@ or relay cannot be read.`,
 	}
 	cmd.Flags().StringVar(&spool, "spool", "ccx-relay.db", "spool file to read (when no relay is running)")
 	cmd.Flags().StringVar(&url, "url", "", "a running relay's admin URL (its --admin-addr, default http://"+defaultAdminAddr+"; asks /admin/status)")
+	cmd.Flags().DurationVar(&timeout, "timeout", timeout, "with --url: give up on the relay after this long")
+	limitFlag(cmd.Flags(), "timeout", time.Nanosecond, noMax, usePositive)
 	urlFlag(cmd.Flags(), "url")
 	return cmd
 }
 
-func fetchRelayStatus(ctx context.Context, base string) (relay.Stats, error) {
+// fetchRelayStatus asks a relay's admin address; the verdict says how the
+// call went whenever it did not.
+func fetchRelayStatus(ctx context.Context, base string, timeout time.Duration) (relay.Stats, verdict.Verdict, error) {
 	var st relay.Stats
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/admin/status", nil)
+	target := strings.TrimRight(base, "/") + "/admin/status"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return st, err
+		return st, verdict.Network, err
 	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
-		return st, err
+		if platform.IsTimeout(err) {
+			return st, verdict.Timeout, fmt.Errorf("%s: no answer within %v", target, timeout)
+		}
+		return st, verdict.Network, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode == http.StatusNotFound {
-		return st, fmt.Errorf("%s/admin/status answered 404: the status is on the relay's admin address (--admin-addr, default http://%s), not its public one", base, defaultAdminAddr)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("%s/admin/status answered %d", base, resp.StatusCode)
+	v := verdict.OfStatus(resp.StatusCode, resp.Header, b)
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return st, v, fmt.Errorf("%s answered 404: the status is on the relay's admin address (--admin-addr, default http://%s), not its public one", target, defaultAdminAddr)
+	case v == verdict.WrongReply:
+		return st, v, fmt.Errorf("%s answered %d with a web page, not a relay's status: is --url the relay's admin address?", target, resp.StatusCode)
+	case v != verdict.OK || resp.StatusCode != http.StatusOK:
+		return st, v, fmt.Errorf("%s answered %d", target, resp.StatusCode)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("%s/admin/status: %w", base, err)
+		return st, verdict.WrongReply, fmt.Errorf("%s: %w", target, err)
 	}
-	return st, nil
+	return st, verdict.OK, nil
 }

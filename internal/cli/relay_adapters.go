@@ -64,6 +64,8 @@ func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, 
 		}
 		o := telegram.Options{BaseURL: base, BotToken: c.get("CCX_TELEGRAM_BOT_TOKEN"), Secret: c.get("CCX_TELEGRAM_WEBHOOK_SECRET"), Media: media}
 		return telegram.New(o), []string{o.BotToken, o.Secret}, nil
+	case "whatsapp", "vonage":
+		return buildPhoneAdapter(opts, c, base, idType, media)
 	case "http":
 		if opts.HTTPConfig == "" {
 			return nil, nil, UsageErrorf(fmt.Errorf("--provider http needs --http-config FILE"))
@@ -87,5 +89,5 @@ func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, 
 		}
 		return a, secrets, nil
 	}
-	return nil, nil, UsageErrorf(fmt.Errorf("--provider %s is not available", opts.Provider))
+	return buildChatAdapters(opts, c, base, idType, media, need)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 	"github.com/tidwall/gjson"
 )
@@ -41,8 +42,14 @@ configured token redacted in the body, the token is put back. Each reply is
 checked like 'ccx trigger' does and a summary ends the run. Calls are paced at --rate per second (the platform's
 documented limit is 20).
 
-Exit codes: 0 every reply valid; 1 a reply broke the contract; 2 bad FILE content;
-3 FILE unreadable or a network error/timeout.`,
+Each reply gets trigger's verdict (--json "verdict"). A reply passes when it is
+ok and, where the record says how the server answered with the right token, in
+the same status class (2xx/4xx/5xx) as recorded. The summary counts valid
+replies, refusals, auth refusals, wrong replies and network errors apart.
+
+Exit codes: 0 every reply passed; 1 a reply was refused, wrong, or in another
+status class than recorded; 2 bad FILE content; 3 FILE unreadable or a network
+error/timeout; 4 a reply was an auth refusal (401/403).`,
 		Example: `  ccx listen --record calls.ndjson      # then make the platform (or ccx trigger) call it
   ccx replay calls.ndjson --to http://127.0.0.1:8080
   ccx replay calls.ndjson --json | jq .status`,
@@ -63,16 +70,19 @@ Exit codes: 0 every reply valid; 1 a reply broke the contract; 2 bad FILE conten
 
 // ReplayResult is one line of replay's --json output.
 type ReplayResult struct {
-	Index     int                `json:"index"`
-	ID        string             `json:"id,omitempty"` // the recorded call's id
-	Type      string             `json:"type,omitempty"`
-	Status    int                `json:"status,omitempty"`
-	Recorded  int                `json:"recordedStatus,omitempty"`
-	Body      string             `json:"body,omitempty"`
-	LatencyMS float64            `json:"latencyMs"`
-	Verdict   string             `json:"verdict"`
-	Findings  []validate.Finding `json:"findings"`
-	Error     string             `json:"error,omitempty"`
+	Index     int             `json:"index"`
+	ID        string          `json:"id,omitempty"` // the recorded call's id
+	Type      string          `json:"type,omitempty"`
+	Status    int             `json:"status,omitempty"`
+	Recorded  int             `json:"recordedStatus,omitempty"`
+	Body      string          `json:"body,omitempty"`
+	LatencyMS float64         `json:"latencyMs"`
+	Verdict   verdict.Verdict `json:"verdict"`
+	// MatchesRecording: the reply is in the recorded status class (absent
+	// when the record cannot say: no status, or made without the right token).
+	MatchesRecording *bool              `json:"matchesRecording,omitempty"`
+	Findings         []validate.Finding `json:"findings"`
+	Error            string             `json:"error,omitempty"`
 }
 
 // replayHeader keeps the recorded headers except the per-connection ones
@@ -160,7 +170,7 @@ func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) e
 		return err
 	}
 	st := f.IO.Styles(f.IO.Out)
-	ok, wrong, netErr := 0, 0, 0
+	var tally replayTally
 	var gap time.Duration
 	if o.Rate > 0 {
 		gap = time.Duration(float64(time.Second) / o.Rate)
@@ -191,19 +201,17 @@ func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) e
 		out := ReplayResult{Index: i + 1, ID: c.ID, Type: string(c.Kind), Recorded: c.Status, Findings: []validate.Finding{},
 			LatencyMS: float64(res.Latency.Microseconds()) / 1000}
 		if res.Err != nil {
-			out.Verdict, out.Error = "error", res.Err.Error()
-			netErr++
+			out.Error = res.Err.Error()
 		} else {
 			out.Status, out.Body = res.Status, ui.RedactIn(string(res.Body), r.client.Token)
 			out.Findings = append(out.Findings, outgoing.Judge(res.Status, res.Header, res.Body)...)
-			out.Verdict = "ok"
-			if outgoing.HasErrors(out.Findings) {
-				out.Verdict = "wrong"
-				wrong++
-			} else {
-				ok++
-			}
 		}
+		out.Verdict = res.Verdict(out.Findings)
+		if recordComparable(c) && res.Err == nil {
+			same := c.Status/100 == res.Status/100
+			out.MatchesRecording = &same
+		}
+		tally.add(out)
 		if f.JSON {
 			if err := ui.WriteJSON(f.IO.Out, out); err != nil {
 				return Exit(ExitIO, err)
@@ -220,18 +228,71 @@ func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) e
 			continue
 		}
 		fmt.Fprintf(f.IO.Out, " %s %s  %s", statusStyle(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(fmtMS(out.LatencyMS)))
-		if c.Status != 0 && c.Status != res.Status {
+		switch {
+		case out.MatchesRecording != nil && !*out.MatchesRecording:
+			fmt.Fprintf(f.IO.Out, "  %s", st.Error.Render(fmt.Sprintf("(recorded %d: the answer changed)", c.Status)))
+		case c.Status != 0 && c.Status != res.Status:
 			fmt.Fprintf(f.IO.Out, "  %s", st.Dim.Render(fmt.Sprintf("(recorded %d)", c.Status)))
 		}
 		fmt.Fprintln(f.IO.Out)
 		printFindings(f, st, out.Findings)
+		if out.Verdict != verdict.OK {
+			fmt.Fprintf(f.IO.Out, "    %s\n", replyVerdictLine(st, out.Verdict, res.Status, res.Header))
+		}
 	}
-	fmt.Fprintf(f.IO.ErrOut, "replayed %d call(s): %d valid replies, %d wrong, %d network errors\n", len(calls), ok, wrong, netErr)
+	fmt.Fprintf(f.IO.ErrOut, "replayed %d call(s): %s\n", len(calls), tally.summary())
+	return exitSilently(tally.exitCode())
+}
+
+// recordComparable reports whether a record's status says how the server answers
+// this call: only when it was made with the right token, since replay
+// re-signs every call with it.
+func recordComparable(c listen.Call) bool {
+	return c.Status != 0 && (c.Auth == listen.AuthOK || c.Auth == "")
+}
+
+// replayTally counts replies by what they were, so that refusals are never
+// counted as valid replies.
+type replayTally struct {
+	valid, refused, auth, wrong, netErr, changed int
+}
+
+func (t *replayTally) add(r ReplayResult) {
+	switch r.Verdict {
+	case verdict.OK:
+		t.valid++
+	case verdict.Refused, verdict.RateLimited:
+		t.refused++
+	case verdict.Auth:
+		t.auth++
+	case verdict.Timeout, verdict.Network:
+		t.netErr++
+	default:
+		t.wrong++
+	}
+	if r.MatchesRecording != nil && !*r.MatchesRecording {
+		t.changed++
+	}
+}
+
+func (t *replayTally) summary() string {
+	s := fmt.Sprintf("%d valid replies, %d refused, %d auth refusals (401/403), %d wrong, %d network errors", t.valid, t.refused, t.auth, t.wrong, t.netErr)
+	if t.changed > 0 {
+		s += fmt.Sprintf("; %d answered in another status class than recorded", t.changed)
+	}
+	return s
+}
+
+// exitCode: a reply passes when it is valid and in the recorded status
+// class; network errors win, then auth refusals, then any other failure.
+func (t *replayTally) exitCode() int {
 	switch {
-	case netErr > 0:
-		return Silent(ExitIO)
-	case wrong > 0:
-		return Silent(ExitFailure)
+	case t.netErr > 0:
+		return ExitIO
+	case t.auth > 0:
+		return ExitAuth
+	case t.refused > 0 || t.wrong > 0 || t.changed > 0:
+		return ExitFailure
 	}
-	return nil
+	return ExitOK
 }

@@ -37,7 +37,13 @@ relays between IS-Messenger and messaging providers.`,
 			if f.NoColor {
 				f.IO.SetColorEnabled(false)
 			}
-			return checkFlagBounds(cmd)
+			if err := checkFlagBounds(cmd); err != nil {
+				return err
+			}
+			if f.Profile == LocalProfile && waitsForLocal(cmd) {
+				f.waitForLocal(cmd.Context())
+			}
+			return nil
 		},
 	}
 	root.SetVersionTemplate("ccx {{.Version}}\n")
@@ -69,6 +75,13 @@ relays between IS-Messenger and messaging providers.`,
 		newEmulateCmd(f, nil), newDemoCmd(f, nil),
 		newRelayCmd(f, nil), newProviderCmd(f),
 	)
+	// Commands that reach the emulator (or what it calls) through --local.
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "send", "listen", "trigger", "replay", "check", "relay":
+			markWaitsForLocal(c)
+		}
+	}
 	addHelpTopics(root)
 	// Built now rather than at Execute so the reference and man pages include it.
 	root.InitDefaultCompletionCmd()

@@ -23,6 +23,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -41,6 +42,7 @@ type sendOptions struct {
 	noValidate bool
 	dryRun     bool
 	showToken  bool
+	verbose    bool
 
 	count       int
 	rate        float64
@@ -51,6 +53,7 @@ type sendOptions struct {
 
 	// resolved
 	token string
+	errMu sync.Mutex // retry lines come from many workers
 }
 
 // payload is what a subcommand built: the body, and for bulk runs the paths
@@ -124,6 +127,7 @@ invalid), 2 usage, 3 network (no response), 4 authentication rejected (401/403),
 	pf.IntVar(&o.concurrency, "concurrency", 4, "requests in flight at once (bulk)")
 	pf.DurationVar(&o.timeout, "timeout", platform.DefaultTimeout, "timeout per attempt")
 	pf.IntVar(&o.retries, "retries", platform.DefaultMaxRetries, "retries on network errors, 429 and 5xx (0 = none)")
+	pf.BoolVarP(&o.verbose, "verbose", "v", false, "show every retry as it happens (always on a terminal for a single send)")
 	pf.DurationVar(&o.backoff, "retry-backoff", 0, "first retry delay (hidden; tests)")
 	_ = pf.MarkHidden("retry-backoff")
 	urlFlag(pf, "webhook-url")
@@ -538,7 +542,24 @@ func (o *sendOptions) clientOptions(s config.Profile) platform.Options {
 		RateLimit:   o.rate,
 		Concurrency: o.concurrency,
 		Backoff:     o.backoff,
+		OnRetry:     o.onRetry,
 	}
+}
+
+// onRetry prints "retrying (2/4) after 429…" on stderr: with --verbose, and
+// on a terminal for a single send (a bulk run has its progress bar).
+func (o *sendOptions) onRetry(r platform.Retry) {
+	if !o.verbose && (o.count > 1 || !o.f.IO.IsStderrTTY()) {
+		return
+	}
+	why := r.Reason
+	if r.Err != nil {
+		why = "a network error (" + ui.RedactIn(r.Err.Error(), o.token) + ")"
+	}
+	st := o.f.IO.Styles(o.f.IO.ErrOut)
+	o.errMu.Lock()
+	defer o.errMu.Unlock()
+	fmt.Fprintf(o.f.IO.ErrOut, "%s (%d/%d) after %s, in %s…\n", st.Warning.Render("retrying"), r.Attempt, r.MaxAttempts, why, r.Delay.Round(time.Millisecond))
 }
 
 // retriesOpt maps the flag (0 = none) to platform.Options (0 = default).
@@ -638,13 +659,20 @@ type sendResult struct {
 	LatencyMs float64         `json:"latencyMs,omitempty"`
 	Body      json.RawMessage `json:"body,omitempty"`
 	Error     string          `json:"error,omitempty"`
+	// Verdict says how it went (`ccx help exit-codes`); Warnings are the
+	// platform's, from its 200 answer; Retried names why attempts were retried.
+	Verdict  verdict.Verdict `json:"verdict"`
+	Warnings []string        `json:"warnings,omitempty"`
+	Retried  []string        `json:"retried,omitempty"`
 }
 
 func (o *sendOptions) result(out platform.Outcome) sendResult {
-	r := sendResult{OK: out.OK(), MID: out.MID}
+	r := sendResult{OK: out.OK(), MID: out.MID, Verdict: sendVerdict(out.Result, out.Err)}
 	if out.Result != nil {
 		r.Status = out.Result.Status
 		r.Attempts = out.Result.Attempts
+		r.Retried = out.Result.Retried
+		r.Warnings = platformWarnings(out.Result, o.token)
 		r.LatencyMs = ms(out.Result.Latency)
 		if b := bytes.TrimSpace(out.Result.Body); len(b) > 0 {
 			b = []byte(ui.RedactIn(string(b), o.token))
@@ -657,7 +685,7 @@ func (o *sendOptions) result(out platform.Outcome) sendResult {
 	} else {
 		var ne *platform.NetworkError
 		if errors.As(out.Err, &ne) {
-			r.Attempts = ne.Attempts
+			r.Attempts, r.Retried = ne.Attempts, ne.Retried
 		}
 	}
 	if out.Err != nil {
@@ -686,7 +714,51 @@ func (o *sendOptions) sendOne(ctx context.Context, c *platform.Client, s config.
 		}
 		fmt.Fprintf(o.f.IO.Out, "%s sent %s mId=%s: %d %s (%s%s)\n", st.OK.Render("✓"), p.what, p.mid, res.Status, http.StatusText(res.Status), res.Latency.Round(time.Millisecond/10), extra)
 	}
+	if res != nil {
+		o.printWarnings(platformWarnings(res, o.token))
+	}
 	return sendError(err)
+}
+
+// platformWarnings are the "warnings" of a 200 answer (the emulator sends
+// them; the platform may): accepted, but worth a look.
+func platformWarnings(res *platform.Result, token string) []string {
+	if res == nil || res.Status/100 != 2 {
+		return nil
+	}
+	var out []string
+	for _, w := range gjson.GetBytes(res.Body, "warnings").Array() {
+		if s := strings.TrimSpace(w.String()); s != "" {
+			out = append(out, ui.RedactIn(s, token))
+		}
+	}
+	return out
+}
+
+func (o *sendOptions) printWarnings(ws []string) {
+	st := o.f.IO.Styles(o.f.IO.ErrOut)
+	for _, w := range ws {
+		fmt.Fprintf(o.f.IO.ErrOut, "%s %s\n", st.Warning.Render("!"), w)
+	}
+}
+
+// sendVerdict classifies a send's outcome in the words of `ccx help exit-codes`.
+func sendVerdict(res *platform.Result, err error) verdict.Verdict {
+	var se *platform.StatusError
+	var ne *platform.NetworkError
+	switch {
+	case err == nil:
+		return verdict.OK
+	case errors.As(err, &se):
+		return verdict.OfStatus(se.Result.Status, se.Result.Header, se.Result.Body)
+	case errors.As(err, &ne) && platform.IsTimeout(ne.Err):
+		return verdict.Timeout
+	case errors.As(err, &ne):
+		return verdict.Network
+	case errors.Is(err, context.Canceled):
+		return verdict.Interrupted
+	}
+	return verdict.Network
 }
 
 // sendError maps a platform error to its exit code, with a remedy.
@@ -696,8 +768,13 @@ func sendError(err error) error {
 	}
 	var se *platform.StatusError
 	if errors.As(err, &se) {
-		if se.IsAuth() {
+		switch v := verdict.OfStatus(se.Result.Status, se.Result.Header, se.Result.Body); v {
+		case verdict.Auth:
 			return Exit(ExitAuth, fmt.Errorf("%v\nThe platform rejected the credentials: check the API token and channel ID (`ccx config get api_token`, `ccx config set api_token -`, --token or CCX_API_TOKEN)", err))
+		case verdict.NoRoute:
+			return Exit(ExitFailure, fmt.Errorf("%v\nNothing answers at the webhook URL (404): copy it again from the channel's settings (`ccx config set webhook_url URL`)", err))
+		case verdict.RateLimited:
+			return Exit(ExitFailure, fmt.Errorf("%v\nThe platform is rate limiting this channel (20 requests/s): lower --rate, or raise --retries", err))
 		}
 		return Exit(ExitFailure, err)
 	}
@@ -733,6 +810,25 @@ func (o *sendOptions) sendBulk(ctx context.Context, c *platform.Client, p *paylo
 	bo := platform.BulkOptions{
 		Count: o.count, Concurrency: o.concurrency, Body: body, Done: &done, StopOnAuth: true,
 	}
+	// Each distinct platform warning is said once, with how often it came.
+	warned := map[string]int{}
+	var order []string
+	var wmu sync.Mutex
+	noteWarnings := func(out platform.Outcome) {
+		ws := platformWarnings(out.Result, o.token)
+		if len(ws) == 0 {
+			return
+		}
+		wmu.Lock()
+		defer wmu.Unlock()
+		for _, w := range ws {
+			if warned[w] == 0 {
+				order = append(order, w)
+			}
+			warned[w]++
+		}
+	}
+	bo.OnOutcome = noteWarnings
 	var flushNDJSON func()
 	if o.f.JSON {
 		// Buffered, flushed every 100ms and at the end: one write per line
@@ -741,6 +837,7 @@ func (o *sendOptions) sendBulk(ctx context.Context, c *platform.Client, p *paylo
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
 		bo.OnOutcome = func(out platform.Outcome) {
+			noteWarnings(out)
 			r := o.result(out)
 			r.Type, r.Seq = "result", out.Seq
 			mu.Lock()
@@ -783,9 +880,16 @@ func (o *sendOptions) sendBulk(ctx context.Context, c *platform.Client, p *paylo
 			Type: "summary", Requested: o.count, Count: sum.Count, Sent: sum.Sent, Failed: sum.Failed,
 			FailedByStatus: sum.ByStatus, ElapsedMs: ms(sum.Elapsed), RatePerSec: round2(sum.Rate),
 			LatencyMs: latencies{P50: ms(sum.P50), P90: ms(sum.P90), P99: ms(sum.P99)}, Stopped: sum.Stopped,
+			Retried: sum.Retried, RetriedBy: sum.RetriedBy, RateLimited: sum.RateLimited, Verdict: bulkVerdict(sum),
 		})
 	} else {
 		o.printSummary(sum)
+	}
+	for _, w := range order {
+		if n := warned[w]; n > 1 {
+			w += fmt.Sprintf(" (×%d)", n)
+		}
+		o.printWarnings([]string{w})
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -802,16 +906,35 @@ func (o *sendOptions) sendBulk(ctx context.Context, c *platform.Client, p *paylo
 
 // bulkSummary is the final NDJSON line of a bulk --json run.
 type bulkSummary struct {
-	Type           string         `json:"type"`
-	Requested      int            `json:"requested"`
-	Count          int            `json:"count"`
-	Sent           int            `json:"sent"`
-	Failed         int            `json:"failed"`
-	FailedByStatus map[string]int `json:"failedByStatus"`
-	ElapsedMs      float64        `json:"elapsedMs"`
-	RatePerSec     float64        `json:"ratePerSec"`
-	LatencyMs      latencies      `json:"latencyMs"`
-	Stopped        bool           `json:"stopped"`
+	Type           string          `json:"type"`
+	Requested      int             `json:"requested"`
+	Count          int             `json:"count"`
+	Sent           int             `json:"sent"`
+	Failed         int             `json:"failed"`
+	FailedByStatus map[string]int  `json:"failedByStatus"`
+	ElapsedMs      float64         `json:"elapsedMs"`
+	RatePerSec     float64         `json:"ratePerSec"`
+	LatencyMs      latencies       `json:"latencyMs"`
+	Stopped        bool            `json:"stopped"`
+	Retried        int             `json:"retried"`
+	RetriedBy      map[string]int  `json:"retriedBy"`
+	RateLimited    bool            `json:"rateLimited"`
+	Verdict        verdict.Verdict `json:"verdict"`
+}
+
+// bulkVerdict is the run's verdict: what ended it, else the commonest failure.
+func bulkVerdict(s platform.Summary) verdict.Verdict {
+	switch {
+	case s.AuthError:
+		return verdict.Auth
+	case s.Failed == 0:
+		return verdict.OK
+	case s.ByStatus["network"] == s.Failed:
+		return verdict.Network
+	case s.ByStatus["429"] > 0:
+		return verdict.RateLimited
+	}
+	return verdict.Refused
 }
 
 type latencies struct {
@@ -839,6 +962,26 @@ func (o *sendOptions) printSummary(s platform.Summary) {
 		fmt.Fprintf(w, "%s %d (%s)\n", st.Error.Render("failed"), s.Failed, strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(w, "latency p50 %s  p90 %s  p99 %s\n", fmtDur(s.P50), fmtDur(s.P90), fmtDur(s.P99))
+	if s.Retried > 0 {
+		fmt.Fprintf(w, "%s %d request(s) (%s)\n", st.Warning.Render("retried"), s.Retried, countList(s.RetriedBy, "×"))
+	}
+	if s.RateLimited && o.rate > 0 && s.Rate < o.rate*0.9 {
+		fmt.Fprintf(w, "%s %.1f req/s is below --rate %g because the platform rate-limited (429)\n", st.Warning.Render("note:"), s.Rate, o.rate)
+	}
+}
+
+// countList renders {"429":3,"503":1} as "429 ×3, 503 ×1", sorted by key.
+func countList(m map[string]int, sep string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %s%d", k, sep, m[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func fmtDur(d time.Duration) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
@@ -31,7 +33,7 @@ func (o *OutgoingOptions) addFlags(cmd *cobra.Command, persistent bool) {
 	}
 	fl.StringVar(&o.Token, "token", "", "API token sent as Bearer (env CCX_API_TOKEN, profile api_token)")
 	fl.StringVar(&o.ChannelID, "channel-id", "", "channelId to send (env CCX_CHANNEL_ID, profile channel_id)")
-	fl.StringVar(&o.ContactID, "contact-id", "", "contactId to send (default: a sample valid for the ID type)")
+	fl.StringVar(&o.ContactID, "contact-id", "", "contactId to send (env CCX_CONTACT_ID, profile contact_id; default: a sample valid for the ID type)")
 	fl.StringVar(&o.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE, profile id_type)")
 	fl.DurationVar(&o.Timeout, "timeout", outgoing.DefaultTimeout, "give up on a call after this long")
 	limitFlag(fl, "timeout", time.Nanosecond, noMax, usePositive)
@@ -42,12 +44,15 @@ func (o *OutgoingOptions) addFlags(cmd *cobra.Command, persistent bool) {
 type resolved struct {
 	client    *outgoing.Client
 	channelID string
-	contactID string
-	idType    channel.IDType
+	contactID string // "" when none is configured
+	// contactFrom names where contactID came from (for check's banner).
+	contactFrom string
+	idType      channel.IDType
 }
 
 func (o *OutgoingOptions) resolve(f *Factory, needChannel bool) (*resolved, error) {
-	s, err := f.Settings(config.Profile{APIToken: o.Token, ChannelID: o.ChannelID, IDType: o.IDType, APIBaseURL: o.To})
+	flags := config.Profile{APIToken: o.Token, ChannelID: o.ChannelID, IDType: o.IDType, APIBaseURL: o.To, ContactID: o.ContactID}
+	s, err := f.Settings(flags)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +62,7 @@ func (o *OutgoingOptions) resolve(f *Factory, needChannel bool) (*resolved, erro
 	if _, err := outgoing.MessageURL(s.APIBaseURL); err != nil {
 		return nil, UsageErrorf(err)
 	}
+	warnMessageSuffix(f, s.APIBaseURL, "the API base URL")
 	if s.APIToken == "" {
 		return nil, missingSetting("API token", "token", "api_token")
 	}
@@ -70,14 +76,28 @@ func (o *OutgoingOptions) resolve(f *Factory, needChannel bool) (*resolved, erro
 	if err != nil {
 		return nil, err
 	}
-	contact := o.ContactID
-	if contact == "" {
-		contact = sampleContact(t)
-	}
-	return &resolved{
+	r := &resolved{
 		client:    &outgoing.Client{BaseURL: s.APIBaseURL, Token: s.APIToken, Timeout: o.Timeout},
-		channelID: s.ChannelID, contactID: contact, idType: t,
-	}, nil
+		channelID: s.ChannelID, contactID: s.ContactID, idType: t,
+	}
+	if r.contactID != "" {
+		if file, err := f.Config(); err == nil {
+			r.contactFrom = map[string]string{"flag": "--contact-id", "env": config.EnvVars["contact_id"], "profile": "the profile"}[file.Source(f.Profile, "contact_id", flags, f.IO.Getenv)]
+		}
+	}
+	return r, nil
+}
+
+// warnMessageSuffix says, on stderr, when a base URL ends in /message: ccx
+// and the platform append /message, so the calls would miss the route.
+func warnMessageSuffix(f *Factory, base, what string) {
+	fixed, ok := channel.TrimMessagePath(base)
+	if !ok {
+		return
+	}
+	st := f.IO.Styles(f.IO.ErrOut)
+	fmt.Fprintf(f.IO.ErrOut, "%s %s %s ends in /message; /message is appended to it, so calls go to %s/message (use %s)\n",
+		st.Warning.Render("warning:"), what, base, strings.TrimRight(base, "/"), fixed)
 }
 
 // placeholderChannel is sent when no channel ID is configured.
@@ -110,9 +130,14 @@ to a contact: POST <BASE_URL>/message with "Authorization: Bearer <API token>" a
 --to defaults to the profile's api_base_url (env CCX_API_BASE_URL); the token and
 channel ID come from --token/--channel-id, CCX_API_TOKEN/CCX_CHANNEL_ID or the profile.
 
-Exit codes: 0 the server accepted the message with a valid reply; 1 the reply is
-wrong, or the server refused the message (a well-formed 4xx other than 401/403);
-3 network error or no answer within --timeout; 4 the server refused the token (401/403).`,
+A base URL ending in /message is warned about: /message is appended to it.
+
+--json prints one object with "verdict", one word a script can trust: ok,
+refused (a well-formed 4xx), auth (401/403, whatever the body; the body's
+problems are still listed), no-route (404), rate-limited (429), server-error
+(5xx), wrong-reply (the reply breaks the contract), timeout or network.
+Exit codes: 0 ok; 1 refused, no-route, rate-limited, server-error or
+wrong-reply; 3 timeout or network; 4 auth. See 'ccx help exit-codes'.`,
 		Example: `  ccx trigger text "Hello from an agent" --to http://127.0.0.1:3030
   ccx trigger attachment https://example.com/cat.jpg --kind image --to http://127.0.0.1:3030
   ccx trigger location 3.139003 101.686855 --address "Kuala Lumpur" --json
@@ -140,7 +165,7 @@ type TriggerResult struct {
 	Status    int                `json:"status,omitempty"`
 	Body      string             `json:"body,omitempty"`
 	LatencyMS float64            `json:"latencyMs"`
-	Verdict   string             `json:"verdict"` // ok | wrong | error
+	Verdict   verdict.Verdict    `json:"verdict"` // see `ccx help exit-codes`
 	Findings  []validate.Finding `json:"findings"`
 	Error     string             `json:"error,omitempty"`
 }
@@ -149,6 +174,9 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions, m channel.Me
 	r, err := o.resolve(f, false)
 	if err != nil {
 		return err
+	}
+	if r.contactID == "" {
+		r.contactID = sampleContact(r.idType)
 	}
 	if r.channelID == "" {
 		// The platform always sends one; a placeholder keeps quick local tries
@@ -167,26 +195,17 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions, m channel.Me
 	}
 	out := TriggerResult{URL: url, Request: rawJSON(body), Findings: []validate.Finding{}}
 	out.LatencyMS = float64(res.Latency.Microseconds()) / 1000
-	code := ExitOK
 	if res.Err != nil {
-		out.Verdict, out.Error = "error", res.Err.Error()
-		code = ExitIO
-		if ctx.Err() != nil {
-			code = ExitInterrupted
-		}
+		out.Error = res.Err.Error()
 	} else {
 		out.Status, out.Body = res.Status, ui.RedactIn(string(res.Body), r.client.Token)
 		out.Findings = append(out.Findings, outgoing.Judge(res.Status, res.Header, res.Body)...)
-		out.Verdict = "ok"
-		switch {
-		case outgoing.HasErrors(out.Findings):
-			out.Verdict, code = "wrong", ExitFailure
-		case res.Status == 401 || res.Status == 403:
-			code = ExitAuth
-		case res.Status != 200:
-			code = ExitFailure
-		}
 	}
+	out.Verdict = res.Verdict(out.Findings)
+	if ctx.Err() != nil {
+		out.Verdict = verdict.Interrupted
+	}
+	code := exitFor(out.Verdict)
 	if code == ExitAuth {
 		defer authHint(f, "your server refused the token ccx sent")
 	}
@@ -204,17 +223,26 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions, m channel.Me
 	}
 	fmt.Fprintf(f.IO.Out, "%s %s %s  %s\n", st.Info.Render("<--"), statusStyle(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(fmtMS(out.LatencyMS)))
 	printFindings(f, st, out.Findings)
-	switch {
-	case out.Verdict == "wrong":
-		fmt.Fprintf(f.IO.Out, "%s the reply breaks the /message contract (200 with mId, or 4xx with error.message)\n", st.Error.Render("✗ wrong reply:"))
-	case code == ExitAuth:
-		fmt.Fprintf(f.IO.Out, "%s the server refused the token (%d)\n", st.Warning.Render("✗ auth rejected:"), res.Status)
-	case code == ExitFailure:
-		fmt.Fprintf(f.IO.Out, "%s a well-formed refusal (%d); the platform would mark the message failed\n", st.Warning.Render("✗ refused:"), res.Status)
-	default:
-		fmt.Fprintf(f.IO.Out, "%s 200 with a valid mId\n", st.OK.Render("✓ ok:"))
-	}
+	fmt.Fprintln(f.IO.Out, replyVerdictLine(st, out.Verdict, res.Status, res.Header))
 	return exitSilently(code)
+}
+
+// replyVerdictLine is the one-line verdict on a /message reply, as trigger
+// and replay print it (listen's printer words it the same way).
+func replyVerdictLine(st ui.Styles, v verdict.Verdict, status int, h http.Header) string {
+	label, text := outgoing.Explain(v, status, h)
+	sty := st.Error
+	switch v {
+	case verdict.OK:
+		sty = st.OK
+	case verdict.Auth, verdict.Refused, verdict.RateLimited, verdict.Interrupted:
+		sty = st.Warning
+	}
+	mark := "✗ "
+	if v == verdict.OK {
+		mark = "✓ "
+	}
+	return sty.Render(mark+label+":") + " " + text
 }
 
 func exitSilently(code int) error {

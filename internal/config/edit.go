@@ -47,6 +47,9 @@ func Normalize(key, value, idType string) (string, error) {
 		if err := CheckURL(value); err != nil {
 			return "", fmt.Errorf("%s: %w", key, err)
 		}
+		if fixed, ok := channel.TrimMessagePath(value); key == "api_base_url" && ok {
+			return "", fmt.Errorf("api_base_url %q ends in /message, but the platform appends /message itself (calls would go to %s/message); use %s", value, strings.TrimRight(value, "/"), fixed)
+		}
 	case "id_type":
 		t, err := channel.ParseIDType(value)
 		if err != nil {

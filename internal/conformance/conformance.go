@@ -6,6 +6,7 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/tidwall/gjson"
 )
 
@@ -46,9 +48,30 @@ var Checks = []Check{
 	{"mid-unique", "every mId returned is unique"},
 	{"auth-missing", "no Authorization header → 401"},
 	{"auth-wrong", "wrong Bearer token → 401"},
+	{"auth-scheme", "right token, wrong scheme (Token, Basic, bare, Bearer<t>, suffixed) → 401; \"bearer\" accepted"},
 	{"bad-json", "malformed JSON → 4xx with error.message"},
 	{"unknown-type", "unknown message type → 4xx with error.message"},
+	{"missing-message", "body without message → 4xx with error.message"},
+	{"missing-type", "message without type → 4xx with error.message"},
+	{"missing-contact", "body without contactId → 4xx with error.message"},
 	{"channel-mismatch", "another channel's channelId → refused with 4xx"},
+	{"no-route", "<base>/message exists: not every call answered 404"},
+}
+
+// TestContact is the contact check sends to when none is configured: a
+// fictional number (NANP reserves 555-0100..0199 for fiction), so a server
+// wired to a real provider never texts a real person.
+const (
+	TestContact       = "+15555550100"
+	TestCustomContact = "ccx_check_test_contact"
+)
+
+// DefaultContact is the contact check uses when none is configured.
+func DefaultContact(t channel.IDType) string {
+	if t == channel.IDCustom {
+		return TestCustomContact
+	}
+	return TestContact
 }
 
 // IDs returns the check ids.
@@ -75,13 +98,20 @@ type Result struct {
 	LatencyMS float64 `json:"latencyMs,omitempty"`
 	Error     string  `json:"error,omitempty"` // transport error or timeout
 	MID       string  `json:"mId,omitempty"`
+
+	// what the call showed, for the run's verdict
+	validToken  bool // sent with the configured token and scheme
+	timeout     bool
+	transport   bool // no HTTP answer, not a timeout
+	rateLimited bool
+	noRoute     bool // 404 without an error body
 }
 
 // Options steer a run.
 type Options struct {
 	Client    *outgoing.Client
 	ChannelID string // the channel the server belongs to ("" → a placeholder; channel-mismatch is skipped)
-	ContactID string // "" → a valid sample for IDType
+	ContactID string // "" → TestContact (TestCustomContact for Custom ID channels)
 	IDType    channel.IDType
 	Only      []string
 	Skip      []string
@@ -92,12 +122,15 @@ type Options struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	URL     string   `json:"url"`
-	Results []Result `json:"checks"`
-	Passed  int      `json:"passed"`
-	Failed  int      `json:"failed"`
-	Warned  int      `json:"warned"`
-	Skipped int      `json:"skipped"`
+	URL       string          `json:"url"`
+	ContactID string          `json:"contactId"`
+	Verdict   verdict.Verdict `json:"verdict"` // the run's: see RunVerdict
+	Hints     []string        `json:"hints,omitempty"`
+	Results   []Result        `json:"checks"`
+	Passed    int             `json:"passed"`
+	Failed    int             `json:"failed"`
+	Warned    int             `json:"warned"`
+	Skipped   int             `json:"skipped"`
 	// Unreachable: every call failed at the transport level (refused, DNS),
 	// so nothing about the server could be judged.
 	Unreachable bool `json:"unreachable,omitempty"`
@@ -118,10 +151,12 @@ func Select(only, skip []string) error {
 }
 
 type probe struct {
-	id     string
-	body   []byte
-	header http.Header
-	judge  func(r *Result, res *outgoing.Result)
+	id      string
+	variant string // auth-scheme's calls: the Authorization header sent, token elided
+	body    []byte
+	header  http.Header
+	judge   func(r *Result, res *outgoing.Result)
+	valid   bool // carries the configured token as the platform sends it
 }
 
 // Run executes the selected checks against opts.Client.BaseURL.
@@ -139,10 +174,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	contact := opts.ContactID
 	if contact == "" {
-		contact = "+60177872890"
-		if opts.IDType == channel.IDCustom {
-			contact = "ccx_check_contact"
-		}
+		contact = DefaultContact(opts.IDType)
 	}
 	c := opts.Client
 	valid := c.DefaultHeader()
@@ -151,20 +183,45 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	wrong := c.DefaultHeader()
 	wrong.Set("Authorization", "Bearer "+wrongToken(c.Token))
 	text := outgoing.Body(chID, contact, channel.Text("ccx check: hello"))
+	withAuth := func(v string) http.Header {
+		h := c.DefaultHeader()
+		h.Set("Authorization", v)
+		return h
+	}
+	raw := func(v any) []byte { b, _ := json.Marshal(v); return b }
 
 	probes := []probe{
-		{"text", text, valid, wantMID},
-		{"attachment", outgoing.Body(chID, contact, channel.NewAttachment(channel.AttachmentImage, "https://example.com/ccx-check.jpg", "image/jpeg", "ccx-check.jpg", "")), valid, wantMID},
-		{"location", outgoing.Body(chID, contact, channel.Location(3.139003, 101.686855, "Kuala Lumpur, Malaysia")), valid, wantMID},
-		{"quick-reply", outgoing.Body(chID, contact, channel.QuickReply("ccx check: how are we doing?", "Good", "Okay", "Bad")), valid, wantMID},
-		{"custom-payload", outgoing.Body(chID, contact, channel.CustomPayload([]byte(`{"ccx":"check"}`))), valid, wantMIDOr4xx},
-		{"auth-missing", text, noAuth, want401},
-		{"auth-wrong", text, wrong, want401},
-		{"bad-json", []byte(`{"channelId":"` + chID + `","contactId":`), valid, want4xx},
-		{"unknown-type", outgoing.Body(chID, contact, channel.Message{Type: "ccx_unknown_type"}), valid, want4xx},
+		{id: "text", body: text, header: valid, judge: wantMID, valid: true},
+		{id: "attachment", body: outgoing.Body(chID, contact, channel.NewAttachment(channel.AttachmentImage, "https://example.com/ccx-check.jpg", "image/jpeg", "ccx-check.jpg", "")), header: valid, judge: wantMID, valid: true},
+		{id: "location", body: outgoing.Body(chID, contact, channel.Location(3.139003, 101.686855, "Kuala Lumpur, Malaysia")), header: valid, judge: wantMID, valid: true},
+		{id: "quick-reply", body: outgoing.Body(chID, contact, channel.QuickReply("ccx check: how are we doing?", "Good", "Okay", "Bad")), header: valid, judge: wantMID, valid: true},
+		{id: "custom-payload", body: outgoing.Body(chID, contact, channel.CustomPayload([]byte(`{"ccx":"check"}`))), header: valid, judge: wantMIDOr4xx, valid: true},
+		{id: "auth-missing", body: text, header: noAuth, judge: want401},
+		{id: "auth-wrong", body: text, header: wrong, judge: want401},
 	}
+	// A server comparing authorization.substring(7) accepts "Bearer:<t>";
+	// one that looks for the token anywhere (includes, HasSuffix) accepts
+	// the rest.
+	for _, v := range []struct{ shown, sent string }{
+		{"Token <token>", "Token " + c.Token},
+		{"Basic <token>", "Basic " + c.Token},
+		{"<token>", c.Token},
+		{"Bearer<token>", "Bearer" + c.Token},
+		{"Bearer:<token>", "Bearer:" + c.Token},
+		{"Bearer <token>x", "Bearer " + c.Token + "x"},
+	} {
+		probes = append(probes, probe{id: "auth-scheme", variant: v.shown, body: text, header: withAuth(v.sent), judge: want401})
+	}
+	probes = append(probes,
+		probe{id: "auth-scheme", variant: "bearer <token>", body: text, header: withAuth("bearer " + c.Token), judge: wantAccepted},
+		probe{id: "bad-json", body: []byte(`{"channelId":"` + chID + `","contactId":`), header: valid, judge: want4xx, valid: true},
+		probe{id: "unknown-type", body: outgoing.Body(chID, contact, channel.Message{Type: "ccx_unknown_type"}), header: valid, judge: want4xx, valid: true},
+		probe{id: "missing-message", body: raw(map[string]any{"channelId": chID, "contactId": contact}), header: valid, judge: want4xx, valid: true},
+		probe{id: "missing-type", body: raw(map[string]any{"channelId": chID, "contactId": contact, "message": map[string]any{"text": "ccx check: no type"}}), header: valid, judge: want4xx, valid: true},
+		probe{id: "missing-contact", body: raw(map[string]any{"channelId": chID, "message": channel.Text("ccx check: no contact")}), header: valid, judge: want4xx, valid: true},
+	)
 	if opts.ChannelID != "" {
-		probes = append(probes, probe{"channel-mismatch", outgoing.Body(opts.ChannelID+"-not-yours", contact, channel.Text("ccx check: wrong channel")), valid, wantRefused})
+		probes = append(probes, probe{id: "channel-mismatch", body: outgoing.Body(opts.ChannelID+"-not-yours", contact, channel.Text("ccx check: wrong channel")), header: valid, judge: wantRefused, valid: true})
 	}
 
 	selected := func(id string) bool {
@@ -173,10 +230,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		return !contains(opts.Skip, id)
 	}
-	// mid-unique needs the message-type probes even when they are not shown.
+	// mid-unique needs the message-type probes even when they are not shown,
+	// and no-route needs at least one call.
 	needMIDs := selected("mid-unique")
+	callsSelected := false
+	for _, p := range probes {
+		callsSelected = callsSelected || selected(p.id)
+	}
+	run := func(p probe) bool {
+		return selected(p.id) || (needMIDs && isMessageProbe(p.id)) || (selected("no-route") && !callsSelected && p.id == "text")
+	}
 
 	byID := map[string]*Result{}
+	parts := map[string][]*Result{} // auth-scheme's calls, in probe order
+	var all []*Result
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	par := opts.Parallel
@@ -184,41 +251,49 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		par = 4
 	}
 	sem := make(chan struct{}, par)
-	transportErrs, calls := 0, 0
 	for _, p := range probes {
-		if !selected(p.id) && !(needMIDs && isMessageProbe(p.id)) {
+		if !run(p) {
 			continue
 		}
 		p := p
+		r := &Result{ID: p.id, Request: describe(p), validToken: p.valid}
+		all = append(all, r)
+		if p.variant != "" {
+			parts[p.id] = append(parts[p.id], r)
+		} else {
+			byID[p.id] = r
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
 			res, err := c.Do(ctx, outgoing.Request{Body: p.body, Header: p.header})
-			r := &Result{ID: p.id, Request: describe(p)}
-			if err != nil {
-				r.Verdict, r.Error = Fail, err.Error()
-			} else {
-				evidence(r, res, c.Token)
-				if res.Err != nil {
-					r.Verdict = Fail
-					if res.Timeout {
-						r.Reason = "the server did not answer in time; the platform would give up on this message"
-					} else {
-						r.Reason = "no HTTP answer"
-					}
-				} else {
-					p.judge(r, res)
-				}
-			}
 			mu.Lock()
-			byID[p.id] = r
-			calls++
-			if res != nil && res.Err != nil && !res.Timeout {
-				transportErrs++
+			defer mu.Unlock()
+			if err != nil {
+				r.Verdict, r.Error, r.transport = Fail, err.Error(), true
+				return
 			}
-			mu.Unlock()
+			evidence(r, res, c.Token)
+			switch {
+			case res.Err != nil && res.Timeout:
+				r.Verdict, r.timeout = Fail, true
+				r.Reason = "the server did not answer in time; the platform would give up on this message"
+			case res.Err != nil:
+				r.Verdict, r.transport = Fail, true
+				r.Reason = "no HTTP answer"
+			case res.Status == http.StatusTooManyRequests:
+				// Throttling says nothing about the check: never an auth problem.
+				r.Verdict, r.rateLimited = Warn, true
+				r.Reason = "not judged: rate limited (429" + retryAfter(res) + "); run the check again later"
+			default:
+				r.noRoute = verdict.OfStatus(res.Status, res.Header, res.Body) == verdict.NoRoute
+				p.judge(r, res)
+			}
+			if p.variant != "" {
+				r.Request = p.variant
+			}
 		}()
 	}
 	wg.Wait()
@@ -226,7 +301,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if needMIDs {
 		byID["mid-unique"] = midUnique(byID)
 	}
-	rep := &Report{URL: url, Unreachable: calls > 0 && transportErrs == calls}
+	if len(parts["auth-scheme"]) > 0 {
+		byID["auth-scheme"] = combine("auth-scheme", parts["auth-scheme"])
+	}
+	rep := &Report{URL: url, ContactID: contact}
+	if selected("no-route") {
+		byID["no-route"] = noRoute(all, url)
+	}
 	for _, ch := range Checks {
 		if !selected(ch.ID) {
 			continue
@@ -248,7 +329,126 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		rep.Results = append(rep.Results, *r)
 	}
+	rep.Verdict, rep.Hints = runVerdict(all, rep, url)
+	rep.Unreachable = rep.Verdict == verdict.Network
 	return rep, nil
+}
+
+// runVerdict sums up a run for scripts: what every call had in common when
+// that explains everything (nothing reachable, no route, the wrong token),
+// else failed or ok. Hints say it once, for people.
+func runVerdict(all []*Result, rep *Report, url string) (verdict.Verdict, []string) {
+	var hints []string
+	n, timeouts, transport, noRoute, limited, valid, validRefused := len(all), 0, 0, 0, 0, 0, 0
+	for _, r := range all {
+		switch {
+		case r.timeout:
+			timeouts++
+		case r.transport:
+			transport++
+		case r.rateLimited:
+			limited++
+		case r.noRoute:
+			noRoute++
+		}
+		if r.validToken && !r.timeout && !r.transport && !r.rateLimited {
+			valid++
+			if r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden {
+				validRefused++
+			}
+		}
+	}
+	if limited > 0 {
+		hints = append(hints, fmt.Sprintf("the server rate-limited %d of %d calls (429): those checks were not judged; this is throttling, not an auth problem", limited, n))
+	}
+	switch {
+	case n == 0:
+		return verdict.OK, hints
+	case transport == n:
+		return verdict.Network, hints
+	case timeouts == n:
+		return verdict.Timeout, append(hints, fmt.Sprintf("no call to %s was answered in time", url))
+	case noRoute > 0 && noRoute+transport+timeouts+limited == n:
+		h := fmt.Sprintf("every call to %s answered 404: <base>/message does not exist there; the base URL is probably wrong", url)
+		if fixed, ok := channel.TrimMessagePath(strings.TrimSuffix(url, channel.MessagePath)); ok {
+			h += fmt.Sprintf(" (it ends in /message, which ccx appends again: try %s)", fixed)
+		}
+		return verdict.NoRoute, append([]string{h}, hints...)
+	case valid > 0 && validRefused == valid:
+		return verdict.Auth, append([]string{"every call with the configured token was refused (401/403): the token is probably wrong"}, hints...)
+	case rep.Failed > 0:
+		return verdict.Failed, hints
+	case limited > 0:
+		return verdict.RateLimited, hints
+	}
+	return verdict.OK, hints
+}
+
+func retryAfter(res *outgoing.Result) string {
+	if ra := res.Header.Get("Retry-After"); ra != "" {
+		return ", Retry-After " + ra
+	}
+	return ""
+}
+
+// combine folds auth-scheme's calls into one result: a wrong scheme that
+// got in is a security failure; the worst of the others decides.
+func combine(id string, parts []*Result) *Result {
+	r := &Result{ID: id, Verdict: Pass}
+	rank := map[Verdict]int{Pass: 0, Skip: 1, Warn: 2, Fail: 3}
+	var worst *Result
+	var reasons []string
+	for _, p := range parts {
+		if p.Verdict != Pass {
+			reasons = append(reasons, fmt.Sprintf("%q: %s", p.Request, p.Reason))
+		}
+		if worst == nil || rank[p.Verdict] > rank[worst.Verdict] || (p.Security && !worst.Security) {
+			worst = p
+		}
+		r.Security = r.Security || p.Security
+	}
+	r.Verdict = worst.Verdict
+	r.Status, r.Body, r.LatencyMS, r.Error = worst.Status, worst.Body, worst.LatencyMS, worst.Error
+	r.Request = fmt.Sprintf("%d calls with the configured token: %s", len(parts), joinRequests(parts))
+	r.Reason = strings.Join(reasons, "; ")
+	if r.Verdict == Pass {
+		r.Body = fmt.Sprintf("%d wrong schemes refused, \"bearer\" accepted", len(parts)-1)
+		r.Status = 0
+	}
+	return r
+}
+
+func joinRequests(parts []*Result) string {
+	s := make([]string, len(parts))
+	for i, p := range parts {
+		s[i] = p.Request
+	}
+	return strings.Join(s, ", ")
+}
+
+// noRoute fails when every call that got an HTTP answer got a bare 404.
+func noRoute(all []*Result, url string) *Result {
+	r := &Result{ID: "no-route"}
+	answered, bare := 0, 0
+	for _, x := range all {
+		if x.timeout || x.transport || x.rateLimited {
+			continue
+		}
+		answered++
+		if x.noRoute {
+			bare++
+		}
+	}
+	switch {
+	case answered == 0:
+		r.Verdict, r.Reason = Skip, "no call got an HTTP answer"
+	case bare == answered:
+		r.Verdict, r.Status = Fail, http.StatusNotFound
+		r.Reason = fmt.Sprintf("every call to %s answered 404: nothing is there; check the base URL", url)
+	default:
+		r.Verdict, r.Body = Pass, fmt.Sprintf("%d of %d calls reached a route", answered-bare, answered)
+	}
+	return r
 }
 
 func isMessageProbe(id string) bool {
@@ -279,6 +479,8 @@ func wrongToken(tok string) string {
 func describe(p probe) string {
 	auth := "valid token"
 	switch a := p.header.Get("Authorization"); {
+	case p.variant != "":
+		auth = "Authorization: " + p.variant
 	case a == "":
 		auth = "no Authorization header"
 	case p.id == "auth-wrong":
@@ -335,6 +537,19 @@ func wantMID(r *Result, res *outgoing.Result) {
 		return
 	}
 	r.Verdict = Pass
+}
+
+// wantAccepted: the right token under a lower-case scheme must get in
+// (schemes are case-insensitive, RFC 9110 §11.1).
+func wantAccepted(r *Result, res *outgoing.Result) {
+	switch {
+	case res.Status == http.StatusOK:
+		wantMID(r, res)
+	case res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden:
+		r.Verdict, r.Reason = Fail, fmt.Sprintf("refused with %d: the scheme is case-insensitive (RFC 9110 §11.1), compare it with strings.EqualFold", res.Status)
+	default:
+		r.Verdict, r.Reason = Fail, fmt.Sprintf("want 200 with an mId, got %d", res.Status)
+	}
 }
 
 func wantMIDOr4xx(r *Result, res *outgoing.Result) {

@@ -173,10 +173,21 @@ func DefaultWebhooks(name, base string, creds map[string]string) Webhooks {
 	switch name {
 	case "telegram":
 		return Webhooks{Inbound: p + "/webhook"}
+	case "whatsapp":
+		return Webhooks{Inbound: p + "/webhook", Status: p + "/webhook"} // one app webhook for both
 	case "clicksend":
 		// ClickSend signs nothing: the relay's URLs end in a secret.
 		secret := credential(creds, "SECRET")
 		return Webhooks{Inbound: p + "/inbound/" + secret, Status: p + "/receipt/" + secret}
+	case "gupshup":
+		// One callback URL for messages and message-events; a path secret.
+		hook := p + "/webhook"
+		if secret := creds["CCX_GUPSHUP_SECRET"]; secret != "" {
+			hook += "/" + secret
+		}
+		return Webhooks{Inbound: hook, Status: hook}
+	case "zalo":
+		return Webhooks{Inbound: p + "/webhook", Status: p + "/webhook"}
 	}
 	return Webhooks{Inbound: p + "/inbound", Status: p + "/status"}
 }

@@ -89,10 +89,16 @@ func TestDefaultWebhooks(t *testing.T) {
 		{"twilio", Webhooks{"http://h/providers/twilio/inbound", "http://h/providers/twilio/status"}},
 		{"telegram", Webhooks{Inbound: "http://h/providers/telegram/webhook"}},
 		{"clicksend", Webhooks{"http://h/providers/clicksend/inbound/s3cr3t", "http://h/providers/clicksend/receipt/s3cr3t"}},
+		{"zalo", Webhooks{"http://h/providers/zalo/webhook", "http://h/providers/zalo/webhook"}},
 	} {
 		if got := DefaultWebhooks(c.name, "http://h/", creds); got != c.want {
 			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
 		}
+	}
+	// Gupshup: one callback URL for messages and message-events, with the path secret.
+	want := Webhooks{"http://h/providers/gupshup/webhook/gs3cr3t", "http://h/providers/gupshup/webhook/gs3cr3t"}
+	if got := DefaultWebhooks("gupshup", "http://h/", map[string]string{"CCX_GUPSHUP_SECRET": "gs3cr3t", "CCX_GUPSHUP_API_KEY": "k"}); got != want {
+		t.Errorf("gupshup: %+v, want %+v", got, want)
 	}
 }
 

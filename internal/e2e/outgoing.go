@@ -197,7 +197,7 @@ func (s *session) receiptCheck(ctx context.Context, r *conformance.Result, value
 	}
 	req, err := s.h.prov.Receipt(target, provider.ReceiptSpec{ProviderID: sd.ID, To: s.contact, Status: value, Reason: reason, Time: time.Now()})
 	if errors.Is(err, provider.ErrNoReceipts) {
-		s.noReceipts(ctx, r, mark, c.mid, value)
+		s.noReceipts(ctx, r, mark, c.mid, value, err)
 		return
 	}
 	if err != nil {
@@ -254,8 +254,12 @@ func (s *session) receiptCheck(ctx context.Context, r *conformance.Result, value
 
 // noReceipts: the provider has no status callbacks (Telegram). A server
 // should still report sent when the provider accepted the message.
-func (s *session) noReceipts(ctx context.Context, r *conformance.Result, mark int, mid string, value channel.StatusValue) {
+func (s *session) noReceipts(ctx context.Context, r *conformance.Result, mark int, mid string, value channel.StatusValue, why error) {
 	if value != channel.StatusDelivered {
+		if why != provider.ErrNoReceipts { // a provider with receipts, but none of this kind (Zalo: no failure event)
+			skip(r, "%v", why)
+			return
+		}
 		skip(r, "%s sends no delivery receipts", s.provName)
 		return
 	}

@@ -18,8 +18,10 @@ import (
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/clicksend"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
+	"github.com/ccx-cli/ccx/internal/provider/gupshup"
 	"github.com/ccx-cli/ccx/internal/provider/telegram"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
+	"github.com/ccx-cli/ccx/internal/provider/zalo"
 	"github.com/ccx-cli/ccx/internal/relay"
 )
 
@@ -57,8 +59,19 @@ func adapterFor(h *e2e.Harness, publicURL string) provider.Adapter {
 	case "clicksend":
 		return clicksend.New(clicksend.Options{BaseURL: h.ProviderURL(), Username: c["CCX_CLICKSEND_USERNAME"], APIKey: c["CCX_CLICKSEND_API_KEY"],
 			From: c["CCX_CLICKSEND_FROM"], Secret: c["CCX_CLICKSEND_SECRET"]})
+	case "gupshup":
+		return gupshup.New(gupshup.Options{BaseURL: h.ProviderURL(), APIKey: c["CCX_GUPSHUP_API_KEY"], AppName: c["CCX_GUPSHUP_APP_NAME"],
+			Source: c["CCX_GUPSHUP_SOURCE"], Secret: c["CCX_GUPSHUP_SECRET"]})
+	case "zalo":
+		a, _ := zalo.New(zalo.Options{BaseURL: h.ProviderURL(), AppID: c["CCX_ZALO_APP_ID"], AppSecret: c["CCX_ZALO_APP_SECRET"],
+			OASecretKey: c["CCX_ZALO_OA_SECRET_KEY"], AccessToken: c["CCX_ZALO_ACCESS_TOKEN"], RefreshToken: c["CCX_ZALO_REFRESH_TOKEN"]})
+		return a
 	}
-	return nil
+	ad, err := emulators.Adapter(h.Provider().Name(), emulators.AdapterConfig{BaseURL: h.ProviderURL(), PublicURL: publicURL, Credentials: c})
+	if err != nil {
+		return nil
+	}
+	return ad
 }
 
 // startRelay runs a relay engine in-process between the harness's fakes;
@@ -153,6 +166,11 @@ func TestRelayPassesE2E(t *testing.T) {
 		{"twilio-whatsapp", emulators.Options{BusinessNumber: "whatsapp:+15005550006"}, channel.IDPhone, nil},
 		{"telegram", emulators.Options{}, channel.IDCustom, []string{"receipt-failed"}},
 		{"clicksend", emulators.Options{}, channel.IDPhone, []string{"in-attachment", "in-location"}},
+		{"gupshup", emulators.Options{}, channel.IDPhone, nil},
+		{"zalo", emulators.Options{}, channel.IDCustom, []string{"receipt-failed"}},
+		{"whatsapp", emulators.Options{}, channel.IDPhone, nil},
+		{"vonage", emulators.Options{}, channel.IDPhone, nil},
+		{"vonage-sms", emulators.Options{Credentials: map[string]string{"CCX_VONAGE_CHANNEL": "sms"}}, channel.IDPhone, []string{"in-attachment", "in-location"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -146,13 +146,16 @@ func (e *Emulator) doCall(ctx context.Context, c *outgoing.Client, ch Channel, b
 		return info, "", fmt.Sprintf("bad API base URL: %v", err)
 	}
 	*resp = res
+	info.URL = res.URL
 	info.LatencyMS = float64(res.Latency.Microseconds()) / 1000
 	if res.Err != nil {
+		info.Verdict = res.Verdict(nil)
 		return info, "", fmt.Sprintf("POST %s: %v", res.URL, scrub(res.Err.Error(), ch.Token))
 	}
 	info.HTTPStatus = res.Status
 	info.Body = scrub(string(res.Body), ch.Token)
 	info.Findings = outgoing.Judge(res.Status, res.Header, res.Body)
+	info.Verdict = res.Verdict(info.Findings)
 	errs := make([]validate.Finding, 0)
 	for _, f := range info.Findings {
 		if f.Severity == validate.Error {

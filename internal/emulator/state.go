@@ -13,6 +13,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
 // StateVersion is written into every state file; a file from a newer ccx is
@@ -66,6 +67,8 @@ type StatusChange struct {
 
 // ReplyInfo is what the integration server answered to an outgoing call.
 type ReplyInfo struct {
+	URL        string             `json:"url,omitempty"` // the <API base URL>/message that was called
+	Verdict    verdict.Verdict    `json:"verdict,omitempty"`
 	HTTPStatus int                `json:"httpStatus,omitempty"`
 	Body       string             `json:"body,omitempty"`
 	LatencyMS  float64            `json:"latencyMs"`

@@ -8,22 +8,28 @@ package listen
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/tidwall/gjson"
 )
 
@@ -57,7 +63,10 @@ type Options struct {
 	// ForwardTo, when set, is a URL that receives every call byte-for-byte
 	// (same method, body and headers); its answer is what goes back.
 	ForwardTo string
-	// Client forwards; nil → a client with a 30 s timeout.
+	// ForwardTimeout bounds one forward (0 → outgoing.DefaultTimeout, the
+	// platform's patience as ccx plays it).
+	ForwardTimeout time.Duration
+	// Client forwards; nil → a plain client (ForwardTimeout applies).
 	Client *http.Client
 }
 
@@ -91,6 +100,10 @@ type Call struct {
 	Latency      time.Duration       `json:"-"`
 	Forwarded    bool                `json:"forwarded,omitempty"`
 	ForwardError string              `json:"forwardError,omitempty"`
+	// Verdict and ReplyFindings judge a forwarded call's reply exactly as
+	// `ccx trigger` does (absent when ccx answered itself).
+	Verdict       verdict.Verdict    `json:"verdict,omitempty"`
+	ReplyFindings []validate.Finding `json:"replyFindings,omitempty"`
 }
 
 // Handler serves the /message route. It is safe for concurrent use.
@@ -108,9 +121,12 @@ func NewHandler(opts Options) *Handler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
 	}
+	if opts.ForwardTimeout <= 0 {
+		opts.ForwardTimeout = outgoing.DefaultTimeout
+	}
 	c := opts.Client
 	if c == nil {
-		c = &http.Client{Timeout: 30 * time.Second}
+		c = &http.Client{}
 	}
 	var p [3]byte
 	_, _ = rand.Read(p[:])
@@ -419,9 +435,11 @@ var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", 
 // headers (token included: the user's server checks it) and relays its answer.
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, c *Call) {
 	c.Forwarded = true
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, h.opts.ForwardTo, bytes.NewReader(c.Body))
+	ctx, cancel := context.WithTimeout(r.Context(), h.opts.ForwardTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.Method, h.opts.ForwardTo, bytes.NewReader(c.Body))
 	if err != nil {
-		c.ForwardError = err.Error()
+		c.ForwardError, c.Verdict = err.Error(), verdict.Network
 		h.writeError(w, c, http.StatusBadGateway, "ccx listen: cannot forward: "+err.Error())
 		return
 	}
@@ -432,8 +450,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, c *Call) {
 	req.Host = ""
 	resp, err := h.client.Do(req)
 	if err != nil {
-		c.ForwardError = err.Error()
-		h.writeError(w, c, http.StatusBadGateway, "ccx listen: forward to your server failed: "+err.Error())
+		h.forwardFailed(w, c, err)
 		return
 	}
 	defer resp.Body.Close()
@@ -456,6 +473,26 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, c *Call) {
 	_, _ = w.Write(b)
 	c.Status, c.ReplyBody = resp.StatusCode, b
 	c.ReplyHeader = w.Header().Clone()
+	c.ReplyFindings = outgoing.Judge(resp.StatusCode, resp.Header, b)
+	c.Verdict = outgoing.Classify(resp.StatusCode, resp.Header, b, c.ReplyFindings)
+}
+
+// forwardFailed answers for a server that gave no HTTP answer: 504 when it
+// ran out of time, 502 otherwise.
+func (h *Handler) forwardFailed(w http.ResponseWriter, c *Call, err error) {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		c.Verdict = verdict.Timeout
+		c.ForwardError = fmt.Sprintf("no answer within %v (timeout)", h.opts.ForwardTimeout)
+		h.writeError(w, c, http.StatusGatewayTimeout, "ccx listen: your server did not answer within "+h.opts.ForwardTimeout.String())
+		return
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	c.Verdict, c.ForwardError = verdict.Network, err.Error()
+	h.writeError(w, c, http.StatusBadGateway, "ccx listen: forward to your server failed: "+err.Error())
 }
 
 func chance(p float64) bool {

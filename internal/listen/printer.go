@@ -11,8 +11,10 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/fsutil"
+	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
 // JSONPrinter writes one NDJSON line per call. It is safe for concurrent use.
@@ -134,9 +136,38 @@ func (p *PrettyPrinter) Reply(c Call) {
 	}
 	line := fmt.Sprintf("%s  %s %s  %s %s%s  %s\n", p.st.Dim.Render(c.Time.Add(c.Latency).Format("15:04:05")), p.st.Info.Render("<--"),
 		p.st.Dim.Render(c.ID), status, body, via, p.st.Dim.Render(c.Latency.Round(10*time.Microsecond).String()))
+	if c.Verdict != "" {
+		line += p.verdict(c)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, _ = io.WriteString(p.w, line)
+}
+
+// verdict judges a forwarded reply in the words `ccx trigger` uses.
+func (p *PrettyPrinter) verdict(c Call) string {
+	var b strings.Builder
+	for _, f := range c.ReplyFindings {
+		sty, label := p.st.Warning, "warning"
+		if f.Severity == validate.Error {
+			sty, label = p.st.Error, "error"
+		}
+		loc := f.Path
+		if loc == "" {
+			loc = "reply"
+		}
+		fmt.Fprintf(&b, "            %s %s: %s (%s)\n", sty.Render(label), loc, f.Message, p.st.Dim.Render(f.Rule))
+	}
+	label, text := outgoing.Explain(c.Verdict, c.Status, c.ReplyHeader)
+	sty, mark := p.st.Error, "✗ "
+	switch c.Verdict {
+	case verdict.OK:
+		sty, mark = p.st.OK, "✓ "
+	case verdict.Auth, verdict.Refused, verdict.RateLimited:
+		sty = p.st.Warning
+	}
+	fmt.Fprintf(&b, "            %s %s\n", sty.Render(mark+label+":"), text)
+	return b.String()
 }
 
 // RenderMessage is a one-line, human reading of a message.

@@ -3,13 +3,16 @@ package listen
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
 func TestRenderMessage(t *testing.T) {
@@ -58,5 +61,36 @@ func TestStatsSummary(t *testing.T) {
 	s.Add(Call{Status: 400, Auth: AuthOK, Findings: []validate.Finding{{Severity: validate.Error}}})
 	if got, want := s.Summary(), "3 call(s): 1×200 1×400 1×401; auth refused: 1 missing; 1 invalid, 0 with warnings"; got != want {
 		t.Errorf("got %q want %q", got, want)
+	}
+}
+
+// A forwarded reply is judged on the "<--" line in trigger's words.
+func TestPrettyPrinterJudgesForwardedReply(t *testing.T) {
+	io, _, _, _ := ui.Test()
+	var buf bytes.Buffer
+	p := NewPrettyPrinter(&buf, io.Styles(&buf))
+	body := []byte(`{"ok":true}`)
+	c := Call{ID: "ab-0002", Time: time.Now(), Method: "POST", Path: "/message", Auth: AuthOK, Forwarded: true,
+		Status: 200, ReplyBody: body, ReplyHeader: http.Header{"Content-Type": {"application/json"}}}
+	c.ReplyFindings = outgoing.Judge(200, c.ReplyHeader, body)
+	c.Verdict = outgoing.Classify(200, c.ReplyHeader, body, c.ReplyFindings)
+	p.Reply(c)
+	s := buf.String()
+	if !strings.Contains(s, "error mId:") || !strings.Contains(s, "✗ wrong reply: the reply breaks the /message contract") {
+		t.Fatalf("%s", s)
+	}
+	buf.Reset()
+	c.Status, c.ReplyBody = 401, []byte(`nope`)
+	c.ReplyFindings = outgoing.Judge(401, c.ReplyHeader, c.ReplyBody)
+	c.Verdict = outgoing.Classify(401, c.ReplyHeader, c.ReplyBody, c.ReplyFindings)
+	p.Reply(c)
+	if s := buf.String(); c.Verdict != verdict.Auth || !strings.Contains(s, "✗ auth rejected: the server refused the token (401)") || !strings.Contains(s, "error reply:") {
+		t.Fatalf("%s %s", c.Verdict, s)
+	}
+	// ccx's own answers carry no verdict line.
+	buf.Reset()
+	p.Reply(Call{ID: "ab-0003", Time: time.Now(), Status: 200, ReplyBody: []byte(`{"mId":"x"}`)})
+	if strings.Contains(buf.String(), "✓") || strings.Contains(buf.String(), "✗") {
+		t.Fatalf("%s", buf.String())
 	}
 }

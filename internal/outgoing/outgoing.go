@@ -20,6 +20,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/tidwall/gjson"
 )
 
@@ -219,4 +220,57 @@ func HasErrors(fs []validate.Finding) bool {
 		}
 	}
 	return false
+}
+
+// Classify is the verdict on a reply that arrived, given Judge's findings:
+// the status decides (401/403 is auth whatever the body), and a reply that
+// breaks the contract turns ok or refused into wrong-reply.
+func Classify(status int, header http.Header, body []byte, findings []validate.Finding) verdict.Verdict {
+	v := verdict.OfStatus(status, header, body)
+	if (v == verdict.OK || v == verdict.Refused) && HasErrors(findings) {
+		return verdict.WrongReply
+	}
+	return v
+}
+
+// Verdict is the verdict on the whole call: transport failures first, then
+// Classify.
+func (r *Result) Verdict(findings []validate.Finding) verdict.Verdict {
+	switch {
+	case r.Err != nil && r.Timeout:
+		return verdict.Timeout
+	case r.Err != nil:
+		return verdict.Network
+	}
+	return Classify(r.Status, r.Header, r.Body, findings)
+}
+
+// Explain puts a verdict on a /message reply into words for printers: a
+// short label ("ok", "refused", ...) and what it means for the platform.
+func Explain(v verdict.Verdict, status int, h http.Header) (label, text string) {
+	switch v {
+	case verdict.OK:
+		return "ok", "200 with a valid mId"
+	case verdict.Auth:
+		return "auth rejected", fmt.Sprintf("the server refused the token (%d)", status)
+	case verdict.Refused:
+		return "refused", fmt.Sprintf("a well-formed refusal (%d); the platform would mark the message failed", status)
+	case verdict.NoRoute:
+		return "no route", "404: nothing answers <base>/message there; is the base URL right (without /message)?"
+	case verdict.RateLimited:
+		s := "429: the server is rate limiting"
+		if ra := h.Get("Retry-After"); ra != "" {
+			s += " (Retry-After " + ra + ")"
+		}
+		return "rate limited", s
+	case verdict.ServerError:
+		return "server error", fmt.Sprintf("%d: bad input must get a 4xx with error.message, good input 200 with an mId", status)
+	case verdict.Timeout:
+		return "timeout", "no answer in time; the platform would give up on this message"
+	case verdict.Network:
+		return "network", "no HTTP answer"
+	case verdict.Interrupted:
+		return "interrupted", "stopped before the reply"
+	}
+	return "wrong reply", "the reply breaks the /message contract (200 with mId, or 4xx with error.message)"
 }

@@ -60,6 +60,13 @@ type Summary struct {
 	P99       time.Duration  `json:"-"`
 	AuthError bool           `json:"-"`
 	Stopped   bool           `json:"stopped,omitempty"` // ended early (auth error or cancel)
+	// Retried counts requests that needed more than one attempt;
+	// RetriedBy counts the retries by reason ("429", "503", "network").
+	Retried   int            `json:"retried"`
+	RetriedBy map[string]int `json:"retriedBy"`
+	// RateLimited: the platform answered 429 at least once, so the achieved
+	// rate may be below the one asked for.
+	RateLimited bool `json:"rateLimited"`
 }
 
 // workerStats is private to one goroutine: no lock on the hot path.
@@ -68,6 +75,9 @@ type workerStats struct {
 	sent      int
 	byStatus  map[string]int
 	auth      bool
+	retried   int
+	retriedBy map[string]int
+	limited   bool
 }
 
 // Bulk sends Count requests with Concurrency workers sharing the client's
@@ -86,6 +96,7 @@ func (c *Client) Bulk(ctx context.Context, o BulkOptions) Summary {
 		go func(st *workerStats) {
 			defer wg.Done()
 			st.byStatus = map[string]int{}
+			st.retriedBy = map[string]int{}
 			st.latencies = make([]time.Duration, 0, o.Count/workers+1)
 			for {
 				seq := int(next.Add(1))
@@ -101,6 +112,7 @@ func (c *Client) Bulk(ctx context.Context, o BulkOptions) Summary {
 				if res != nil {
 					st.latencies = append(st.latencies, res.Latency)
 				}
+				st.countRetries(res, err)
 				if out.OK() {
 					st.sent++
 				} else {
@@ -125,9 +137,14 @@ func (c *Client) Bulk(ctx context.Context, o BulkOptions) Summary {
 	wg.Wait()
 	elapsed := time.Since(start)
 
-	s := Summary{ByStatus: map[string]int{}, Elapsed: elapsed}
+	s := Summary{ByStatus: map[string]int{}, RetriedBy: map[string]int{}, Elapsed: elapsed}
 	var all []time.Duration
 	for _, st := range stats {
+		s.Retried += st.retried
+		for k, v := range st.retriedBy {
+			s.RetriedBy[k] += v
+		}
+		s.RateLimited = s.RateLimited || st.limited
 		s.Sent += st.sent
 		for k, v := range st.byStatus {
 			s.ByStatus[k] += v
@@ -144,6 +161,27 @@ func (c *Client) Bulk(ctx context.Context, o BulkOptions) Summary {
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	s.P50, s.P90, s.P99 = Percentile(all, 50), Percentile(all, 90), Percentile(all, 99)
 	return s
+}
+
+// countRetries notes why a request needed more than one attempt.
+func (st *workerStats) countRetries(res *Result, err error) {
+	var why []string
+	if res != nil {
+		why = res.Retried
+		st.limited = st.limited || res.Status == 429
+	} else {
+		var ne *NetworkError
+		if errors.As(err, &ne) {
+			why = ne.Retried
+		}
+	}
+	if len(why) > 0 {
+		st.retried++
+	}
+	for _, w := range why {
+		st.retriedBy[w]++
+		st.limited = st.limited || w == "429"
+	}
 }
 
 // Percentile is the nearest-rank percentile of sorted durations (0 if none).

@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ccx-cli/ccx/internal/build"
+	"github.com/ccx-cli/ccx/internal/verdict"
 	"golang.org/x/time/rate"
 )
 
@@ -57,6 +58,10 @@ type Options struct {
 	// UserAgent overrides "ccx/<version>".
 	UserAgent string
 
+	// OnRetry, if set, hears of each retry before its backoff (progress
+	// lines: "retrying (2/4) after 429…"). Called from the posting goroutine.
+	OnRetry func(Retry)
+
 	// Clock and Sleep replace time.Now and a context-aware sleep (tests: a
 	// fake clock makes rate-limit and backoff behaviour exact, not timed).
 	Clock func() time.Time
@@ -65,6 +70,7 @@ type Options struct {
 
 // Client posts webhook bodies. It is safe for concurrent use.
 type Client struct {
+	onRetry    func(Retry)
 	url        string
 	header     http.Header
 	timeout    time.Duration
@@ -87,6 +93,19 @@ type Result struct {
 	Elapsed time.Duration `json:"-"`
 	// RetryAfter is the last Retry-After the server asked for (0 if none).
 	RetryAfter time.Duration `json:"-"`
+	// Retried names why each earlier attempt was retried: "429", "503",
+	// "network" (empty when the first attempt decided).
+	Retried []string    `json:"-"`
+	Header  http.Header `json:"-"`
+}
+
+// Retry describes one retry about to happen.
+type Retry struct {
+	Attempt     int           // the attempt about to be made (2 = first retry)
+	MaxAttempts int           // 1 + MaxRetries
+	Reason      string        // "429", "503", "network"
+	Delay       time.Duration // backoff before it
+	Err         error         // the network error, when Reason is "network"
 }
 
 // StatusError is a final non-2xx answer.
@@ -96,6 +115,9 @@ type StatusError struct {
 
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("the platform answered %d %s", e.Result.Status, http.StatusText(e.Result.Status))
+	if e.IsHTML() {
+		msg += " with an HTML page, not the platform's JSON: is the webhook URL right?"
+	}
 	if e.Result.Attempts > 1 {
 		msg += fmt.Sprintf(" (after %d attempts)", e.Result.Attempts)
 	}
@@ -103,6 +125,12 @@ func (e *StatusError) Error() string {
 		msg += ": " + b
 	}
 	return msg
+}
+
+// IsHTML reports a 2xx that is a web page: not the platform's answer (a
+// wrong webhook URL pointing at a site).
+func (e *StatusError) IsHTML() bool {
+	return e.Result.Status >= 200 && e.Result.Status < 300
 }
 
 // IsAuth reports whether the platform rejected the credentials (401/403).
@@ -114,6 +142,7 @@ func (e *StatusError) IsAuth() bool {
 type NetworkError struct {
 	Err      error
 	Attempts int
+	Retried  []string // as Result.Retried
 }
 
 func (e *NetworkError) Error() string {
@@ -137,6 +166,7 @@ func New(opts Options) *Client {
 		hc:         opts.HTTPClient,
 		now:        opts.Clock,
 		sleep:      opts.Sleep,
+		onRetry:    opts.OnRetry,
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -200,6 +230,7 @@ func newTransport(conns int) *http.Transport {
 // arrived, a *NetworkError. A cancelled ctx returns ctx.Err().
 func (c *Client) Post(ctx context.Context, body []byte) (*Result, error) {
 	start := c.now()
+	var retried []string
 	for attempt := 1; ; attempt++ {
 		if err := c.wait(ctx); err != nil {
 			return nil, err
@@ -210,18 +241,28 @@ func (c *Client) Post(ctx context.Context, body []byte) (*Result, error) {
 		}
 		if res != nil {
 			res.Attempts = attempt
+			res.Retried = retried
 		}
 		if attempt <= c.maxRetries && retryable(res, err) {
-			if err := c.sleep(ctx, c.backoffFor(attempt, res)); err != nil {
+			reason := "network"
+			if res != nil {
+				reason = strconv.Itoa(res.Status)
+			}
+			retried = append(retried, reason)
+			d := c.backoffFor(attempt, res)
+			if c.onRetry != nil {
+				c.onRetry(Retry{Attempt: attempt + 1, MaxAttempts: c.maxRetries + 1, Reason: reason, Delay: d, Err: err})
+			}
+			if err := c.sleep(ctx, d); err != nil {
 				return res, err
 			}
 			continue
 		}
 		if res == nil {
-			return nil, &NetworkError{Err: err, Attempts: attempt}
+			return nil, &NetworkError{Err: err, Attempts: attempt, Retried: retried}
 		}
 		res.Elapsed = c.now().Sub(start)
-		if res.Status < 200 || res.Status > 299 {
+		if res.Status < 200 || res.Status > 299 || verdict.IsHTML(res.Header, res.Body) {
 			return res, &StatusError{Result: res}
 		}
 		return res, nil
@@ -262,7 +303,7 @@ func (c *Client) once(ctx context.Context, body []byte) (*Result, error) {
 	// Drain a little more so the connection can be reused, then close.
 	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 	resp.Body.Close()
-	r := &Result{Status: resp.StatusCode, Body: data, Latency: time.Since(t0)}
+	r := &Result{Status: resp.StatusCode, Body: data, Latency: time.Since(t0), Header: resp.Header}
 	r.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
 	// A body cut short by the network still came with a status, and the
 	// status is what decides: keep what was read.

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -367,5 +368,69 @@ func TestSnippet(t *testing.T) {
 	}
 	if Snippet(nil, 10) != "" {
 		t.Error("empty body should give empty snippet")
+	}
+}
+
+func TestRetriesAreReportedAsTheyHappen(t *testing.T) {
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		switch n {
+		case 1:
+			w.WriteHeader(429)
+		case 2:
+			w.WriteHeader(503)
+		default:
+			w.Write([]byte(`{"ok":true}`))
+		}
+	}))
+	defer srv.Close()
+	var seen []Retry
+	c := New(Options{WebhookURL: srv.URL, Backoff: time.Millisecond, OnRetry: func(r Retry) { seen = append(seen, r) }})
+	res, err := c.Post(context.Background(), []byte(`{}`))
+	if err != nil || res.Attempts != 3 || strings.Join(res.Retried, ",") != "429,503" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if len(seen) != 2 || seen[0].Attempt != 2 || seen[0].MaxAttempts != 4 || seen[0].Reason != "429" || seen[1].Reason != "503" {
+		t.Fatalf("%+v", seen)
+	}
+}
+
+// A 200 web page is not the platform: a wrong webhook URL must not look sent.
+func TestHTMLAnswerIsNotAccepted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<html><body>Welcome</body></html>`))
+	}))
+	defer srv.Close()
+	_, err := New(Options{WebhookURL: srv.URL}).Post(context.Background(), []byte(`{}`))
+	var se *StatusError
+	if !errors.As(err, &se) || !se.IsHTML() || !strings.Contains(err.Error(), "HTML page") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestBulkCountsRetries(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[string(b)]++
+		first := seen[string(b)] == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(429)
+			return
+		}
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c := New(Options{WebhookURL: srv.URL, Backoff: time.Millisecond})
+	sum := c.Bulk(context.Background(), BulkOptions{Count: 4, Concurrency: 2, Body: func(seq int) ([]byte, string) {
+		return []byte(fmt.Sprint(seq)), ""
+	}})
+	if sum.Sent != 4 || sum.Retried != 4 || sum.RetriedBy["429"] != 4 || !sum.RateLimited {
+		t.Fatalf("%+v", sum)
 	}
 }

@@ -256,6 +256,12 @@ func PlainText(m channel.Message) (string, bool) {
 // ErrBadSignature is returned by Verify.
 var ErrBadSignature = errors.New("webhook signature or secret did not verify")
 
+// ErrUnsigned is returned by Verify for a webhook with no signature at all
+// from a provider that documents an unsigned callback on its own internal
+// error and asks for a 5xx (Vonage): the engine answers 503, so the
+// provider retries, signed.
+var ErrUnsigned = errors.New("webhook carries no signature")
+
 // ParseError is a webhook the adapter could not read (answered 400).
 type ParseError struct{ Msg string }
 

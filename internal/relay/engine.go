@@ -176,6 +176,12 @@ func (e *Engine) Start() error {
 	if len(pending) > 0 {
 		e.log.Info("resuming spooled events", "count", len(pending))
 	}
+	if n := e.spool.InDoubt(); n > 0 {
+		e.log.Warn("events were being posted when the relay stopped; posting them again with the same mId (at least once: the platform may see them twice)", "count", n)
+	}
+	if st := e.spool.Stats(); st.Bad > 0 {
+		e.log.Error("the spool holds unreadable events, quarantined in its bad bucket (the rest are delivered); see 'ccx relay spool check'", "bad", st.Bad, "spool", st.Path)
+	}
 	for i := range e.queues {
 		e.wg.Add(1)
 		go e.worker(e.queues[i])
@@ -216,62 +222,111 @@ func (e *Engine) pruner() {
 	}
 }
 
+// ClaimBatch bounds how many events a delivery worker has in flight: the
+// most a crash can make it post twice. 1 repeats the fewest; 4 would keep
+// the end-to-end rate of unbatched asynchronous marking at an unlimited
+// --rate-limit (about 1.8 times that of 1, far above the platform's 20/s),
+// at up to 4 repeats per worker per crash (docs/relay.md).
+const ClaimBatch = 1
+
 // worker delivers its partition in order; a record that fails is retried
 // with backoff until it is delivered or refused for good: nothing is dropped.
+//
+// Before posting, the worker marks the next batch of up to ClaimBatch waiting
+// events in flight and waits for that write. Each delivered event leaves the
+// queue in the next group commit, without waiting; the spool commits in
+// order, so once a batch is marked, every earlier delivery is off the queue
+// on disk. A crash can then repeat only posts of the current batch: at most
+// ClaimBatch per worker, all counted at the next start.
 func (e *Engine) worker(q chan *Record) {
 	defer e.wg.Done()
+	batch := make([]*Record, 0, ClaimBatch)
 	for {
-		var r *Record
+		batch = batch[:0]
 		select {
 		case <-e.ctx.Done():
 			return
-		case r = <-q:
+		case r := <-q:
+			batch = append(batch, r)
 		}
-		backoff := e.o.Backoff
-		for {
-			done, wait := e.deliver(r)
-			if done {
-				break
-			}
-			e.met.retries.Inc()
-			if wait < backoff {
-				wait = backoff
-			}
+	fill:
+		for len(batch) < ClaimBatch {
 			select {
-			case <-e.ctx.Done():
-				return
-			case <-time.After(wait):
+			case r := <-q:
+				batch = append(batch, r)
+			default:
+				break fill
 			}
-			backoff *= 2
-			if backoff > e.o.MaxBackoff {
-				backoff = e.o.MaxBackoff
+		}
+		if err := e.spool.Claim(batch); err != nil {
+			// Post anyway: the events stay queued, so a failed write can
+			// only make them be posted again later, never lost.
+			e.log.Error("spool write failed before delivery", "mId", batch[0].MID, "err", err)
+		}
+		for _, r := range batch {
+			res, ok := e.deliverUntilDone(r)
+			if !ok {
+				return // the rest of the batch stays in the spool for the next start
+			}
+			if res == delivered {
+				e.spool.DoneAsync(r, func(err error) {
+					if err != nil {
+						e.log.Error("spool write failed after delivery; the event will be posted again (same mId)", "mId", r.MID, "err", err)
+					}
+				})
 			}
 		}
 	}
 }
 
+// deliverUntilDone retries r with backoff until it is delivered or buried;
+// ok is false when the engine stops first (r stays queued).
+func (e *Engine) deliverUntilDone(r *Record) (res result, ok bool) {
+	backoff := e.o.Backoff
+	for {
+		res, wait := e.deliver(r)
+		if res != retry {
+			return res, true
+		}
+		e.met.retries.Inc()
+		if wait < backoff {
+			wait = backoff
+		}
+		select {
+		case <-e.ctx.Done():
+			return retry, false
+		case <-time.After(wait):
+		}
+		backoff *= 2
+		if backoff > e.o.MaxBackoff {
+			backoff = e.o.MaxBackoff
+		}
+	}
+}
+
+type result int
+
+const (
+	retry     result = iota
+	delivered        // the platform accepted it
+	buried           // refused for good: moved to the dead bucket
+)
+
 // deliver makes one delivery round (the platform client retries inside it).
-// It returns true when the record has left the queue.
-func (e *Engine) deliver(r *Record) (bool, time.Duration) {
+func (e *Engine) deliver(r *Record) (result, time.Duration) {
 	r.Attempts++
 	if r.Kind == string(provider.KindStatus) && r.Attempts == 1 {
 		e.awaitReply(r.MID)
 	}
 	_, err := e.plat.Post(e.ctx, r.Body)
 	if err == nil {
-		e.spool.DoneAsync(r, func(derr error) {
-			if derr != nil {
-				// Left in the queue: delivered again at the next start, same mId.
-				e.log.Error("spool write failed after delivery", "mId", r.MID, "err", derr)
-			}
-		})
 		e.met.deliveries.WithLabelValues("ok").Inc()
 		e.met.deliverLat.Observe(float64(e.o.Now().UnixMilli()-r.Enqueued) / 1000)
 		e.log.Debug("delivered", "mId", r.MID, "kind", r.Kind, "contactId", r.ContactID, "attempts", r.Attempts)
-		return true, 0
+		return delivered, 0
 	}
 	if e.ctx.Err() != nil {
-		return false, 0
+		return retry, 0
 	}
 	var se *platform.StatusError
 	if errors.As(err, &se) {
@@ -281,21 +336,21 @@ func (e *Engine) deliver(r *Record) (bool, time.Duration) {
 			// The token is wrong: keep the event (a restart with the right
 			// token delivers it) and say so loudly.
 			e.log.Error("the platform rejected the API token; events stay in the spool", "status", st, "mId", r.MID)
-			return false, e.o.MaxBackoff
+			return retry, e.o.MaxBackoff
 		case st >= 400 && st < 500 && st != 408 && st != 409 && st != 425 && st != 429:
 			reason := fmt.Sprintf("platform answered %d: %s", st, platform.Snippet(se.Result.Body, 300))
 			if berr := e.spool.Bury(r, reason); berr != nil {
-				return false, e.o.Backoff
+				return retry, e.o.Backoff
 			}
 			e.met.deliveries.WithLabelValues("dead").Inc()
 			e.log.Error("platform refused an event for good; moved to the dead bucket", "mId", r.MID, "status", st, "reason", reason)
-			return true, 0
+			return buried, 0
 		}
 		e.log.Warn("delivery failed, will retry", "mId", r.MID, "status", st, "attempts", r.Attempts)
-		return false, se.Result.RetryAfter
+		return retry, se.Result.RetryAfter
 	}
 	e.log.Warn("platform unreachable, will retry", "mId", r.MID, "err", err.Error(), "attempts", r.Attempts)
-	return false, 0
+	return retry, 0
 }
 
 // Close stops delivery (records still queued stay in the spool) and closes it.
@@ -508,6 +563,11 @@ func (e *Engine) serveProvider(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := e.ad.Verify(r, body); err != nil {
 		e.log.Warn("webhook did not verify", "path", redactPath(r.URL.Path), "err", err)
+		if errors.Is(err, provider.ErrUnsigned) {
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "webhook unsigned: retry it signed", http.StatusServiceUnavailable)
+			return
+		}
 		http.Error(w, "signature or secret did not verify", http.StatusForbidden)
 		return
 	}
@@ -607,6 +667,14 @@ func (e *Engine) accept(ctx context.Context, ins []provider.Inbound) error {
 	}
 	if len(items) == 0 {
 		return nil
+	}
+	// A receipt without its contact (ClickSend's) can beat the provider's
+	// own answer to our send, before /message has recorded the mId: wait
+	// for that reply, or the receipt would be dropped as unknown.
+	for _, it := range items {
+		if it.StatusRank > 0 && it.ContactID == "" && !e.spool.Known(it.MID) {
+			e.awaitReply(it.MID)
+		}
 	}
 	outs, recs, err := e.spool.Enqueue(items)
 	if err != nil {

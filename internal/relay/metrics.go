@@ -41,7 +41,16 @@ func newMetrics(s *Spool) *metrics {
 		func() float64 { return float64(s.size.Load()) })
 	dead := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_dead", Help: "Events the platform refused for good."},
 		func() float64 { return float64(s.dead.Load()) })
-	m.reg.MustRegister(m.requests, m.latency, m.sends, m.inbound, m.deliveries, m.retries, m.deliverLat, depth, size, dead,
+	bad := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_bad",
+		Help: "Queued events that could not be read, quarantined in the spool's bad bucket ('ccx relay spool check')."},
+		func() float64 { return float64(s.bad.Load()) })
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_in_flight",
+		Help: "Events whose post to the platform has started and is not yet marked done."},
+		func() float64 { return float64(s.flight.Load()) })
+	redelivered := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ccx_relay_redeliveries_total",
+		Help: "Events posted again after a restart because their post was in flight when the relay stopped (kept in the spool)."},
+		func() float64 { return float64(s.redelivered.Load()) })
+	m.reg.MustRegister(m.requests, m.latency, m.sends, m.inbound, m.deliveries, m.retries, m.deliverLat, depth, size, dead, bad, inFlight, redelivered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

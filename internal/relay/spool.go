@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,25 +18,36 @@ import (
 
 // The spool is one bbolt file. Buckets:
 //
-//	queue   seq(8) → Record JSON            events not yet accepted by the platform
-//	dead    seq(8) → Record JSON            events the platform refused for good (4xx)
+//	queue   seq(8) → record                 events not yet accepted by the platform
+//	flight  seq(8) → nil                    queued events whose post has started (in doubt after a crash)
+//	dead    seq(8) → record                 events the platform refused for good (4xx)
+//	bad     key → badRecord JSON            queue entries that could not be read (quarantined)
 //	seen    key → unix ms                   de-duplication keys (provider message ids)
 //	seenT   ms(8)+key → nil                 time index of seen, for pruning
 //	sent    mId → sentInfo JSON             what /message sent: contact and best status
 //	sentT   ms(8)+mId → nil                 time index of sent
-//	meta    "mediaKey", "delivered"         small values
+//	meta    "mediaKey", "delivered",        small values
+//	        "redelivered"
+//
+// A record is its JSON, a zero byte and the CRC-32C of the JSON, so that a
+// damaged record is found and quarantined instead of posted (records
+// written before the checksum have none and are read as plain JSON).
 //
 // Every write goes through one committer goroutine that folds whatever writes
 // are waiting into a single fsync'd transaction (group commit): under load
 // many events share one fsync, at rest a lone event pays no batching delay.
 var (
-	bQueue = []byte("queue")
-	bDead  = []byte("dead")
-	bSeen  = []byte("seen")
-	bSeenT = []byte("seenT")
-	bSent  = []byte("sent")
-	bSentT = []byte("sentT")
-	bMeta  = []byte("meta")
+	bQueue  = []byte("queue")
+	bFlight = []byte("flight")
+	bDead   = []byte("dead")
+	bBad    = []byte("bad")
+	bSeen   = []byte("seen")
+	bSeenT  = []byte("seenT")
+	bSent   = []byte("sent")
+	bSentT  = []byte("sentT")
+	bMeta   = []byte("meta")
+
+	allBuckets = [][]byte{bQueue, bFlight, bDead, bBad, bSeen, bSeenT, bSent, bSentT, bMeta}
 )
 
 // ErrFull means the spool reached its bounds: the provider is answered 503 so
@@ -88,6 +100,7 @@ func (l *Limits) defaults() {
 // Spool is the durable queue.
 type Spool struct {
 	db      *bolt.DB
+	path    string
 	lim     Limits
 	ops     chan *op
 	wg      sync.WaitGroup
@@ -96,7 +109,10 @@ type Spool struct {
 	once    sync.Once
 
 	depth, size, dead, seen, sent, delivered atomic.Int64
+	bad, flight, redelivered                 atomic.Int64
 	commits, committedOps                    atomic.Int64
+	inDoubt                                  int64 // flight entries found at open: posts a crash may have cut short
+	broken                                   atomic.Pointer[CorruptError]
 	mediaKey                                 []byte
 	now                                      func() time.Time
 }
@@ -115,20 +131,86 @@ func (o *op) finish(err error) {
 	o.done <- err
 }
 
-// OpenSpool opens (or creates) the spool file.
+// OpenSpool opens (or creates) the spool file. A file with damage bbolt
+// cannot survive is refused with a *CorruptError before bbolt reads it;
+// queue entries that cannot be read are moved to the bad bucket.
 func OpenSpool(path string, lim Limits) (*Spool, error) {
 	lim.defaults()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	var unreadable [][]byte
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		rep, err := checkFile(path, 2*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		if len(rep.Problems) > 0 {
+			return nil, &CorruptError{Path: path, Problems: rep.Problems}
+		}
+		unreadable = rep.unreadable
+	}
+	var db *bolt.DB
+	err := guard(path, func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType, NoSync: spoolNoSync})
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("spool %s is locked by another process (is a relay running?)", path)
+			return nil, lockedError(path)
+		}
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			return nil, err
 		}
 		return nil, fmt.Errorf("spool %s: %w", path, err)
 	}
-	s := &Spool{db: db, lim: lim, ops: make(chan *op, 4096), closed: make(chan struct{}), stopped: make(chan struct{}), now: time.Now}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bQueue, bDead, bSeen, bSeenT, bSent, bSentT, bMeta} {
+	s := &Spool{db: db, path: path, lim: lim, ops: make(chan *op, 4096), closed: make(chan struct{}), stopped: make(chan struct{}), now: time.Now}
+	err = guard(path, func() error { return db.Update(s.init(unreadable)) })
+	if err != nil {
+		db.Close()
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("spool %s: %w", path, err)
+	}
+	s.wg.Add(1)
+	go s.committer()
+	return s, nil
+}
+
+// spoolNoSync skips fsync: only the fuzz targets set it, to run fast.
+var spoolNoSync = false
+
+// init creates the buckets, quarantines the unreadable queue entries the
+// check found, repairs a queue sequence that fell behind its keys, and loads
+// the counters.
+func (s *Spool) init(unreadable [][]byte) func(tx *bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		q, bad := tx.Bucket(bQueue), tx.Bucket(bBad)
+		now := s.now().UnixMilli()
+		for _, k := range unreadable {
+			if v := q.Get(k); v != nil {
+				if _, err := decodeRecord(k, v); err != nil {
+					if err := quarantine(tx, k, v, err, now); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		// NextSequence must never hand out a key already in use: a damaged
+		// bucket header could otherwise make a new event overwrite an old one.
+		var last uint64
+		for _, b := range [][]byte{bQueue, bDead} {
+			if k, _ := tx.Bucket(b).Cursor().Last(); len(k) == 8 {
+				last = max(last, binary.BigEndian.Uint64(k))
+			}
+		}
+		if q.Sequence() < last {
+			if err := q.SetSequence(last); err != nil {
 				return err
 			}
 		}
@@ -142,25 +224,44 @@ func OpenSpool(path string, lim Limits) (*Spool, error) {
 				return err
 			}
 		}
-		if v := meta.Get([]byte("delivered")); len(v) == 8 {
-			s.delivered.Store(int64(binary.BigEndian.Uint64(v)))
+		s.delivered.Store(int64(counter(meta, "delivered")))
+		// Events whose post had started when the relay stopped: they are
+		// posted again (same mId), so count them as redeliveries now.
+		s.inDoubt = countKeys(tx.Bucket(bFlight))
+		redelivered := counter(meta, "redelivered") + uint64(s.inDoubt)
+		if s.inDoubt > 0 {
+			if err := meta.Put([]byte("redelivered"), seqKey(redelivered)); err != nil {
+				return err
+			}
 		}
+		s.redelivered.Store(int64(redelivered))
 		var n, sz int64
-		_ = tx.Bucket(bQueue).ForEach(func(k, v []byte) error { n++; sz += int64(len(v)); return nil })
+		_ = q.ForEach(func(k, v []byte) error { n++; sz += int64(len(v)); return nil })
 		s.depth.Store(n)
 		s.size.Store(sz)
+		s.flight.Store(s.inDoubt)
 		s.dead.Store(int64(tx.Bucket(bDead).Stats().KeyN))
+		s.bad.Store(countKeys(bad)) // Stats() would miss this transaction's quarantines
 		s.seen.Store(int64(tx.Bucket(bSeen).Stats().KeyN))
 		s.sent.Store(int64(tx.Bucket(bSent).Stats().KeyN))
 		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("spool %s: %w", path, err)
 	}
-	s.wg.Add(1)
-	go s.committer()
-	return s, nil
+}
+
+func countKeys(b *bolt.Bucket) int64 {
+	var n int64
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
+func counter(meta *bolt.Bucket, name string) uint64 {
+	if v := meta.Get([]byte(name)); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
 }
 
 // committer runs queued write ops in shared transactions. An op's error is
@@ -179,7 +280,7 @@ func (s *Spool) committer() {
 			for {
 				select {
 				case o := <-s.ops:
-					o.finish(s.db.Update(o.fn))
+					o.finish(s.update(o.fn))
 				default:
 					return
 				}
@@ -196,7 +297,7 @@ func (s *Spool) committer() {
 			}
 		}
 		errs = errs[:0]
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bolt.Tx) error {
 			for _, o := range batch {
 				errs = append(errs, o.fn(tx))
 			}
@@ -212,6 +313,26 @@ func (s *Spool) committer() {
 			}
 		}
 	}
+}
+
+// update runs one write transaction. A panic inside bbolt (a page damaged
+// since the spool was opened) fails it and every later write: the file
+// needs `ccx relay spool check` before the relay is trusted with it again.
+func (s *Spool) update(fn func(tx *bolt.Tx) error) error {
+	if ce := s.broken.Load(); ce != nil {
+		return ce
+	}
+	err := guard(s.path, func() error { return s.db.Update(fn) })
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		s.broken.CompareAndSwap(nil, ce)
+	}
+	return err
+}
+
+// view runs one read transaction, turning a bbolt panic into an error.
+func (s *Spool) view(fn func(tx *bolt.Tx) error) error {
+	return guard(s.path, func() error { return s.db.View(fn) })
 }
 
 // write runs fn in the next group commit and returns once it is on disk.
@@ -333,7 +454,7 @@ func (s *Spool) Enqueue(items []Item) ([]Outcome, []*Record, error) {
 			}
 			n, _ := q.NextSequence()
 			r := &Record{Seq: n, Body: body, MID: it.MID, ContactID: contact, Kind: it.Kind, Key: it.Key, Enqueued: now}
-			v, err := json.Marshal(r)
+			v, err := encodeRecord(r)
 			if err != nil { // a body that is not JSON: nothing the platform could take
 				outs = append(outs, Skipped)
 				continue
@@ -406,6 +527,16 @@ func (s *Spool) await(ch chan error) error {
 	}
 }
 
+// Known reports whether /message recorded a send (or a status) for mid.
+func (s *Spool) Known(mid string) bool {
+	known := false
+	_ = s.view(func(tx *bolt.Tx) error {
+		known = tx.Bucket(bSent).Get([]byte(mid)) != nil
+		return nil
+	})
+	return known
+}
+
 // RecordSentAsync queues the same write for the next group commit without
 // waiting. Later spool writes (a receipt for this mId) commit after it.
 func (s *Spool) RecordSentAsync(mid, contactID string, cb func(error)) {
@@ -442,41 +573,86 @@ func (s *Spool) Done(r *Record) error {
 	return s.await(ch)
 }
 
-// DoneAsync removes a delivered record in the next group commit without
-// waiting: a crash before that commit only means one more delivery of the
-// same mId, which at-least-once allows and the platform ignores.
+// DoneAsync removes a delivered record (and its in-flight mark) in the next
+// group commit without waiting. Until that commit a crash means one more
+// post of the same mId; the worker's next Claim waits for it.
 func (s *Spool) DoneAsync(r *Record, cb func(error)) {
+	inFlight := false
 	fn := func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bMeta)
-		n := uint64(0)
-		if v := meta.Get([]byte("delivered")); len(v) == 8 {
-			n = binary.BigEndian.Uint64(v)
-		}
-		if err := meta.Put([]byte("delivered"), seqKey(n+1)); err != nil {
+		meta, fl, k := tx.Bucket(bMeta), tx.Bucket(bFlight), seqKey(r.Seq)
+		if err := meta.Put([]byte("delivered"), seqKey(counter(meta, "delivered")+1)); err != nil {
 			return err
 		}
-		return tx.Bucket(bQueue).Delete(seqKey(r.Seq))
+		if inFlight = fl.Get(k) != nil; inFlight {
+			if err := fl.Delete(k); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bQueue).Delete(k)
 	}
-	o := &op{fn: fn, cb: func(err error) {
+	s.submit(&op{fn: fn, cb: func(err error) {
 		if err == nil {
 			s.depth.Add(-1)
 			s.size.Add(-r.size)
 			s.delivered.Add(1)
+			if inFlight {
+				s.flight.Add(-1)
+			}
 		}
 		if cb != nil {
 			cb(err)
 		}
-	}}
-	s.submit(o)
+	}})
+}
+
+// Claim marks records in flight, about to be posted, and waits for the
+// commit. The spool commits in order, so when Claim returns every write
+// submitted before it (the worker's earlier deliveries) is on disk too. A
+// crash can then repeat only the posts of records in flight, and the next
+// start counts them (Stats.Redelivered).
+func (s *Spool) Claim(next []*Record) error {
+	if len(next) == 0 {
+		return nil
+	}
+	var added int64
+	err := s.write(func(tx *bolt.Tx) error {
+		added = 0
+		fl := tx.Bucket(bFlight)
+		for _, r := range next {
+			if k := seqKey(r.Seq); fl.Get(k) == nil {
+				added++
+				if err := fl.Put(k, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		s.flight.Add(added)
+	}
+	return err
 }
 
 // Bury moves a record the platform refused for good to the dead bucket.
 func (s *Spool) Bury(r *Record, reason string) error {
 	r.LastError = reason
-	v, _ := json.Marshal(r)
-	err := s.write(func(tx *bolt.Tx) error {
+	v, err := encodeRecord(r)
+	if err != nil {
+		return err
+	}
+	var dFlight int64
+	err = s.write(func(tx *bolt.Tx) error {
+		dFlight = 0
 		if err := tx.Bucket(bDead).Put(seqKey(r.Seq), v); err != nil {
 			return err
+		}
+		fl := tx.Bucket(bFlight)
+		if fl.Get(seqKey(r.Seq)) != nil {
+			dFlight = -1
+			if err := fl.Delete(seqKey(r.Seq)); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bQueue).Delete(seqKey(r.Seq))
 	})
@@ -484,27 +660,61 @@ func (s *Spool) Bury(r *Record, reason string) error {
 		s.depth.Add(-1)
 		s.size.Add(-r.size)
 		s.dead.Add(1)
+		s.flight.Add(dFlight)
 	}
 	return err
 }
 
-// Pending returns the queued records in order (used at start-up).
+// Pending returns the queued records in order (used at start-up). An entry
+// that cannot be read is moved to the bad bucket, and the rest are returned:
+// one damaged record never holds up the queue.
 func (s *Spool) Pending() ([]*Record, error) {
 	var out []*Record
-	err := s.db.View(func(tx *bolt.Tx) error {
+	type entry struct {
+		k, v []byte
+		err  error
+	}
+	var bad []entry
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bQueue).ForEach(func(k, v []byte) error {
-			r := &Record{}
-			if err := json.Unmarshal(v, r); err != nil {
-				return fmt.Errorf("queue entry %x: %w", k, err)
+			r, err := decodeRecord(k, v)
+			if err != nil {
+				bad = append(bad, entry{append([]byte(nil), k...), append([]byte(nil), v...), err})
+				return nil
 			}
-			r.Seq = binary.BigEndian.Uint64(k)
-			r.size = int64(len(v))
 			out = append(out, r)
 			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		now := s.now().UnixMilli()
+		var sz int64
+		err := s.write(func(tx *bolt.Tx) error {
+			sz = 0
+			for _, e := range bad {
+				if err := quarantine(tx, e.k, e.v, e.err, now); err != nil {
+					return err
+				}
+				sz += int64(len(e.v))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.depth.Add(-int64(len(bad)))
+		s.size.Add(-sz)
+		s.bad.Add(int64(len(bad)))
+	}
+	return out, nil
 }
+
+// InDoubt is how many events were in flight when the spool was last
+// closed, or the relay killed: they are posted again.
+func (s *Spool) InDoubt() int64 { return s.inDoubt }
 
 // Prune forgets dedupe keys and sent mIds older than the window, and the
 // oldest beyond MaxKeys.
@@ -528,6 +738,10 @@ func pruneTimed(b, bt *bolt.Bucket, cutoff, over int64, max int) int64 {
 	c := bt.Cursor()
 	var del [][]byte
 	for k, _ := c.First(); k != nil && len(del) < max; k, _ = c.Next() {
+		if len(k) < 8 { // not a time key: damage; drop it
+			del = append(del, append([]byte(nil), k...))
+			continue
+		}
 		ts := int64(binary.BigEndian.Uint64(k[:8]))
 		if ts >= cutoff && int64(len(del)) >= over {
 			break
@@ -536,6 +750,9 @@ func pruneTimed(b, bt *bolt.Bucket, cutoff, over int64, max int) int64 {
 	}
 	for _, k := range del {
 		_ = bt.Delete(k)
+		if len(k) < 8 {
+			continue
+		}
 		// Only delete the main key if its current timestamp is this one.
 		if v := b.Get(k[8:]); v != nil && (len(v) != 8 || bytes.Equal(v, k[:8])) {
 			_ = b.Delete(k[8:])
@@ -553,6 +770,9 @@ type Stats struct {
 	MaxEntries  int     `json:"maxEntries"`
 	MaxBytes    int64   `json:"maxBytes"`
 	Dead        int64   `json:"dead"`
+	Bad         int64   `json:"bad"`         // quarantined: queue entries that could not be read
+	InFlight    int64   `json:"inFlight"`    // posts under way (after a crash: in doubt, posted again)
+	Redelivered int64   `json:"redelivered"` // events posted again after a restart because their post was in flight
 	DedupeKeys  int64   `json:"dedupeKeys"`
 	SentMIDs    int64   `json:"sentMIds"`
 	Delivered   int64   `json:"delivered"`
@@ -564,21 +784,21 @@ type Stats struct {
 
 // Stats reads the spool state.
 func (s *Spool) Stats() Stats {
-	st := Stats{Path: s.db.Path(), Depth: s.depth.Load(), Bytes: s.size.Load(), MaxEntries: s.lim.MaxEntries,
-		MaxBytes: s.lim.MaxBytes, Dead: s.dead.Load(), DedupeKeys: s.seen.Load(), SentMIDs: s.sent.Load(),
+	st := Stats{Path: s.path, Depth: s.depth.Load(), Bytes: s.size.Load(), MaxEntries: s.lim.MaxEntries,
+		MaxBytes: s.lim.MaxBytes, Dead: s.dead.Load(), Bad: s.bad.Load(), InFlight: s.flight.Load(),
+		Redelivered: s.redelivered.Load(), DedupeKeys: s.seen.Load(), SentMIDs: s.sent.Load(),
 		Delivered: s.delivered.Load(), Commits: s.commits.Load()}
 	if st.Commits > 0 {
 		st.OpsPerTxn = float64(s.committedOps.Load()) / float64(st.Commits)
 	}
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		k, v := tx.Bucket(bQueue).Cursor().First()
-		if k != nil {
-			r := &Record{}
-			if json.Unmarshal(v, r) == nil {
-				r.Seq = binary.BigEndian.Uint64(k)
+	_ = s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bQueue).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if r, err := decodeRecord(k, v); err == nil {
 				r.Body = nil
 				st.Oldest = r
 				st.OldestAgeMS = s.now().UnixMilli() - r.Enqueued
+				break
 			}
 		}
 		return nil
@@ -594,50 +814,5 @@ func (s *Spool) MediaKey() []byte { return s.mediaKey }
 func (s *Spool) Close() error {
 	s.once.Do(func() { close(s.closed) })
 	s.wg.Wait()
-	return s.db.Close()
-}
-
-// ReadStats opens a spool file read-only (when no relay holds it) and
-// reports its state.
-func ReadStats(path string) (Stats, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
-	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return Stats{}, fmt.Errorf("spool %s is locked by a running relay: ask it with --url", path)
-		}
-		return Stats{}, err
-	}
-	defer db.Close()
-	st := Stats{Path: path}
-	now := time.Now().UnixMilli()
-	err = db.View(func(tx *bolt.Tx) error {
-		q := tx.Bucket(bQueue)
-		if q == nil {
-			return fmt.Errorf("%s is not a ccx relay spool", path)
-		}
-		_ = q.ForEach(func(k, v []byte) error { st.Depth++; st.Bytes += int64(len(v)); return nil })
-		if k, v := q.Cursor().First(); k != nil {
-			r := &Record{}
-			if json.Unmarshal(v, r) == nil {
-				r.Seq = binary.BigEndian.Uint64(k)
-				r.Body = nil
-				st.Oldest = r
-				st.OldestAgeMS = now - r.Enqueued
-			}
-		}
-		if b := tx.Bucket(bDead); b != nil {
-			st.Dead = int64(b.Stats().KeyN)
-		}
-		if b := tx.Bucket(bSeen); b != nil {
-			st.DedupeKeys = int64(b.Stats().KeyN)
-		}
-		if b := tx.Bucket(bSent); b != nil {
-			st.SentMIDs = int64(b.Stats().KeyN)
-		}
-		if v := tx.Bucket(bMeta).Get([]byte("delivered")); len(v) == 8 {
-			st.Delivered = int64(binary.BigEndian.Uint64(v))
-		}
-		return nil
-	})
-	return st, err
+	return guard(s.path, s.db.Close)
 }

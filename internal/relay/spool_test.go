@@ -91,3 +91,47 @@ func TestSpoolBoundsAndPrune(t *testing.T) {
 		t.Fatalf("keys after prune: %+v", st)
 	}
 }
+
+// TestInFlightIsCountedAfterACrash: events marked in flight and never
+// marked done (the process died) are counted as redelivered at the next
+// open, and only those.
+func TestInFlightIsCountedAfterACrash(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := OpenSpool(path, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, recs, err := s.Enqueue([]Item{item("a", "+1", "a", 0), item("b", "+1", "b", 0), item("c", "+1", "c", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Claim(recs[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Done(recs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.InFlight != 1 || st.Depth != 2 || st.Redelivered != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	s.Close() // as a crash would leave it: b in flight
+	for round, want := range []int64{1, 2} {
+		s, err = OpenSpool(path, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := s.Stats(); s.InDoubt() != 1 || st.InFlight != 1 || st.Redelivered != want {
+			t.Fatalf("reopen %d: in doubt %d, stats %+v", round, s.InDoubt(), st)
+		}
+		s.Close()
+	}
+	s, _ = OpenSpool(path, Limits{})
+	defer s.Close()
+	p, _ := s.Pending()
+	if err := s.Done(p[0]); err != nil || p[0].MID != "b" {
+		t.Fatal(p[0].MID, err)
+	}
+	if st := s.Stats(); st.InFlight != 0 || st.Depth != 1 || st.Delivered != 2 {
+		t.Fatalf("after delivery: %+v", st)
+	}
+}

@@ -34,6 +34,9 @@ type Options struct {
 	Progress func(format string, args ...any)
 	// Timeout bounds a RunRelay (0 → DefaultTimeout).
 	Timeout time.Duration
+	// Provider is RunRelay's adapter: loopback ("") or a provider with an
+	// emulator (internal/provider/emulators), played through its fake.
+	Provider string
 
 	// tamper lets tests break the relay's settings.
 	tamper func(*relay.Options)

@@ -62,7 +62,11 @@ func (e *TimeoutError) Error() string {
 // relay's /message, and the loopback provider turns each into sent and
 // delivered receipts and a reply, which the relay delivers from its spool to
 // the emulator's webhook. It checks the emulator ended in the expected state.
+// With Options.Provider the adapter is that provider's, against its fake.
 func RunRelay(ctx context.Context, opts Options) (res *Result, err error) {
+	if opts.Provider != "" && opts.Provider != "loopback" {
+		return runRelayProvider(ctx, opts)
+	}
 	start := time.Now()
 	// The relay logs from its own goroutines: progress lines are serialised.
 	var sayMu sync.Mutex

@@ -17,19 +17,17 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
 // DefaultTimeout bounds one post: a server that hangs is a failure.
 const DefaultTimeout = 10 * time.Second
 
-// Verdicts.
-const (
-	OK      = "ok"      // 2xx: the provider counts the webhook as delivered
-	Refused = "refused" // 401/403: the server refused the signature or secret
-	Failed  = "failed"  // other 4xx/5xx: the provider would retry or drop it
-	Wrong   = "wrong"   // an answer the provider cannot use, or a bad signature accepted
-	Error   = "error"   // no HTTP answer: unreachable, timeout, not HTTP
-)
+// Verdicts are the words every ccx network command uses (internal/verdict):
+// ok (2xx: delivered), auth (401/403: the signature or secret refused),
+// refused, no-route, rate-limited, server-error (the provider would retry or
+// drop it), wrong-reply (an answer the provider cannot use, a web page, or a
+// bad signature accepted), timeout and network (no HTTP answer).
 
 // Finding is one remark about an answer.
 type Finding struct {
@@ -39,15 +37,15 @@ type Finding struct {
 
 // Attempt is one post and its judgement.
 type Attempt struct {
-	N         int       `json:"attempt"`
-	Method    string    `json:"method"`
-	URL       string    `json:"url"` // secrets redacted
-	Status    int       `json:"status,omitempty"`
-	Body      string    `json:"body,omitempty"` // the answer, cut at 2 KiB
-	LatencyMS float64   `json:"latencyMs"`
-	Verdict   string    `json:"verdict"`
-	Findings  []Finding `json:"findings"`
-	Error     string    `json:"error,omitempty"`
+	N         int             `json:"attempt"`
+	Method    string          `json:"method"`
+	URL       string          `json:"url"` // secrets redacted
+	Status    int             `json:"status,omitempty"`
+	Body      string          `json:"body,omitempty"` // the answer, cut at 2 KiB
+	LatencyMS float64         `json:"latencyMs"`
+	Verdict   verdict.Verdict `json:"verdict"`
+	Findings  []Finding       `json:"findings"`
+	Error     string          `json:"error,omitempty"`
 }
 
 // Options say where and how to post.
@@ -101,7 +99,11 @@ func Post(ctx context.Context, provName string, o Options, build Build) ([]Attem
 		if err != nil {
 			cancel()
 			a.LatencyMS = ms(time.Since(start))
-			a.Verdict, a.Error = Error, describe(err, timeout, o.Secrets)
+			a.Error = describe(err, timeout, o.Secrets)
+			a.Verdict = verdict.Network
+			if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+				a.Verdict = verdict.Timeout
+			}
 			out = append(out, a)
 			if ctx.Err() != nil {
 				return out, nil
@@ -115,6 +117,9 @@ func Post(ctx context.Context, provName string, o Options, build Build) ([]Attem
 		a.Status = resp.StatusCode
 		a.Body = redact(snip(rb), o.Secrets)
 		a.Verdict, a.Findings = Judge(provName, o.BadSignature, resp.StatusCode, resp.Header, rb)
+		if f, ok := judgeHandshake(req, resp.StatusCode, rb); ok && a.Verdict == verdict.OK && !o.BadSignature {
+			a.Verdict, a.Findings = verdict.WrongReply, append(a.Findings, f)
+		}
 		if rerr != nil {
 			a.Findings = append(a.Findings, Finding{"warning", "the answer's body broke off: " + rerr.Error()})
 		}
@@ -144,6 +149,11 @@ func redact(s string, secrets []string) string {
 	return s
 }
 
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // describe names a transport failure without repeating a URL that may hold
 // a secret.
 func describe(err error, timeout time.Duration, secrets []string) string {
@@ -165,28 +175,41 @@ func describe(err error, timeout time.Duration, secrets []string) string {
 	return redact(msg, secrets)
 }
 
+// judgeHandshake: Meta's webhook verification GET wants hub.challenge back
+// as the plain body, or it does not save the callback URL.
+func judgeHandshake(req *http.Request, status int, body []byte) (Finding, bool) {
+	ch := req.URL.Query().Get("hub.challenge")
+	if req.Method != http.MethodGet || ch == "" || status < 200 || status > 299 || strings.TrimSpace(string(body)) == ch {
+		return Finding{}, false
+	}
+	return Finding{"error", fmt.Sprintf("the verification answer is %q: Meta wants the hub.challenge value %q as the plain body", snip(body), ch)}, true
+}
+
 // Judge reads an answer as the provider would.
-func Judge(provName string, badSignature bool, status int, h http.Header, body []byte) (string, []Finding) {
+func Judge(provName string, badSignature bool, status int, h http.Header, body []byte) (verdict.Verdict, []Finding) {
 	fs := []Finding{}
 	switch {
 	case status >= 200 && status < 300:
 		if badSignature {
-			return Wrong, append(fs, Finding{"error", fmt.Sprintf("the server accepted (%d) a badly signed webhook: it must verify the signature and answer 401 or 403", status)})
+			return verdict.WrongReply, append(fs, Finding{"error", fmt.Sprintf("the server accepted (%d) a badly signed webhook: it must verify the signature and answer 401 or 403", status)})
 		}
-		return OK, append(fs, answerFindings(provName, h, body)...)
+		if verdict.IsHTML(h, body) {
+			return verdict.WrongReply, append(fs, Finding{"error", fmt.Sprintf("a web page (%d), not a webhook handler's answer: the provider counts it delivered and the message is lost; is the URL your server's webhook route?", status)})
+		}
+		return verdict.OK, append(fs, answerFindings(provName, h, body)...)
 	case status == 401 || status == 403:
 		if !badSignature {
 			fs = append(fs, Finding{"error", fmt.Sprintf("the server refused (%d) a correctly signed webhook: check the secret, and for Twilio the exact public URL it signs", status)})
 		}
-		return Refused, fs
+		return verdict.Auth, fs
 	case status >= 300 && status < 400:
-		return Wrong, append(fs, Finding{"error", fmt.Sprintf("a redirect (%d): providers do not follow redirects for webhooks; use the final URL", status)})
+		return verdict.WrongReply, append(fs, Finding{"error", fmt.Sprintf("a redirect (%d): providers do not follow redirects for webhooks; use the final URL", status)})
 	case status >= 400 && status < 500:
-		return Failed, append(fs, Finding{"error", fmt.Sprintf("the server refused the webhook (%d); %s", status, retryNote(provName, status))})
+		return verdict.OfStatus(status, h, body), append(fs, Finding{"error", fmt.Sprintf("the server refused the webhook (%d); %s", status, retryNote(provName, status))})
 	case status >= 500:
-		return Failed, append(fs, Finding{"error", fmt.Sprintf("the server failed (%d); %s", status, retryNote(provName, status))})
+		return verdict.ServerError, append(fs, Finding{"error", fmt.Sprintf("the server failed (%d); %s", status, retryNote(provName, status))})
 	}
-	return Wrong, append(fs, Finding{"error", fmt.Sprintf("status %d is not a final HTTP answer", status)})
+	return verdict.WrongReply, append(fs, Finding{"error", fmt.Sprintf("status %d is not a final HTTP answer", status)})
 }
 
 func retryNote(provName string, status int) string {
@@ -195,6 +218,12 @@ func retryNote(provName string, status int) string {
 		return "Telegram retries the update until a 2xx"
 	case "twilio":
 		return "by default Twilio does not retry incoming-message webhooks: the message is lost (Twilio debugger error 11200)"
+	case "gupshup":
+		return "Gupshup retries a callback that is not answered 2xx within 10 s, after a brief interval"
+	case "zalo":
+		return "Zalo redelivers an event not answered 200 within about 2 s (header num_retry) and disables a webhook that keeps failing"
+	case "whatsapp":
+		return "Meta retries a failed webhook with decreasing frequency for up to 7 days"
 	}
 	return "the provider may retry it or drop it"
 }

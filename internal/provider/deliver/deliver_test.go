@@ -14,6 +14,8 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
+	"github.com/ccx-cli/ccx/internal/provider/whatsapp"
+	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
 func TestJudge(t *testing.T) {
@@ -23,21 +25,24 @@ func TestJudge(t *testing.T) {
 		bad     bool
 		status  int
 		body    string
-		verdict string
+		verdict verdict.Verdict
 		finding string
 	}{
-		{"twilio", false, 200, "", OK, ""},
-		{"twilio", false, 200, `<?xml version="1.0"?><Response/>`, OK, ""},
-		{"twilio", false, 200, `<Response><Message>thanks</Message></Response>`, OK, "auto-reply"},
-		{"twilio", false, 200, `{"ok":true}`, OK, "not TwiML"},
-		{"telegram", false, 200, `{"method":"sendMessage","chat_id":1,"text":"x"}`, OK, "executes it"},
-		{"telegram", true, 200, "", Wrong, "badly signed"},
-		{"telegram", true, 403, "", Refused, ""},
-		{"twilio", false, 403, "", Refused, "correctly signed"},
-		{"clicksend", false, 302, "", Wrong, "redirect"},
-		{"clicksend", false, 404, "", Failed, "refused the webhook (404)"},
-		{"twilio", false, 500, "", Failed, "not retry"},
-		{"telegram", false, 503, "", Failed, "retries"},
+		{"twilio", false, 200, "", verdict.OK, ""},
+		{"twilio", false, 200, `<?xml version="1.0"?><Response/>`, verdict.OK, ""},
+		{"twilio", false, 200, `<Response><Message>thanks</Message></Response>`, verdict.OK, "auto-reply"},
+		{"twilio", false, 200, `{"ok":true}`, verdict.OK, "not TwiML"},
+		{"telegram", false, 200, `{"method":"sendMessage","chat_id":1,"text":"x"}`, verdict.OK, "executes it"},
+		{"telegram", true, 200, "", verdict.WrongReply, "badly signed"},
+		{"telegram", true, 403, "", verdict.Auth, ""},
+		{"twilio", false, 403, "", verdict.Auth, "correctly signed"},
+		{"clicksend", false, 302, "", verdict.WrongReply, "redirect"},
+		{"clicksend", false, 404, "", verdict.NoRoute, "refused the webhook (404)"},
+		{"clicksend", false, 400, "", verdict.Refused, "refused the webhook (400)"},
+		{"twilio", false, 429, "", verdict.RateLimited, "refused the webhook (429)"},
+		{"twilio", false, 200, "<!DOCTYPE html><html></html>", verdict.WrongReply, "a web page"},
+		{"twilio", false, 500, "", verdict.ServerError, "not retry"},
+		{"telegram", false, 503, "", verdict.ServerError, "retries"},
 	}
 	for _, c := range cases {
 		v, fs := Judge(c.prov, c.bad, c.status, h, []byte(c.body))
@@ -75,7 +80,7 @@ func TestPostAgainstServers(t *testing.T) {
 		t.Fatal(at, err)
 	}
 	for _, x := range at {
-		if x.Verdict != OK || x.Status != 200 || len(x.Findings) != 0 {
+		if x.Verdict != verdict.OK || x.Status != 200 || len(x.Findings) != 0 {
 			t.Errorf("attempt %+v", x)
 		}
 	}
@@ -84,21 +89,21 @@ func TestPostAgainstServers(t *testing.T) {
 	}
 	in.BadSignature = true
 	at, _ = Inbound(t.Context(), e, Options{Target: verify.URL + "/providers/twilio/inbound"}, in)
-	if at[0].Verdict != Refused || at[0].Status != 403 {
+	if at[0].Verdict != verdict.Auth || at[0].Status != 403 {
 		t.Errorf("bad signature: %+v", at[0])
 	}
 	// A server that accepts anything is caught by --bad-signature.
 	lax := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer lax.Close()
 	at, _ = Inbound(t.Context(), e, Options{Target: lax.URL}, in)
-	if at[0].Verdict != Wrong {
+	if at[0].Verdict != verdict.WrongReply {
 		t.Errorf("lax server: %+v", at[0])
 	}
 	// Redirects are not followed.
 	redir := httptest.NewServer(http.RedirectHandler("http://127.0.0.1:1/elsewhere", http.StatusFound))
 	defer redir.Close()
 	at, _ = Inbound(t.Context(), e, Options{Target: redir.URL}, provider.CustomerMessage{Message: channel.Text("x")})
-	if at[0].Verdict != Wrong || at[0].Status != 302 {
+	if at[0].Verdict != verdict.WrongReply || at[0].Status != 302 {
 		t.Errorf("redirect: %+v", at[0])
 	}
 	// Building errors are returned, not posted.
@@ -115,7 +120,7 @@ func TestPostTransportFailures(t *testing.T) {
 	dead := "http://" + ln.Addr().String() + "/hook"
 	ln.Close()
 	at, err := Inbound(t.Context(), e, Options{Target: dead}, msg)
-	if err != nil || at[0].Verdict != Error || at[0].Error == "" {
+	if err != nil || at[0].Verdict != verdict.Network || at[0].Error == "" {
 		t.Fatalf("unreachable: %+v %v", at, err)
 	}
 	// Garbage that is not HTTP.
@@ -133,7 +138,7 @@ func TestPostTransportFailures(t *testing.T) {
 		}
 	}()
 	at, _ = Inbound(t.Context(), e, Options{Target: "http://" + g.Addr().String() + "/hook"}, msg)
-	if at[0].Verdict != Error || !strings.Contains(at[0].Error, "not HTTP") {
+	if at[0].Verdict != verdict.Network || !strings.Contains(at[0].Error, "not HTTP") {
 		t.Fatalf("garbage: %+v", at[0])
 	}
 	// A server that never answers hits the timeout.
@@ -143,7 +148,7 @@ func TestPostTransportFailures(t *testing.T) {
 	defer close(block)
 	start := time.Now()
 	at, _ = Inbound(t.Context(), e, Options{Target: slow.URL, Timeout: 100 * time.Millisecond}, msg)
-	if at[0].Verdict != Error || !strings.Contains(at[0].Error, "--timeout") || time.Since(start) > 5*time.Second {
+	if at[0].Verdict != verdict.Timeout || !strings.Contains(at[0].Error, "--timeout") || time.Since(start) > 5*time.Second {
 		t.Fatalf("timeout: %+v", at[0])
 	}
 }
@@ -158,5 +163,30 @@ func TestSecretsRedacted(t *testing.T) {
 	})
 	if err != nil || strings.Contains(at[0].URL, "pathsecret") || strings.Contains(at[0].Body, "pathsecret") || !strings.Contains(at[0].URL, "<secret>") {
 		t.Fatalf("%+v %v", at, err)
+	}
+}
+
+// Meta saves a callback URL only when the handshake answers hub.challenge.
+func TestHandshakeWantsTheChallenge(t *testing.T) {
+	answer := "wrong"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if answer == "echo" {
+			_, _ = io.WriteString(w, r.URL.Query().Get("hub.challenge"))
+			return
+		}
+		_, _ = io.WriteString(w, answer)
+	}))
+	defer srv.Close()
+	e := whatsapp.NewEmulator(whatsapp.EmulatorOptions{})
+	in := provider.CustomerMessage{Native: "handshake", Message: channel.Text("1158201444")}
+	for ans, want := range map[string]verdict.Verdict{"wrong": verdict.WrongReply, "echo": verdict.OK} {
+		answer = ans
+		atts, err := Inbound(t.Context(), e, Options{Target: srv.URL + "/providers/whatsapp/webhook"}, in)
+		if err != nil || len(atts) != 1 || atts[0].Method != http.MethodGet || atts[0].Verdict != want {
+			t.Fatalf("%s: %+v %v", ans, atts, err)
+		}
+		if want == verdict.WrongReply && !strings.Contains(atts[0].Findings[0].Message, `"1158201444"`) {
+			t.Fatalf("finding: %+v", atts[0].Findings)
+		}
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/clicksend"
 	"github.com/ccx-cli/ccx/internal/provider/emukit"
+	"github.com/ccx-cli/ccx/internal/provider/gupshup"
 	"github.com/ccx-cli/ccx/internal/provider/telegram"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
+	"github.com/ccx-cli/ccx/internal/provider/zalo"
 )
 
 // Options build an emulator.
@@ -48,6 +50,9 @@ type Info struct {
 	// SignWith are the credentials needed to sign webhooks as the provider
 	// (what `ccx provider send` must be given).
 	SignWith []string `json:"signWith"`
+	// Alternatives are credential sets of which any one suffices (Vonage:
+	// application id and key, or API key and secret).
+	Alternatives [][]string `json:"alternatives,omitempty"`
 	// Receipts: the provider posts status callbacks.
 	Receipts bool `json:"receipts"`
 	// DefaultCustomer is the customer address used when none is given.
@@ -119,6 +124,90 @@ var registry = map[string]Info{
 				NoReceipts: o.NoReceipts, ReceiptDelay: o.ReceiptDelay, Client: o.Client})
 		},
 	},
+	"gupshup": {
+		Name:            "gupshup",
+		Credentials:     []string{"CCX_GUPSHUP_API_KEY", "CCX_GUPSHUP_APP_NAME", "CCX_GUPSHUP_SOURCE", "CCX_GUPSHUP_SECRET", "CCX_GUPSHUP_WEBHOOK_HEADER", "CCX_GUPSHUP_WEBHOOK_TOKEN"},
+		Secret:          map[string]bool{"CCX_GUPSHUP_API_KEY": true, "CCX_GUPSHUP_SECRET": true, "CCX_GUPSHUP_WEBHOOK_TOKEN": true},
+		SignWith:        []string{},
+		Receipts:        true,
+		DefaultCustomer: gupshup.DefaultCustomer,
+		Webhooks:        []string{gupshup.WebhookPath + "/{secret}"},
+		NativeTypes:     gupshup.NativeTypes,
+		build: func(o Options) provider.Emulator {
+			source := o.BusinessNumber
+			if source == "" {
+				source = o.Credentials["CCX_GUPSHUP_SOURCE"]
+			}
+			secret := o.Credentials["CCX_GUPSHUP_SECRET"]
+			if secret == "" && o.Credentials["CCX_GUPSHUP_WEBHOOK_TOKEN"] == "" {
+				secret = "ccx" + emukit.HexID(12) // Gupshup signs nothing: a server should protect its callback URL
+			}
+			return gupshup.NewEmulator(gupshup.EmulatorOptions{APIKey: o.Credentials["CCX_GUPSHUP_API_KEY"], AppName: o.Credentials["CCX_GUPSHUP_APP_NAME"],
+				Source: source, Secret: secret, Header: o.Credentials["CCX_GUPSHUP_WEBHOOK_HEADER"], HeaderValue: o.Credentials["CCX_GUPSHUP_WEBHOOK_TOKEN"],
+				CallbackURL: o.CallbackURL, NoReceipts: o.NoReceipts, ReceiptDelay: o.ReceiptDelay, Client: o.Client})
+		},
+	},
+	"zalo": {
+		Name:            "zalo",
+		Credentials:     []string{"CCX_ZALO_APP_ID", "CCX_ZALO_APP_SECRET", "CCX_ZALO_OA_SECRET_KEY", "CCX_ZALO_ACCESS_TOKEN", "CCX_ZALO_REFRESH_TOKEN", "CCX_ZALO_OA_ID"},
+		Secret:          map[string]bool{"CCX_ZALO_APP_SECRET": true, "CCX_ZALO_OA_SECRET_KEY": true, "CCX_ZALO_ACCESS_TOKEN": true, "CCX_ZALO_REFRESH_TOKEN": true},
+		SignWith:        []string{"CCX_ZALO_APP_ID", "CCX_ZALO_OA_SECRET_KEY"},
+		Receipts:        true,
+		DefaultCustomer: zalo.DefaultCustomer,
+		Webhooks:        []string{zalo.WebhookPath},
+		NativeTypes:     zalo.NativeTypes,
+		build: func(o Options) provider.Emulator {
+			oa := o.BusinessNumber
+			if oa == "" {
+				oa = o.Credentials["CCX_ZALO_OA_ID"]
+			}
+			return zalo.NewEmulator(zalo.EmulatorOptions{AppID: o.Credentials["CCX_ZALO_APP_ID"], AppSecret: o.Credentials["CCX_ZALO_APP_SECRET"],
+				OASecretKey: o.Credentials["CCX_ZALO_OA_SECRET_KEY"], OAID: oa, AccessToken: o.Credentials["CCX_ZALO_ACCESS_TOKEN"],
+				RefreshToken: o.Credentials["CCX_ZALO_REFRESH_TOKEN"], WebhookURL: o.CallbackURL, NoReceipts: o.NoReceipts,
+				ReceiptDelay: o.ReceiptDelay, Client: o.Client})
+		},
+	},
+}
+
+// Unneeded reports whether credential k may stay unset because another of
+// its alternative sets is complete in given.
+func (i Info) Unneeded(k string, given map[string]string) bool {
+	for _, set := range i.Alternatives {
+		if contains(set, k) {
+			continue
+		}
+		if complete(set, given) && inAnyAlternative(i.Alternatives, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func complete(set []string, given map[string]string) bool {
+	for _, k := range set {
+		if given[k] == "" {
+			return false
+		}
+	}
+	return len(set) > 0
+}
+
+func inAnyAlternative(sets [][]string, k string) bool {
+	for _, set := range sets {
+		if contains(set, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // Names lists the known emulators, sorted.

@@ -30,6 +30,8 @@ const MaxBody = 64 << 20
 //	GET  /_provider/health  {"ok":true,"provider":NAME}
 //	GET  /_provider/sends   the record, oldest first (JSON array)
 //	GET  /_provider/faults  the failure knobs; PUT/POST replaces them
+//	POST /_provider/expire-token  expires the fake's access tokens (Zalo):
+//	     the server's next call is refused until it refreshes
 type Server struct {
 	e   provider.Emulator
 	api http.Handler
@@ -103,9 +105,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			fail(http.StatusMethodNotAllowed, "use GET, PUT or POST")
 		}
+	case "expire-token":
+		te, ok := s.e.(TokenExpirer)
+		switch {
+		case !ok:
+			fail(http.StatusNotFound, s.e.Name()+" has no expiring access tokens")
+		case r.Method != http.MethodPost:
+			fail(http.StatusMethodNotAllowed, "use POST")
+		default:
+			te.ExpireAccessToken()
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "expired": true})
+		}
 	default:
 		fail(http.StatusNotFound, "unknown control endpoint; see /_provider/health, /_provider/sends, /_provider/faults")
 	}
+}
+
+// TokenExpirer is an emulator whose access tokens expire (Zalo's OAuth).
+type TokenExpirer interface {
+	ExpireAccessToken()
 }
 
 // FaultsJSON is the control API's form of provider.Faults (durations as

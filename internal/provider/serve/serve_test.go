@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
+	"github.com/ccx-cli/ccx/internal/provider/zalo"
 )
 
 func TestServerControlAndEvents(t *testing.T) {
@@ -133,4 +135,34 @@ func getJSON(t *testing.T, u string, v any) {
 
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	return context.WithCancel(t.Context())
+}
+
+// POST /_provider/expire-token expires a Zalo fake's access tokens: the
+// server's next call must refresh; providers without tokens say so.
+func TestExpireToken(t *testing.T) {
+	e := zalo.NewEmulator(zalo.EmulatorOptions{NoReceipts: true})
+	srv := httptest.NewServer(New(e))
+	defer srv.Close()
+	c := e.Credentials()
+	a, err := zalo.New(zalo.Options{BaseURL: srv.URL, AppID: c["CCX_ZALO_APP_ID"], AppSecret: c["CCX_ZALO_APP_SECRET"], OASecretKey: c["CCX_ZALO_OA_SECRET_KEY"],
+		AccessToken: c["CCX_ZALO_ACCESS_TOKEN"], RefreshToken: c["CCX_ZALO_REFRESH_TOKEN"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Get(srv.URL + "/_provider/expire-token"); err != nil || resp.StatusCode != 405 {
+		t.Fatalf("GET: %v %v", resp, err)
+	}
+	resp, err := http.Post(srv.URL+"/_provider/expire-token", "application/json", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	resp.Body.Close()
+	if _, err := a.Send(t.Context(), channel.OutgoingRequest{ContactID: "1", Message: channel.Text("hi")}); err != nil || e.Refreshes() != 1 {
+		t.Fatalf("%v, %d refreshes", err, e.Refreshes())
+	}
+	tw := httptest.NewServer(New(twilio.NewEmulator(twilio.EmulatorOptions{NoReceipts: true})))
+	defer tw.Close()
+	if resp, err := http.Post(tw.URL+"/_provider/expire-token", "application/json", nil); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("twilio: %v %v", resp, err)
+	}
 }
