@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -82,6 +83,11 @@ var exampleWants = map[string]exampleWant{
 	"CCX_CLICKSEND_USERNAME=me CCX_CLICKSEND_API_KEY=... CCX_CLICKSEND_SECRET=s3cr3t ccx relay --provider clicksend":                             {0, true, "server: the relay (clicksend adapter)"},
 	"ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env":                                                {0, true, "server: the relay (twilio adapter)"},
 	"ccx relay --provider http --http-config testdata/relay/clicksend-http.json":                                                                 {0, true, "server: the relay (http adapter)"},
+	"ccx relay --provider gupshup --credentials gupshup.env --public-url https://relay.example.com":                                              {0, true, "server: the relay (gupshup adapter)"},
+	"ccx relay --provider zalo --id-type custom --credentials zalo.env":                                                                          {0, true, "server: the relay (zalo adapter)"},
+	"ccx relay --provider whatsapp --public-url https://relay.example.com --credentials whatsapp.env":                                            {0, true, "server: the relay (whatsapp adapter)"},
+	"ccx provider serve --provider whatsapp --status-url http://127.0.0.1:3030/providers/whatsapp/webhook --credentials-out wa.env":              {0, true, "server: the WhatsApp fake"},
+	"ccx provider serve --provider vonage --status-url http://127.0.0.1:3030/providers/vonage/status --credentials-out vonage.env":               {0, true, "server: the Vonage fake"},
 	"ccx emulate --provider twilio":                                                                                                              {0, true, "server: the emulator with the Twilio fake"},
 	"ccx emulate --provider twilio --provider-webhook twilio=http://127.0.0.1:8080/twilio/sms":                                                   {0, true, "server: the emulator with the Twilio fake, webhooks to a given URL"},
 	"ccx relay --provider twilio --local --credentials ~/.config/ccx/provider-twilio.env":                                                        {0, true, "server: the relay, configured from what emulate --provider wrote"},
@@ -158,11 +164,16 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 	w := &exampleWorld{template: t.TempDir(), parent: t}
 
 	// The integration server: listen's handler, which passes ccx check; it
-	// also takes provider webhooks (emulate customer) with an empty 200.
+	// also takes provider webhooks (emulate customer, provider send) with an
+	// empty 200, and answers WhatsApp's verification GET with its challenge.
 	mux := http.NewServeMux()
 	mux.Handle("/", listen.NewMux("/message", listen.NewHandler(listen.Options{
 		Token: exToken, ChannelID: exChannelID, IDType: channel.IDPhone})))
-	mux.HandleFunc("/providers/", func(rw http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("/providers/", func(rw http.ResponseWriter, r *http.Request) {
+		if c := r.URL.Query().Get("hub.challenge"); r.Method == http.MethodGet && c != "" {
+			_, _ = rw.Write([]byte(c))
+		}
+	})
 	w.server = httptest.NewServer(mux)
 	t.Cleanup(w.server.Close)
 	w.provider = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -234,6 +245,12 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"twilio.env":    "CCX_TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000\nCCX_TWILIO_AUTH_TOKEN=examples-auth-token-0123456789\nCCX_TWILIO_FROM=+15005550006\n",
 		"telegram.env":  "CCX_TELEGRAM_BOT_TOKEN=123456:examples-bot-token\nCCX_TELEGRAM_WEBHOOK_SECRET=examples_webhook_secret\n",
 	}
+	// Credentials of the other providers, as their fakes make them (what
+	// `ccx provider serve --credentials-out FILE` writes).
+	for file, name := range map[string]string{"whatsapp.env": "whatsapp", "wa.env": "whatsapp", "vonage.env": "vonage",
+		"gupshup.env": "gupshup", "zalo.env": "zalo", "clicksend.env": "clicksend"} {
+		files[file] = credentialsFile(t, name)
+	}
 	// What `ccx emulate --provider twilio` writes next to the config file.
 	files["provider-twilio.env"] = files["twilio.env"] + "CCX_PROVIDER_BASE_URL=" + w.provider.URL + "\n"
 	for name, body := range files {
@@ -286,6 +303,27 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"CCX_PROVIDER_BASE_URL="+w.provider.URL, // providers' APIs: never the internet
 	)
 	return w
+}
+
+// credentialsFile is an env file of credentials that provider's fake
+// accepts, sorted by name.
+func credentialsFile(t *testing.T, name string) string {
+	t.Helper()
+	em, err := emulators.New(name, emulators.Options{NoReceipts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := em.Credentials()
+	keys := make([]string, 0, len(creds))
+	for k := range creds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, creds[k])
+	}
+	return b.String()
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
