@@ -117,6 +117,10 @@ func TestBlockedReadsInterrupted(t *testing.T) {
 		{"send file FIFO", false, os.Interrupt, []string{"send", "file", fifo, "--dry-run"}},
 		{"replay stdin", true, os.Interrupt, []string{"replay", "-", "--to", "http://127.0.0.1:1", "--token", "tok-0123456789abcdef"}},
 		{"config set from stdin", true, syscall.SIGTERM, []string{"config", "set", "api_token", "-"}},
+		{"relay --credentials FIFO", false, os.Interrupt, []string{"relay", "--provider", "loopback", "--credentials", fifo, "--check-config",
+			"--webhook-url", "http://127.0.0.1:1/", "--channel-id", "c1", "--token", "tok-0123456789abcdef", "--admin-addr", "off"}},
+		{"provider send --credentials FIFO", false, syscall.SIGTERM, []string{"provider", "send", "--provider", "twilio", "--credentials", fifo,
+			"--to", "http://127.0.0.1:1/providers/twilio/inbound", "text", "hi"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -122,9 +122,9 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if credFile == "" {
 		credFile = emulatedCredentials(f, info.Name)
 	}
-	creds, err := loadCredentials(credFile, f.IO.Getenv)
+	creds, err := loadCredentials(ctx, credFile, f.IO.Getenv)
 	if err != nil {
-		return Exit(ExitIO, fmt.Errorf("--credentials: %w", err))
+		return readError(ctx, fmt.Errorf("--credentials: %w", err))
 	}
 	given := map[string]string{}
 	for _, k := range info.Credentials {

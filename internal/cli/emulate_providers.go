@@ -111,7 +111,7 @@ func providerSetups(file *config.File, chans []emulator.Channel, opts *emulateOp
 		}
 		if !opts.NoProfile && file != nil {
 			ps.envFile = filepath.Join(filepath.Dir(file.Path()), "provider-"+n+".env")
-			if c, err := loadCredentials(ps.envFile, func(string) string { return "" }); err == nil && len(c.file) > 0 {
+			if c, err := loadCredentials(context.Background(), ps.envFile, func(string) string { return "" }); err == nil && len(c.file) > 0 {
 				ps.saved, ps.credsFrom = c.file, ps.envFile
 			}
 		}

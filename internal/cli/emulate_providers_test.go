@@ -74,7 +74,7 @@ func TestRunEmulateWithProviderKeepsSecrets(t *testing.T) {
 		var creds *credentials
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			if c, err := loadCredentials(env, func(string) string { return "" }); err == nil && c.get("CCX_PROVIDER_BASE_URL") != "" {
+			if c, err := loadCredentials(context.Background(), env, func(string) string { return "" }); err == nil && c.get("CCX_PROVIDER_BASE_URL") != "" {
 				creds = c
 				break
 			}

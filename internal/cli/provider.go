@@ -61,10 +61,10 @@ func lookupProvider(name string) (emulators.Info, error) {
 }
 
 // providerCredentials reads the provider's credentials: env, then --credentials FILE.
-func providerCredentials(f *Factory, info emulators.Info, path string) (map[string]string, error) {
-	c, err := loadCredentials(path, f.IO.Getenv)
+func providerCredentials(ctx context.Context, f *Factory, info emulators.Info, path string) (map[string]string, error) {
+	c, err := loadCredentials(ctx, path, f.IO.Getenv)
 	if err != nil {
-		return nil, Exit(ExitIO, fmt.Errorf("--credentials: %v", err))
+		return nil, readError(ctx, fmt.Errorf("--credentials: %v", err))
 	}
 	out := map[string]string{}
 	for _, k := range info.Credentials {
@@ -239,7 +239,7 @@ func runProviderServe(ctx context.Context, f *Factory, o *ProviderServeOptions) 
 	if err := checkProviderAddress(info, "--business-number", o.BusinessNumber); err != nil {
 		return err
 	}
-	given, err := providerCredentials(f, info, o.Credentials)
+	given, err := providerCredentials(ctx, f, info, o.Credentials)
 	if err != nil {
 		return err
 	}

@@ -260,7 +260,7 @@ func runProviderSend(ctx context.Context, f *Factory, o *ProviderSendOptions, in
 	if err := checkProviderAddress(info, "--business-number", o.BusinessNumber); err != nil {
 		return err
 	}
-	creds, err := providerCredentials(f, info, o.Credentials)
+	creds, err := providerCredentials(ctx, f, info, o.Credentials)
 	if err != nil {
 		return err
 	}

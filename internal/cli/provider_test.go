@@ -45,7 +45,7 @@ func TestProviderServeCredentialsAndJSON(t *testing.T) {
 		}
 	}
 	// The relay's adapter, configured from that file, sends through the fake.
-	creds, err := loadCredentials(credFile, func(string) string { return "" })
+	creds, err := loadCredentials(context.Background(), credFile, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/platform"
@@ -206,17 +207,19 @@ type credentials struct {
 	getenv func(string) string
 }
 
-func loadCredentials(path string, getenv func(string) string) (*credentials, error) {
+// loadCredentials reads path as KEY=VALUE lines. It may be a pipe
+// (--credentials <(pass show relay)): the read gives way to ctx.
+func loadCredentials(ctx context.Context, path string, getenv func(string) string) (*credentials, error) {
 	c := &credentials{file: map[string]string{}, getenv: getenv}
 	if path == "" {
 		return c, nil
 	}
-	fh, err := os.Open(path)
+	fh, err := ctxio.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	sc := bufio.NewScanner(fh)
+	sc := bufio.NewScanner(ctxio.Reader(ctx, io.LimitReader(fh, 1<<20)))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -266,9 +269,9 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	if err := level.UnmarshalText([]byte(opts.LogLevel)); err != nil {
 		return UsageErrorf(fmt.Errorf("--log-level %q: use debug, info, warn or error", opts.LogLevel))
 	}
-	creds, err := loadCredentials(opts.Credentials, f.IO.Getenv)
+	creds, err := loadCredentials(ctx, opts.Credentials, f.IO.Getenv)
 	if err != nil {
-		return Exit(ExitIO, fmt.Errorf("--credentials: %w", err))
+		return readError(ctx, fmt.Errorf("--credentials: %w", err))
 	}
 	secrets := []string{set.APIToken}
 	hopts := &slog.HandlerOptions{Level: level}

@@ -129,6 +129,10 @@ type State struct {
 // is not a ccx emulator state is an error that names the file and the
 // problem, so that nothing is ever silently wiped.
 func LoadState(path string) (State, error) {
+	// ccx writes state files; a FIFO or device here would block for ever.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return State{}, fmt.Errorf("read state: %s: not a regular file", path)
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return State{Version: StateVersion}, nil

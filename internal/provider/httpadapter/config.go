@@ -104,6 +104,10 @@ type Response struct {
 
 // Load reads and checks a config file.
 func Load(path string) (*Config, error) {
+	// A config, never a stream: a FIFO would block the start for ever.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
