@@ -17,13 +17,7 @@ import (
 // buildAdapter makes the --provider adapter from credentials; it returns the
 // secrets it uses so that logs can redact them.
 func buildAdapter(opts *relayOptions, c *credentials, base, public string, idType channel.IDType, media netguard.Options) (provider.Adapter, []string, error) {
-	need := func(keys ...string) error {
-		var miss []string
-		for _, k := range keys {
-			if c.get(k) == "" {
-				miss = append(miss, k)
-			}
-		}
+	need := func(miss []string) error {
 		if len(miss) > 0 {
 			return UsageErrorf(fmt.Errorf("--provider %s needs %s (env or --credentials file)", opts.Provider, strings.Join(miss, ", ")))
 		}
@@ -33,37 +27,38 @@ func buildAdapter(opts *relayOptions, c *credentials, base, public string, idTyp
 	case "loopback":
 		return loopback.New(), nil, nil
 	case "clicksend":
-		if err := need("CCX_CLICKSEND_USERNAME", "CCX_CLICKSEND_API_KEY"); err != nil {
+		o, miss := clicksend.FromCredentials(c.get)
+		if err := need(miss); err != nil {
 			return nil, nil, err
 		}
-		o := clicksend.Options{BaseURL: base, Username: c.get("CCX_CLICKSEND_USERNAME"), APIKey: c.get("CCX_CLICKSEND_API_KEY"),
-			From: c.get("CCX_CLICKSEND_FROM"), Secret: c.get("CCX_CLICKSEND_SECRET")}
-		return clicksend.New(o), []string{o.APIKey, o.Secret}, nil
+		o.BaseURL = base
+		return clicksend.New(o), o.Secrets(), nil
 	}
 	return buildMoreAdapters(opts, c, base, public, idType, media, need)
 }
 
-func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, idType channel.IDType, media netguard.Options, need func(...string) error) (provider.Adapter, []string, error) {
+func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, idType channel.IDType, media netguard.Options, need func([]string) error) (provider.Adapter, []string, error) {
 	switch opts.Provider {
 	case "twilio":
-		if err := need("CCX_TWILIO_ACCOUNT_SID", "CCX_TWILIO_AUTH_TOKEN"); err != nil {
+		o, miss := twilio.FromCredentials(c.get)
+		if err := need(miss); err != nil {
 			return nil, nil, err
 		}
-		o := twilio.Options{BaseURL: base, AccountSID: c.get("CCX_TWILIO_ACCOUNT_SID"), AuthToken: c.get("CCX_TWILIO_AUTH_TOKEN"),
-			From: c.get("CCX_TWILIO_FROM"), MessagingServiceSID: c.get("CCX_TWILIO_MESSAGING_SERVICE_SID"), PublicURL: public, Media: media}
+		o.BaseURL, o.PublicURL, o.Media = base, public, media
 		if o.From == "" && o.MessagingServiceSID == "" {
 			return nil, nil, UsageErrorf(fmt.Errorf("--provider twilio needs CCX_TWILIO_FROM or CCX_TWILIO_MESSAGING_SERVICE_SID"))
 		}
-		return twilio.New(o), []string{o.AuthToken}, nil
+		return twilio.New(o), o.Secrets(), nil
 	case "telegram":
-		if err := need("CCX_TELEGRAM_BOT_TOKEN", "CCX_TELEGRAM_WEBHOOK_SECRET"); err != nil {
+		o, miss := telegram.FromCredentials(c.get)
+		if err := need(miss); err != nil {
 			return nil, nil, err
 		}
 		if idType != channel.IDCustom {
 			return nil, nil, UsageErrorf(fmt.Errorf("--provider telegram needs a Custom ID channel (--id-type custom): contact IDs are chat ids"))
 		}
-		o := telegram.Options{BaseURL: base, BotToken: c.get("CCX_TELEGRAM_BOT_TOKEN"), Secret: c.get("CCX_TELEGRAM_WEBHOOK_SECRET"), Media: media}
-		return telegram.New(o), []string{o.BotToken, o.Secret}, nil
+		o.BaseURL, o.Media = base, media
+		return telegram.New(o), o.Secrets(), nil
 	case "whatsapp", "vonage":
 		return buildPhoneAdapter(opts, c, base, idType, media)
 	case "http":

@@ -12,34 +12,32 @@ import (
 
 // buildChatAdapters makes the adapters of the chat-app providers reached
 // through a BSP or an OA API: Gupshup (WhatsApp) and Zalo.
-func buildChatAdapters(opts *relayOptions, c *credentials, base string, idType channel.IDType, media netguard.Options, need func(...string) error) (provider.Adapter, []string, error) {
+func buildChatAdapters(opts *relayOptions, c *credentials, base string, idType channel.IDType, media netguard.Options, need func([]string) error) (provider.Adapter, []string, error) {
 	switch opts.Provider {
 	case "gupshup":
-		if err := need("CCX_GUPSHUP_API_KEY", "CCX_GUPSHUP_APP_NAME", "CCX_GUPSHUP_SOURCE"); err != nil {
+		o, miss := gupshup.FromCredentials(c.get)
+		if err := need(miss); err != nil {
 			return nil, nil, err
 		}
 		if idType != channel.IDPhone {
 			return nil, nil, UsageErrorf(fmt.Errorf("--provider gupshup needs a Phone Number channel (--id-type phone): contact IDs are WhatsApp numbers"))
 		}
-		o := gupshup.Options{BaseURL: base, APIKey: c.get("CCX_GUPSHUP_API_KEY"), AppName: c.get("CCX_GUPSHUP_APP_NAME"),
-			Source: c.get("CCX_GUPSHUP_SOURCE"), Secret: c.get("CCX_GUPSHUP_SECRET"),
-			Header: c.get("CCX_GUPSHUP_WEBHOOK_HEADER"), HeaderValue: c.get("CCX_GUPSHUP_WEBHOOK_TOKEN"), Media: media}
-		return gupshup.New(o), []string{o.APIKey, o.Secret, o.HeaderValue}, nil
+		o.BaseURL, o.Media = base, media
+		return gupshup.New(o), o.Secrets(), nil
 	case "zalo":
-		if err := need("CCX_ZALO_APP_ID", "CCX_ZALO_OA_SECRET_KEY"); err != nil {
+		o, miss := zalo.FromCredentials(c.get)
+		if err := need(miss); err != nil {
 			return nil, nil, err
 		}
 		if idType != channel.IDCustom {
 			return nil, nil, UsageErrorf(fmt.Errorf("--provider zalo needs a Custom ID channel (--id-type custom): contact IDs are Zalo user ids"))
 		}
-		o := zalo.Options{BaseURL: base, OAuthURL: c.get("CCX_ZALO_OAUTH_URL"), AppID: c.get("CCX_ZALO_APP_ID"), AppSecret: c.get("CCX_ZALO_APP_SECRET"),
-			OASecretKey: c.get("CCX_ZALO_OA_SECRET_KEY"), AccessToken: c.get("CCX_ZALO_ACCESS_TOKEN"), RefreshToken: c.get("CCX_ZALO_REFRESH_TOKEN"),
-			TokenFile: c.get("CCX_ZALO_TOKEN_FILE"), Media: media, Logger: media.Logger}
+		o.BaseURL, o.Media, o.Logger = base, media, media.Logger
 		if o.AccessToken == "" && o.RefreshToken == "" && o.TokenFile == "" {
 			return nil, nil, UsageErrorf(fmt.Errorf("--provider zalo needs CCX_ZALO_ACCESS_TOKEN or CCX_ZALO_REFRESH_TOKEN (or CCX_ZALO_TOKEN_FILE from an earlier run)"))
 		}
 		if o.RefreshToken != "" {
-			if err := need("CCX_ZALO_APP_SECRET"); err != nil {
+			if err := need(provider.Missing(c.get, "CCX_ZALO_APP_SECRET")); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,14 +38,7 @@ func runRelayProvider(ctx context.Context, opts Options) (res *Result, err error
 		return &Result{}, &StepError{"pick the provider", err}
 	}
 	start := time.Now()
-	var sayMu sync.Mutex
-	say := func(format string, args ...any) {
-		if opts.Progress != nil {
-			sayMu.Lock()
-			opts.Progress(format, args...)
-			sayMu.Unlock()
-		}
-	}
+	say := serialised(opts.Progress) // the relay logs from its own goroutines
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -127,16 +119,7 @@ func runRelayProvider(ctx context.Context, opts Options) (res *Result, err error
 		return res, &StepError{"start the relay", err}
 	}
 	var messageCalls, providerPosts atomic.Int64
-	relayHandler := eng.Handler()
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/message":
-			messageCalls.Add(1)
-		case strings.HasPrefix(r.URL.Path, "/providers/"):
-			providerPosts.Add(1)
-		}
-		relayHandler.ServeHTTP(w, r)
-	}), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: counted(eng.Handler(), &messageCalls, &providerPosts), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	// Everything has drained by then: Close, not Shutdown, which would wait
 	// 5 s for connections clients opened but never used (net/http's rule).
@@ -145,38 +128,7 @@ func runRelayProvider(ctx context.Context, opts Options) (res *Result, err error
 	step(fmt.Sprintf("integration server: ccx relay (%s adapter) on %s", name, res.ServerURL))
 	step(fmt.Sprintf("emulated IS-Messenger on %s (channel %s, %s IDs), the %s fake at %s", e.URL(), ch.ID, idType, name, e.ProviderBaseURL(name)))
 
-	wait := func(what string, cond func(emulator.State) bool) error {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if cond(e.State()) {
-				return nil
-			}
-			select {
-			case <-events:
-			case <-tick.C:
-			case <-ctx.Done():
-				if parent.Err() != nil {
-					return &StepError{"wait for " + what, parent.Err()}
-				}
-				st, sp := e.State(), eng.Spool().Stats()
-				detail := fmt.Sprintf("inbox holds %d messages; relay spool: %d pending, %d dead", len(st.Messages), sp.Depth, sp.Dead)
-				if l := logs.last(); l != "" {
-					detail += "; last relay warning: " + l
-				}
-				return &StepError{"wait for " + what, &TimeoutError{After: timeout, Detail: detail}}
-			}
-		}
-	}
-	inbound := func(st emulator.State) []emulator.Message {
-		var in []emulator.Message
-		for _, m := range st.Messages {
-			if m.Direction == emulator.In {
-				in = append(in, m)
-			}
-		}
-		return in
-	}
+	wait := waiter(ctx, parent, e, events, eng, logs, timeout)
 	customer := func(text string, n int) error {
 		what := fmt.Sprintf("customer → %s → relay: text %q", name, text)
 		pm, err := e.SendAsCustomer(ctx, name, contact, channel.Text(text))

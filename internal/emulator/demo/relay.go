@@ -68,15 +68,7 @@ func RunRelay(ctx context.Context, opts Options) (res *Result, err error) {
 		return runRelayProvider(ctx, opts)
 	}
 	start := time.Now()
-	// The relay logs from its own goroutines: progress lines are serialised.
-	var sayMu sync.Mutex
-	say := func(format string, args ...any) {
-		if opts.Progress != nil {
-			sayMu.Lock()
-			opts.Progress(format, args...)
-			sayMu.Unlock()
-		}
-	}
+	say := serialised(opts.Progress) // the relay logs from its own goroutines
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -135,17 +127,7 @@ func RunRelay(ctx context.Context, opts Options) (res *Result, err error) {
 		return res, &StepError{"start the relay", err}
 	}
 	var messageCalls, providerPosts atomic.Int64
-	relayHandler := eng.Handler()
-	count := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/message":
-			messageCalls.Add(1)
-		case strings.HasPrefix(r.URL.Path, "/providers/"):
-			providerPosts.Add(1)
-		}
-		relayHandler.ServeHTTP(w, r)
-	})
-	srv := &http.Server{Handler: count, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: counted(eng.Handler(), &messageCalls, &providerPosts), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -156,40 +138,7 @@ func RunRelay(ctx context.Context, opts Options) (res *Result, err error) {
 	step("integration server: ccx relay (loopback provider) on " + res.ServerURL)
 	step(fmt.Sprintf("emulated IS-Messenger on %s (channel %s, phone IDs)", e.URL(), ch.ID))
 
-	// wait blocks until cond holds for the emulator's state, woken by its
-	// events (and a slow tick as a backstop); the run's deadline bounds it.
-	wait := func(what string, cond func(emulator.State) bool) error {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if cond(e.State()) {
-				return nil
-			}
-			select {
-			case <-events:
-			case <-tick.C:
-			case <-ctx.Done():
-				if parent.Err() != nil {
-					return &StepError{"wait for " + what, parent.Err()}
-				}
-				st, sp := e.State(), eng.Spool().Stats()
-				detail := fmt.Sprintf("inbox holds %d messages; relay spool: %d pending, %d dead", len(st.Messages), sp.Depth, sp.Dead)
-				if l := logs.last(); l != "" {
-					detail += "; last relay warning: " + l
-				}
-				return &StepError{"wait for " + what, &TimeoutError{After: timeout, Detail: detail}}
-			}
-		}
-	}
-	inbound := func(st emulator.State) []emulator.Message {
-		var in []emulator.Message
-		for _, m := range st.Messages {
-			if m.Direction == emulator.In {
-				in = append(in, m)
-			}
-		}
-		return in
-	}
+	wait := waiter(ctx, parent, e, events, eng, logs, timeout)
 
 	// The contact writes first, through the provider's webhook.
 	first := loopback.InboundBody{ID: "demo-" + channel.NewMID()[:8], From: ContactID, Text: "Hi! Is my order on its way?"}
@@ -317,4 +266,71 @@ func (w *lastLines) last() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.l
+}
+
+// serialised is opts.Progress safe for the relay's goroutines (nil → quiet).
+func serialised(progress func(string, ...any)) func(string, ...any) {
+	var mu sync.Mutex
+	return func(format string, args ...any) {
+		if progress != nil {
+			mu.Lock()
+			progress(format, args...)
+			mu.Unlock()
+		}
+	}
+}
+
+// counted counts the platform's /message calls and the provider's webhook
+// posts on their way to the relay.
+func counted(h http.Handler, messageCalls, providerPosts *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/message":
+			messageCalls.Add(1)
+		case strings.HasPrefix(r.URL.Path, "/providers/"):
+			providerPosts.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// waiter makes wait: it blocks until cond holds for the emulator's state,
+// woken by its events (and a slow tick as a backstop); the run's deadline
+// (ctx) bounds it, and a timeout reports the inbox, the spool and the
+// relay's last warning. parent ending first is an interruption.
+func waiter(ctx, parent context.Context, e *emulator.Emulator, events <-chan emulator.Event, eng *relay.Engine, logs *lastLines, timeout time.Duration) func(string, func(emulator.State) bool) error {
+	return func(what string, cond func(emulator.State) bool) error {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if cond(e.State()) {
+				return nil
+			}
+			select {
+			case <-events:
+			case <-tick.C:
+			case <-ctx.Done():
+				if parent.Err() != nil {
+					return &StepError{"wait for " + what, parent.Err()}
+				}
+				st, sp := e.State(), eng.Spool().Stats()
+				detail := fmt.Sprintf("inbox holds %d messages; relay spool: %d pending, %d dead", len(st.Messages), sp.Depth, sp.Dead)
+				if l := logs.last(); l != "" {
+					detail += "; last relay warning: " + l
+				}
+				return &StepError{"wait for " + what, &TimeoutError{After: timeout, Detail: detail}}
+			}
+		}
+	}
+}
+
+// inbound are the state's messages from the contact.
+func inbound(st emulator.State) []emulator.Message {
+	var in []emulator.Message
+	for _, m := range st.Messages {
+		if m.Direction == emulator.In {
+			in = append(in, m)
+		}
+	}
+	return in
 }

@@ -2,7 +2,6 @@ package clicksend
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -50,15 +48,10 @@ var NativeTypes = []provider.NativeType{}
 // /v3/mms/send with Basic auth and ClickSend's envelopes (401 UNAUTHORIZED,
 // per-message INVALID_RECIPIENT inside a 200, 429 TOO_MANY_REQUESTS, 500),
 // delivery-receipt pushes to the configured rule URL, and inbound SMS pushes
-// in the rule's webhook type.
+// in the rule's webhook type. Sends records one send per message of a call.
 type Emulator struct {
-	o      EmulatorOptions
-	rec    *emukit.Recorder
-	faults emukit.Faults
-	cb     emukit.Callbacks
-
-	mu   sync.Mutex
-	auto bool
+	o EmulatorOptions
+	emukit.Base
 }
 
 var _ provider.Emulator = (*Emulator)(nil)
@@ -79,8 +72,8 @@ func NewEmulator(o EmulatorOptions) *Emulator {
 	default:
 		o.WebhookType = "post"
 	}
-	e := &Emulator{o: o, rec: emukit.NewRecorder("clicksend"), auto: !o.NoReceipts}
-	e.cb.Client, e.cb.Delay = o.Client, o.ReceiptDelay
+	e := &Emulator{o: o}
+	e.Init("clicksend", o.Client, o.ReceiptDelay, !o.NoReceipts)
 	return e
 }
 
@@ -94,28 +87,6 @@ func (e *Emulator) Credentials() map[string]string {
 		c["CCX_CLICKSEND_SECRET"] = e.o.Secret
 	}
 	return c
-}
-
-// SetFaults implements provider.Emulator.
-func (e *Emulator) SetFaults(f provider.Faults) { e.faults.Set(f) }
-
-// Sends implements provider.Emulator: one per message of a call.
-func (e *Emulator) Sends() []provider.Send { return e.rec.Sends() }
-
-// Subscribe implements provider.Emulator.
-func (e *Emulator) Subscribe(fn func(provider.Send)) func() { return e.rec.Subscribe(fn) }
-
-// Close implements provider.Emulator.
-func (e *Emulator) Close() { e.cb.Close() }
-
-// WaitCallbacks blocks until every queued receipt was posted.
-func (e *Emulator) WaitCallbacks() { e.cb.Wait() }
-
-// SetAutoReceipts turns the automatic receipts on or off.
-func (e *Emulator) SetAutoReceipts(on bool) {
-	e.mu.Lock()
-	e.auto = on
-	e.mu.Unlock()
 }
 
 func envelope(w http.ResponseWriter, status int, code, msg string, data any) {
@@ -146,7 +117,7 @@ type apiSendBody struct {
 func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	u, p, ok := r.BasicAuth()
-	authed := ok && u == e.o.Username && p == e.o.APIKey && !e.faults.BadCredentials()
+	authed := ok && u == e.o.Username && p == e.o.APIKey && !e.Faults.BadCredentials()
 	if path == "/v3/account" && r.Method == http.MethodGet {
 		if !authed {
 			envelope(w, 401, "UNAUTHORIZED", "Unauthorized. Please check your credentials.", nil)
@@ -156,11 +127,10 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 			"_currency": map[string]any{"currency_name_short": "AUD"}})
 		return
 	}
-	body, recorded, trunc, err := emukit.ReadBody(r, 4<<20)
-	s := provider.Send{Method: r.Method, Path: path, ContentType: r.Header.Get("Content-Type"), Body: recorded, Truncated: trunc}
+	body, s, err := emukit.StartSend(r, 4<<20)
 	answer := func(status int, code, msg string) {
 		s.Status, s.Error = status, code+" "+msg
-		e.rec.Add(s)
+		e.Rec.Add(s)
 		envelope(w, status, code, msg, nil)
 	}
 	if err != nil {
@@ -179,14 +149,14 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(401, "UNAUTHORIZED", "Unauthorized. Please check your credentials.")
 		return
 	}
-	if limited, ra := e.faults.RateLimited(); limited {
+	if limited, ra := e.Faults.RateLimited(); limited {
 		if ra > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(emukit.RetryAfterSeconds(ra)))
 		}
 		answer(429, "TOO_MANY_REQUESTS", "Too many requests.")
 		return
 	}
-	if e.faults.Fail() {
+	if e.Faults.Fail() {
 		answer(500, "INTERNAL_SERVER_ERROR", "Internal server error.")
 		return
 	}
@@ -212,7 +182,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	for _, m := range req.Messages {
 		st := "SUCCESS"
 		switch {
-		case !channel.IsE164(m.To) || e.faults.Rejected(m.To):
+		case !channel.IsE164(m.To) || e.Faults.Rejected(m.To):
 			st = "INVALID_RECIPIENT"
 		case strings.TrimSpace(m.Body) == "" && !mms:
 			st = "EMPTY_MESSAGE"
@@ -240,7 +210,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		} else {
 			one.Error = st
 		}
-		accepted = append(accepted, e.rec.Add(one))
+		accepted = append(accepted, e.Rec.Add(one))
 		country := m.Country
 		if country == "" {
 			country = "AU"
@@ -253,10 +223,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	envelope(w, 200, "SUCCESS", "Messages queued for delivery.", map[string]any{"total_price": 0.0792 * float64(queued),
 		"total_count": len(msgs), "queued_count": queued, "blocked_count": 0, "messages": msgs,
 		"_currency": map[string]any{"currency_name_short": "AUD", "currency_prefix_d": "$", "currency_prefix_c": "¢", "currency_name_long": "Australian Dollars"}})
-	e.mu.Lock()
-	auto := e.auto
-	e.mu.Unlock()
-	if auto && e.o.ReceiptURL != "" {
+	if e.AutoReceipts() && e.o.ReceiptURL != "" {
 		for _, a := range accepted {
 			if a.ID != "" {
 				e.fireReceipt(a)
@@ -280,20 +247,9 @@ func (e *Emulator) expand(u string) string { return strings.ReplaceAll(u, "{secr
 // fireReceipt queues the delivered receipt of one accepted message:
 // ClickSend pushes the handset's delivery report.
 func (e *Emulator) fireReceipt(s provider.Send) {
-	ok := e.cb.Go(func(ctx context.Context) {
-		if !emukit.Sleep(ctx, e.o.ReceiptDelay) {
-			return
-		}
-		req, err := e.Receipt("", provider.ReceiptSpec{ProviderID: s.ID, Status: channel.StatusDelivered})
-		if err != nil {
-			e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: channel.StatusDelivered, URL: s.CallbackURL, Error: err.Error()})
-			return
-		}
-		e.rec.AddCallback(s.Seq, e.cb.Post(ctx, req, channel.StatusDelivered, s.CallbackURL))
+	e.FireSteps(s, []channel.StatusValue{channel.StatusDelivered}, func(st channel.StatusValue) (*http.Request, error) {
+		return e.Receipt("", provider.ReceiptSpec{ProviderID: s.ID, Status: st})
 	})
-	if !ok {
-		e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: channel.StatusDelivered, URL: s.CallbackURL, Error: "callback queue full or emulator closed"})
-	}
 }
 
 // push builds a ClickSend push in the rule's webhook type.
@@ -362,7 +318,7 @@ func (e *Emulator) Receipt(target string, r provider.ReceiptSpec) (*http.Request
 	if target == "" {
 		return nil, errors.New("clicksend: no receipt URL: give the delivery-receipt rule's URL")
 	}
-	s, known := e.rec.ByID(r.ProviderID)
+	s, known := e.Rec.ByID(r.ProviderID)
 	var code, text, errCode, errText string
 	switch r.Status {
 	case channel.StatusSent:
@@ -469,7 +425,7 @@ func firstWord(s string) string {
 }
 
 func (e *Emulator) lastSentTo(to string) (provider.Send, bool) {
-	sends := e.rec.Sends()
+	sends := e.Rec.Sends()
 	for i := len(sends) - 1; i >= 0; i-- {
 		if sends[i].ID != "" && sends[i].To == to {
 			return sends[i], true

@@ -26,20 +26,24 @@ type AdapterConfig struct {
 // register theirs next to it (one file per provider).
 var adapters = map[string]func(AdapterConfig) (provider.Adapter, error){
 	"clicksend": func(c AdapterConfig) (provider.Adapter, error) {
-		k := c.Credentials
-		return clicksend.New(clicksend.Options{BaseURL: c.BaseURL, Username: k["CCX_CLICKSEND_USERNAME"], APIKey: k["CCX_CLICKSEND_API_KEY"],
-			From: k["CCX_CLICKSEND_FROM"], Secret: k["CCX_CLICKSEND_SECRET"]}), nil
+		o, _ := clicksend.FromCredentials(c.get)
+		o.BaseURL = c.BaseURL
+		return clicksend.New(o), nil
 	},
 	"telegram": func(c AdapterConfig) (provider.Adapter, error) {
-		k := c.Credentials
-		return telegram.New(telegram.Options{BaseURL: c.BaseURL, BotToken: k["CCX_TELEGRAM_BOT_TOKEN"], Secret: k["CCX_TELEGRAM_WEBHOOK_SECRET"], Media: c.Media}), nil
+		o, _ := telegram.FromCredentials(c.get)
+		o.BaseURL, o.Media = c.BaseURL, c.Media
+		return telegram.New(o), nil
 	},
 	"twilio": func(c AdapterConfig) (provider.Adapter, error) {
-		k := c.Credentials
-		return twilio.New(twilio.Options{BaseURL: c.BaseURL, AccountSID: k["CCX_TWILIO_ACCOUNT_SID"], AuthToken: k["CCX_TWILIO_AUTH_TOKEN"],
-			From: k["CCX_TWILIO_FROM"], PublicURL: c.PublicURL, Media: c.Media}), nil
+		o, _ := twilio.FromCredentials(c.get)
+		o.BaseURL, o.PublicURL, o.Media = c.BaseURL, c.PublicURL, c.Media
+		return twilio.New(o), nil
 	},
 }
+
+// get is the credentials lookup the providers' FromCredentials take.
+func (c AdapterConfig) get(k string) string { return c.Credentials[k] }
 
 // Adapter builds the relay adapter for the named emulator's provider.
 func Adapter(name string, c AdapterConfig) (provider.Adapter, error) {

@@ -30,7 +30,7 @@ func init() {
 		},
 	}
 	adapters["vonage"] = func(c AdapterConfig) (provider.Adapter, error) {
-		o, _, err := vonage.FromCredentials(func(k string) string { return c.Credentials[k] })
+		o, _, err := vonage.FromCredentials(c.get)
 		if err != nil {
 			return nil, err
 		}

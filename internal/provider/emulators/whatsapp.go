@@ -24,7 +24,7 @@ func init() {
 		},
 	}
 	adapters["whatsapp"] = func(c AdapterConfig) (provider.Adapter, error) {
-		o, _ := whatsapp.FromCredentials(func(k string) string { return c.Credentials[k] })
+		o, _ := whatsapp.FromCredentials(c.get)
 		o.BaseURL, o.Media = c.BaseURL, c.Media
 		return whatsapp.New(o), nil
 	}

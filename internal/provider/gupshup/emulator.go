@@ -2,7 +2,6 @@ package gupshup
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -68,13 +66,8 @@ var NativeTypes = []provider.NativeType{
 // callbacks (enqueued, then sent/delivered/read with the WhatsApp id and
 // gsId, or failed 1002) and v2 inbound message callbacks of every type.
 type Emulator struct {
-	o      EmulatorOptions
-	rec    *emukit.Recorder
-	faults emukit.Faults
-	cb     emukit.Callbacks
-
-	mu   sync.Mutex
-	auto bool
+	o EmulatorOptions
+	emukit.Base
 }
 
 var _ provider.Emulator = (*Emulator)(nil)
@@ -94,8 +87,8 @@ func NewEmulator(o EmulatorOptions) *Emulator {
 	if o.HeaderValue != "" && o.Header == "" {
 		o.Header = "Authorization"
 	}
-	e := &Emulator{o: o, rec: emukit.NewRecorder("gupshup"), auto: !o.NoReceipts}
-	e.cb.Client, e.cb.Delay = o.Client, o.ReceiptDelay
+	e := &Emulator{o: o}
+	e.Init("gupshup", o.Client, o.ReceiptDelay, !o.NoReceipts)
 	return e
 }
 
@@ -114,28 +107,6 @@ func (e *Emulator) Credentials() map[string]string {
 	return c
 }
 
-// SetFaults implements provider.Emulator.
-func (e *Emulator) SetFaults(f provider.Faults) { e.faults.Set(f) }
-
-// Sends implements provider.Emulator.
-func (e *Emulator) Sends() []provider.Send { return e.rec.Sends() }
-
-// Subscribe implements provider.Emulator.
-func (e *Emulator) Subscribe(fn func(provider.Send)) func() { return e.rec.Subscribe(fn) }
-
-// Close implements provider.Emulator.
-func (e *Emulator) Close() { e.cb.Close() }
-
-// WaitCallbacks blocks until every queued message-event was posted.
-func (e *Emulator) WaitCallbacks() { e.cb.Wait() }
-
-// SetAutoReceipts turns the automatic message-events on or off.
-func (e *Emulator) SetAutoReceipts(on bool) {
-	e.mu.Lock()
-	e.auto = on
-	e.mu.Unlock()
-}
-
 // Handler implements provider.Emulator.
 func (e *Emulator) Handler() http.Handler { return http.HandlerFunc(e.serve) }
 
@@ -151,11 +122,10 @@ var knownTypes = map[string]bool{"text": true, "image": true, "video": true, "au
 
 func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
-	body, recorded, trunc, rerr := emukit.ReadBody(r, 1<<20)
-	s := provider.Send{Method: r.Method, Path: path, ContentType: r.Header.Get("Content-Type"), Body: recorded, Truncated: trunc}
+	body, s, rerr := emukit.StartSend(r, 1<<20)
 	answer := func(status int, msg string) {
 		s.Status, s.Error = status, msg
-		e.rec.Add(s)
+		e.Rec.Add(s)
 		gsErr(w, status, msg)
 	}
 	if rerr != nil {
@@ -170,7 +140,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(405, "Method Not Allowed")
 		return
 	}
-	if r.Header.Get("apikey") != e.o.APIKey || e.faults.BadCredentials() {
+	if r.Header.Get("apikey") != e.o.APIKey || e.Faults.BadCredentials() {
 		answer(401, "Authentication Failed")
 		return
 	}
@@ -185,14 +155,14 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	dest := form.Get("destination")
 	s.To, s.From = dest, form.Get("source")
 	s.Message = DecodeMessage(form.Get("message"))
-	if limited, ra := e.faults.RateLimited(); limited {
+	if limited, ra := e.Faults.RateLimited(); limited {
 		if ra > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(emukit.RetryAfterSeconds(ra)))
 		}
 		answer(429, "Too Many Requests")
 		return
 	}
-	if e.faults.Fail() {
+	if e.Faults.Fail() {
 		answer(500, "Internal server error, please try again later")
 		return
 	}
@@ -204,7 +174,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(400, "Invalid App Details")
 		return
 	}
-	if !digits(dest) || e.faults.Rejected(dest, "+"+dest) {
+	if !digits(dest) || e.Faults.Rejected(dest, "+"+dest) {
 		answer(400, "Invalid Destination")
 		return
 	}
@@ -225,13 +195,10 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	id := newUUID()
 	s.ID, s.Status = id, http.StatusOK
 	s.CallbackURL = e.shown(e.o.CallbackURL)
-	rs := e.rec.Add(s)
+	rs := e.Rec.Add(s)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8") // as Gupshup serves it
 	_ = json.NewEncoder(w).Encode(map[string]string{"status": "submitted", "messageId": id})
-	e.mu.Lock()
-	auto := e.auto
-	e.mu.Unlock()
-	if auto && e.o.CallbackURL != "" {
+	if e.AutoReceipts() && e.o.CallbackURL != "" {
 		e.fireEvents(rs)
 	}
 }
@@ -416,22 +383,9 @@ func (e *Emulator) fireEvents(s provider.Send) {
 	if e.notOnWhatsApp(s.To) {
 		steps, reason = []channel.StatusValue{"enqueued", channel.StatusFailed}, "1002"
 	}
-	ok := e.cb.Go(func(ctx context.Context) {
-		for _, st := range steps {
-			if !emukit.Sleep(ctx, e.o.ReceiptDelay) {
-				return
-			}
-			req, err := e.event("", s.ID, "+"+s.To, st, reason, time.Time{}, false)
-			if err != nil {
-				e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: st, URL: s.CallbackURL, Error: err.Error()})
-				return
-			}
-			e.rec.AddCallback(s.Seq, e.cb.Post(ctx, req, st, s.CallbackURL))
-		}
+	e.FireSteps(s, steps, func(st channel.StatusValue) (*http.Request, error) {
+		return e.event("", s.ID, "+"+s.To, st, reason, time.Time{}, false)
 	})
-	if !ok {
-		e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: steps[0], URL: s.CallbackURL, Error: "callback queue full or emulator closed"})
-	}
 }
 
 // Receipt implements provider.Emulator: a message-event (sent, delivered,
@@ -447,7 +401,7 @@ func (e *Emulator) Receipt(target string, r provider.ReceiptSpec) (*http.Request
 		return nil, fmt.Errorf("gupshup: unknown status %q (use sent, delivered, read or failed)", r.Status)
 	}
 	to := r.To
-	if s, ok := e.rec.ByID(r.ProviderID); ok {
+	if s, ok := e.Rec.ByID(r.ProviderID); ok {
 		to = "+" + s.To
 	}
 	if to == "" {
@@ -685,7 +639,7 @@ var knownCC = map[string]bool{"1": true, "7": true, "44": true, "49": true, "55"
 	"65": true, "66": true, "81": true, "84": true, "86": true, "91": true, "92": true, "234": true, "254": true, "971": true}
 
 func (e *Emulator) lastSentTo(dest string) (provider.Send, bool) {
-	sends := e.rec.Sends()
+	sends := e.Rec.Sends()
 	for i := len(sends) - 1; i >= 0; i-- {
 		if sends[i].ID != "" && sends[i].To == dest {
 			return sends[i], true

@@ -56,10 +56,9 @@ var NativeTypes = []provider.NativeType{
 // message ids, getFile and /file/bot<token>/<path>, setWebhook, and signed
 // (secret-token) updates. Bots get no delivery receipts.
 type Emulator struct {
-	o      EmulatorOptions
-	rec    *emukit.Recorder
-	faults emukit.Faults
-	bot    int64
+	o EmulatorOptions
+	emukit.Plain
+	bot int64
 
 	mu      sync.Mutex
 	nextID  map[int64]int64
@@ -91,8 +90,9 @@ func NewEmulator(o EmulatorOptions) *Emulator {
 	if o.Secret == "" {
 		o.Secret = "ccx_" + emukit.HexID(16)
 	}
-	return &Emulator{o: o, rec: emukit.NewRecorder("telegram"), bot: bot, nextID: map[int64]int64{},
-		files: map[string]file{}, hookURL: o.WebhookURL, secret: o.Secret}
+	e := &Emulator{o: o, bot: bot, nextID: map[int64]int64{}, files: map[string]file{}, hookURL: o.WebhookURL, secret: o.Secret}
+	e.InitPlain("telegram")
+	return e
 }
 
 // Name implements provider.Emulator.
@@ -104,15 +104,6 @@ func (e *Emulator) Credentials() map[string]string {
 	defer e.mu.Unlock()
 	return map[string]string{"CCX_TELEGRAM_BOT_TOKEN": e.o.Token, "CCX_TELEGRAM_WEBHOOK_SECRET": e.secret}
 }
-
-// SetFaults implements provider.Emulator.
-func (e *Emulator) SetFaults(f provider.Faults) { e.faults.Set(f) }
-
-// Sends implements provider.Emulator.
-func (e *Emulator) Sends() []provider.Send { return e.rec.Sends() }
-
-// Subscribe implements provider.Emulator.
-func (e *Emulator) Subscribe(fn func(provider.Send)) func() { return e.rec.Subscribe(fn) }
 
 // Close implements provider.Emulator (Telegram fires no callbacks).
 func (e *Emulator) Close() {}
@@ -173,12 +164,12 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	method = strings.ToLower(method)
 	_, isSend := sendMethods[method]
-	body, recorded, trunc, rerr := emukit.ReadBody(r, maxUpload)
-	s := provider.Send{Method: r.Method, Path: "/bot<token>/" + method, ContentType: r.Header.Get("Content-Type"), Body: recorded, Truncated: trunc}
+	body, s, rerr := emukit.StartSend(r, maxUpload)
+	s.Path = "/bot<token>/" + method // the token stays out of the record
 	answer := func(code int, desc string, params map[string]any) {
 		if isSend || code == 404 || code == 401 {
 			s.Status, s.Error = code, desc
-			e.rec.Add(s)
+			e.Rec.Add(s)
 		}
 		tgErr(w, code, desc, params)
 	}
@@ -186,7 +177,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(413, "Request Entity Too Large", nil)
 		return
 	}
-	if tok != e.o.Token || e.faults.BadCredentials() {
+	if tok != e.o.Token || e.Faults.BadCredentials() {
 		answer(401, "Unauthorized", nil)
 		return
 	}
@@ -226,12 +217,12 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	chatS := str(params["chat_id"])
 	s.To, s.From = chatS, "@ccx_fake_bot"
 	s.Message = decodeCall(method, params)
-	if limited, ra := e.faults.RateLimited(); limited {
+	if limited, ra := e.Faults.RateLimited(); limited {
 		n := emukit.RetryAfterSeconds(ra)
 		answer(429, "Too Many Requests: retry after "+strconv.Itoa(n), map[string]any{"retry_after": n})
 		return
 	}
-	if e.faults.Fail() {
+	if e.Faults.Fail() {
 		answer(500, "Internal Server Error", nil)
 		return
 	}
@@ -248,7 +239,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(400, "Bad Request: "+desc, nil)
 		return
 	}
-	if e.faults.Rejected(chatS) {
+	if e.Faults.Rejected(chatS) {
 		answer(403, "Forbidden: bot was blocked by the user", nil)
 		return
 	}
@@ -261,7 +252,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		"from": map[string]any{"id": e.bot, "is_bot": true, "first_name": "ccx fake bot", "username": "ccx_fake_bot"},
 		"chat": map[string]any{"id": chat, "type": "private"}}
 	e.fillResult(method, params, uploads, res)
-	e.rec.Add(s)
+	e.Rec.Add(s)
 	ok200(w, res)
 }
 

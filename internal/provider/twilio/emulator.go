@@ -1,7 +1,6 @@
 package twilio
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,13 +47,10 @@ var NativeTypes = []provider.NativeType{
 // error bodies and codes, 201 with an SM/MM sid, signed status callbacks,
 // signed inbound webhooks, Basic-protected media.
 type Emulator struct {
-	o      EmulatorOptions
-	rec    *emukit.Recorder
-	faults emukit.Faults
-	cb     emukit.Callbacks
+	o EmulatorOptions
+	emukit.Base
 
 	mu    sync.Mutex
-	auto  bool
 	media map[string]media
 }
 
@@ -73,8 +69,8 @@ func NewEmulator(o EmulatorOptions) *Emulator {
 	if o.AuthToken == "" {
 		o.AuthToken = emukit.HexID(16)
 	}
-	e := &Emulator{o: o, rec: emukit.NewRecorder("twilio"), auto: !o.NoReceipts, media: map[string]media{}}
-	e.cb.Client, e.cb.Delay = o.Client, o.ReceiptDelay
+	e := &Emulator{o: o, media: map[string]media{}}
+	e.Init("twilio", o.Client, o.ReceiptDelay, !o.NoReceipts)
 	return e
 }
 
@@ -88,28 +84,6 @@ func (e *Emulator) Credentials() map[string]string {
 		c["CCX_TWILIO_FROM"] = e.o.From
 	}
 	return c
-}
-
-// SetFaults implements provider.Emulator.
-func (e *Emulator) SetFaults(f provider.Faults) { e.faults.Set(f) }
-
-// Sends implements provider.Emulator.
-func (e *Emulator) Sends() []provider.Send { return e.rec.Sends() }
-
-// Subscribe implements provider.Emulator.
-func (e *Emulator) Subscribe(fn func(provider.Send)) func() { return e.rec.Subscribe(fn) }
-
-// Close implements provider.Emulator.
-func (e *Emulator) Close() { e.cb.Close() }
-
-// WaitCallbacks blocks until every queued status callback was posted.
-func (e *Emulator) WaitCallbacks() { e.cb.Wait() }
-
-// SetAutoReceipts turns the automatic status callbacks on or off.
-func (e *Emulator) SetAutoReceipts(on bool) {
-	e.mu.Lock()
-	e.auto = on
-	e.mu.Unlock()
 }
 
 // AddMedia serves data at /media/<name> and at Twilio's own media path
@@ -137,7 +111,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	sendPath := apiPrefix + e.o.AccountSID + "/Messages.json"
 	u, p, ok := r.BasicAuth()
-	authed := ok && u == e.o.AccountSID && p == e.o.AuthToken && !e.faults.BadCredentials()
+	authed := ok && u == e.o.AccountSID && p == e.o.AuthToken && !e.Faults.BadCredentials()
 	if name, isMedia := e.mediaName(path); isMedia && r.Method == http.MethodGet {
 		if !authed {
 			twErr(w, 401, 20003, "Authenticate")
@@ -162,11 +136,10 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		e.fetch(w, strings.TrimSuffix(strings.TrimPrefix(path, apiPrefix+e.o.AccountSID+"/Messages/"), ".json"))
 		return
 	}
-	body, recorded, trunc, err := emukit.ReadBody(r, 1<<20)
-	s := provider.Send{Method: r.Method, Path: path, ContentType: r.Header.Get("Content-Type"), Body: recorded, Truncated: trunc}
+	body, s, err := emukit.StartSend(r, 1<<20)
 	answer := func(status, code int, msg string) {
 		s.Status, s.Error = status, fmt.Sprintf("%d %s", code, msg)
-		e.rec.Add(s)
+		e.Rec.Add(s)
 		twErr(w, status, code, msg)
 	}
 	if err != nil {
@@ -199,14 +172,14 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		s.From = msid
 	}
 	s.Message = decodeSend(form)
-	if limited, ra := e.faults.RateLimited(); limited {
+	if limited, ra := e.Faults.RateLimited(); limited {
 		if ra > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(emukit.RetryAfterSeconds(ra)))
 		}
 		answer(429, 20429, "Too Many Requests")
 		return
 	}
-	if e.faults.Fail() {
+	if e.Faults.Fail() {
 		answer(500, 20500, "An internal server error has occurred")
 		return
 	}
@@ -242,7 +215,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(400, 21606, "The From phone number "+from+" is not a valid, SMS-capable inbound phone number or short code for your account.")
 		return
 	}
-	if !channel.IsE164(stripWA(to)) || e.faults.Rejected(to, stripWA(to)) {
+	if !channel.IsE164(stripWA(to)) || e.Faults.Rejected(to, stripWA(to)) {
 		answer(400, 21211, "The 'To' number "+to+" is not a valid phone number.")
 		return
 	}
@@ -255,7 +228,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	if s.CallbackURL == "" {
 		s.CallbackURL = e.o.StatusCallback
 	}
-	recorded2 := e.rec.Add(s)
+	recorded2 := e.Rec.Add(s)
 	now := time.Now().UTC().Format(time.RFC1123Z)
 	status := "queued"
 	if msid != "" {
@@ -264,10 +237,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusCreated)
 	_ = json.NewEncoder(w).Encode(e.resource(sid, status, form, now))
-	e.mu.Lock()
-	auto := e.auto
-	e.mu.Unlock()
-	if auto && s.CallbackURL != "" {
+	if e.AutoReceipts() && s.CallbackURL != "" {
 		e.fireReceipts(recorded2)
 	}
 }
@@ -299,7 +269,7 @@ func (e *Emulator) resource(sid, status string, form url.Values, now string) map
 
 // fetch answers GET Messages/{sid}.json with the latest known status.
 func (e *Emulator) fetch(w http.ResponseWriter, sid string) {
-	s, ok := e.rec.ByID(sid)
+	s, ok := e.Rec.ByID(sid)
 	if !ok {
 		twErr(w, 404, 20404, "The requested resource "+apiPrefix+e.o.AccountSID+"/Messages/"+sid+".json was not found")
 		return
@@ -343,22 +313,9 @@ func (e *Emulator) fireReceipts(s provider.Send) {
 	if strings.HasPrefix(s.To, "whatsapp:") {
 		steps = append(steps, channel.StatusRead)
 	}
-	ok := e.cb.Go(func(ctx context.Context) {
-		for _, st := range steps {
-			if !emukit.Sleep(ctx, e.o.ReceiptDelay) {
-				return
-			}
-			req, err := e.Receipt(s.CallbackURL, provider.ReceiptSpec{ProviderID: s.ID, Status: st})
-			if err != nil {
-				e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: st, URL: s.CallbackURL, Error: err.Error()})
-				return
-			}
-			e.rec.AddCallback(s.Seq, e.cb.Post(ctx, req, st, s.CallbackURL))
-		}
+	e.FireSteps(s, steps, func(st channel.StatusValue) (*http.Request, error) {
+		return e.Receipt(s.CallbackURL, provider.ReceiptSpec{ProviderID: s.ID, Status: st})
 	})
-	if !ok {
-		e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: steps[0], URL: s.CallbackURL, Error: "callback queue full or emulator closed"})
-	}
 }
 
 func twilioStatus(v channel.StatusValue) string {
@@ -373,7 +330,7 @@ func (e *Emulator) Receipt(target string, r provider.ReceiptSpec) (*http.Request
 	if r.ProviderID == "" {
 		return nil, errors.New("twilio: a receipt needs the MessageSid of a sent message")
 	}
-	s, known := e.rec.ByID(r.ProviderID)
+	s, known := e.Rec.ByID(r.ProviderID)
 	if target == "" {
 		target = s.CallbackURL
 	}

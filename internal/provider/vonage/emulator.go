@@ -2,7 +2,6 @@ package vonage
 
 import (
 	"bytes"
-	"context"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -62,14 +61,11 @@ var NativeTypes = []provider.NativeType{
 // signed with an HS256 JWT carrying payload_hash, and media at /v3/media/
 // behind the JWT (Secure Inbound Media).
 type Emulator struct {
-	o      EmulatorOptions
-	pub    *rsa.PublicKey
-	rec    *emukit.Recorder
-	faults emukit.Faults
-	cb     emukit.Callbacks
+	o   EmulatorOptions
+	pub *rsa.PublicKey
+	emukit.Base
 
 	mu    sync.Mutex
-	auto  bool
 	media map[string]mediaFile
 }
 
@@ -110,8 +106,8 @@ func NewEmulator(o EmulatorOptions) *Emulator {
 	if _, ok := messageTypes[o.Channel]; !ok {
 		o.Channel = "whatsapp"
 	}
-	e := &Emulator{o: o, pub: &key.PublicKey, rec: emukit.NewRecorder("vonage"), auto: !o.NoReceipts, media: map[string]mediaFile{}}
-	e.cb.Client, e.cb.Delay = o.Client, o.ReceiptDelay
+	e := &Emulator{o: o, pub: &key.PublicKey, media: map[string]mediaFile{}}
+	e.Init("vonage", o.Client, o.ReceiptDelay, !o.NoReceipts)
 	return e
 }
 
@@ -123,28 +119,6 @@ func (e *Emulator) Name() string { return "vonage" }
 func (e *Emulator) Credentials() map[string]string {
 	return map[string]string{EnvApplicationID: e.o.ApplicationID, EnvPrivateKey: e.o.PrivateKey, EnvAPIKey: e.o.APIKey,
 		EnvAPISecret: e.o.APISecret, EnvSignatureSecret: e.o.SignatureSecret, EnvFrom: e.o.From, EnvChannel: e.o.Channel}
-}
-
-// SetFaults implements provider.Emulator.
-func (e *Emulator) SetFaults(f provider.Faults) { e.faults.Set(f) }
-
-// Sends implements provider.Emulator.
-func (e *Emulator) Sends() []provider.Send { return e.rec.Sends() }
-
-// Subscribe implements provider.Emulator.
-func (e *Emulator) Subscribe(fn func(provider.Send)) func() { return e.rec.Subscribe(fn) }
-
-// Close implements provider.Emulator.
-func (e *Emulator) Close() { e.cb.Close() }
-
-// WaitCallbacks blocks until every queued status was posted.
-func (e *Emulator) WaitCallbacks() { e.cb.Wait() }
-
-// SetAutoReceipts turns the automatic statuses on or off.
-func (e *Emulator) SetAutoReceipts(on bool) {
-	e.mu.Lock()
-	e.auto = on
-	e.mu.Unlock()
 }
 
 // AddMedia serves data at /v3/media/<id>, behind the application JWT.
@@ -170,7 +144,7 @@ const errBase = "https://developer.vonage.com/api-errors"
 // authorized checks a Bearer JWT (RS256, this application, not expired) or
 // Basic credentials.
 func (e *Emulator) authorized(r *http.Request, jwtOnly bool) bool {
-	if e.faults.BadCredentials() {
+	if e.Faults.BadCredentials() {
 		return false
 	}
 	h := r.Header.Get("Authorization")
@@ -208,14 +182,13 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		e.serveMedia(w, r, id)
 		return
 	}
-	body, recorded, trunc, rerr := emukit.ReadBody(r, 1<<20)
-	s := provider.Send{Method: r.Method, Path: r.URL.Path, ContentType: r.Header.Get("Content-Type"), Body: recorded, Truncated: trunc}
+	body, s, rerr := emukit.StartSend(r, 1<<20)
 	answer := func(status int, typ, title, detail string, invalid ...map[string]string) {
 		s.Status, s.Error = status, title+": "+detail
 		for _, p := range invalid {
 			s.Error += " (" + p["name"] + " " + p["reason"] + ")"
 		}
-		e.rec.Add(s)
+		e.Rec.Add(s)
 		problem(w, status, typ, title, detail, invalid...)
 	}
 	if r.URL.Path != "/v1/messages" {
@@ -242,11 +215,11 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	to, from := m.Get("to").String(), m.Get("from").String()
 	s.To, s.From = to, from
 	s.Message = decodeSend(m)
-	if limited, _ := e.faults.RateLimited(); limited {
+	if limited, _ := e.Faults.RateLimited(); limited {
 		answer(429, errBase+"/messages#1000", "Throttled", "You have exceeded the submission capacity allowed on this account. Please wait and retry.")
 		return
 	}
-	if e.faults.Fail() {
+	if e.Faults.Fail() {
 		answer(500, errBase+"#internal-error", "Internal Error", "An internal error occurred. Please retry.")
 		return
 	}
@@ -254,20 +227,17 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(status, errBase+"/messages#1020", title, detail, invalid...)
 		return
 	}
-	if e.faults.Rejected(to, "+"+to) {
+	if e.Faults.Rejected(to, "+"+to) {
 		answer(422, errBase+"/messages#1020", "Invalid params", "The value of one or more parameters is invalid.", map[string]string{"name": "to", "reason": "Number not reachable on " + m.Get("channel").String()})
 		return
 	}
 	id := uuid4()
 	s.ID, s.Status, s.CallbackURL = id, http.StatusAccepted, e.o.StatusURL
-	recorded2 := e.rec.Add(s)
+	recorded2 := e.Rec.Add(s)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	_ = json.NewEncoder(w).Encode(map[string]string{"message_uuid": id})
-	e.mu.Lock()
-	auto := e.auto
-	e.mu.Unlock()
-	if auto && s.CallbackURL != "" {
+	if e.AutoReceipts() && s.CallbackURL != "" {
 		e.fireReceipts(recorded2, m.Get("channel").String())
 	}
 }
@@ -413,22 +383,9 @@ func (e *Emulator) fireReceipts(s provider.Send, ch string) {
 	if ch == "whatsapp" {
 		steps = append(steps, channel.StatusRead)
 	}
-	ok := e.cb.Go(func(ctx context.Context) {
-		for _, st := range steps {
-			if !emukit.Sleep(ctx, e.o.ReceiptDelay) {
-				return
-			}
-			req, err := e.Receipt(s.CallbackURL, provider.ReceiptSpec{ProviderID: s.ID, Status: st})
-			if err != nil {
-				e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: st, URL: s.CallbackURL, Error: err.Error()})
-				return
-			}
-			e.rec.AddCallback(s.Seq, e.cb.Post(ctx, req, st, s.CallbackURL))
-		}
+	e.FireSteps(s, steps, func(st channel.StatusValue) (*http.Request, error) {
+		return e.Receipt(s.CallbackURL, provider.ReceiptSpec{ProviderID: s.ID, Status: st})
 	})
-	if !ok {
-		e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: steps[0], URL: s.CallbackURL, Error: "callback queue full or emulator closed"})
-	}
 }
 
 // SignedPost builds a webhook as Vonage sends it: JSON with an HS256 JWT in
@@ -465,7 +422,7 @@ func (e *Emulator) Receipt(target string, r provider.ReceiptSpec) (*http.Request
 	if r.ProviderID == "" {
 		return nil, errors.New("vonage: a status needs the message_uuid of a sent message")
 	}
-	s, known := e.rec.ByID(r.ProviderID)
+	s, known := e.Rec.ByID(r.ProviderID)
 	if target == "" {
 		target = s.CallbackURL
 	}

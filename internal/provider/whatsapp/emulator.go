@@ -2,7 +2,6 @@ package whatsapp
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -67,13 +66,10 @@ var NativeTypes = []provider.NativeType{
 // download behind the token, statuses and customer messages posted to the
 // app's webhook signed with X-Hub-Signature-256, and the GET handshake.
 type Emulator struct {
-	o      EmulatorOptions
-	rec    *emukit.Recorder
-	faults emukit.Faults
-	cb     emukit.Callbacks
+	o EmulatorOptions
+	emukit.Base
 
 	mu    sync.Mutex
-	auto  bool
 	media map[string]mediaFile
 }
 
@@ -107,8 +103,8 @@ func NewEmulator(o EmulatorOptions) *Emulator {
 	if o.WABAID == "" {
 		o.WABAID = digitsID(15)
 	}
-	e := &Emulator{o: o, rec: emukit.NewRecorder("whatsapp"), auto: !o.NoReceipts, media: map[string]mediaFile{}}
-	e.cb.Client, e.cb.Delay = o.Client, o.ReceiptDelay
+	e := &Emulator{o: o, media: map[string]mediaFile{}}
+	e.Init("whatsapp", o.Client, o.ReceiptDelay, !o.NoReceipts)
 	return e
 }
 
@@ -131,28 +127,6 @@ func (e *Emulator) Name() string { return "whatsapp" }
 // Credentials implements provider.Emulator: the relay's variable names.
 func (e *Emulator) Credentials() map[string]string {
 	return map[string]string{EnvToken: e.o.Token, EnvPhoneNumberID: e.o.PhoneNumberID, EnvAppSecret: e.o.AppSecret, EnvVerifyToken: e.o.VerifyToken}
-}
-
-// SetFaults implements provider.Emulator.
-func (e *Emulator) SetFaults(f provider.Faults) { e.faults.Set(f) }
-
-// Sends implements provider.Emulator.
-func (e *Emulator) Sends() []provider.Send { return e.rec.Sends() }
-
-// Subscribe implements provider.Emulator.
-func (e *Emulator) Subscribe(fn func(provider.Send)) func() { return e.rec.Subscribe(fn) }
-
-// Close implements provider.Emulator.
-func (e *Emulator) Close() { e.cb.Close() }
-
-// WaitCallbacks blocks until every queued status was posted.
-func (e *Emulator) WaitCallbacks() { e.cb.Wait() }
-
-// SetAutoReceipts turns the automatic statuses on or off.
-func (e *Emulator) SetAutoReceipts(on bool) {
-	e.mu.Lock()
-	e.auto = on
-	e.mu.Unlock()
 }
 
 // AddMedia serves data as media id (GET /{version}/{id} and its download URL).
@@ -184,7 +158,7 @@ func (e *Emulator) authed(r *http.Request) bool {
 	if !ok {
 		tok = r.URL.Query().Get("access_token")
 	}
-	return tok == e.o.Token && !e.faults.BadCredentials()
+	return tok == e.o.Token && !e.Faults.BadCredentials()
 }
 
 const badToken = "Invalid OAuth access token - Cannot parse access token"
@@ -203,14 +177,13 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		e.serveMediaInfo(w, r, parts[1])
 		return
 	}
-	body, recorded, trunc, rerr := emukit.ReadBody(r, 1<<20)
-	s := provider.Send{Method: r.Method, Path: r.URL.Path, ContentType: r.Header.Get("Content-Type"), Body: recorded, Truncated: trunc}
+	body, s, rerr := emukit.StartSend(r, 1<<20)
 	answer := func(status, code int, typ, msg, details string) {
 		s.Status, s.Error = status, msg
 		if details != "" && !strings.Contains(msg, details) {
 			s.Error += ": " + details
 		}
-		e.rec.Add(s)
+		e.Rec.Add(s)
 		graphErr(w, status, code, typ, msg, details)
 	}
 	if rerr != nil {
@@ -237,12 +210,12 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	to := msg.Get("to").String()
 	s.To, s.From = to, strings.TrimPrefix(e.o.DisplayNumber, "+")
 	s.Message = DecodeMessage(msg)
-	if limited, _ := e.faults.RateLimited(); limited {
+	if limited, _ := e.Faults.RateLimited(); limited {
 		// Meta sends no Retry-After for throughput limits.
 		answer(429, 130429, "OAuthException", "(#130429) Rate limit hit", "Cloud API message throughput has been reached.")
 		return
 	}
-	if e.faults.Fail() {
+	if e.Faults.Fail() {
 		answer(500, 131000, "OAuthException", "(#131000) Something went wrong", "Message failed to send due to an unknown error.")
 		return
 	}
@@ -250,7 +223,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(400, code, "OAuthException", m, details)
 		return
 	}
-	if e.faults.Rejected(to, "+"+Digits(to)) {
+	if e.Faults.Rejected(to, "+"+Digits(to)) {
 		answer(400, 131030, "OAuthException", "(#131030) Recipient phone number not in allowed list", "Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again.")
 		return
 	}
@@ -258,14 +231,11 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	id := NewWAMID(wa)
 	s.ID, s.Status = id, 200
 	s.CallbackURL = e.o.WebhookURL
-	recorded2 := e.rec.Add(s)
+	recorded2 := e.Rec.Add(s)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"messaging_product": "whatsapp",
 		"contacts": []map[string]string{{"input": to, "wa_id": wa}}, "messages": []map[string]string{{"id": id}}})
-	e.mu.Lock()
-	auto := e.auto
-	e.mu.Unlock()
-	if auto && s.CallbackURL != "" {
+	if e.AutoReceipts() && s.CallbackURL != "" {
 		e.fireReceipts(recorded2)
 	}
 }
@@ -614,22 +584,9 @@ func (e *Emulator) serveDownload(w http.ResponseWriter, r *http.Request) {
 // fireReceipts queues sent → delivered → read for one send.
 func (e *Emulator) fireReceipts(s provider.Send) {
 	steps := []channel.StatusValue{channel.StatusSent, channel.StatusDelivered, channel.StatusRead}
-	ok := e.cb.Go(func(ctx context.Context) {
-		for _, st := range steps {
-			if !emukit.Sleep(ctx, e.o.ReceiptDelay) {
-				return
-			}
-			req, err := e.Receipt(s.CallbackURL, provider.ReceiptSpec{ProviderID: s.ID, Status: st})
-			if err != nil {
-				e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: st, URL: s.CallbackURL, Error: err.Error()})
-				return
-			}
-			e.rec.AddCallback(s.Seq, e.cb.Post(ctx, req, st, s.CallbackURL))
-		}
+	e.FireSteps(s, steps, func(st channel.StatusValue) (*http.Request, error) {
+		return e.Receipt(s.CallbackURL, provider.ReceiptSpec{ProviderID: s.ID, Status: st})
 	})
-	if !ok {
-		e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: steps[0], URL: s.CallbackURL, Error: "callback queue full or emulator closed"})
-	}
 }
 
 // Notification is the webhook envelope around one change value.
@@ -684,7 +641,7 @@ func (e *Emulator) Receipt(target string, r provider.ReceiptSpec) (*http.Request
 	if r.ProviderID == "" {
 		return nil, errors.New("whatsapp: a status needs the wamid of a sent message")
 	}
-	s, known := e.rec.ByID(r.ProviderID)
+	s, known := e.Rec.ByID(r.ProviderID)
 	if target == "" {
 		target = s.CallbackURL
 	}
@@ -943,7 +900,7 @@ func (e *Emulator) InboundBody(in provider.CustomerMessage) ([]byte, error) {
 // lastWAMID is the latest accepted send to a customer (what a reply or
 // reaction refers to), or a fresh id.
 func (e *Emulator) lastWAMID(wa string) string {
-	ss := e.rec.Sends()
+	ss := e.Rec.Sends()
 	for i := len(ss) - 1; i >= 0; i-- {
 		if ss[i].ID != "" && Digits(ss[i].To) == wa {
 			return ss[i].ID

@@ -69,13 +69,7 @@ type Options struct {
 func FromCredentials(get func(string) string) (Options, []string) {
 	o := Options{Token: get(EnvToken), PhoneNumberID: get(EnvPhoneNumberID), AppSecret: get(EnvAppSecret),
 		VerifyToken: get(EnvVerifyToken), APIVersion: get(EnvAPIVersion)}
-	var miss []string
-	for _, k := range []string{EnvToken, EnvPhoneNumberID, EnvAppSecret, EnvVerifyToken} {
-		if get(k) == "" {
-			miss = append(miss, k)
-		}
-	}
-	return o, miss
+	return o, provider.Missing(get, EnvToken, EnvPhoneNumberID, EnvAppSecret, EnvVerifyToken)
 }
 
 // Secrets are the values logs must never show.

@@ -2,7 +2,6 @@ package zalo
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -64,15 +63,13 @@ var NativeTypes = []provider.NativeType{
 // codes inside HTTP 200, /v2.0/oa/upload/file|image|gif, the OAuth server's
 // POST /v4/oa/access_token (rotating single-use refresh tokens), and signed
 // (X-ZEvent-Signature) webhook events: user_send_* and, after each send,
-// user_received_message then user_seen_message.
+// user_received_message then user_seen_message. Uploads are not messages:
+// Sends has them only when refused.
 type Emulator struct {
-	o      EmulatorOptions
-	rec    *emukit.Recorder
-	faults emukit.Faults
-	cb     emukit.Callbacks
+	o EmulatorOptions
+	emukit.Base
 
 	mu        sync.Mutex
-	auto      bool
 	access    map[string]time.Time // access token → expiry
 	current   string               // the newest access token
 	refresh   string               // the one valid refresh token
@@ -114,9 +111,9 @@ func NewEmulator(o EmulatorOptions) *Emulator {
 	if o.RefreshToken == "" {
 		o.RefreshToken = newToken()
 	}
-	e := &Emulator{o: o, rec: emukit.NewRecorder("zalo"), auto: !o.NoReceipts, access: map[string]time.Time{o.AccessToken: o.Now().Add(o.TokenTTL)},
+	e := &Emulator{o: o, access: map[string]time.Time{o.AccessToken: o.Now().Add(o.TokenTTL)},
 		current: o.AccessToken, refresh: o.RefreshToken, spent: map[string]bool{}, uploads: map[string]string{}}
-	e.cb.Client, e.cb.Delay = o.Client, o.ReceiptDelay
+	e.Init("zalo", o.Client, o.ReceiptDelay, !o.NoReceipts)
 	return e
 }
 
@@ -133,29 +130,6 @@ func (e *Emulator) Credentials() map[string]string {
 	defer e.mu.Unlock()
 	return map[string]string{"CCX_ZALO_APP_ID": e.o.AppID, "CCX_ZALO_APP_SECRET": e.o.AppSecret, "CCX_ZALO_OA_SECRET_KEY": e.o.OASecretKey,
 		"CCX_ZALO_ACCESS_TOKEN": e.current, "CCX_ZALO_REFRESH_TOKEN": e.refresh, "CCX_ZALO_OA_ID": e.o.OAID}
-}
-
-// SetFaults implements provider.Emulator.
-func (e *Emulator) SetFaults(f provider.Faults) { e.faults.Set(f) }
-
-// Sends implements provider.Emulator (uploads are not messages: they are
-// recorded only when refused).
-func (e *Emulator) Sends() []provider.Send { return e.rec.Sends() }
-
-// Subscribe implements provider.Emulator.
-func (e *Emulator) Subscribe(fn func(provider.Send)) func() { return e.rec.Subscribe(fn) }
-
-// Close implements provider.Emulator.
-func (e *Emulator) Close() { e.cb.Close() }
-
-// WaitCallbacks blocks until every queued event was posted.
-func (e *Emulator) WaitCallbacks() { e.cb.Wait() }
-
-// SetAutoReceipts turns the automatic receipts on or off.
-func (e *Emulator) SetAutoReceipts(on bool) {
-	e.mu.Lock()
-	e.auto = on
-	e.mu.Unlock()
 }
 
 // ExpireAccessToken makes every access token issued so far expired: the
@@ -195,7 +169,7 @@ func (e *Emulator) tokenState(tok string) int {
 	defer e.mu.Unlock()
 	exp, ok := e.access[tok]
 	switch {
-	case !ok || e.faults.BadCredentials():
+	case !ok || e.Faults.BadCredentials():
 		return -216
 	case !e.o.Now().Before(exp):
 		return -220
@@ -211,18 +185,17 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		e.serveOAuth(w, r)
 		return
 	}
-	body, recorded, trunc, rerr := emukit.ReadBody(r, maxUpload+64<<10)
-	s := provider.Send{Method: r.Method, Path: path, ContentType: r.Header.Get("Content-Type"), Body: recorded, Truncated: trunc}
+	body, s, rerr := emukit.StartSend(r, maxUpload+64<<10)
 	// Zalo answers errors with HTTP 200 and a negative code.
 	answer := func(code int, msg string) {
 		s.Status, s.Error = http.StatusOK, strconv.Itoa(code)+" "+msg
-		e.rec.Add(s)
+		e.Rec.Add(s)
 		zjson(w, http.StatusOK, zerr(code, msg))
 	}
 	upload := strings.HasPrefix(path, "/v2.0/oa/upload/")
 	if path != SendPath && !upload {
 		s.Status, s.Error = http.StatusNotFound, "not found"
-		e.rec.Add(s)
+		e.Rec.Add(s)
 		zjson(w, http.StatusNotFound, zerr(-404, "Not found"))
 		return
 	}
@@ -238,13 +211,13 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		answer(st, tokenMsg[st])
 		return
 	}
-	if limited, _ := e.faults.RateLimited(); limited {
+	if limited, _ := e.Faults.RateLimited(); limited {
 		answer(-32, "Exceeded the number of API calls allowed per minute")
 		return
 	}
-	if e.faults.Fail() {
+	if e.Faults.Fail() {
 		s.Status, s.Error = http.StatusInternalServerError, "internal error"
-		e.rec.Add(s)
+		e.Rec.Add(s)
 		zjson(w, http.StatusInternalServerError, zerr(-1, "Internal server error"))
 		return
 	}
@@ -270,7 +243,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	uid := req.Recipient.UserID
 	switch {
-	case !allDigits(uid) || e.faults.Rejected(uid):
+	case !allDigits(uid) || e.Faults.Rejected(uid):
 		answer(-213, "User has not followed the OA")
 		return
 	case contains(e.o.Idle, uid):
@@ -280,14 +253,11 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	id := emukit.HexID(16)
 	s.ID, s.Status = id, http.StatusOK
 	s.CallbackURL = e.o.WebhookURL
-	rs := e.rec.Add(s)
+	rs := e.Rec.Add(s)
 	zjson(w, http.StatusOK, map[string]any{"error": 0, "message": "Success", "data": map[string]any{"message_id": id, "user_id": uid,
 		"quota": map[string]any{"quota_type": "reply", "remain": "7", "total": "8", "expired_date": e.o.Now().Add(48 * time.Hour).Format("2006-01-02 15:04:05"),
 			"owner_type": "OA", "owner_id": e.o.OAID}}})
-	e.mu.Lock()
-	auto := e.auto
-	e.mu.Unlock()
-	if auto && e.o.WebhookURL != "" {
+	if e.AutoReceipts() && e.o.WebhookURL != "" {
 		e.fireReceipts(rs)
 	}
 }
@@ -498,7 +468,7 @@ func (e *Emulator) serveOAuth(w http.ResponseWriter, r *http.Request) {
 		oerr(-14002, "Invalid app_id", "The app_id is invalid.")
 		return
 	}
-	if r.Header.Get("secret_key") != e.o.AppSecret || e.faults.BadCredentials() {
+	if r.Header.Get("secret_key") != e.o.AppSecret || e.Faults.BadCredentials() {
 		oerr(-14003, "Invalid secret_key", "The secret_key is invalid.")
 		return
 	}
@@ -527,22 +497,10 @@ func (e *Emulator) serveOAuth(w http.ResponseWriter, r *http.Request) {
 
 // fireReceipts queues user_received_message then user_seen_message.
 func (e *Emulator) fireReceipts(s provider.Send) {
-	ok := e.cb.Go(func(ctx context.Context) {
-		for _, st := range []channel.StatusValue{channel.StatusDelivered, channel.StatusRead} {
-			if !emukit.Sleep(ctx, e.o.ReceiptDelay) {
-				return
-			}
-			req, err := e.Receipt(e.o.WebhookURL, provider.ReceiptSpec{ProviderID: s.ID, To: s.To, Status: st})
-			if err != nil {
-				e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: st, URL: s.CallbackURL, Error: err.Error()})
-				return
-			}
-			e.rec.AddCallback(s.Seq, e.cb.Post(ctx, req, st, s.CallbackURL))
-		}
+	steps := []channel.StatusValue{channel.StatusDelivered, channel.StatusRead}
+	e.FireSteps(s, steps, func(st channel.StatusValue) (*http.Request, error) {
+		return e.Receipt(e.o.WebhookURL, provider.ReceiptSpec{ProviderID: s.ID, To: s.To, Status: st})
 	})
-	if !ok {
-		e.rec.AddCallback(s.Seq, provider.Callback{Time: time.Now().UTC(), Status: channel.StatusDelivered, URL: s.CallbackURL, Error: "callback queue full or emulator closed"})
-	}
 }
 
 // userIDByApp is the app-scoped id Zalo adds to events (not the contact).
@@ -563,7 +521,7 @@ func (e *Emulator) Receipt(target string, r provider.ReceiptSpec) (*http.Request
 		return nil, errors.New("zalo: a receipt needs the message_id of a sent message")
 	}
 	uid := r.To
-	if s, ok := e.rec.ByID(r.ProviderID); ok {
+	if s, ok := e.Rec.ByID(r.ProviderID); ok {
 		uid = s.To
 	}
 	if uid == "" {
