@@ -228,7 +228,7 @@ func checkInAttachment(ctx context.Context, s *session, r *conformance.Result) {
 	}
 	if leaked := s.leaks(a.URL); leaked {
 		r.Security = true
-		fail(r, "the attachment URL given to the platform contains a provider credential: serve media through the server instead (providers.md §0.4)")
+		fail(r, "the attachment URL given to the platform contains a provider credential: serve media through the server instead (docs/relay.md, inbound media)")
 		return
 	}
 	data, err := s.fetch(ctx, a.URL)

@@ -54,7 +54,7 @@ type Source interface {
 
 // SentOnAccept is implemented by adapters whose provider has no delivery
 // receipts (Telegram): the engine synthesises a `sent` receipt when Send
-// succeeds (providers.md §0.5).
+// succeeds (docs/relay.md).
 type SentOnAccept interface {
 	SentOnAccept() bool
 }
@@ -72,7 +72,7 @@ type Unverified interface {
 }
 
 // MediaOpener is implemented by adapters whose inbound media URLs need the
-// provider credentials (providers.md §0.4). The engine serves
+// provider credentials (docs/relay.md). The engine serves
 // GET /media/<name>/<signed ref> and calls OpenMedia with the ref.
 type MediaOpener interface {
 	OpenMedia(ctx context.Context, ref string) (*http.Response, error)
@@ -178,8 +178,8 @@ func RetryAfterHeader(h http.Header) time.Duration {
 	return 0
 }
 
-// StatusRank orders statuses so the engine never downgrades (providers.md
-// §0.5): read > delivered > sent; failed overrides only sent.
+// StatusRank orders statuses so the engine never downgrades (docs/relay.md):
+// read > delivered > sent; failed overrides only sent.
 func StatusRank(v channel.StatusValue) int {
 	switch v {
 	case channel.StatusSent:

@@ -1,5 +1,5 @@
 // Package clicksend is the relay adapter for ClickSend REST v3 (SMS/MMS), the
-// platform's own reference provider (providers.md §5).
+// platform's own reference provider (docs/provider.md).
 package clicksend
 
 import (

@@ -44,7 +44,7 @@ type EmulatorOptions struct {
 // NativeTypes: a ClickSend customer sends SMS text only.
 var NativeTypes = []provider.NativeType{}
 
-// Emulator is a local ClickSend REST v3 (providers.md §5): /v3/sms/send and
+// Emulator is a local ClickSend REST v3 (docs/provider.md): /v3/sms/send and
 // /v3/mms/send with Basic auth and ClickSend's envelopes (401 UNAUTHORIZED,
 // per-message INVALID_RECIPIENT inside a 200, 429 TOO_MANY_REQUESTS, 500),
 // delivery-receipt pushes to the configured rule URL, and inbound SMS pushes

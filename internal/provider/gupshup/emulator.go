@@ -59,7 +59,7 @@ var NativeTypes = []provider.NativeType{
 	{Name: "opt-in", Help: "a user-event opted-in (no message; the relay ignores it)"},
 }
 
-// Emulator is a local Gupshup WhatsApp API v2 (providers.md §9):
+// Emulator is a local Gupshup WhatsApp API v2 (docs/provider.md):
 // POST /wa/api/v1/msg (and /sm/api/v1/msg) with the apikey header and the
 // form fields, Gupshup's {"status":"error","message"} answers, 200
 // {"status":"submitted","messageId"} served as text/html, message-event

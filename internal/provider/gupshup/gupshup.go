@@ -2,7 +2,7 @@
 // (self-serve API v2): form-encoded sends with the apikey header, one
 // callback URL for customer messages and message-events, and no webhook
 // signature at all, so the relay protects the callback with a path secret
-// and, for partner subscriptions, a custom header (providers.md §9).
+// and, for partner subscriptions, a custom header (docs/provider.md).
 // Contact IDs are phone numbers: Gupshup's digits without '+' become +E.164.
 package gupshup
 

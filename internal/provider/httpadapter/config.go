@@ -1,6 +1,6 @@
 // Package httpadapter is the generic relay adapter: a config file of
 // templates and JSON paths bridges any provider with a JSON (or form) send
-// API and JSON/form webhooks, with no code (providers.md §6). The config is
+// API and JSON/form webhooks, with no code (docs/relay.md, the http adapter). The config is
 // JSON; testdata/relay/clicksend-http.json expresses ClickSend with it.
 package httpadapter
 

@@ -50,7 +50,7 @@ var NativeTypes = []provider.NativeType{
 	{Name: "edited", Help: "an edited_message with the text; the relay ignores edits"},
 }
 
-// Emulator is a local Bot API (providers.md §2): /bot<token>/<method>
+// Emulator is a local Bot API (docs/provider.md): /bot<token>/<method>
 // (case-insensitive; JSON, form, multipart or query), Telegram's
 // {"ok":false,"error_code","description","parameters"} errors, per-chat
 // message ids, getFile and /file/bot<token>/<path>, setWebhook, and signed

@@ -1,6 +1,6 @@
 // Package telegram is the relay adapter for the Telegram Bot API: JSON both
 // ways, the X-Telegram-Bot-Api-Secret-Token header, quick replies as a reply
-// keyboard, private chats only (providers.md §2). The channel must use the
+// keyboard, private chats only (docs/provider.md). The channel must use the
 // Custom ID type: the contact ID is the chat id in decimal.
 package telegram
 

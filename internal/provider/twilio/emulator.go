@@ -42,7 +42,7 @@ var NativeTypes = []provider.NativeType{
 	{Name: "button", Help: "a WhatsApp quick-reply button tap: Body and ButtonText are the text, ButtonPayload the text too (WhatsApp business numbers only)"},
 }
 
-// Emulator is a local Twilio Programmable Messaging API (providers.md §1):
+// Emulator is a local Twilio Programmable Messaging API (docs/provider.md):
 // POST /2010-04-01/Accounts/{sid}/Messages.json with Basic auth, Twilio's
 // error bodies and codes, 201 with an SM/MM sid, signed status callbacks,
 // signed inbound webhooks, Basic-protected media.
@@ -392,7 +392,7 @@ func (e *Emulator) Receipt(target string, r provider.ReceiptSpec) (*http.Request
 const DefaultCustomer = "+60177872890"
 
 // InboundForm is the inbound message webhook form for a customer message
-// (providers.md §1, "Inbound message webhook").
+// (docs/provider.md).
 func (e *Emulator) InboundForm(in provider.CustomerMessage) (url.Values, error) {
 	from := in.From
 	if from == "" {

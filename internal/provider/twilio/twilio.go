@@ -1,6 +1,6 @@
 // Package twilio is the relay adapter for Twilio Programmable Messaging: SMS,
 // MMS and WhatsApp senders, form-encoded both ways, X-Twilio-Signature
-// verification and status callbacks (providers.md §1).
+// verification and status callbacks (docs/provider.md).
 package twilio
 
 import (
@@ -325,7 +325,7 @@ func (a *Adapter) Parse(r *http.Request, body []byte) ([]provider.Inbound, error
 	return []provider.Inbound{in}, nil
 }
 
-// MapStatus normalises a Twilio MessageStatus (providers.md §0.5).
+// MapStatus normalises a Twilio MessageStatus (docs/relay.md).
 func MapStatus(st, errorCode, channelMsg string) (channel.StatusValue, string, bool) {
 	switch st {
 	case "sent":

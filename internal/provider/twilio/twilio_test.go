@@ -13,7 +13,7 @@ import (
 )
 
 func TestSignatureVector(t *testing.T) {
-	// The published twilio-go vector (providers.md §1).
+	// The published twilio-go vector (docs/provider.md).
 	form := url.Values{"Digits": {"1234"}, "CallSid": {"CA1234567890ABCDE"}, "To": {"+18005551212"},
 		"Caller": {"+14158675309"}, "From": {"+14158675309"}, "ReasonConferenceEnded": {"test"}, "Reason": {"Participant"}}
 	const u = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -45,7 +45,7 @@ func TestSendEveryType(t *testing.T) {
 		}
 		for _, c := range cases {
 			id, err := a.Send(t.Context(), channel.OutgoingRequest{ContactID: "+60177872890", Message: c.m})
-			prefix := "SM" // MM for media (providers.md §1)
+			prefix := "SM" // MM for media (docs/provider.md)
 			if c.m.Type == channel.MessageAttachment {
 				prefix = "MM"
 			}

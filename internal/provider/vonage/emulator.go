@@ -55,7 +55,7 @@ var NativeTypes = []provider.NativeType{
 	{Name: "unsupported", Help: "a message Vonage cannot represent (message_type unsupported); the relay ignores it"},
 }
 
-// Emulator is a local Vonage Messages API v1 (providers.md §4): POST
+// Emulator is a local Vonage Messages API v1 (docs/provider.md): POST
 // /v1/messages with an application JWT (RS256) or Basic auth, RFC 7807
 // problem answers, 202 with a message_uuid, status and inbound webhooks
 // signed with an HS256 JWT carrying payload_hash, and media at /v3/media/
@@ -579,7 +579,7 @@ func (e *Emulator) InboundBody(in provider.CustomerMessage) ([]byte, error) {
 			if m.Latitude == nil || m.Longitude == nil {
 				return nil, errors.New("vonage: a location needs latitude and longitude")
 			}
-			// WhatsApp inbound locations use lat/long (providers.md §4).
+			// WhatsApp inbound locations use lat/long (docs/provider.md).
 			loc := map[string]any{"lat": *m.Latitude, "long": *m.Longitude}
 			if m.Address != "" {
 				n, addr, found := strings.Cut(m.Address, ",")

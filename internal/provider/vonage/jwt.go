@@ -17,7 +17,7 @@ import (
 
 // JWTs both ways, with the standard library: RS256 signed with the
 // application's private key for calls to the API, HS256 with the account's
-// signature secret on the webhooks Vonage sends (providers.md §4).
+// signature secret on the webhooks Vonage sends (docs/provider.md).
 
 var b64 = base64.RawURLEncoding
 

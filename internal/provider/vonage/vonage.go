@@ -1,5 +1,5 @@
 // Package vonage is the relay adapter for the Vonage Messages API v1
-// (providers.md §4): POST /v1/messages with an application JWT (RS256) or
+// (docs/provider.md): POST /v1/messages with an application JWT (RS256) or
 // Basic auth, inbound and status webhooks signed with an HS256 JWT whose
 // payload_hash covers the body, WhatsApp (rich: media, location and
 // interactive quick replies as custom objects), SMS and MMS channels.
@@ -469,7 +469,7 @@ func (a *Adapter) Parse(r *http.Request, body []byte) ([]provider.Inbound, error
 	return []provider.Inbound{in}, nil
 }
 
-// MapStatus normalises a status (providers.md §0.5).
+// MapStatus normalises a status (docs/relay.md).
 func MapStatus(st string) (channel.StatusValue, bool) {
 	switch st {
 	case "submitted":

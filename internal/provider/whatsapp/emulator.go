@@ -60,7 +60,7 @@ var NativeTypes = []provider.NativeType{
 	{Name: "handshake", Help: "the webhook verification GET (hub.mode=subscribe, hub.verify_token, hub.challenge=the text or a number)"},
 }
 
-// Emulator is a local WhatsApp Cloud API (providers.md §3): POST
+// Emulator is a local WhatsApp Cloud API (docs/provider.md): POST
 // /{version}/{phone-number-id}/messages with a Bearer token, Graph errors
 // with Meta's codes, wamid ids, GET /{version}/{media-id} and the media
 // download behind the token, statuses and customer messages posted to the

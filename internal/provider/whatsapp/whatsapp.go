@@ -1,5 +1,5 @@
 // Package whatsapp is the relay adapter for the Meta WhatsApp Cloud API
-// (providers.md §3): JSON both ways on the Graph API, one app webhook for
+// (docs/provider.md): JSON both ways on the Graph API, one app webhook for
 // messages and statuses signed with X-Hub-Signature-256, the hub.challenge
 // GET handshake, quick replies as interactive buttons or lists, and inbound
 // media (ids) served through the relay's /media/ proxy with the token.
@@ -496,7 +496,7 @@ func parseMessage(msg gjson.Result, names map[string]string) (*provider.Inbound,
 	return in, nil
 }
 
-// MapStatus normalises a status (providers.md §0.5).
+// MapStatus normalises a status (docs/relay.md).
 func MapStatus(st string) (channel.StatusValue, bool) {
 	switch st {
 	case "sent":

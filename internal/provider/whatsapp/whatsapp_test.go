@@ -16,7 +16,7 @@ import (
 )
 
 func TestSignatureVector(t *testing.T) {
-	// HMAC-SHA256(key "secret", "test"), computed independently (providers.md §3).
+	// HMAC-SHA256(key "secret", "test"), computed independently (docs/provider.md).
 	const want = "sha256=0329a06b62cd16b33eb6792be8c60b158d89a2ee3a876fce9a881ebb488c0914"
 	if got := Signature("secret", []byte("test")); got != want {
 		t.Fatalf("signature = %s", got)

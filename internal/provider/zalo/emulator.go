@@ -58,7 +58,7 @@ var NativeTypes = []provider.NativeType{
 	{Name: "follow", Help: "a follow event (no message; the relay ignores it)"},
 }
 
-// Emulator is a local Zalo OA Open API (providers.md §10): POST
+// Emulator is a local Zalo OA Open API (docs/provider.md): POST
 // /v3.0/oa/message/cs with the access_token header and errors as negative
 // codes inside HTTP 200, /v2.0/oa/upload/file|image|gif, the OAuth server's
 // POST /v4/oa/access_token (rotating single-use refresh tokens), and signed

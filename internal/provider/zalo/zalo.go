@@ -1,5 +1,5 @@
 // Package zalo is the relay adapter for Zalo Official Account messaging
-// (Open API v3 consultation messages, providers.md §10): JSON sends with the
+// (Open API v3 consultation messages, docs/provider.md): JSON sends with the
 // access_token header, errors as negative `error` codes inside HTTP 200,
 // webhooks signed with X-ZEvent-Signature, and OAuth v4 access tokens
 // (~25 h) renewed with single-use refresh tokens. The channel must use the

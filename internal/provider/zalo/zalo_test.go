@@ -19,7 +19,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// The vector of providers.md §10, computed with the formula of the official
+// The vector of docs/provider.md, computed with the formula of the official
 // Java SDK's MacUtils.buildMac.
 func TestSignatureVector(t *testing.T) {
 	body := `{"app_id":"1234567890123456789","sender":{"id":"246845883529197922"},"recipient":{"id":"579745863508352884"},"event_name":"user_send_text","message":{"text":"xin chao","msg_id":"a1b2c3d4e5f6a7b8c9d0"},"timestamp":"1700000000000","user_id_by_app":"552177279717587730"}`
