@@ -91,6 +91,8 @@ type Call struct {
 	Latency      time.Duration       `json:"-"`
 	Forwarded    bool                `json:"forwarded,omitempty"`
 	ForwardError string              `json:"forwardError,omitempty"`
+
+	messageJSON []byte // Message as json.Marshal writes it, when public() had it
 }
 
 // Handler serves the /message route. It is safe for concurrent use.
@@ -176,6 +178,8 @@ func (h *Handler) public(c Call) Call {
 				} else {
 					c.Message = nil
 				}
+			} else {
+				c.messageJSON = b // the record writes these bytes, not a second Marshal
 			}
 		}
 	}

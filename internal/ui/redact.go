@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 )
 
 // Redact shows a secret as its first and last four characters ("abcd…wxyz"),
@@ -24,14 +25,34 @@ func RedactIn(s, secret string) string {
 	if secret == "" {
 		return s
 	}
-	r := Redact(secret)
-	s = strings.ReplaceAll(s, secret, r)
-	for _, enc := range []string{url.QueryEscape(secret), url.PathEscape(secret)} {
-		if enc != secret {
-			s = strings.ReplaceAll(s, enc, r)
+	r := "" // made at the first match: most strings hold no secret
+	e := escapesOf(secret)
+	for i, enc := range [3]string{secret, e.query, e.path} {
+		if i > 0 && enc == secret || !strings.Contains(s, enc) {
+			continue
 		}
+		if r == "" {
+			r = Redact(secret)
+		}
+		s = strings.ReplaceAll(s, enc, r)
 	}
 	return s
+}
+
+// secretEscapes are a secret's percent-encoded forms. The last secret's are
+// kept: RedactIn runs on every field of every call ccx listen logs, nearly
+// always with the same secret.
+type secretEscapes struct{ secret, query, path string }
+
+var lastEscapes atomic.Pointer[secretEscapes]
+
+func escapesOf(secret string) *secretEscapes {
+	if e := lastEscapes.Load(); e != nil && e.secret == secret {
+		return e
+	}
+	e := &secretEscapes{secret, url.QueryEscape(secret), url.PathEscape(secret)}
+	lastEscapes.Store(e)
+	return e
 }
 
 // RedactAll applies RedactIn for each secret.
