@@ -96,7 +96,7 @@ func FuzzAppendJSON(f *testing.F) {
 			Header: http.Header{hk: {hv, id}, "B": nil}, Body: body, Auth: AuthOK, Kind: channel.MessageType(text),
 			ChannelID: id, ContactID: hv, Message: &channel.Message{Type: channel.MessageText, Text: text, Replies: []string{hk}},
 			Findings: []validate.Finding{{Severity: validate.Error, Rule: hk, Path: fpath, Line: len(id), Column: len(path), Message: text}},
-			Status: int(latency % 600), ReplyHeader: http.Header{hv: {text}}, ReplyBody: []byte(text),
+			Status:   int(latency % 600), ReplyHeader: http.Header{hv: {text}}, ReplyBody: []byte(text),
 			Latency: time.Duration(latency), ForwardError: fpath}
 		if got, want := c.AppendJSON(nil), refRecord(t, c); !bytes.Equal(got, want) {
 			t.Fatalf("\n got  %s\n want %s", got, want)
