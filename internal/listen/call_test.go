@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/tidwall/gjson"
 )
 
 // refRecord is a record as json.Marshal(c) wrote it before AppendJSON: the
@@ -115,4 +117,37 @@ func TestPrintDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _ = p.Print(c) }); n > 0 {
 		t.Errorf("%v allocations per printed call, want 0", n)
 	}
+}
+
+// refDescribe is describe as it was: four gjson.Get paths.
+func refDescribe(c *Call) {
+	if !gjson.ValidBytes(c.Body) {
+		return
+	}
+	res := gjson.GetManyBytes(c.Body, "channelId", "contactId", "message.type", "message")
+	c.ChannelID, c.ContactID, c.Kind = res[0].Str, res[1].Str, channel.MessageType(res[2].Str)
+	if res[3].IsObject() {
+		var m channel.Message
+		if json.Unmarshal([]byte(res[3].Raw), &m) == nil {
+			c.Message = &m
+		}
+	}
+}
+
+// FuzzDescribe: the one-pass describe finds what the four gjson paths did.
+func FuzzDescribe(f *testing.F) {
+	for _, s := range []string{textBody, `{"message":"x","message":{"text":"a"},"message":{"type":"text"}}`, `{"message":[{"type":"a"}],"channelId":1,"channelId":"b"}`,
+		`{"chann\u0065lId":"c","message":{"ty\u0070e":"t\u00e9"}}`, `[{"channelId":"a"}]`, `"s"`, `{"message":{"message":{"type":"x"}}}`, `{"a":{"channelId":"x"},"message":{}}`, " \n\t{\"message\" : {\"type\":\"text\",\"text\":\"hi\"}}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h := NewHandler(Options{Token: testToken})
+		got, want := Call{Body: body}, Call{Body: body}
+		h.describe(&got)
+		refDescribe(&want)
+		if got.ChannelID != want.ChannelID || got.ContactID != want.ContactID || got.Kind != want.Kind ||
+			(got.Message == nil) != (want.Message == nil) || got.Message != nil && !reflect.DeepEqual(*got.Message, *want.Message) {
+			t.Fatalf("%q:\n got  %q %q %q %+v\n want %q %q %q %+v", body, got.ChannelID, got.ContactID, got.Kind, got.Message, want.ChannelID, want.ContactID, want.Kind, want.Message)
+		}
+	})
 }

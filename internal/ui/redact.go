@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Redact shows a secret as its first and last four characters ("abcd…wxyz"),
@@ -73,9 +75,32 @@ var credentialWords = []string{"authorization", "token", "secret", "password", "
 // credential: Authorization, Proxy-Authorization, X-Forwarded-Authorization,
 // Cookie, Set-Cookie, X-Api-Key, X-Auth-Token and anything named like them.
 func IsCredentialHeader(name string) bool {
-	n := strings.ToLower(name)
+	var buf [64]byte
+	if len(name) > len(buf) || !lowerASCII(buf[:len(name)], name) {
+		return hasCredentialWord([]byte(strings.ToLower(name)))
+	}
+	return hasCredentialWord(buf[:len(name)]) // no allocation: this runs on every header of every call
+}
+
+// lowerASCII writes the lower case of an ASCII s into dst; false when s is
+// not ASCII (strings.ToLower then folds it).
+func lowerASCII(dst []byte, s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst[i] = c
+	}
+	return true
+}
+
+func hasCredentialWord(lower []byte) bool {
 	for _, w := range credentialWords {
-		if strings.Contains(n, w) {
+		if bytes.Contains(lower, []byte(w)) {
 			return true
 		}
 	}
@@ -113,6 +138,23 @@ func RedactHeader(h http.Header, secrets ...string) http.Header {
 		}
 	}
 	return out
+}
+
+// HeaderHasSecrets reports whether RedactHeader would change anything in h:
+// a credential header, or a secret in any value. Without one, a copy the
+// caller owns needs no redacted copy.
+func HeaderHasSecrets(h http.Header, secrets ...string) bool {
+	for k, vs := range h {
+		if IsCredentialHeader(k) {
+			return true
+		}
+		for _, v := range vs {
+			if RedactAll(v, secrets...) != v {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func cutSep(rest string) string {

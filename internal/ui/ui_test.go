@@ -136,3 +136,17 @@ func TestRedactInOnlyWorksOnAMatch(t *testing.T) {
 		t.Errorf("RedactIn(%q) = %q", in, got)
 	}
 }
+
+// IsCredentialHeader runs on every header of every call: no allocation for
+// an ASCII name, and the same verdicts as strings.ToLower + Contains.
+func TestIsCredentialHeaderAllocFree(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { IsCredentialHeader("Content-Type") }); n != 0 {
+		t.Errorf("%v allocations, want 0", n)
+	}
+	for name, want := range map[string]bool{"Authorization": true, "X-API-KEY": true, "x-auth-token": true, "Set-Cookie": true,
+		"Content-Type": false, "Accept": false, "To\u212Aen": true, strings.Repeat("a", 80) + "Secret": true, strings.Repeat("a", 80): false} {
+		if got := IsCredentialHeader(name); got != want {
+			t.Errorf("IsCredentialHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
