@@ -71,3 +71,16 @@ func TestEscapePaths(t *testing.T) {
 		}
 	}
 }
+
+// A big document's tape grows to its extrapolated size in one or two
+// steps, not by doubling (which left several times its size in garbage).
+func TestBigTapeGrowsByEstimate(t *testing.T) {
+	doc := `{"channelId":"c","contactId":"x","message":{"type":"quick_reply","title":"t","replies":[` + strings.Repeat(`"a",`, 1<<20) + `"a"]}}`
+	c := scanned(t, doc)
+	if c.bigGrowths > 2 {
+		t.Errorf("the tape grew %d times past %d nodes to %d, want at most 2", c.bigGrowths, bigTape, len(c.tape))
+	}
+	if cap(c.tape) > len(c.tape)+len(c.tape)/4 {
+		t.Errorf("tape cap %d for %d nodes", cap(c.tape), len(c.tape))
+	}
+}

@@ -117,6 +117,8 @@ type checker struct {
 	badOff   int    // the current string's first bad escape (-1: none)
 	badRule  string // ... and its rule
 	escFound int    // escape findings so far
+
+	bigGrowths int // tape growths past bigTape (for a test)
 }
 
 func (c *checker) push(key string) {
