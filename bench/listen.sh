@@ -10,7 +10,9 @@
 #      rounds, each round runs ccx, bare and express once, back to back;
 #      reported: each server's median and, per round, the ratios ccx/bare
 #      (target >= 0.8) and ccx/express (target >= 3), as the median of the
-#      rounds' ratios with their spread (min-max).
+#      rounds' ratios with their spread (min-max). Each server's CPU time
+#      per request during those runs (from /proc) is reported too: on a
+#      shared machine it moves far less than requests/s.
 #   2. p99 latency at a fixed RATE req/s (hey -c20 -q RATE/20), RUNS rounds
 #      interleaved the same way (target: ccx <= 5 ms).
 #
@@ -23,6 +25,7 @@
 #
 #   bench/listen.sh                     # RUNS=3 DURATION=10s
 #   RUNS=5 DURATION=5s PIN=1 bench/listen.sh
+#   CCX_BIN=/tmp/ccx-old bench/listen.sh  # time another build of ccx
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,14 +55,17 @@ SRV=() LOAD=() PINNED=no
 if [ -n "${PIN:-}" ]; then SRV=(taskset -c 0) LOAD=(taskset -c 1) PINNED="servers on CPU 0, wrk/hey on CPU 1"; fi
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-go build -o "$WORK/ccx" ./cmd/ccx
+if [ -n "${CCX_BIN:-}" ]; then cp "$CCX_BIN" "$WORK/ccx"; else go build -o "$WORK/ccx" ./cmd/ccx; fi
 go build -o "$WORK/bare" ./bench/bare
 "${SRV[@]}" "$WORK/ccx" listen --port "$CCX_PORT" --json >"$WORK/calls.ndjson" 2>"$WORK/listen.err" &
 pids+=($!)
+CCX_PID=$!
 "${SRV[@]}" "$WORK/bare" -addr "127.0.0.1:$BARE_PORT" >"$WORK/bare.ndjson" 2>"$WORK/bare.err" &
 pids+=($!)
+BARE_PID=$!
 PORT=$EXP_PORT "${SRV[@]}" node bench/express/server.js &
 pids+=($!)
+EXP_PID=$!
 for p in "$CCX_PORT" "$BARE_PORT" "$EXP_PORT"; do
   for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 done
@@ -73,7 +79,18 @@ done
 
 median() { sort -g | awk '{a[NR]=$1} END {printf "%.2f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 spread() { sort -g | awk 'NR==1 {lo=$1} {hi=$1} END {printf "%.2f-%.2f", lo, hi}'; }
-rps() { "${LOAD[@]}" wrk -t2 -c"$CONNS" -d"$DURATION" -s bench/express/post.lua "http://127.0.0.1:$1/message" | awk '/Requests\/sec/ {print $2}'; }
+# rps PORT PID: requests/s, and the server's CPU time per request in µs
+# (utime+stime from /proc, clock ticks) — far less disturbed by other load
+# on the machine than requests/s.
+TICK=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rps() {
+  local t0 t1 out
+  t0=$(ticks "$2")
+  out=$("${LOAD[@]}" wrk -t2 -c"$CONNS" -d"$DURATION" -s bench/express/post.lua "http://127.0.0.1:$1/message")
+  t1=$(ticks "$2")
+  awk -v t0="$t0" -v t1="$t1" -v hz="$TICK" '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {printf "%s %.2f\n", r, (t1 - t0) / hz * 1e6 / n}' <<<"$out"
+}
 p99() {
   # hey -q is per worker: c workers × q = RATE.
   local c=20 q=$((RATE / 20)) n=$((RATE * RATE_SECONDS))
@@ -86,13 +103,19 @@ for p in "$CCX_PORT" "$BARE_PORT" "$EXP_PORT"; do
   "${LOAD[@]}" wrk -t2 -c"$CONNS" -d2s -s bench/express/post.lua "http://127.0.0.1:$p/message" >/dev/null
 done
 
-for f in ccx.rps bare.rps exp.rps r.bare r.exp ccx.p99 bare.p99 exp.p99; do : >"$WORK/$f"; done
+for f in ccx.rps bare.rps exp.rps ccx.cpu bare.cpu exp.cpu r.bare r.exp c.bare c.exp ccx.p99 bare.p99 exp.p99; do : >"$WORK/$f"; done
 for i in $(seq "$RUNS"); do
   echo "round $i/$RUNS: throughput…" >&2
-  c=$(rps "$CCX_PORT"); b=$(rps "$BARE_PORT"); e=$(rps "$EXP_PORT")
+  read -r c cc < <(rps "$CCX_PORT" "$CCX_PID")
+  read -r b bc < <(rps "$BARE_PORT" "$BARE_PID")
+  read -r e ec < <(rps "$EXP_PORT" "$EXP_PID")
   echo "$c" >>"$WORK/ccx.rps"; echo "$b" >>"$WORK/bare.rps"; echo "$e" >>"$WORK/exp.rps"
+  echo "$cc" >>"$WORK/ccx.cpu"; echo "$bc" >>"$WORK/bare.cpu"; echo "$ec" >>"$WORK/exp.cpu"
   awk -v a="$c" -v b="$b" 'BEGIN {print a/b}' >>"$WORK/r.bare"
   awk -v a="$c" -v b="$e" 'BEGIN {print a/b}' >>"$WORK/r.exp"
+  # CPU per request, as a speed ratio: baseline's µs / ccx's µs.
+  awk -v a="$cc" -v b="$bc" 'BEGIN {print b/a}' >>"$WORK/c.bare"
+  awk -v a="$cc" -v b="$ec" 'BEGIN {print b/a}' >>"$WORK/c.exp"
 done
 for i in $(seq "$RUNS"); do
   echo "round $i/$RUNS: p99 at $RATE req/s…" >&2
@@ -113,6 +136,9 @@ printf "  bare net/http + log        %10.0f req/s median   (runs: %s)\n" "$(medi
 printf "  express (node %s)     %10.0f req/s median   (runs: %s)\n" "$(node --version)" "$(median <"$WORK/exp.rps")" "$(runs exp.rps)"
 echo   "  ratio ccx/bare             $(median <"$WORK/r.bare")x median of rounds, spread $(spread <"$WORK/r.bare")   (target >= 0.8x)"
 echo   "  ratio ccx/express          $(median <"$WORK/r.exp")x median of rounds, spread $(spread <"$WORK/r.exp")   (target >= 3x)"
+echo "server CPU time per request (utime+stime during the wrk runs / requests), same rounds"
+echo   "  ccx $(median <"$WORK/ccx.cpu") µs, bare $(median <"$WORK/bare.cpu") µs, express $(median <"$WORK/exp.cpu") µs (medians; runs: ccx $(runs ccx.cpu); bare $(runs bare.cpu))"
+echo   "  as speed: ccx/bare $(median <"$WORK/c.bare")x ($(spread <"$WORK/c.bare")), ccx/express $(median <"$WORK/c.exp")x ($(spread <"$WORK/c.exp"))"
 echo "p99 latency at $RATE req/s, hey -c20 -q$((RATE / 20)), ${RATE_SECONDS}s, $RUNS rounds"
 echo   "  ccx listen                 $(median <"$WORK/ccx.p99") ms median   (runs: $(runs ccx.p99); target <= 5 ms)"
 echo   "  bare                       $(median <"$WORK/bare.p99") ms median   (runs: $(runs bare.p99))"
