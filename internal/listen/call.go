@@ -203,6 +203,14 @@ func appendFloat(b []byte, f float64) []byte {
 	return b
 }
 
+// htmlSafe marks the ASCII bytes json.Marshal writes as they are.
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString writes s as a JSON string the way json.Marshal does:
 // HTML-safe (<, >, & escaped), U+2028/U+2029 escaped, invalid UTF-8 as
 // U+FFFD.
@@ -213,7 +221,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if htmlSafe[c] {
 				i++
 				continue
 			}

@@ -75,6 +75,45 @@ var credentialWords = []string{"authorization", "token", "secret", "password", "
 // credential: Authorization, Proxy-Authorization, X-Forwarded-Authorization,
 // Cookie, Set-Cookie, X-Api-Key, X-Auth-Token and anything named like them.
 func IsCredentialHeader(name string) bool {
+	if m := credentialNames.Load(); m != nil {
+		if known, ok := (*m)[name]; ok {
+			return known
+		}
+	}
+	v := isCredentialName(name)
+	remember(name, v)
+	return v
+}
+
+// credentialNames caches IsCredentialHeader's verdicts: every call ccx
+// listen logs asks about the same few header names. The map is replaced,
+// never changed (reads take no lock), and bounded: names come from callers.
+var credentialNames atomic.Pointer[map[string]bool]
+
+const maxCredentialNames = 256
+
+func remember(name string, v bool) {
+	for {
+		old := credentialNames.Load()
+		var prev map[string]bool
+		if old != nil {
+			prev = *old
+		}
+		if len(prev) >= maxCredentialNames {
+			return
+		}
+		m := make(map[string]bool, len(prev)+1)
+		for k, x := range prev {
+			m[k] = x
+		}
+		m[strings.Clone(name)] = v
+		if credentialNames.CompareAndSwap(old, &m) {
+			return
+		}
+	}
+}
+
+func isCredentialName(name string) bool {
 	var buf [64]byte
 	if len(name) > len(buf) || !lowerASCII(buf[:len(name)], name) {
 		return hasCredentialWord([]byte(strings.ToLower(name)))

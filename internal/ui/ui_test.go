@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -147,6 +148,13 @@ func TestIsCredentialHeaderAllocFree(t *testing.T) {
 		"Content-Type": false, "Accept": false, "To\u212Aen": true, strings.Repeat("a", 80) + "Secret": true, strings.Repeat("a", 80): false} {
 		if got := IsCredentialHeader(name); got != want {
 			t.Errorf("IsCredentialHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+	// Past the cache's bound the verdicts stay right.
+	for i := 0; i < 2*maxCredentialNames; i++ {
+		n := strconv.Itoa(i)
+		if IsCredentialHeader("X-Plain-"+n) || !IsCredentialHeader("X-Token-"+n) || !IsCredentialHeader("X-Token-"+n) {
+			t.Fatalf("wrong verdict for name %d", i)
 		}
 	}
 }
