@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -210,5 +211,20 @@ func TestResolveCleansTokens(t *testing.T) {
 	}
 	if _, err := Normalize("api_token", "abc\x01def", ""); err == nil {
 		t.Error("config set accepts a token with a control character")
+	}
+}
+
+// The hand-written profile-name check accepts exactly what the regexp it
+// replaced did.
+func TestProfileNameMatchesRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	names := []string{"", "a", "default", "prod-1", "x.y_z", "_a", "-a", ".a", "a b", "a\n", "é", "a/b", strings.Repeat("a", 64), strings.Repeat("a", 65), "A9", "9-", "a:b"}
+	for c := 0; c < 256; c++ {
+		names = append(names, string(rune(c)), "a"+string([]byte{byte(c)}))
+	}
+	for _, n := range names {
+		if got, want := validProfileName(n), re.MatchString(n); got != want {
+			t.Errorf("validProfileName(%q) = %v, regexp says %v", n, got, want)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -24,11 +23,25 @@ var Descriptions = map[string]string{
 	"contact_id":   "the default contact for ccx send (in the id_type format)",
 }
 
-var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+// validProfileName is ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$, written out: the
+// regexp's 64-fold repetition took a third of a millisecond to compile at
+// every start of ccx, whatever the command.
+func validProfileName(name string) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || i > 0 && (c == '_' || c == '.' || c == '-')) {
+			return false
+		}
+	}
+	return true
+}
 
 // CheckProfileName accepts names a shell and a TOML key handle without quoting surprises.
 func CheckProfileName(name string) error {
-	if !profileName.MatchString(name) {
+	if !validProfileName(name) {
 		return fmt.Errorf("invalid profile name %q: use letters, digits, '_', '.', '-' (up to 64, starting with a letter or digit)", name)
 	}
 	return nil

@@ -21,9 +21,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/outgoing"
@@ -104,6 +106,8 @@ type Call struct {
 	// `ccx trigger` does (absent when ccx answered itself).
 	Verdict       verdict.Verdict    `json:"verdict,omitempty"`
 	ReplyFindings []validate.Finding `json:"replyFindings,omitempty"`
+
+	messageJSON []byte // Message as json.Marshal writes it, when public() had it
 }
 
 // Handler serves the /message route. It is safe for concurrent use.
@@ -138,7 +142,11 @@ func NewHandler(opts Options) *Handler {
 // nextID returns a short call id, unique within this handler and unlikely to
 // repeat across runs (a random prefix plus a sequence number).
 func (h *Handler) nextID() string {
-	return fmt.Sprintf("%s-%04d", h.prefix, h.seq.Add(1))
+	n := strconv.FormatUint(h.seq.Add(1), 10)
+	if len(n) < 4 {
+		n = "000"[len(n)-1:] + n // %04d
+	}
+	return h.prefix + "-" + n
 }
 
 // CheckAuth judges an Authorization header against token in constant time.
@@ -192,6 +200,8 @@ func (h *Handler) public(c Call) Call {
 				} else {
 					c.Message = nil
 				}
+			} else {
+				c.messageJSON = b // the record writes these bytes, not a second Marshal
 			}
 		}
 	}
@@ -206,8 +216,8 @@ func (h *Handler) public(c Call) Call {
 	if b := redactBytes(c.ReplyBody, tok); b != nil {
 		c.ReplyBody = b
 	}
-	if c.ReplyHeader != nil {
-		c.ReplyHeader = ui.RedactHeader(c.ReplyHeader, tok)
+	if c.ReplyHeader != nil && ui.HeaderHasSecrets(c.ReplyHeader, tok) {
+		c.ReplyHeader = ui.RedactHeader(c.ReplyHeader, tok) // else it is already the call's own copy
 	}
 	c.ForwardError = ui.RedactIn(c.ForwardError, tok)
 	return c
@@ -218,8 +228,9 @@ func redactBytes(b []byte, tok string) []byte {
 	if len(b) == 0 {
 		return nil
 	}
-	r := ui.RedactIn(string(b), tok)
-	if r == string(b) {
+	s := unsafe.String(unsafe.SliceData(b), len(b)) // RedactIn returns s itself when it finds nothing
+	r := ui.RedactIn(s, tok)
+	if r == s {
 		return nil
 	}
 	return []byte(r)
@@ -343,15 +354,39 @@ func isJSONType(mt string) bool {
 
 // describe extracts the readable parts of the body for printers: ids, type
 // and, when it decodes, the message itself.
+// One pass over the top level finds what gjson.Get would for "channelId",
+// "contactId", "message" (the first of each) and "message.type" (the first
+// "type" in a "message" object), on a view of the body: only the strings
+// kept are copied.
 func (h *Handler) describe(c *Call) {
 	if !gjson.ValidBytes(c.Body) {
 		return
 	}
-	res := gjson.GetManyBytes(c.Body, "channelId", "contactId", "message.type", "message")
-	c.ChannelID, c.ContactID, c.Kind = res[0].Str, res[1].Str, channel.MessageType(res[2].Str)
-	if res[3].IsObject() {
+	var ch, ct, typ, msg gjson.Result
+	gjson.Parse(unsafe.String(unsafe.SliceData(c.Body), len(c.Body))).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "channelId":
+			if !ch.Exists() {
+				ch = v
+			}
+		case "contactId":
+			if !ct.Exists() {
+				ct = v
+			}
+		case "message":
+			if !msg.Exists() {
+				msg = v
+			}
+			if !typ.Exists() && v.IsObject() {
+				typ = v.Get("type")
+			}
+		}
+		return true
+	})
+	c.ChannelID, c.ContactID, c.Kind = strings.Clone(ch.Str), strings.Clone(ct.Str), channel.MessageType(strings.Clone(typ.Str))
+	if msg.IsObject() {
 		var m channel.Message
-		if json.Unmarshal([]byte(res[3].Raw), &m) == nil {
+		if json.Unmarshal(unsafe.Slice(unsafe.StringData(msg.Raw), len(msg.Raw)), &m) == nil { // it copies what it keeps
 			c.Message = &m
 		}
 	}

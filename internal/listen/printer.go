@@ -1,7 +1,6 @@
 package listen
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -26,16 +25,20 @@ type JSONPrinter struct {
 // NewJSONPrinter prints to w.
 func NewJSONPrinter(w io.Writer) *JSONPrinter { return &JSONPrinter{w: w} }
 
-// Print writes c as one line.
+// lineBufs are the printers' line buffers, encoded outside the lock.
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// Print writes c as one line (Call.AppendJSON), with one Write.
 func (p *JSONPrinter) Print(c Call) error {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
+	bp := lineBufs.Get().(*[]byte)
+	b := append(c.AppendJSON((*bp)[:0]), '\n')
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, err = p.w.Write(b)
+	_, err := p.w.Write(b)
+	p.mu.Unlock()
+	if cap(b) <= 64<<10 { // a huge body's buffer is not kept
+		*bp = b
+		lineBufs.Put(bp)
+	}
 	return err
 }
 

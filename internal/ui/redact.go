@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Redact shows a secret as its first and last four characters ("abcd…wxyz"),
@@ -24,14 +27,34 @@ func RedactIn(s, secret string) string {
 	if secret == "" {
 		return s
 	}
-	r := Redact(secret)
-	s = strings.ReplaceAll(s, secret, r)
-	for _, enc := range []string{url.QueryEscape(secret), url.PathEscape(secret)} {
-		if enc != secret {
-			s = strings.ReplaceAll(s, enc, r)
+	r := "" // made at the first match: most strings hold no secret
+	e := escapesOf(secret)
+	for i, enc := range [3]string{secret, e.query, e.path} {
+		if i > 0 && enc == secret || !strings.Contains(s, enc) {
+			continue
 		}
+		if r == "" {
+			r = Redact(secret)
+		}
+		s = strings.ReplaceAll(s, enc, r)
 	}
 	return s
+}
+
+// secretEscapes are a secret's percent-encoded forms. The last secret's are
+// kept: RedactIn runs on every field of every call ccx listen logs, nearly
+// always with the same secret.
+type secretEscapes struct{ secret, query, path string }
+
+var lastEscapes atomic.Pointer[secretEscapes]
+
+func escapesOf(secret string) *secretEscapes {
+	if e := lastEscapes.Load(); e != nil && e.secret == secret {
+		return e
+	}
+	e := &secretEscapes{secret, url.QueryEscape(secret), url.PathEscape(secret)}
+	lastEscapes.Store(e)
+	return e
 }
 
 // RedactAll applies RedactIn for each secret.
@@ -52,9 +75,71 @@ var credentialWords = []string{"authorization", "token", "secret", "password", "
 // credential: Authorization, Proxy-Authorization, X-Forwarded-Authorization,
 // Cookie, Set-Cookie, X-Api-Key, X-Auth-Token and anything named like them.
 func IsCredentialHeader(name string) bool {
-	n := strings.ToLower(name)
+	if m := credentialNames.Load(); m != nil {
+		if known, ok := (*m)[name]; ok {
+			return known
+		}
+	}
+	v := isCredentialName(name)
+	remember(name, v)
+	return v
+}
+
+// credentialNames caches IsCredentialHeader's verdicts: every call ccx
+// listen logs asks about the same few header names. The map is replaced,
+// never changed (reads take no lock), and bounded: names come from callers.
+var credentialNames atomic.Pointer[map[string]bool]
+
+const maxCredentialNames = 256
+
+func remember(name string, v bool) {
+	for {
+		old := credentialNames.Load()
+		var prev map[string]bool
+		if old != nil {
+			prev = *old
+		}
+		if len(prev) >= maxCredentialNames {
+			return
+		}
+		m := make(map[string]bool, len(prev)+1)
+		for k, x := range prev {
+			m[k] = x
+		}
+		m[strings.Clone(name)] = v
+		if credentialNames.CompareAndSwap(old, &m) {
+			return
+		}
+	}
+}
+
+func isCredentialName(name string) bool {
+	var buf [64]byte
+	if len(name) > len(buf) || !lowerASCII(buf[:len(name)], name) {
+		return hasCredentialWord([]byte(strings.ToLower(name)))
+	}
+	return hasCredentialWord(buf[:len(name)]) // no allocation: this runs on every header of every call
+}
+
+// lowerASCII writes the lower case of an ASCII s into dst; false when s is
+// not ASCII (strings.ToLower then folds it).
+func lowerASCII(dst []byte, s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst[i] = c
+	}
+	return true
+}
+
+func hasCredentialWord(lower []byte) bool {
 	for _, w := range credentialWords {
-		if strings.Contains(n, w) {
+		if bytes.Contains(lower, []byte(w)) {
 			return true
 		}
 	}
@@ -92,6 +177,23 @@ func RedactHeader(h http.Header, secrets ...string) http.Header {
 		}
 	}
 	return out
+}
+
+// HeaderHasSecrets reports whether RedactHeader would change anything in h:
+// a credential header, or a secret in any value. Without one, a copy the
+// caller owns needs no redacted copy.
+func HeaderHasSecrets(h http.Header, secrets ...string) bool {
+	for k, vs := range h {
+		if IsCredentialHeader(k) {
+			return true
+		}
+		for _, v := range vs {
+			if RedactAll(v, secrets...) != v {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func cutSep(rest string) string {

@@ -3,6 +3,8 @@ package ui
 import (
 	"bytes"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -119,5 +121,40 @@ func TestRedactHeaderAndURI(t *testing.T) {
 	}
 	if got := RedactIn("t=ab%2Fcd%2Bef+ghijklmnopqr", "ab/cd+ef ghijklmnopqr"); strings.Contains(got, "ab%2F") {
 		t.Errorf("RedactIn query-escaped: %q", got)
+	}
+}
+
+// RedactIn runs on every header value and field of every listen call: a
+// string without the secret costs no allocation (the redacted form is made
+// only for a match), and every form of the secret is still replaced.
+func TestRedactInOnlyWorksOnAMatch(t *testing.T) {
+	const tok = "aaaxczsadzxcasdacxzcasd+/=aaaxczsadzxcasd"
+	if n := testing.AllocsPerRun(100, func() { RedactIn("application/json; charset=utf-8", tok) }); n != 0 {
+		t.Errorf("%v allocations without a match, want 0", n)
+	}
+	in := "a " + tok + " b " + url.QueryEscape(tok) + " c " + url.PathEscape(tok)
+	if got := RedactIn(in, tok); strings.Contains(got, "xczsadzxcasdacxzcasd") || strings.Count(got, Redact(tok)) != 3 {
+		t.Errorf("RedactIn(%q) = %q", in, got)
+	}
+}
+
+// IsCredentialHeader runs on every header of every call: no allocation for
+// an ASCII name, and the same verdicts as strings.ToLower + Contains.
+func TestIsCredentialHeaderAllocFree(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { IsCredentialHeader("Content-Type") }); n != 0 {
+		t.Errorf("%v allocations, want 0", n)
+	}
+	for name, want := range map[string]bool{"Authorization": true, "X-API-KEY": true, "x-auth-token": true, "Set-Cookie": true,
+		"Content-Type": false, "Accept": false, "To\u212Aen": true, strings.Repeat("a", 80) + "Secret": true, strings.Repeat("a", 80): false} {
+		if got := IsCredentialHeader(name); got != want {
+			t.Errorf("IsCredentialHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+	// Past the cache's bound the verdicts stay right.
+	for i := 0; i < 2*maxCredentialNames; i++ {
+		n := strconv.Itoa(i)
+		if IsCredentialHeader("X-Plain-"+n) || !IsCredentialHeader("X-Token-"+n) || !IsCredentialHeader("X-Token-"+n) {
+			t.Fatalf("wrong verdict for name %d", i)
+		}
 	}
 }

@@ -1,8 +1,9 @@
 // Package validate checks Custom Channel payloads given as raw JSON bytes,
-// read with gjson (never unmarshalled into maps or structs) after a flat
-// nesting-depth pre-check, and reports located, typed findings: severity,
-// JSON path, line:column, a stable rule id and a message a person can act
-// on. Stream does the same for NDJSON, arrays and big input.
+// read in one pass by a flat scanner (never unmarshalled into maps or
+// structs) that checks grammar, encoding and depth and lays the values the
+// rules need on a tape, and reports located, typed findings: severity, JSON
+// path, line:column, a stable rule id and a message a person can act on.
+// Stream does the same for NDJSON, arrays and big input.
 package validate
 
 import (

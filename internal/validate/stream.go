@@ -183,13 +183,29 @@ func (s *streamer) hasMore() (bool, error) {
 	return !eof, err
 }
 
-// readLine reads up to and without the next '\n' (and a '\r' before it) into
-// s.buf; a line over the cap is consumed but not kept (tooLong).
+// readLine reads up to and without the next '\n' (and a '\r' before it); a
+// line over the cap is consumed but not kept (tooLong).
 // With giveUp, reading stops at the cap instead of skipping to the line's end.
+// Without it, a line that is whole in the reader's buffer is returned in
+// place, not copied: it is valid until the next read.
 func (s *streamer) readLine(giveUp bool) (line []byte, tooLong bool, err error) {
 	s.buf = s.buf[:0]
+	inPlace := !giveUp
 	for {
 		chunk, err := s.br.ReadSlice('\n')
+		if inPlace && err != bufio.ErrBufferFull {
+			if err == nil {
+				s.line++
+				s.col = 1
+			}
+			line = bytes.TrimSuffix(chunk, []byte{'\n'})
+			line = bytes.TrimSuffix(line, []byte{'\r'})
+			if len(line) > s.opts.MaxDocBytes {
+				tooLong, line = true, nil
+			}
+			return line, tooLong, err
+		}
+		inPlace = false
 		if !tooLong {
 			if len(s.buf)+len(chunk) > s.opts.MaxDocBytes+2 {
 				tooLong = true

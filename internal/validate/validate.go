@@ -2,10 +2,9 @@ package validate
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 
@@ -14,14 +13,21 @@ import (
 )
 
 // MaxDepth is the deepest nesting Bytes accepts. Real payloads nest five
-// levels; deeper input is rejected by a flat pre-scan (depthExceeded) before
-// gjson, whose validator and parser recurse, sees it.
+// levels; the scanner's stack has room for MaxDepth open containers.
 const MaxDepth = 64
+
+// checkers are reused: a checker carries its tape and scanner stack.
+var checkers = sync.Pool{New: func() any { return new(checker) }}
+
+// keepTape caps the tape a pooled checker keeps (a huge payload's tape is
+// dropped rather than pinned).
+const keepTape = 1 << 16
 
 // Bytes validates one payload. It never panics and never keeps a reference
 // to data after it returns (callers may reuse the buffer).
 func Bytes(data []byte, opts Options) Report {
-	c := checker{data: data, opts: opts}
+	c := checkers.Get().(*checker)
+	c.data, c.opts = data, opts
 	c.run()
 	if len(c.findings) > 1 {
 		slices.SortStableFunc(c.findings, func(a, b Finding) int {
@@ -31,11 +37,19 @@ func Bytes(data []byte, opts Options) Report {
 			return a.Column - b.Column
 		})
 	}
-	return Report{Kind: c.kind, Findings: c.findings}
+	r := Report{Kind: c.kind, Findings: c.findings}
+	c.data, c.findings, c.kind, c.depth = nil, nil, "", 0
+	c.lineStarts = c.lineStarts[:0]
+	if cap(c.tape) > keepTape {
+		c.tape = nil
+	}
+	checkers.Put(c)
+	return r
 }
 
 // DetectKind tells a webhook body, a /message body and a /message reply apart
-// by their top-level keys; KindAuto when it cannot tell.
+// by their top-level keys; KindAuto when it cannot tell. (gjson reads the
+// keys: this is not on the validation path.)
 func DetectKind(data []byte) Kind {
 	start := skipSpace(data, 0)
 	if start == len(data) || data[start] != '{' {
@@ -83,8 +97,9 @@ type seg struct {
 	idx int
 }
 
-// checker walks one payload. The path is kept as a small stack and rendered
-// only when a finding is added, so valid payloads allocate almost nothing.
+// checker scans one payload onto its tape and walks it. The path is kept as
+// a small stack and rendered only when a finding is added, so valid
+// payloads allocate nothing.
 type checker struct {
 	data     []byte
 	opts     Options
@@ -95,6 +110,15 @@ type checker struct {
 	depth int
 
 	lineStarts []int // built on the first finding
+
+	// scanner state (scan.go)
+	tape     []node
+	stack    [MaxDepth]frame
+	badOff   int    // the current string's first bad escape (-1: none)
+	badRule  string // ... and its rule
+	escFound int    // escape findings so far
+
+	bigGrowths int // tape growths past bigTape (for a test)
 }
 
 func (c *checker) push(key string) {
@@ -158,8 +182,8 @@ func (c *checker) position(off int) (int, int) {
 	if off > len(c.data) {
 		off = len(c.data)
 	}
-	if c.lineStarts == nil {
-		c.lineStarts = append(make([]int, 0, 16), 0)
+	if len(c.lineStarts) == 0 {
+		c.lineStarts = append(c.lineStarts, 0)
 		for i := 0; ; {
 			j := bytes.IndexByte(c.data[i:], '\n')
 			if j < 0 {
@@ -195,6 +219,152 @@ func Position(data []byte, offset int) (line, col int) {
 	return line, col
 }
 
+// ---- values on the tape ----------------------------------------------------
+
+// value is a tape node as the rules see it: kind is its first byte ('{',
+// '[', '"', 't', 'f', 'n', or a number's '-' or digit), 0 when it is absent;
+// off is where it starts in the payload.
+type value struct {
+	kind byte
+	n    int32 // tape index
+	off  int
+}
+
+func (v value) exists() bool { return v.kind != 0 }
+func (v value) isObj() bool  { return v.kind == '{' }
+func (v value) isArr() bool  { return v.kind == '[' }
+func (v value) isStr() bool  { return v.kind == '"' }
+func (v value) isNum() bool  { return v.kind == '-' || v.kind >= '0' && v.kind <= '9' }
+
+func (c *checker) val(n int32) value {
+	off := int(c.tape[n].off)
+	return value{kind: c.data[off], n: n, off: off}
+}
+
+// next is the tape index after value n's subtree.
+func (c *checker) next(n int32) int32 {
+	if k := c.data[c.tape[n].off]; k == '{' || k == '[' {
+		return int32(c.tape[n].x)
+	}
+	return n + 1
+}
+
+// strOf is a string's text: a view of the payload when it holds no escape
+// (messages copy what they quote), else its decoded copy.
+func (c *checker) strOf(v value) string {
+	x := c.tape[v.n].x
+	raw := c.data[v.off+1 : x&offMask-1]
+	if x&escBit == 0 {
+		return unsafe.String(unsafe.SliceData(raw), len(raw))
+	}
+	return unescape(raw)
+}
+
+// escaped reports whether string v holds a backslash.
+func (c *checker) escaped(v value) bool { return c.tape[v.n].x&escBit != 0 }
+
+// runes counts the characters of s, string v's text.
+func (c *checker) runes(v value, s string) int {
+	if c.tape[v.n].x&(escBit|wideBit) == 0 {
+		return len(s) // ASCII as written
+	}
+	return utf8.RuneCountInString(s)
+}
+
+// rawOf is a scalar's JSON text.
+func (c *checker) rawOf(v value) string {
+	raw := c.data[v.off : c.tape[v.n].x&offMask]
+	return unsafe.String(unsafe.SliceData(raw), len(raw))
+}
+
+func (c *checker) numOf(v value) float64 {
+	raw := c.rawOf(v)
+	if n, ok := smallInt(raw); ok {
+		return float64(n)
+	}
+	n, _ := strconv.ParseFloat(raw, 64) // ±Inf beyond float64, as JSON.parse
+	return n
+}
+
+// smallInt reads up to 15 digits: exact in a float64, so the same value
+// ParseFloat gives, without its cost (timestamps are such numbers).
+func smallInt(s string) (int, bool) {
+	if len(s) > 15 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int(d)
+	}
+	return n, true
+}
+
+// iter walks the members of a recorded object or the elements of a
+// recorded array.
+type iter struct {
+	c      *checker
+	i, end int32
+}
+
+func (c *checker) iter(v value) iter { return iter{c: c, i: v.n + 1, end: int32(c.tape[v.n].x)} }
+
+func (it *iter) member() (k, v value, ok bool) {
+	if it.i >= it.end {
+		return value{}, value{}, false
+	}
+	k, v = it.c.val(it.i), it.c.val(it.i+1)
+	it.i = it.c.next(it.i + 1)
+	return k, v, true
+}
+
+func (it *iter) elem() (v value, ok bool) {
+	if it.i >= it.end {
+		return value{}, false
+	}
+	v = it.c.val(it.i)
+	it.i = it.c.next(it.i)
+	return v, true
+}
+
+// lastMember returns the last value of key in object o (JSON.parse keeps
+// the last duplicate).
+func (c *checker) lastMember(o value, key string) value {
+	var out value
+	for it := c.iter(o); ; {
+		k, v, ok := it.member()
+		if !ok {
+			return out
+		}
+		if c.strOf(k) == key {
+			out = v
+		}
+	}
+}
+
+func typeName(v value) string {
+	switch {
+	case !v.exists():
+		return "nothing"
+	case v.kind == 'n':
+		return "null"
+	case v.kind == 't' || v.kind == 'f':
+		return "a boolean"
+	case v.isStr():
+		return "a string"
+	case v.isArr():
+		return "an array"
+	case v.isObj():
+		return "an object"
+	}
+	return "a number"
+}
+
+// ---- the document ------------------------------------------------------------
+
 func (c *checker) run() {
 	data := c.data
 	if c.opts.MaxBytes > 0 && len(data) > c.opts.MaxBytes {
@@ -210,33 +380,19 @@ func (c *checker) run() {
 		c.add(RuleEncoding, "", 0, "the input starts with a UTF-8 byte order mark (BOM); remove it (JSON.parse and most JSON parsers reject it)")
 		return
 	}
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		c.add(RuleEncoding, "", i, "the input contains a NUL byte; JSON text cannot contain one (binary data or a UTF-16 file?)")
+	if len(data) > maxScan {
+		c.add(RuleTooLarge, "", 0, "the document is "+strconv.Itoa(len(data))+" bytes; the limit is "+strconv.Itoa(maxScan))
 		return
 	}
-	if !utf8.Valid(data) {
-		c.add(RuleEncoding, "", invalidUTF8(data), "the input is not valid UTF-8; save it as UTF-8")
+	if !c.scan(start) {
+		c.findings = c.findings[:0]
+		c.depth = 0
+		c.diagnose(start)
 		return
 	}
-	// The depth check comes first: gjson's validator and parser recurse
-	// once per level, and this flat loop never does.
-	if off, deep := depthExceeded(data, MaxDepth); deep {
-		c.add(RuleDepth, "", off, "JSON nesting is deeper than "+strconv.Itoa(MaxDepth)+" levels; no Custom Channel payload nests that deep")
-		return
-	}
-	if !gjson.ValidBytes(data) {
-		off, why := syntaxError(data, start)
-		c.add(RuleSyntax, "", off, "not well-formed JSON: "+why)
-		return
-	}
-	c.escapes()
-	// A string view of data without copying: gjson results point into it,
-	// and every message built below copies what it quotes.
-	s := unsafe.String(unsafe.SliceData(data), len(data))
-	root := gjson.Parse(s)
-	root.Index = start // Parse leaves it 0; ForEach offsets children from it
-	if !root.IsObject() {
-		if root.IsArray() && skipSpace(data, start+1) < len(data) && data[skipSpace(data, start+1)] == ']' {
+	root := c.val(0)
+	if !root.isObj() {
+		if root.isArr() && skipSpace(data, start+1) < len(data) && data[skipSpace(data, start+1)] == ']' {
 			c.add(RuleArrayEmpty, "", start, "an empty array: there is no payload to validate")
 			return
 		}
@@ -246,22 +402,25 @@ func (c *checker) run() {
 
 	var r rootFields
 	nkeys := 0
-	root.ForEach(func(k, v gjson.Result) bool {
-		nkeys++
-		p := r.slot(k.Str)
-		if p == nil {
-			return true
+	for it := c.iter(root); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
 		}
-		if p.Exists() {
+		nkeys++
+		p := r.slot(c.strOf(k))
+		if p == nil {
+			continue
+		}
+		if p.exists() {
 			c.duplicate(k)
 		}
 		*p = v
-		return true
-	})
+	}
 
 	c.kind = c.opts.Kind
 	if c.kind == KindAuto {
-		c.kind = rootKeys{events: r.events.Exists(), message: r.message.Exists(), reply: r.mid.Exists() || r.errv.Exists()}.kind()
+		c.kind = rootKeys{events: r.events.exists(), message: r.message.exists(), reply: r.mid.exists() || r.errv.exists()}.kind()
 	}
 	known := 0
 	switch c.kind {
@@ -284,10 +443,31 @@ func (c *checker) run() {
 	}
 }
 
-func count(rs ...gjson.Result) int {
+// diagnose reports why the scan failed, checking in the order the rules
+// rank: a NUL byte anywhere, then invalid UTF-8, then nesting, then syntax.
+// Only failing payloads take these extra passes.
+func (c *checker) diagnose(start int) {
+	data := c.data
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		c.add(RuleEncoding, "", i, "the input contains a NUL byte; JSON text cannot contain one (binary data or a UTF-16 file?)")
+		return
+	}
+	if !utf8.Valid(data) {
+		c.add(RuleEncoding, "", invalidUTF8(data), "the input is not valid UTF-8; save it as UTF-8")
+		return
+	}
+	if off, deep := depthExceeded(data, MaxDepth); deep {
+		c.add(RuleDepth, "", off, "JSON nesting is deeper than "+strconv.Itoa(MaxDepth)+" levels; no Custom Channel payload nests that deep")
+		return
+	}
+	off, why := syntaxError(data, start)
+	c.add(RuleSyntax, "", off, "not well-formed JSON: "+why)
+}
+
+func count(vs ...value) int {
 	n := 0
-	for _, r := range rs {
-		if r.Exists() {
+	for _, v := range vs {
+		if v.exists() {
 			n++
 		}
 	}
@@ -297,10 +477,10 @@ func count(rs ...gjson.Result) int {
 // rootFields are the top-level keys of every kind (the last occurrence wins,
 // as with JSON.parse on the platform's side).
 type rootFields struct {
-	channelID, contactID, events, contact, message, mid, errv gjson.Result
+	channelID, contactID, events, contact, message, mid, errv value
 }
 
-func (r *rootFields) slot(k string) *gjson.Result {
+func (r *rootFields) slot(k string) *value {
 	switch k {
 	case "channelId":
 		return &r.channelID
@@ -321,23 +501,28 @@ func (r *rootFields) slot(k string) *gjson.Result {
 }
 
 // rootExtras reports top-level keys that do not belong to the payload's kind.
-func (c *checker) rootExtras(root gjson.Result) {
-	root.ForEach(func(k, v gjson.Result) bool {
+func (c *checker) rootExtras(root value) {
+	for it := c.iter(root); ; {
+		k, _, ok := it.member()
+		if !ok {
+			return
+		}
+		key := c.strOf(k)
 		var kinds Kind
-		switch k.Str {
+		switch key {
 		case "channelId", "contactId":
 			if c.kind != KindReply {
-				return true
+				continue
 			}
 			kinds = "a webhook or /message body"
 		case "events", "contact":
 			if c.kind == KindWebhook {
-				return true
+				continue
 			}
 			kinds = "a webhook body"
 		case "message":
 			if c.kind == KindMessage {
-				return true
+				continue
 			}
 			kinds = "a /message body"
 			if c.kind == KindWebhook {
@@ -345,19 +530,18 @@ func (c *checker) rootExtras(root gjson.Result) {
 			}
 		case "mId", "error":
 			if c.kind == KindReply {
-				return true
+				continue
 			}
 			kinds = "a /message reply"
-			if c.kind == KindWebhook && k.Str == "mId" {
+			if c.kind == KindWebhook && key == "mId" {
 				kinds = "a /message reply (in a webhook body it goes inside events[])"
 			}
 		default:
 			c.unknown(k, "")
-			return true
+			continue
 		}
-		c.add(RuleUnexpectedField, k.Str, k.Index, strconv.Quote(k.Str)+" belongs to "+string(kinds)+", not to a "+kindNoun(c.kind))
-		return true
-	})
+		c.add(RuleUnexpectedField, key, k.off, strconv.Quote(key)+" belongs to "+string(kinds)+", not to a "+kindNoun(c.kind))
+	}
 }
 
 func kindNoun(k Kind) string {
@@ -370,42 +554,44 @@ func kindNoun(k Kind) string {
 	return "/message reply"
 }
 
-func (c *checker) duplicate(k gjson.Result) {
-	c.add(RuleDuplicateKey, k.Str, k.Index, "key "+strconv.Quote(k.Str)+" appears more than once in this object; the platform (JSON.parse) keeps the last one")
+func (c *checker) duplicate(k value) {
+	key := c.strOf(k)
+	c.add(RuleDuplicateKey, key, k.off, "key "+strconv.Quote(key)+" appears more than once in this object; the platform (JSON.parse) keeps the last one")
 }
 
-func (c *checker) unknown(k gjson.Result, where string) {
-	msg := "unknown field " + strconv.Quote(k.Str)
+func (c *checker) unknown(k value, where string) {
+	key := c.strOf(k)
+	msg := "unknown field " + strconv.Quote(key)
 	if where != "" {
 		msg += " in " + where
 	}
-	c.add(RuleUnknownField, k.Str, k.Index, msg+"; the platform probably ignores it (check the spelling)")
+	c.add(RuleUnknownField, key, k.off, msg+"; the platform probably ignores it (check the spelling)")
 }
 
 // ---- shared field checks -------------------------------------------------
 
-func (c *checker) missing(parent gjson.Result, key, what string) {
-	c.add(RuleRequired, key, parent.Index, strconv.Quote(key)+" is required: "+what)
+func (c *checker) missing(parent value, key, what string) {
+	c.add(RuleRequired, key, parent.off, strconv.Quote(key)+" is required: "+what)
 }
 
-func (c *checker) wrongType(v gjson.Result, key, want string) {
+func (c *checker) wrongType(v value, key, want string) {
 	name := strconv.Quote(key)
 	if key == "" {
 		name = c.pathString("")
 	}
-	c.add(RuleType, key, v.Index, name+" must be "+want+", got "+typeName(v))
+	c.add(RuleType, key, v.off, name+" must be "+want+", got "+typeName(v))
 }
 
 // requiredString checks presence, type and non-emptiness; ok reports a usable
 // non-empty string.
-func (c *checker) requiredString(parent, v gjson.Result, key, what string) bool {
+func (c *checker) requiredString(parent, v value, key, what string) bool {
 	switch {
-	case !v.Exists():
+	case !v.exists():
 		c.missing(parent, key, what)
-	case v.Type != gjson.String:
+	case !v.isStr():
 		c.wrongType(v, key, "a string")
-	case v.Str == "":
-		c.add(RuleEmpty, key, v.Index, strconv.Quote(key)+" is empty: "+what)
+	case c.strOf(v) == "":
+		c.add(RuleEmpty, key, v.off, strconv.Quote(key)+" is empty: "+what)
 	default:
 		return true
 	}
@@ -413,17 +599,17 @@ func (c *checker) requiredString(parent, v gjson.Result, key, what string) bool 
 }
 
 // optionalString checks the type of an optional string field.
-func (c *checker) optionalString(v gjson.Result, key string) {
-	if v.Exists() && v.Type != gjson.String {
+func (c *checker) optionalString(v value, key string) {
+	if v.exists() && !v.isStr() {
 		c.wrongType(v, key, "a string")
 	}
 }
 
-func (c *checker) requiredObject(parent, v gjson.Result, key string) {
+func (c *checker) requiredObject(parent, v value, key string) {
 	switch {
-	case !v.Exists():
+	case !v.exists():
 		c.missing(parent, key, "an object with a \"type\"")
-	case !v.IsObject():
+	case !v.isObj():
 		c.wrongType(v, key, "an object")
 	default:
 		c.push(key)
@@ -432,21 +618,22 @@ func (c *checker) requiredObject(parent, v gjson.Result, key string) {
 	}
 }
 
-func (c *checker) ids(root gjson.Result, r *rootFields) {
-	if c.requiredString(root, r.channelID, "channelId", "the Channel ID from the channel's settings") &&
-		c.opts.ChannelID != "" && r.channelID.Str != c.opts.ChannelID {
-		c.add(RuleChannelIDMismatch, "channelId", r.channelID.Index, "channelId "+strconv.Quote(r.channelID.Str)+" is not the configured channel "+strconv.Quote(c.opts.ChannelID))
+func (c *checker) ids(root value, r *rootFields) {
+	if c.requiredString(root, r.channelID, "channelId", "the Channel ID from the channel's settings") && c.opts.ChannelID != "" {
+		if ch := c.strOf(r.channelID); ch != c.opts.ChannelID {
+			c.add(RuleChannelIDMismatch, "channelId", r.channelID.off, "channelId "+strconv.Quote(ch)+" is not the configured channel "+strconv.Quote(c.opts.ChannelID))
+		}
 	}
 	v := r.contactID
 	switch {
-	case !v.Exists():
+	case !v.exists():
 		c.missing(root, "contactId", "the contact's phone number or custom ID")
-	case v.Type != gjson.String:
+	case !v.isStr():
 		c.wrongType(v, "contactId", "a string")
 	default:
-		if p := checkID(v.Str, c.opts.IDType); p.bad {
-			off := v.Index
-			if len(v.Raw) == len(v.Str)+2 { // no escapes: point at the character
+		if p := checkID(c.strOf(v), c.opts.IDType); p.bad {
+			off := v.off
+			if !c.escaped(v) { // no escapes: point at the character
 				off += 1 + p.offset
 			}
 			c.add(p.rule, "contactId", off, p.msg)
@@ -454,34 +641,36 @@ func (c *checker) ids(root gjson.Result, r *rootFields) {
 	}
 }
 
-func (c *checker) envelope(root gjson.Result, r *rootFields) {
+func (c *checker) envelope(root value, r *rootFields) {
 	c.ids(root, r)
 	ev := r.events
 	switch {
-	case !ev.Exists():
+	case !ev.exists():
 		c.missing(root, "events", "an array with one event")
-	case !ev.IsArray():
+	case !ev.isArr():
 		c.wrongType(ev, "events", "an array of event objects")
 	default:
 		c.push("events")
 		n := 0
-		ev.ForEach(func(_, e gjson.Result) bool {
+		for it := c.iter(ev); ; n++ {
+			e, ok := it.elem()
+			if !ok {
+				break
+			}
 			c.pushIdx(n)
 			if n == 1 {
-				c.add(RuleEventsMultiple, "", e.Index, "more than one event in one POST; every documented sample sends one event per request")
+				c.add(RuleEventsMultiple, "", e.off, "more than one event in one POST; every documented sample sends one event per request")
 			}
 			c.event(e)
 			c.pop()
-			n++
-			return true
-		})
+		}
 		c.pop()
 		if n == 0 {
-			c.add(RuleEventsEmpty, "events", ev.Index, `"events" is empty: send one event per POST`)
+			c.add(RuleEventsEmpty, "events", ev.off, `"events" is empty: send one event per POST`)
 		}
 	}
-	if ct := r.contact; ct.Exists() {
-		if !ct.IsObject() {
+	if ct := r.contact; ct.exists() {
+		if !ct.isObj() {
 			c.wrongType(ct, "contact", "an object (omit it rather than send null)")
 		} else {
 			c.push("contact")
@@ -493,17 +682,21 @@ func (c *checker) envelope(root gjson.Result, r *rootFields) {
 
 // ---- events --------------------------------------------------------------
 
-type eventFields struct{ typ, mid, ts, message, status gjson.Result }
+type eventFields struct{ typ, mid, ts, message, status value }
 
-func (c *checker) event(e gjson.Result) {
-	if !e.IsObject() {
+func (c *checker) event(e value) {
+	if !e.isObj() {
 		c.wrongType(e, "", "an event object")
 		return
 	}
 	var f eventFields
-	e.ForEach(func(k, v gjson.Result) bool {
-		var p *gjson.Result
-		switch k.Str {
+	for it := c.iter(e); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		var p *value
+		switch key := c.strOf(k); key {
 		case "type":
 			p = &f.typ
 		case "mId":
@@ -515,32 +708,31 @@ func (c *checker) event(e gjson.Result) {
 		case "status":
 			p = &f.status
 		default:
-			if k.Str == "mld" || k.Str == "mid" || k.Str == "MId" {
-				c.add(RuleUnknownField, k.Str, k.Index, "unknown field "+strconv.Quote(k.Str)+": the message id is spelled \"mId\"")
+			if key == "mld" || key == "mid" || key == "MId" {
+				c.add(RuleUnknownField, key, k.off, "unknown field "+strconv.Quote(key)+": the message id is spelled \"mId\"")
 			} else {
 				c.unknown(k, "an event")
 			}
-			return true
+			continue
 		}
-		if p.Exists() {
+		if p.exists() {
 			c.duplicate(k)
 		}
 		*p = v
-		return true
-	})
+	}
 
 	typ := ""
 	switch t := f.typ; {
-	case !t.Exists():
+	case !t.exists():
 		c.missing(e, "type", "message, message_echo or message_status")
-	case t.Type != gjson.String:
+	case !t.isStr():
 		c.wrongType(t, "type", "a string")
 	default:
-		switch t.Str {
+		switch ts := c.strOf(t); ts {
 		case "message", "message_echo", "message_status":
-			typ = t.Str
+			typ = ts
 		default:
-			c.add(RuleEnum, "type", t.Index, "unknown event type "+strconv.Quote(t.Str)+": use message, message_echo or message_status"+caseHint(t.Str, "message", "message_echo", "message_status"))
+			c.add(RuleEnum, "type", t.off, "unknown event type "+strconv.Quote(ts)+": use message, message_echo or message_status"+caseHint(ts, "message", "message_echo", "message_status"))
 		}
 	}
 	if c.requiredString(e, f.mid, "mId", "the message id, at most 50 characters") {
@@ -551,67 +743,68 @@ func (c *checker) event(e gjson.Result) {
 	switch typ {
 	case "message", "message_echo":
 		c.requiredObject(e, f.message, "message")
-		if f.status.Exists() {
-			c.add(RuleUnexpectedField, "status", f.status.Index, `"status" belongs to message_status events; a `+typ+` event carries "message"`)
+		if f.status.exists() {
+			c.add(RuleUnexpectedField, "status", f.status.off, `"status" belongs to message_status events; a `+typ+` event carries "message"`)
 		}
 	case "message_status":
 		switch s := f.status; {
-		case !s.Exists():
+		case !s.exists():
 			c.missing(e, "status", `an object {"value": "sent|delivered|read|failed"}`)
-		case !s.IsObject():
+		case !s.isObj():
 			c.wrongType(s, "status", "an object")
 		default:
 			c.push("status")
 			c.status(s)
 			c.pop()
 		}
-		if f.message.Exists() {
-			c.add(RuleUnexpectedField, "message", f.message.Index, `"message" is not used by message_status events (receipts carry "status")`)
+		if f.message.exists() {
+			c.add(RuleUnexpectedField, "message", f.message.off, `"message" is not used by message_status events (receipts carry "status")`)
 		}
 	}
 }
 
-func (c *checker) midLength(v gjson.Result, key string) {
-	if len(v.Str) <= 50 {
+func (c *checker) midLength(v value, key string) {
+	s := c.strOf(v)
+	if len(s) <= 50 {
 		return
 	}
-	if n := utf8.RuneCountInString(v.Str); n > 50 {
-		c.add(RuleMIDLength, key, v.Index, "mId is "+strconv.Itoa(n)+" characters; the maximum is 50")
+	if n := c.runes(v, s); n > 50 {
+		c.add(RuleMIDLength, key, v.off, "mId is "+strconv.Itoa(n)+" characters; the maximum is 50")
 	}
 }
 
 // timestamp checks epoch milliseconds (§2.3).
-func (c *checker) timestamp(e, v gjson.Result) {
+func (c *checker) timestamp(e, v value) {
 	const key = "timestamp"
 	switch {
-	case !v.Exists():
+	case !v.exists():
 		c.missing(e, key, "UNIX epoch in milliseconds, e.g. 1732435200000")
 		return
-	case v.Type == gjson.String:
+	case v.isStr():
 		hint := ""
-		if isDigits(v.Str) {
+		if isDigits(c.strOf(v)) {
 			hint = ": write it without quotes"
 		}
-		c.add(RuleType, key, v.Index, `"timestamp" must be a number (epoch milliseconds), got a string`+hint)
+		c.add(RuleType, key, v.off, `"timestamp" must be a number (epoch milliseconds), got a string`+hint)
 		return
-	case v.Type != gjson.Number:
+	case !v.isNum():
 		c.wrongType(v, key, "a number (epoch milliseconds)")
 		return
 	}
-	raw, n := v.Raw, v.Num
+	raw, n := c.rawOf(v), c.numOf(v)
 	switch {
 	case raw[0] == '-':
-		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is negative; use epoch milliseconds, e.g. 1732435200000")
+		c.add(RuleTimestampRange, key, v.off, "timestamp "+raw+" is negative; use epoch milliseconds, e.g. 1732435200000")
 		return
 	case n != float64(int64(n)) && n < 1e18:
-		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is fractional; use whole epoch milliseconds")
+		c.add(RuleTimestampRange, key, v.off, "timestamp "+raw+" is fractional; use whole epoch milliseconds")
 		return
 	}
 	switch {
 	case n >= 1e9 && n < 1e10:
-		c.add(RuleTimestampSeconds, key, v.Index, "timestamp "+raw+" looks like seconds; the platform expects milliseconds: use "+strconv.FormatInt(int64(n)*1000, 10)+" (×1000)")
+		c.add(RuleTimestampSeconds, key, v.off, "timestamp "+raw+" looks like seconds; the platform expects milliseconds: use "+strconv.FormatInt(int64(n)*1000, 10)+" (×1000)")
 	case n < 1e11:
-		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is before 1973 in milliseconds; use epoch milliseconds, e.g. 1732435200000")
+		c.add(RuleTimestampRange, key, v.off, "timestamp "+raw+" is before 1973 in milliseconds; use epoch milliseconds, e.g. 1732435200000")
 	case n >= 1e14:
 		hint := ""
 		switch {
@@ -620,42 +813,45 @@ func (c *checker) timestamp(e, v gjson.Result) {
 		case n >= 1e15:
 			hint = " (it looks like microseconds: divide by 1000)"
 		}
-		c.add(RuleTimestampRange, key, v.Index, "timestamp "+raw+" is after the year 5000 in milliseconds"+hint)
+		c.add(RuleTimestampRange, key, v.off, "timestamp "+raw+" is after the year 5000 in milliseconds"+hint)
 	}
 }
 
-func (c *checker) status(s gjson.Result) {
-	var value, msg gjson.Result
-	s.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+func (c *checker) status(s value) {
+	var val, msg value
+	for it := c.iter(s); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		switch c.strOf(k) {
 		case "value":
-			if value.Exists() {
+			if val.exists() {
 				c.duplicate(k)
 			}
-			value = v
+			val = v
 		case "message":
-			if msg.Exists() {
+			if msg.exists() {
 				c.duplicate(k)
 			}
 			msg = v
 		default:
 			c.unknown(k, "status")
 		}
-		return true
-	})
+	}
 	failed := false
-	if c.requiredString(s, value, "value", "sent, delivered, read or failed") {
-		switch value.Str {
+	if c.requiredString(s, val, "value", "sent, delivered, read or failed") {
+		switch vs := c.strOf(val); vs {
 		case "sent", "delivered", "read":
 		case "failed":
 			failed = true
 		default:
-			c.add(RuleEnum, "value", value.Index, "unknown status "+strconv.Quote(value.Str)+": use sent, delivered, read or failed"+caseHint(value.Str, "sent", "delivered", "read", "failed"))
+			c.add(RuleEnum, "value", val.off, "unknown status "+strconv.Quote(vs)+": use sent, delivered, read or failed"+caseHint(vs, "sent", "delivered", "read", "failed"))
 		}
 	}
 	c.optionalString(msg, "message")
-	if failed && (!msg.Exists() || msg.Type == gjson.String && isBlank(msg.Str)) {
-		c.add(RuleStatusReason, "message", s.Index, `a "failed" status should say why in status.message (shown to agents)`)
+	if failed && (!msg.exists() || msg.isStr() && isBlank(c.strOf(msg))) {
+		c.add(RuleStatusReason, "message", s.off, `a "failed" status should say why in status.message (shown to agents)`)
 	}
 }
 
@@ -714,30 +910,34 @@ func messageKey(k string) int {
 	return -1
 }
 
-func (c *checker) message(m gjson.Result) {
-	var f [mCount]gjson.Result
-	m.ForEach(func(k, v gjson.Result) bool {
-		i := messageKey(k.Str)
+func (c *checker) message(m value) {
+	var f [mCount]value
+	for it := c.iter(m); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		i := messageKey(c.strOf(k))
 		if i < 0 {
 			c.unknown(k, "a message")
-			return true
+			continue
 		}
-		if f[i].Exists() {
+		if f[i].exists() {
 			c.duplicate(k)
 		}
 		f[i] = v
-		return true
-	})
+	}
 	t := f[mType]
 	switch {
-	case !t.Exists():
+	case !t.exists():
 		c.missing(m, "type", "text, attachment, location, quick_reply or custom_payload")
 		return
-	case t.Type != gjson.String:
+	case !t.isStr():
 		c.wrongType(t, "type", "a string")
 		return
 	}
-	switch t.Str {
+	ts := c.strOf(t)
+	switch ts {
 	case "text":
 		c.text(m, f[mText])
 	case "attachment":
@@ -747,62 +947,66 @@ func (c *checker) message(m gjson.Result) {
 	case "quick_reply":
 		c.quickReply(m, f[mTitle], f[mReplies])
 	case "custom_payload":
-		c.add(RuleCustomPayload, "type", t.Index, "custom_payload is not documented for Custom Channels; the platform may not forward it (unverified)")
+		c.add(RuleCustomPayload, "type", t.off, "custom_payload is not documented for Custom Channels; the platform may not forward it (unverified)")
 		switch p := f[mPayload]; {
-		case !p.Exists():
+		case !p.exists():
 			c.missing(m, "payload", "a JSON object passed through as-is")
-		case !p.IsObject():
+		case !p.isObj():
 			c.wrongType(p, "payload", "a JSON object")
 		}
 	default:
-		c.add(RuleEnum, "type", t.Index, "unknown message type "+strconv.Quote(t.Str)+": use text, attachment, location, quick_reply or custom_payload"+caseHint(t.Str, "text", "attachment", "location", "quick_reply", "custom_payload"))
+		c.add(RuleEnum, "type", t.off, "unknown message type "+strconv.Quote(ts)+": use text, attachment, location, quick_reply or custom_payload"+caseHint(ts, "text", "attachment", "location", "quick_reply", "custom_payload"))
 		return
 	}
-	allowed := messageAllowed[t.Str]
+	allowed := messageAllowed[ts]
 	for i := 1; i < mCount; i++ {
-		if f[i].Exists() && allowed&(1<<i) == 0 {
+		if f[i].exists() && allowed&(1<<i) == 0 {
 			key := messageKeys[i]
-			c.add(RuleUnexpectedField, key, f[i].Index, strconv.Quote(key)+" does not belong to a "+t.Str+" message; the platform ignores it")
+			c.add(RuleUnexpectedField, key, f[i].off, strconv.Quote(key)+" does not belong to a "+ts+" message; the platform ignores it")
 		}
 	}
 }
 
-func (c *checker) text(m, v gjson.Result) {
+func (c *checker) text(m, v value) {
 	switch {
-	case !v.Exists():
+	case !v.exists():
 		c.missing(m, "text", "the message text")
-	case v.Type != gjson.String:
+	case !v.isStr():
 		c.wrongType(v, "text", "a string")
-	case isBlank(v.Str):
-		c.add(RuleTextEmpty, "text", v.Index, "text message has empty text; send at least one visible character")
+	case isBlank(c.strOf(v)):
+		c.add(RuleTextEmpty, "text", v.off, "text message has empty text; send at least one visible character")
 	default:
 		limit := c.opts.TextLimit
 		if limit <= 0 {
 			limit = channel.TextWarnLen
 		}
-		if len(v.Str) > limit {
-			if n := utf8.RuneCountInString(v.Str); n > limit {
-				c.add(RuleTextLength, "text", v.Index, "text is "+strconv.Itoa(n)+" characters; messages over "+strconv.Itoa(limit)+" may be rejected or cut (split it)")
+		if s := c.strOf(v); len(s) > limit {
+			if n := c.runes(v, s); n > limit {
+				c.add(RuleTextLength, "text", v.off, "text is "+strconv.Itoa(n)+" characters; messages over "+strconv.Itoa(limit)+" may be rejected or cut (split it)")
 			}
 		}
 	}
 }
 
-func (c *checker) attachment(m, a gjson.Result) {
+func (c *checker) attachment(m, a value) {
 	switch {
-	case !a.Exists():
+	case !a.exists():
 		c.missing(m, "attachment", `an object {"type": "image|video|audio|file", "url": "https://..."}`)
 		return
-	case !a.IsObject():
+	case !a.isObj():
 		c.wrongType(a, "attachment", "an object")
 		return
 	}
 	c.push("attachment")
 	defer c.pop()
-	var typ, url, mime, name, desc gjson.Result
-	a.ForEach(func(k, v gjson.Result) bool {
-		var p *gjson.Result
-		switch k.Str {
+	var typ, url, mime, name, desc value
+	for it := c.iter(a); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		var p *value
+		switch c.strOf(k) {
 		case "type":
 			p = &typ
 		case "url":
@@ -815,39 +1019,40 @@ func (c *checker) attachment(m, a gjson.Result) {
 			p = &desc
 		default:
 			c.unknown(k, "attachment")
-			return true
+			continue
 		}
-		if p.Exists() {
+		if p.exists() {
 			c.duplicate(k)
 		}
 		*p = v
-		return true
-	})
+	}
 	kind := ""
 	if c.requiredString(a, typ, "type", "image, video, audio or file") {
-		switch typ.Str {
+		switch ts := c.strOf(typ); ts {
 		case "image", "video", "audio", "file":
-			kind = typ.Str
+			kind = ts
 		default:
-			c.add(RuleEnum, "type", typ.Index, "unknown attachment type "+strconv.Quote(typ.Str)+": use image, video, audio or file"+caseHint(typ.Str, "image", "video", "audio", "file"))
+			c.add(RuleEnum, "type", typ.off, "unknown attachment type "+strconv.Quote(ts)+": use image, video, audio or file"+caseHint(ts, "image", "video", "audio", "file"))
 		}
 	}
 	switch {
-	case !url.Exists():
+	case !url.exists():
 		c.missing(a, "url", "a public http(s) URL the platform downloads")
-	case url.Type != gjson.String:
+	case !url.isStr():
 		c.wrongType(url, "url", "a string")
 	default:
-		if why := checkURL(url.Str); why != "" {
-			c.add(RuleURL, "url", url.Index, "attachment URL "+why)
+		if why := checkURL(c.strOf(url)); why != "" {
+			c.add(RuleURL, "url", url.off, "attachment URL "+why)
 		}
 	}
 	c.optionalString(mime, "mimeType")
 	c.optionalString(name, "fileName")
 	c.optionalString(desc, "description")
-	if kind != "" && mime.Type == gjson.String && mime.Str != "" {
-		if want := kindForMIME(mime.Str); want != kind {
-			c.add(RuleAttachmentMIME, "type", typ.Index, "attachment type "+strconv.Quote(kind)+" does not match mimeType "+strconv.Quote(mime.Str)+"; expected "+strconv.Quote(want))
+	if kind != "" && mime.isStr() {
+		if ms := c.strOf(mime); ms != "" {
+			if want := kindForMIME(ms); want != kind {
+				c.add(RuleAttachmentMIME, "type", typ.off, "attachment type "+strconv.Quote(kind)+" does not match mimeType "+strconv.Quote(ms)+"; expected "+strconv.Quote(want))
+			}
 		}
 	}
 }
@@ -865,14 +1070,14 @@ func kindForMIME(m string) string {
 	return "file"
 }
 
-func (c *checker) location(m gjson.Result, f *[mCount]gjson.Result) {
+func (c *checker) location(m value, f *[mCount]value) {
 	lat, lng := f[mLat], f[mLng]
 	latKey, lngKey := "latitude", "longitude"
 	parent := m
-	if nested := f[mLocation]; nested.Exists() {
-		c.add(RuleLocationNested, "location", nested.Index, "put latitude, longitude and address flat on the message, not inside message.location{}")
-		if nested.IsObject() && !lat.Exists() && !lng.Exists() {
-			lat, lng = lastMember(nested, "latitude"), lastMember(nested, "longitude")
+	if nested := f[mLocation]; nested.exists() {
+		c.add(RuleLocationNested, "location", nested.off, "put latitude, longitude and address flat on the message, not inside message.location{}")
+		if nested.isObj() && !lat.exists() && !lng.exists() {
+			lat, lng = c.lastMember(nested, "latitude"), c.lastMember(nested, "longitude")
 			latKey, lngKey = "location.latitude", "location.longitude"
 			parent = nested
 		}
@@ -882,21 +1087,22 @@ func (c *checker) location(m gjson.Result, f *[mCount]gjson.Result) {
 	c.optionalString(f[mAddress], "address")
 }
 
-func (c *checker) coord(parent, v gjson.Result, key string, limit float64, rule string) {
+func (c *checker) coord(parent, v value, key string, limit float64, rule string) {
 	var x float64
-	switch v.Type {
-	case gjson.Number:
-		x = v.Num
-	case gjson.String:
-		n, err := strconv.ParseFloat(v.Str, 64)
+	switch {
+	case v.isNum():
+		x = c.numOf(v)
+	case v.isStr():
+		s := c.strOf(v)
+		n, err := strconv.ParseFloat(s, 64)
 		if err != nil || n != n || n > 1e300 || n < -1e300 {
-			c.add(RuleType, key, v.Index, strconv.Quote(key)+" must be a number of degrees, got the string "+strconv.Quote(clip(v.Str)))
+			c.add(RuleType, key, v.off, strconv.Quote(key)+" must be a number of degrees, got the string "+strconv.Quote(clip(s)))
 			return
 		}
-		c.add(RuleCoordinateString, key, v.Index, strconv.Quote(key)+" is a string; send it as a JSON number ("+v.Str+")")
+		c.add(RuleCoordinateString, key, v.off, strconv.Quote(key)+" is a string; send it as a JSON number ("+s+")")
 		x = n
 	default:
-		if !v.Exists() {
+		if !v.exists() {
 			c.missing(parent, key, "WGS-84 degrees as a number")
 		} else {
 			c.wrongType(v, key, "a number of degrees")
@@ -905,171 +1111,182 @@ func (c *checker) coord(parent, v gjson.Result, key string, limit float64, rule 
 	}
 	if x < -limit || x > limit {
 		lim := strconv.Itoa(int(limit))
-		c.add(rule, key, v.Index, key+" "+strconv.FormatFloat(x, 'g', -1, 64)+" is outside [-"+lim+", "+lim+"]")
+		c.add(rule, key, v.off, key+" "+strconv.FormatFloat(x, 'g', -1, 64)+" is outside [-"+lim+", "+lim+"]")
 	}
 }
 
-func (c *checker) quickReply(m, title, replies gjson.Result) {
+func (c *checker) quickReply(m, title, replies value) {
 	c.requiredString(m, title, "title", "the prompt shown above the options")
 	switch {
-	case !replies.Exists():
+	case !replies.exists():
 		c.missing(m, "replies", "an array of option strings")
 		return
-	case !replies.IsArray():
+	case !replies.isArr():
 		c.wrongType(replies, "replies", "an array of strings")
 		return
 	}
 	c.push("replies")
 	n := 0
-	replies.ForEach(func(_, r gjson.Result) bool {
+	for it := c.iter(replies); ; n++ {
+		r, ok := it.elem()
+		if !ok {
+			break
+		}
 		c.pushIdx(n)
 		switch {
-		case r.Type != gjson.String:
+		case !r.isStr():
 			c.wrongType(r, "", "a string (replies are plain strings, not objects)")
-		case isBlank(r.Str):
-			c.add(RuleEmpty, "", r.Index, "reply option is empty")
+		case isBlank(c.strOf(r)):
+			c.add(RuleEmpty, "", r.off, "reply option is empty")
 		}
 		if n == 10 {
-			c.add(RuleRepliesCount, "", r.Index, "more than 10 quick replies; providers commonly cap the list at 10")
+			c.add(RuleRepliesCount, "", r.off, "more than 10 quick replies; providers commonly cap the list at 10")
 		}
 		c.pop()
-		n++
-		return true
-	})
+	}
 	c.pop()
 	if n == 0 {
-		c.add(RuleRepliesEmpty, "replies", replies.Index, "quick_reply needs at least one reply option")
+		c.add(RuleRepliesEmpty, "replies", replies.off, "quick_reply needs at least one reply option")
 	}
 }
 
 // ---- contact -------------------------------------------------------------
 
-func (c *checker) contact(ct gjson.Result) {
-	ct.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+func (c *checker) contact(ct value) {
+	for it := c.iter(ct); ; {
+		k, v, ok := it.member()
+		if !ok {
+			return
+		}
+		key := c.strOf(k)
+		switch key {
 		case "firstName", "lastName":
-			c.optionalString(v, k.Str)
+			c.optionalString(v, key)
 		case "profilePic":
-			if v.Type != gjson.String {
-				c.wrongType(v, k.Str, "a string (URL)")
-			} else if v.Str != "" {
-				if why := checkURL(v.Str); why != "" {
-					c.add(RuleContactField, k.Str, v.Index, "profilePic "+why)
+			if !v.isStr() {
+				c.wrongType(v, key, "a string (URL)")
+			} else if s := c.strOf(v); s != "" {
+				if why := checkURL(s); why != "" {
+					c.add(RuleContactField, key, v.off, "profilePic "+why)
 				}
 			}
 		case "countryCode":
-			if v.Type != gjson.String {
-				c.wrongType(v, k.Str, "a string")
-			} else if !isAlpha2(v.Str) {
-				c.add(RuleContactField, k.Str, v.Index, "countryCode "+strconv.Quote(clip(v.Str))+" is not an ISO 3166-1 alpha-2 code such as \"MY\"")
+			if !v.isStr() {
+				c.wrongType(v, key, "a string")
+			} else if s := c.strOf(v); !isAlpha2(s) {
+				c.add(RuleContactField, key, v.off, "countryCode "+strconv.Quote(clip(s))+" is not an ISO 3166-1 alpha-2 code such as \"MY\"")
 			}
 		case "email":
-			if v.Type != gjson.String {
-				c.wrongType(v, k.Str, "a string")
-			} else if v.Str != "" && !looksLikeEmail(v.Str) {
-				c.add(RuleContactField, k.Str, v.Index, "email "+strconv.Quote(clip(v.Str))+" does not look like an e-mail address")
+			if !v.isStr() {
+				c.wrongType(v, key, "a string")
+			} else if s := c.strOf(v); s != "" && !looksLikeEmail(s) {
+				c.add(RuleContactField, key, v.off, "email "+strconv.Quote(clip(s))+" does not look like an e-mail address")
 			}
 		case "phone":
-			if v.Type != gjson.String {
-				c.wrongType(v, k.Str, "a string")
-			} else if v.Str != "" {
-				if checkID(v.Str, "phone").bad {
-					c.add(RuleContactField, k.Str, v.Index, "phone "+strconv.Quote(clip(v.Str))+" is not E.164 (+ and 7 to 15 digits, e.g. +60123456789)")
+			if !v.isStr() {
+				c.wrongType(v, key, "a string")
+			} else if s := c.strOf(v); s != "" {
+				if checkID(s, "phone").bad {
+					c.add(RuleContactField, key, v.off, "phone "+strconv.Quote(clip(s))+" is not E.164 (+ and 7 to 15 digits, e.g. +60123456789)")
 				}
 			}
 		case "language", "locale":
-			if v.Type != gjson.String {
-				c.wrongType(v, k.Str, "a string")
-			} else if v.Str != "" && !isLangTag(v.Str) {
-				c.add(RuleContactField, k.Str, v.Index, k.Str+" "+strconv.Quote(clip(v.Str))+" is not a language tag such as \"en\" or \"en_US\"")
+			if !v.isStr() {
+				c.wrongType(v, key, "a string")
+			} else if s := c.strOf(v); s != "" && !isLangTag(s) {
+				c.add(RuleContactField, key, v.off, key+" "+strconv.Quote(clip(s))+" is not a language tag such as \"en\" or \"en_US\"")
 			}
 		case "timezone":
 			c.timezone(v)
 		default:
 			c.unknown(k, "contact (known: firstName, lastName, profilePic, countryCode, email, phone, language, locale, timezone)")
 		}
-		return true
-	})
+	}
 }
 
-func (c *checker) timezone(v gjson.Result) {
+func (c *checker) timezone(v value) {
 	const key = "timezone"
-	x := v.Num
-	switch v.Type {
-	case gjson.Number:
-	case gjson.String:
-		n, err := strconv.ParseFloat(v.Str, 64)
+	var x float64
+	switch {
+	case v.isNum():
+		x = c.numOf(v)
+	case v.isStr():
+		s := c.strOf(v)
+		n, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			c.add(RuleContactField, key, v.Index, "timezone must be a UTC offset in hours as a number, e.g. 8; got "+strconv.Quote(clip(v.Str)))
+			c.add(RuleContactField, key, v.off, "timezone must be a UTC offset in hours as a number, e.g. 8; got "+strconv.Quote(clip(s)))
 			return
 		}
-		c.add(RuleContactField, key, v.Index, "timezone is a string; send the UTC offset as a number, e.g. "+strconv.FormatFloat(n, 'g', -1, 64))
+		c.add(RuleContactField, key, v.off, "timezone is a string; send the UTC offset as a number, e.g. "+strconv.FormatFloat(n, 'g', -1, 64))
 		x = n
 	default:
 		c.wrongType(v, key, "a number (UTC offset in hours)")
 		return
 	}
 	if x < -12 || x > 14 {
-		c.add(RuleContactField, key, v.Index, "timezone "+strconv.FormatFloat(x, 'g', -1, 64)+" is not a UTC offset in hours (-12 to 14)")
+		c.add(RuleContactField, key, v.off, "timezone "+strconv.FormatFloat(x, 'g', -1, 64)+" is not a UTC offset in hours (-12 to 14)")
 	}
 }
 
 // ---- /message replies ----------------------------------------------------
 
-func (c *checker) reply(root gjson.Result, r *rootFields) {
+func (c *checker) reply(root value, r *rootFields) {
 	st := c.opts.ReplyStatus
-	success := r.mid.Exists() || !r.errv.Exists()
+	success := r.mid.exists() || !r.errv.exists()
 	switch {
 	case st == 0:
-		if r.mid.Exists() && r.errv.Exists() {
-			c.add(RuleUnexpectedField, "error", r.errv.Index, `a reply carries either "mId" (200) or "error" (4xx), not both`)
+		if r.mid.exists() && r.errv.exists() {
+			c.add(RuleUnexpectedField, "error", r.errv.off, `a reply carries either "mId" (200) or "error" (4xx), not both`)
 		}
 	case st == 200:
 		success = true
 	case st >= 200 && st < 300:
 		success = true
-		c.add(RuleReplyStatusNot200, "", root.Index, "the platform documents 200 for success; "+strconv.Itoa(st)+" may not be taken as sent")
+		c.add(RuleReplyStatusNot200, "", root.off, "the platform documents 200 for success; "+strconv.Itoa(st)+" may not be taken as sent")
 	case st >= 400 && st < 500:
 		success = false
 	default:
-		c.add(RuleReplyStatus, "", root.Index, "reply status "+strconv.Itoa(st)+": answer 200 {\"mId\": ...} on success or 4xx {\"error\": {\"message\": ...}} on failure"+statusHint(st))
+		c.add(RuleReplyStatus, "", root.off, "reply status "+strconv.Itoa(st)+": answer 200 {\"mId\": ...} on success or 4xx {\"error\": {\"message\": ...}} on failure"+statusHint(st))
 		return
 	}
 	if success {
 		if c.requiredString(root, r.mid, "mId", "the provider's message id (200 replies)") {
 			c.midLength(r.mid, "mId")
 		}
-		if st != 0 && r.errv.Exists() {
-			c.add(RuleUnexpectedField, "error", r.errv.Index, `"error" in a `+strconv.Itoa(st)+` reply; success replies carry only "mId"`)
+		if st != 0 && r.errv.exists() {
+			c.add(RuleUnexpectedField, "error", r.errv.off, `"error" in a `+strconv.Itoa(st)+` reply; success replies carry only "mId"`)
 		}
 		return
 	}
-	if r.mid.Exists() {
-		c.add(RuleUnexpectedField, "mId", r.mid.Index, `"mId" in a `+strconv.Itoa(st)+` reply; error replies carry {"error": {"message": ...}}`)
+	if r.mid.exists() {
+		c.add(RuleUnexpectedField, "mId", r.mid.off, `"mId" in a `+strconv.Itoa(st)+` reply; error replies carry {"error": {"message": ...}}`)
 	}
 	e := r.errv
 	switch {
-	case !e.Exists():
+	case !e.exists():
 		c.missing(root, "error", `an object {"message": "why the message was not sent"}`)
 		return
-	case !e.IsObject():
+	case !e.isObj():
 		c.wrongType(e, "error", `an object {"message": ...}`)
 		return
 	}
 	c.push("error")
 	defer c.pop()
-	var msg gjson.Result
-	e.ForEach(func(k, v gjson.Result) bool {
-		if k.Str == "message" {
-			if msg.Exists() {
+	var msg value
+	for it := c.iter(e); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		if c.strOf(k) == "message" {
+			if msg.exists() {
 				c.duplicate(k)
 			}
 			msg = v
 		} else {
 			c.unknown(k, "error")
 		}
-		return true
-	})
+	}
 	c.requiredString(e, msg, "message", "the reason shown for the failed message")
 }
 
@@ -1081,414 +1298,4 @@ func statusHint(st int) string {
 		return " (redirects are not followed as success)"
 	}
 	return ""
-}
-
-// ---- scanning helpers ----------------------------------------------------
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) {
-		switch data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// depthExceeded reports the offset of the bracket where nesting first passes
-// limit. It is a flat byte loop (no recursion, so any depth is harmless) that
-// tracks only string state and bracket depth; grammar is gjson's job. Input
-// with too few brackets to nest that deep skips the loop.
-func depthExceeded(data []byte, limit int) (int, bool) {
-	if bytes.Count(data, []byte{'{'})+bytes.Count(data, []byte{'['}) <= limit {
-		return 0, false
-	}
-	depth := 0
-	inStr := false
-	for i := 0; i < len(data); i++ {
-		b := data[i]
-		if inStr {
-			if b == '\\' {
-				i++
-			} else if b == '"' {
-				inStr = false
-			}
-			continue
-		}
-		switch b {
-		case '"':
-			inStr = true
-		case '{', '[':
-			depth++
-			if depth > limit {
-				return i, true
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return 0, false
-}
-
-// lastMember returns the last value of key in object o: JSON.parse keeps the
-// last duplicate, while gjson's Get returns the first.
-func lastMember(o gjson.Result, key string) gjson.Result {
-	var out gjson.Result
-	o.ForEach(func(k, v gjson.Result) bool {
-		if k.Str == key {
-			out = v
-		}
-		return true
-	})
-	return out
-}
-
-func invalidUTF8(data []byte) int {
-	for i := 0; i < len(data); {
-		r, n := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && n <= 1 {
-			return i
-		}
-		i += n
-	}
-	return 0
-}
-
-// syntaxError locates a syntax error; only called on the failure path.
-func syntaxError(data []byte, at int) (int, string) {
-	var raw json.RawMessage
-	err := json.Unmarshal(data, &raw)
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		off := int(se.Offset)
-		if off > 0 && off < len(data) {
-			off--
-		}
-		msg := se.Error()
-		if msg == "unexpected end of JSON input" {
-			msg = "unexpected end of input (truncated?)"
-		}
-		return off, msg
-	}
-	return at, "unexpected character"
-}
-
-func typeName(r gjson.Result) string {
-	switch r.Type {
-	case gjson.Null:
-		if !r.Exists() {
-			return "nothing"
-		}
-		return "null"
-	case gjson.False, gjson.True:
-		return "a boolean"
-	case gjson.Number:
-		return "a number"
-	case gjson.String:
-		return "a string"
-	}
-	if r.IsArray() {
-		return "an array"
-	}
-	return "an object"
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func isBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\n', '\r':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// caseHint suggests the lower-case spelling when only the case is wrong.
-func caseHint(got string, known ...string) string {
-	for _, k := range known {
-		if got != k && equalFold(got, k) {
-			return " (did you mean " + strconv.Quote(k) + "? values are lower case)"
-		}
-	}
-	return ""
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if lower(a[i]) != lower(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(b byte) byte {
-	if b >= 'A' && b <= 'Z' {
-		return b + 'a' - 'A'
-	}
-	return b
-}
-
-func hasPrefixFold(s, p string) bool { return len(s) >= len(p) && equalFold(s[:len(p)], p) }
-
-// clip shortens a value quoted in a message.
-func clip(s string) string {
-	if len(s) <= 60 {
-		return s
-	}
-	cut := 57
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
-
-// checkURL accepts an absolute http(s) URL with a host and no white space or
-// control characters; it returns why not, or "". Hand-written rather than
-// net/url so the happy path does not allocate.
-func checkURL(u string) string {
-	var rest string
-	switch {
-	case hasPrefixFold(u, "https://"):
-		rest = u[8:]
-	case hasPrefixFold(u, "http://"):
-		rest = u[7:]
-	default:
-		return strconv.Quote(clip(u)) + " is not an absolute http(s) URL (e.g. https://files.example.com/photo.jpg)"
-	}
-	for i := 0; i < len(u); i++ {
-		if b := u[i]; b <= ' ' || b == 0x7f {
-			return strconv.Quote(clip(u)) + " contains white space or a control character; percent-encode it"
-		}
-	}
-	host := rest
-	for i := 0; i < len(host); i++ {
-		if b := host[i]; b == '/' || b == '?' || b == '#' {
-			host = host[:i]
-			break
-		}
-	}
-	if i := lastIndexByte(host, '@'); i >= 0 {
-		host = host[i+1:]
-	}
-	if len(host) > 0 && host[0] == '[' { // IPv6 literal
-		if j := lastIndexByte(host, ']'); j > 1 {
-			return ""
-		}
-		return strconv.Quote(clip(u)) + " has a malformed IPv6 host"
-	}
-	if i := lastIndexByte(host, ':'); i >= 0 {
-		if port := host[i+1:]; port != "" && !isDigits(port) {
-			return strconv.Quote(clip(u)) + " has a bad port " + strconv.Quote(clip(port))
-		}
-		host = host[:i]
-	}
-	if host == "" {
-		return strconv.Quote(clip(u)) + " has no host"
-	}
-	for i := 0; i < len(host); i++ {
-		b := host[i]
-		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '.' || b == '_' || b == '%' || b >= 0x80) {
-			return strconv.Quote(clip(u)) + " has an invalid host"
-		}
-	}
-	return ""
-}
-
-func lastIndexByte(s string, b byte) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == b {
-			return i
-		}
-	}
-	return -1
-}
-
-func isAlpha2(s string) bool {
-	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
-}
-
-func looksLikeEmail(s string) bool {
-	at := -1
-	for i := 0; i < len(s); i++ {
-		switch b := s[i]; {
-		case b == '@':
-			if at >= 0 {
-				return false
-			}
-			at = i
-		case b <= ' ':
-			return false
-		}
-	}
-	if at <= 0 || at == len(s)-1 {
-		return false
-	}
-	dom := s[at+1:]
-	dot := lastIndexByte(dom, '.')
-	return dot > 0 && dot < len(dom)-1
-}
-
-// isLangTag accepts ISO 639 codes with optional region parts: en, en_US, pt-BR, zh-Hant-TW.
-func isLangTag(s string) bool {
-	n := 0
-	first := true
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '-' || s[i] == '_' {
-			if first && (n < 2 || n > 3) || !first && (n < 2 || n > 8) {
-				return false
-			}
-			first, n = false, 0
-			continue
-		}
-		b := s[i]
-		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || !first && b >= '0' && b <= '9') {
-			return false
-		}
-		n++
-	}
-	return true
-}
-
-// maxEscapeFindings caps string-nul/string-surrogate findings per payload.
-const maxEscapeFindings = 20
-
-// escapes reports, in every string (keys too), the escapes that are valid
-// JSON text but no valid text once decoded: \u0000 (a NUL character) and a
-// UTF-16 surrogate without its partner. One finding per string. data is
-// well-formed JSON no deeper than MaxDepth when this runs; the walk is flat
-// and keeps the checker's path so findings are located like all others.
-func (c *checker) escapes() {
-	data := c.data
-	if !bytes.Contains(data, []byte(`\u`)) {
-		return
-	}
-	type frame struct{ obj, keyed bool }
-	var stack [MaxDepth + 1]frame
-	sp, found := 0, 0
-	expectKey := false
-	for i := 0; i < len(data) && found < maxEscapeFindings; i++ {
-		switch data[i] {
-		case '{':
-			stack[sp] = frame{obj: true}
-			sp++
-			expectKey = true
-		case '[':
-			stack[sp] = frame{}
-			sp++
-			c.pushIdx(0)
-		case '}':
-			sp--
-			if stack[sp].keyed {
-				c.pop()
-			}
-			expectKey = false
-		case ']':
-			sp--
-			c.pop()
-		case ',':
-			if f := &stack[sp-1]; f.obj {
-				if f.keyed {
-					c.pop()
-					f.keyed = false
-				}
-				expectKey = true
-			} else if d := c.depth - 1; d < len(c.path) {
-				c.path[d].idx++
-			}
-		case '"':
-			end, bad, off := scanString(data, i)
-			if expectKey {
-				key := string(data[i+1 : end])
-				if bad == "" { // a bad escape stays as written: it decodes to U+FFFD
-					key = decodeKey(data[i+1 : end])
-				}
-				c.push(key)
-				stack[sp-1].keyed = true
-				expectKey = false
-			}
-			switch bad {
-			case RuleStringNUL:
-				c.add(bad, "", off, `the string holds "\u0000", a NUL character: receivers cut the text there or reject it; remove it`)
-				found++
-			case RuleStringSurrogate:
-				c.add(bad, "", off, `the string holds "`+string(data[off:off+6])+`", a lone UTF-16 surrogate that is not a character: it cannot be encoded as UTF-8; send the character itself or its full surrogate pair`)
-				found++
-			}
-			i = end
-		}
-	}
-	c.depth = 0
-}
-
-// scanString scans the string starting at data[i] == '"'; end is the index
-// of its closing quote. bad names the first bad escape in it ("" when none)
-// and off is where that escape starts.
-func scanString(data []byte, i int) (end int, bad string, off int) {
-	for j := i + 1; j < len(data); j++ {
-		switch data[j] {
-		case '"':
-			return j, bad, off
-		case '\\':
-			if j+1 < len(data) && data[j+1] == 'u' && j+6 <= len(data) {
-				v, _ := strconv.ParseUint(string(data[j+2:j+6]), 16, 16)
-				switch {
-				case bad != "":
-				case v == 0:
-					bad, off = RuleStringNUL, j
-				case v >= 0xD800 && v <= 0xDBFF:
-					if lo, ok := lowSurrogate(data, j+6); ok && lo >= 0xDC00 && lo <= 0xDFFF {
-						j += 6 // the pair's second half
-					} else {
-						bad, off = RuleStringSurrogate, j
-					}
-				case v >= 0xDC00 && v <= 0xDFFF:
-					bad, off = RuleStringSurrogate, j
-				}
-				j += 5
-			} else {
-				j++ // the escaped character
-			}
-		}
-	}
-	return len(data), bad, off
-}
-
-// lowSurrogate reads a \uXXXX escape at data[j:].
-func lowSurrogate(data []byte, j int) (uint64, bool) {
-	if j+6 > len(data) || data[j] != '\\' || data[j+1] != 'u' {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(data[j+2:j+6]), 16, 16)
-	return v, err == nil
-}
-
-// decodeKey turns a key's raw bytes into its text for the finding's path.
-func decodeKey(raw []byte) string { // raw is free of bad escapes
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw)
-	}
-	var s string
-	if err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s); err != nil {
-		return string(raw)
-	}
-	return s
 }
