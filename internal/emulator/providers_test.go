@@ -35,9 +35,21 @@ type fakeProv struct {
 	next   int
 	fault  provider.Faults
 	wg     sync.WaitGroup
+	// gate, when set, holds each send's callbacks until the test lets them
+	// go, so they cannot beat the /message reply to the platform.
+	gate chan struct{}
 }
 
 const fakeFrom = "+15550001111"
+
+// holdCallbacks makes the next send's callbacks wait for release.
+func (f *fakeProv) holdCallbacks() (release func()) {
+	g := make(chan struct{}, 1)
+	f.mu.Lock()
+	f.gate = g
+	f.mu.Unlock()
+	return func() { g <- struct{}{} }
+}
 
 func newFakeProv() *fakeProv {
 	return &fakeProv{token: "sekret-token-value-1234", subs: map[int]func(provider.Send){}}
@@ -118,6 +130,15 @@ func (f *fakeProv) Handler() http.Handler {
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
+			f.mu.Lock()
+			gate := f.gate
+			f.mu.Unlock()
+			if gate != nil {
+				select {
+				case <-gate:
+				case <-time.After(10 * time.Second):
+				}
+			}
 			for _, st := range []channel.StatusValue{channel.StatusSent, channel.StatusDelivered} {
 				req, _ := f.Receipt(s.CallbackURL, provider.ReceiptSpec{ProviderID: s.ID, Status: st})
 				c := provider.Callback{Time: time.Now(), Status: st, URL: s.CallbackURL}
@@ -357,8 +378,11 @@ func TestProviderFaceWholeLoop(t *testing.T) {
 		t.Fatalf("the phone message did not get the platform mId: %+v", got)
 	}
 
-	// The agent answers: /message → server → provider; receipts come back.
+	// The agent answers: /message → server → provider; receipts come back
+	// (after the platform has the reply, as they would from a real provider).
+	release := u.prov.holdCallbacks()
 	out, err := e.Send(ctx, u.ch.ID, who, channel.Text("On its way!"))
+	release()
 	if err != nil || out.Status != channel.StatusSent {
 		t.Fatalf("send: %+v %v", out, err)
 	}
@@ -466,7 +490,9 @@ func TestProviderFaceFlowProblems(t *testing.T) {
 		u := newUserServer(t, newFakeProv())
 		u.bugs.statusWithPID = true
 		e := startWithProvider(t, u)
+		release := u.prov.holdCallbacks()
 		m, _ := e.Send(ctx, "", who, channel.Text("hello"))
+		release()
 		waitFor(t, e, "two unknown-mid warnings", func() bool { return len(e.Warnings()) >= 2 })
 		if p := problems(e, outFlow(e)); !strings.Contains(p, "the provider's id") || !strings.Contains(p, m.MID) {
 			t.Fatalf("problems: %q", p)
