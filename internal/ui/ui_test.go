@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -157,4 +158,26 @@ func TestIsCredentialHeaderAllocFree(t *testing.T) {
 			t.Fatalf("wrong verdict for name %d", i)
 		}
 	}
+}
+
+// AppendJSONString writes what encoding/json writes, with and without HTML
+// escaping.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "<a href=\"x\">&amp;</a>", "tab\tnl\n\x00\x1f", "\u2028\u2029", "\xff\xfe bad", "é 日本 🎉"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		html, _ := json.Marshal(s)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s)
+		plain := bytes.TrimRight(buf.Bytes(), "\n")
+		if got := AppendJSONString(nil, s, true); !bytes.Equal(got, html) {
+			t.Fatalf("html: got %s want %s", got, html)
+		}
+		if got := AppendJSONString(nil, s, false); !bytes.Equal(got, plain) {
+			t.Fatalf("plain: got %s want %s", got, plain)
+		}
+	})
 }
