@@ -38,6 +38,8 @@ type relayOptions struct {
 	Port        int
 	Settings    config.Profile
 	SpoolPath   string
+	Queue       string // nats://… : JetStream instead of the spool
+	QueueOpts   relay.NATSOptions
 	PublicURL   string
 	Credentials string
 	HTTPConfig  string
@@ -85,6 +87,15 @@ with retries and backoff until accepted. A crash or kill -9 loses nothing, and
 provider retries are de-duplicated by provider message id. When the spool is
 full the provider is answered 503 so that it retries.
 
+Several relays: --queue nats://host:4222[,…] keeps the events in a NATS
+JetStream stream instead of the spool, so that any number of relays behind a
+load balancer share them: an event is acknowledged to the provider once
+JetStream stored it, de-duplicated by provider message id (Nats-Msg-Id, the
+stream's duplicate window), and each contact's events are posted in order
+across relays (16 partitions by contact, one event of a partition in flight in
+the cluster). Credentials: user:pass@ or token@ in the URL, --queue-creds FILE,
+--queue-tls-ca/--queue-tls-cert/--queue-tls-key; they are never printed.
+
 Operations: GET /healthz; Prometheus metrics at /metrics and the spool state at
 /admin/status (and 'ccx relay status --url') are on a separate admin address,
 --admin-addr (127.0.0.1:3031; GET only, no authentication, so keep it on
@@ -131,6 +142,7 @@ See docs/relay.md for the message-type mapping of each provider and the
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json --check-config
   ccx relay --provider loopback --admin-addr 127.0.0.1:9100
+  ccx relay --provider clicksend --credentials clicksend.env --queue nats://nats-1:4222,nats://nats-2:4222 --queue-creds relay.creds
   ccx relay status --spool relay.db --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -155,6 +167,13 @@ See docs/relay.md for the message-type mapping of each provider and the
 	fl.StringVar(&opts.Settings.APIToken, "token", "", "channel API token (env CCX_API_TOKEN)")
 	fl.StringVar(&opts.Settings.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; telegram and zalo need custom; whatsapp, vonage and gupshup phone)")
 	fl.StringVar(&opts.SpoolPath, "spool", "ccx-relay.db", "spool file (bbolt) holding events until the platform accepts them")
+	fl.StringVar(&opts.Queue, "queue", "", "queue events in NATS JetStream shared by relays instead of the spool: nats://[user:pass@]host:4222[,nats://…]")
+	fl.StringVar(&opts.QueueOpts.CredsFile, "queue-creds", "", "NATS credentials file (.creds: JWT and nkey seed)")
+	fl.StringVar(&opts.QueueOpts.TLSCA, "queue-tls-ca", "", "CA bundle (PEM) that verifies the NATS servers")
+	fl.StringVar(&opts.QueueOpts.TLSCert, "queue-tls-cert", "", "client certificate (PEM) for NATS mutual TLS, with --queue-tls-key")
+	fl.StringVar(&opts.QueueOpts.TLSKey, "queue-tls-key", "", "client key (PEM) for NATS mutual TLS")
+	fl.DurationVar(&opts.QueueOpts.AckWait, "queue-ack-wait", 10*time.Second, "how long a stopped relay's event in flight waits before another relay posts it")
+	fl.IntVar(&opts.QueueOpts.Replicas, "queue-replicas", 1, "replicas of the JetStream stream and buckets (3 on a cluster of 3)")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "public base URL of this relay (webhook signatures, media URLs; default http://HOST:PORT)")
 	fl.StringVar(&opts.Credentials, "credentials", "", "file of KEY=VALUE provider credentials (env wins)")
 	fl.StringVar(&opts.HTTPConfig, "http-config", "", "config file of the generic http adapter")
@@ -187,6 +206,8 @@ See docs/relay.md for the message-type mapping of each provider and the
 	limitFlag(fl, "rate-limit", 0, math.Inf(1), useRate)
 	limitFlag(fl, "backoff", time.Millisecond, noMax, "1ms or more")
 	limitFlag(fl, "drain", 0, time.Hour, "0 to 1h, e.g. 5s")
+	limitFlag(fl, "queue-ack-wait", time.Second, time.Hour, "1s to 1h, e.g. 10s")
+	limitFlag(fl, "queue-replicas", 1, 5, "1-5")
 	cmd.AddCommand(newRelayStatusCmd(f))
 	cmd.AddCommand(newRelaySpoolCmd(f))
 	return cmd
@@ -274,6 +295,13 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 		return readError(ctx, fmt.Errorf("--credentials: %w", err))
 	}
 	secrets := []string{set.APIToken}
+	if opts.Queue != "" {
+		urls, qsecrets, err := relay.ParseQueueURLs(opts.Queue)
+		if err != nil {
+			return UsageErrorf(err)
+		}
+		opts.QueueOpts.URLs, secrets = urls, append(secrets, qsecrets...)
+	}
 	hopts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler
 	if f.JSON {
@@ -338,8 +366,14 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 		return err
 	}
 
-	fsutil.MakePrivate(opts.SpoolPath, logWriter{log}) // undelivered messages: personal data
-	eng, err := relay.New(relay.Options{Adapter: ad, ChannelID: set.ChannelID, Token: set.APIToken, IDType: idType,
+	storeKey, store := "spool", opts.SpoolPath
+	var queue *relay.NATSOptions
+	if opts.Queue != "" {
+		queue, storeKey, store = &opts.QueueOpts, "queue", relay.RedactURLs(opts.Queue)
+	} else {
+		fsutil.MakePrivate(opts.SpoolPath, logWriter{log}) // undelivered messages: personal data
+	}
+	eng, err := relay.New(relay.Options{NATS: queue, Adapter: ad, ChannelID: set.ChannelID, Token: set.APIToken, IDType: idType,
 		WebhookURL: set.WebhookURL, SpoolPath: opts.SpoolPath, PublicURL: public, Workers: opts.Workers,
 		RateLimit: opts.RateLimit, Backoff: opts.Backoff, Logger: log, InsecureInbound: opts.InsecureInbound,
 		Limits: relay.Limits{MaxEntries: opts.MaxEntries, MaxBytes: opts.MaxBytes, Window: opts.Window}})
@@ -363,8 +397,8 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 		adminURL = "http://" + adminLn.Addr().String()
 	}
 	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "public", public, "admin", adminURL, "webhook", set.WebhookURL,
-		"channelId", set.ChannelID, "token", ui.Redact(set.APIToken), "spool", opts.SpoolPath,
-		"inbound", public+"/providers/"+ad.Name()+"/", "pending", eng.Spool().Stats().Depth)
+		"channelId", set.ChannelID, "token", ui.Redact(set.APIToken), storeKey, store,
+		"inbound", public+"/providers/"+ad.Name()+"/", "pending", eng.Stats().Depth)
 	if !loopbackHost(opts.Host) {
 		log.Warn("listening beyond loopback: put the relay behind TLS", "host", opts.Host)
 	}
@@ -387,7 +421,7 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	dctx, dcancel := context.WithTimeout(context.Background(), opts.DrainFor)
 	eng.Drain(dctx)
 	dcancel()
-	st := eng.Spool().Stats()
+	st := eng.Stats()
 	if err := eng.Close(); err != nil {
 		return Exit(ExitIO, err)
 	}

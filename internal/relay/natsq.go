@@ -613,3 +613,25 @@ func (q *natsQueue) Close() error {
 	})
 	return nil
 }
+
+// ParseQueueURLs checks a --queue value (nats://host:4222[,nats://…]) and
+// returns its URLs and the secrets in them (passwords, tokens), for the log
+// redactor.
+func ParseQueueURLs(s string) (urls, secrets []string, err error) {
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		u, perr := url.Parse(p)
+		if perr != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
+			return nil, nil, fmt.Errorf("--queue %q: use nats://host:4222 or tls://host:4222, comma-separated", RedactURLs(p))
+		}
+		if u.User != nil {
+			if pw, ok := u.User.Password(); ok {
+				secrets = append(secrets, pw)
+			} else {
+				secrets = append(secrets, u.User.Username())
+			}
+		}
+		urls = append(urls, p)
+	}
+	return urls, secrets, nil
+}
