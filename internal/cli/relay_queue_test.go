@@ -24,4 +24,11 @@ func TestRelayQueueFlag(t *testing.T) {
 		!strings.Contains(errOut.String(), "certificate and its key") {
 		t.Fatalf("cert without key: %d %s", code, errOut)
 	}
+	for _, fl := range []string{"--queue-tls-ca", "--queue-creds"} {
+		errOut.Reset()
+		if code := runArgs(f, "relay", "--provider", "loopback", "--port", "0", "--admin-addr", "off", "--queue", "nats://127.0.0.1:1", fl, "/nonexistent/x.pem"); code != ExitIO ||
+			!strings.Contains(errOut.String(), "x.pem") {
+			t.Fatalf("%s missing: %d %s", fl, code, errOut)
+		}
+	}
 }

@@ -1,7 +1,8 @@
 // Package relay is the integration-server engine behind `ccx relay`: it
 // answers the platform's /message calls through a provider adapter, takes the
 // provider's webhooks, and delivers them to the IS-Messenger webhook at least
-// once from a durable on-disk spool, de-duplicated by provider message id.
+// once from a durable on-disk spool (or a NATS JetStream queue shared by
+// several relays), de-duplicated by provider message id.
 package relay
 
 import (
