@@ -152,6 +152,9 @@ See docs/relay.md for the message-type mapping of each provider and the
 			if err := checkAdminAddr(opts.AdminAddr); err != nil {
 				return UsageErrorf(err)
 			}
+			if opts.Queue != "" && cmd.Flags().Changed("spool") {
+				return UsageErrorf(errors.New("--spool and --queue exclude each other: with --queue the events are kept in JetStream"))
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

@@ -24,6 +24,11 @@ func TestRelayQueueFlag(t *testing.T) {
 		!strings.Contains(errOut.String(), "certificate and its key") {
 		t.Fatalf("cert without key: %d %s", code, errOut)
 	}
+	errOut.Reset()
+	if code := runArgs(f, "relay", "--provider", "loopback", "--queue", "nats://127.0.0.1:1", "--spool", "x.db"); code != ExitUsage ||
+		!strings.Contains(errOut.String(), "exclude each other") {
+		t.Fatalf("--spool with --queue: %d %s", code, errOut)
+	}
 	for _, fl := range []string{"--queue-tls-ca", "--queue-creds"} {
 		errOut.Reset()
 		if code := runArgs(f, "relay", "--provider", "loopback", "--port", "0", "--admin-addr", "off", "--queue", "nats://127.0.0.1:1", fl, "/nonexistent/x.pem"); code != ExitIO ||

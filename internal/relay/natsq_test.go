@@ -3,9 +3,16 @@ package relay
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/natstest"
@@ -14,9 +21,14 @@ import (
 
 // natsRig is clicksendRig on a JetStream queue, with a second relay (b) on
 // the same stream and emulator: the platform's /message goes to the first.
-func natsRig(t *testing.T) (a *rig, b *rig) {
+func natsRig(t *testing.T, tweak func(*Options)) (a *rig, b *rig) {
 	js := natstest.Start(t, t.TempDir())
-	a, _ = clicksendRig(t, func(o *Options) { o.NATS = &NATSOptions{URLs: []string{js.URL()}} })
+	a, _ = clicksendRig(t, func(o *Options) {
+		o.NATS = &NATSOptions{URLs: []string{js.URL()}}
+		if tweak != nil {
+			tweak(o)
+		}
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +40,7 @@ func natsRig(t *testing.T) (a *rig, b *rig) {
 }
 
 func TestNATSRelaysShareOneQueue(t *testing.T) {
-	a, b := natsRig(t)
+	a, b := natsRig(t, nil)
 	if a.eng.Spool() != nil || !bytes.Equal(a.eng.q.MediaKey(), b.eng.q.MediaKey()) || len(a.eng.q.MediaKey()) != 32 {
 		t.Fatal("the relays should share the queue's media key and have no spool")
 	}
@@ -91,6 +103,70 @@ func TestNATSRelaysShareOneQueue(t *testing.T) {
 	}
 	if st := a.eng.Stats(); !strings.Contains(st.Path, "JetStream") || st.SentMIDs != 1 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestNATSFullAnswers503(t *testing.T) {
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }))
+	defer down.Close()
+	a, _ := natsRig(t, func(o *Options) { o.WebhookURL = down.URL; o.Limits.MaxEntries = 3 })
+	in := a.url + "/providers/clicksend/inbound/s3cr3t-path-token"
+	codes := []int{}
+	for i := 0; i < 5; i++ {
+		st, _ := clicksend.Push(nil, in, clicksend.InboundForm(fmt.Sprint("F-", i), "+61411111111", "", "x", 1))
+		codes = append(codes, st)
+	}
+	if fmt.Sprint(codes) != "[200 200 200 503 503]" {
+		t.Fatalf("codes = %v", codes)
+	}
+}
+
+func TestNATSDeadLetterOn400(t *testing.T) {
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(400)
+		io.WriteString(w, `{"error":"nope"}`)
+	}))
+	defer bad.Close()
+	a, _ := natsRig(t, func(o *Options) { o.WebhookURL = bad.URL })
+	clicksend.Push(nil, a.url+"/providers/clicksend/inbound/s3cr3t-path-token", clicksend.InboundForm("D-1", "+61411111111", "", "x", 1))
+	waitFor(t, "dead letter", func() bool { st := a.eng.Stats(); return st.Dead == 1 && st.Depth == 0 })
+}
+
+// A relay that stops hands its events in flight back at once: the other
+// relay posts them without waiting for AckWait (an hour here).
+func TestNATSGracefulStopHandsEventsOver(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	var hook string
+	a, b := natsRig(t, func(o *Options) {
+		o.NATS.AckWait = time.Hour
+		target, _ := url.Parse(o.WebhookURL)
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if down.Load() {
+				w.WriteHeader(503)
+				return
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		hook = srv.URL + target.Path
+		o.WebhookURL = hook
+	})
+	if b.opts.WebhookURL != hook {
+		t.Fatal("both relays should post through the switch")
+	}
+	for c := 0; c < 6; c++ {
+		if st, err := clicksend.Push(nil, a.url+"/providers/clicksend/inbound/s3cr3t-path-token", clicksend.InboundForm(fmt.Sprint("H-", c), fmt.Sprintf("+6141333333%d", c), "", "x", 1700000000)); err != nil || st != 200 {
+			t.Fatalf("push: %v %d", err, st)
+		}
+	}
+	waitFor(t, "events in flight", func() bool { return a.eng.Stats().InFlight == 6 })
+	a.stop()
+	down.Store(false)
+	waitFor(t, "every event delivered by the other relay", func() bool { return len(b.inbound()) == 6 })
+	for _, w := range b.emu.Warnings() {
+		t.Errorf("emulator warning: %+v", w)
 	}
 }
 
