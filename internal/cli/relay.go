@@ -50,6 +50,7 @@ type relayOptions struct {
 	Workers     int
 	RateLimit   float64
 	Backoff     time.Duration // hidden: tests make redelivery fast
+	MaxBackoff  time.Duration // hidden: and keep it fast after an outage
 	LogLevel    string
 	DrainFor    time.Duration
 	CheckConfig bool
@@ -189,6 +190,8 @@ See docs/relay.md for the message-type mapping of each provider and the
 	fl.Float64Var(&opts.RateLimit, "rate-limit", channel.RateLimitPerSec, "webhook posts per second (0: unlimited)")
 	fl.DurationVar(&opts.Backoff, "backoff", 500*time.Millisecond, "first redelivery delay")
 	_ = fl.MarkHidden("backoff")
+	fl.DurationVar(&opts.MaxBackoff, "max-backoff", 30*time.Second, "longest redelivery delay")
+	_ = fl.MarkHidden("max-backoff")
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "log level: debug|info|warn|error")
 	fl.DurationVar(&opts.DrainFor, "drain", 5*time.Second, "on shutdown, how long pending deliveries may finish")
 	fl.BoolVar(&opts.CheckConfig, "check-config", false, "check the settings, credentials and adapter config (http: render every template), then exit")
@@ -208,6 +211,7 @@ See docs/relay.md for the message-type mapping of each provider and the
 	limitFlag(fl, "workers", 1, 1000, "1-1000")
 	limitFlag(fl, "rate-limit", 0, math.Inf(1), useRate)
 	limitFlag(fl, "backoff", time.Millisecond, noMax, "1ms or more")
+	limitFlag(fl, "max-backoff", time.Millisecond, noMax, "1ms or more")
 	limitFlag(fl, "drain", 0, time.Hour, "0 to 1h, e.g. 5s")
 	limitFlag(fl, "queue-ack-wait", time.Second, time.Hour, "1s to 1h, e.g. 10s")
 	limitFlag(fl, "queue-replicas", 1, 5, "1-5")
@@ -378,7 +382,7 @@ func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	}
 	eng, err := relay.New(relay.Options{NATS: queue, Adapter: ad, ChannelID: set.ChannelID, Token: set.APIToken, IDType: idType,
 		WebhookURL: set.WebhookURL, SpoolPath: opts.SpoolPath, PublicURL: public, Workers: opts.Workers,
-		RateLimit: opts.RateLimit, Backoff: opts.Backoff, Logger: log, InsecureInbound: opts.InsecureInbound,
+		RateLimit: opts.RateLimit, Backoff: opts.Backoff, MaxBackoff: opts.MaxBackoff, Logger: log, InsecureInbound: opts.InsecureInbound,
 		Limits: relay.Limits{MaxEntries: opts.MaxEntries, MaxBytes: opts.MaxBytes, Window: opts.Window}})
 	if err != nil {
 		return Exit(ExitIO, err)

@@ -121,7 +121,7 @@ func (c *cluster) start(i int) {
 	ch := c.emu.Channel()
 	cmd := exec.Command(c.bin, "relay", "--provider", "clicksend", "--port", strconv.Itoa(c.ports[i]),
 		"--webhook-url", c.hook, "--channel-id", ch.ID, "--token", ch.Token, "--id-type", "phone",
-		"--queue", c.js.URL(), "--queue-ack-wait", "2s", "--rate-limit", "0", "--backoff", "20ms",
+		"--queue", c.js.URL(), "--queue-ack-wait", "2s", "--rate-limit", "0", "--backoff", "20ms", "--max-backoff", "1s",
 		"--provider-base-url", "http://127.0.0.1:9", "--admin-addr", "off", "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "CCX_CONFIG="+filepath.Join(c.dir, "config.toml"),
 		"CCX_CLICKSEND_USERNAME=u", "CCX_CLICKSEND_API_KEY=k", "CCX_CLICKSEND_SECRET=nats-test-secret")
