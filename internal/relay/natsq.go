@@ -27,14 +27,20 @@ import (
 //	consumer ccx_in_<channel>_<p>   durable, one per partition, MaxAckPending 1:
 //	                                one event of a partition in flight in the whole cluster
 //	KV ccx_relay_sent   <channel>.<b64 mId> → sentInfo (contact, best status, reply time); TTL = dedupe window
+//	KV ccx_relay_seen   <channel>.<b64 key> → unix ms; TTL = dedupe window
 //	KV ccx_relay_meta   partitions; <channel>.mediaKey
 //
-// De-duplication is JetStream's: the Nats-Msg-Id header carries the provider
-// message id, and the stream's duplicate window is the relay's --dedupe-window.
+// De-duplication is two-fold. The Nats-Msg-Id header carries the provider
+// message id and the stream's duplicate window is --dedupe-window: that
+// catches relays publishing the same event at once. But the server rebuilds
+// that window after a restart from the messages it still holds, and a work
+// queue drops delivered ones; so each key is also kept in ccx_relay_seen,
+// checked before the publish and written after it.
 const (
 	natsStream     = "CCX_RELAY"
 	natsSentBucket = "ccx_relay_sent"
 	natsMetaBucket = "ccx_relay_meta"
+	natsSeenBucket = "ccx_relay_seen"
 	// natsPartitions is used when the first relay creates the queue; later
 	// relays read the count the queue was made with, so all hash alike.
 	natsPartitions = 16
@@ -84,6 +90,7 @@ type natsQueue struct {
 	js         jetstream.JetStream
 	stream     jetstream.Stream
 	sent, meta jetstream.KeyValue
+	seen       jetstream.KeyValue
 	cons       []jetstream.Consumer
 	ch         string // the channel, as a subject token
 	parts      int
@@ -168,6 +175,10 @@ func (q *natsQueue) setup(replicas int) error {
 		Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
 		return fmt.Errorf("bucket %s: %w", natsSentBucket, err)
 	}
+	if q.seen, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: natsSeenBucket, History: 1, TTL: q.lim.Window,
+		Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
+		return fmt.Errorf("bucket %s: %w", natsSeenBucket, err)
+	}
 	if q.meta, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: natsMetaBucket, History: 1,
 		Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
 		return fmt.Errorf("bucket %s: %w", natsMetaBucket, err)
@@ -232,6 +243,15 @@ func (q *natsQueue) sentKey(mid string) string {
 	return q.ch + "." + base64.RawURLEncoding.EncodeToString([]byte(mid))
 }
 
+// seenBefore reports whether key was published before (within the window).
+func (q *natsQueue) seenBefore(ctx context.Context, key string) (bool, error) {
+	_, err := q.seen.Get(ctx, q.sentKey(key))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // sentRecord is what the sent bucket holds for an mId.
 type sentRecord struct {
 	sentInfo
@@ -291,6 +311,16 @@ func (q *natsQueue) Enqueue(items []Item) ([]Outcome, []*Record, error) {
 	var recs []*Record
 	now := q.now().UnixMilli()
 	for _, it := range items {
+		if it.Key != "" {
+			dup, err := q.seenBefore(ctx, it.Key)
+			if err != nil {
+				return nil, nil, err
+			}
+			if dup {
+				outs = append(outs, Duplicate)
+				continue
+			}
+		}
 		contact := it.ContactID
 		if it.StatusRank > 0 {
 			si, _, found, err := q.getSent(ctx, it.MID)
@@ -328,6 +358,13 @@ func (q *natsQueue) Enqueue(items []Item) ([]Outcome, []*Record, error) {
 				return nil, nil, ErrFull
 			}
 			return nil, nil, err
+		}
+		if it.Key != "" {
+			// Before the provider's acknowledgement: its retry after a
+			// server restart must find the key.
+			if _, err := q.seen.Put(ctx, q.sentKey(it.Key), []byte(strconv.FormatInt(now, 10))); err != nil {
+				return nil, nil, err
+			}
 		}
 		if ack.Duplicate {
 			outs = append(outs, Duplicate)
@@ -600,6 +637,9 @@ func (q *natsQueue) Stats() Stats {
 	}
 	if ks, err := q.sent.Status(ctx); err == nil {
 		st.SentMIDs = int64(ks.Values())
+	}
+	if ks, err := q.seen.Status(ctx); err == nil {
+		st.DedupeKeys = int64(ks.Values())
 	}
 	return st
 }

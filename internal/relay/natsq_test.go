@@ -21,8 +21,8 @@ import (
 
 // natsRig is clicksendRig on a JetStream queue, with a second relay (b) on
 // the same stream and emulator: the platform's /message goes to the first.
-func natsRig(t *testing.T, tweak func(*Options)) (a *rig, b *rig) {
-	js := natstest.Start(t, t.TempDir())
+func natsRig(t *testing.T, tweak func(*Options)) (a, b *rig, js *natstest.Server) {
+	js = natstest.Start(t, t.TempDir())
 	a, _ = clicksendRig(t, func(o *Options) {
 		o.NATS = &NATSOptions{URLs: []string{js.URL()}}
 		if tweak != nil {
@@ -36,11 +36,11 @@ func natsRig(t *testing.T, tweak func(*Options)) (a *rig, b *rig) {
 	b = &rig{t: t, emu: a.emu, url: "http://" + ln.Addr().String(), opts: a.opts}
 	b.opts.PublicURL = b.url
 	b.start(ln)
-	return a, b
+	return a, b, js
 }
 
 func TestNATSRelaysShareOneQueue(t *testing.T) {
-	a, b := natsRig(t, nil)
+	a, b, js := natsRig(t, nil)
 	if a.eng.Spool() != nil || !bytes.Equal(a.eng.q.MediaKey(), b.eng.q.MediaKey()) || len(a.eng.q.MediaKey()) != 32 {
 		t.Fatal("the relays should share the queue's media key and have no spool")
 	}
@@ -101,15 +101,28 @@ func TestNATSRelaysShareOneQueue(t *testing.T) {
 	for _, w := range a.emu.Warnings() {
 		t.Errorf("emulator warning: %+v", w)
 	}
-	if st := a.eng.Stats(); !strings.Contains(st.Path, "JetStream") || st.SentMIDs != 1 {
+	if st := a.eng.Stats(); !strings.Contains(st.Path, "JetStream") || st.SentMIDs != 1 || st.DedupeKeys < 1+3*per {
 		t.Errorf("stats = %+v", st)
+	}
+	// The server rebuilds its duplicate window from the messages it holds,
+	// and the work queue dropped the delivered ones: the relays' own keys
+	// still know the retry.
+	js.Restart()
+	waitFor(t, "a push after the server restart", func() bool {
+		st, err := clicksend.Push(nil, b.url+"/providers/clicksend/inbound/s3cr3t-path-token", clicksend.InboundForm("DUP-1", "+61411111111", "+61400000000", "once", 1700000000))
+		return err == nil && st == 200
+	})
+	push(a, "LAST", "+61411111111", "after")
+	waitFor(t, "the last message", func() bool { return len(a.inbound()) == 2+3*per })
+	for _, w := range a.emu.Warnings() {
+		t.Errorf("emulator warning after the restart: %+v", w)
 	}
 }
 
 func TestNATSFullAnswers503(t *testing.T) {
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }))
 	defer down.Close()
-	a, _ := natsRig(t, func(o *Options) { o.WebhookURL = down.URL; o.Limits.MaxEntries = 3 })
+	a, _, _ := natsRig(t, func(o *Options) { o.WebhookURL = down.URL; o.Limits.MaxEntries = 3 })
 	in := a.url + "/providers/clicksend/inbound/s3cr3t-path-token"
 	codes := []int{}
 	for i := 0; i < 5; i++ {
@@ -127,7 +140,7 @@ func TestNATSDeadLetterOn400(t *testing.T) {
 		io.WriteString(w, `{"error":"nope"}`)
 	}))
 	defer bad.Close()
-	a, _ := natsRig(t, func(o *Options) { o.WebhookURL = bad.URL })
+	a, _, _ := natsRig(t, func(o *Options) { o.WebhookURL = bad.URL })
 	clicksend.Push(nil, a.url+"/providers/clicksend/inbound/s3cr3t-path-token", clicksend.InboundForm("D-1", "+61411111111", "", "x", 1))
 	waitFor(t, "dead letter", func() bool { st := a.eng.Stats(); return st.Dead == 1 && st.Depth == 0 })
 }
@@ -138,7 +151,7 @@ func TestNATSGracefulStopHandsEventsOver(t *testing.T) {
 	var down atomic.Bool
 	down.Store(true)
 	var hook string
-	a, b := natsRig(t, func(o *Options) {
+	a, b, _ := natsRig(t, func(o *Options) {
 		o.NATS.AckWait = time.Hour
 		target, _ := url.Parse(o.WebhookURL)
 		proxy := httputil.NewSingleHostReverseProxy(target)
