@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
-	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/fsutil"
 	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/platform"
@@ -201,45 +199,16 @@ func oneOfString(s string, list []string) bool {
 	return false
 }
 
-// credentials reads provider secrets: env first, then the file.
-type credentials struct {
-	file   map[string]string
-	getenv func(string) string
-}
+// credentials are provider secrets: env first, then the file.
+type credentials config.Credentials
 
-// loadCredentials reads path as KEY=VALUE lines. It may be a pipe
-// (--credentials <(pass show relay)): the read gives way to ctx.
+// loadCredentials reads a --credentials file (config.LoadCredentials).
 func loadCredentials(ctx context.Context, path string, getenv func(string) string) (*credentials, error) {
-	c := &credentials{file: map[string]string{}, getenv: getenv}
-	if path == "" {
-		return c, nil
-	}
-	fh, err := ctxio.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	sc := bufio.NewScanner(ctxio.Reader(ctx, io.LimitReader(fh, 1<<20)))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: expected KEY=VALUE", path, n)
-		}
-		c.file[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
-	}
-	return c, sc.Err()
+	c, err := config.LoadCredentials(ctx, path, getenv)
+	return (*credentials)(c), err
 }
 
-func (c *credentials) get(k string) string {
-	if v := strings.TrimSpace(c.getenv(k)); v != "" { // a pasted secret's newline
-		return v
-	}
-	return c.file[k]
-}
+func (c *credentials) get(k string) string { return (*config.Credentials)(c).Get(k) }
 
 func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	set, err := f.Settings(opts.Settings)
