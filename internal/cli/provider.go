@@ -2,8 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -138,30 +136,7 @@ and the provider-native customer messages 'ccx provider send native' builds.`,
 			if f.JSON {
 				return ui.WriteJSON(f.IO.Out, infos)
 			}
-			st := f.IO.Styles(f.IO.Out)
-			for _, i := range infos {
-				creds := make([]string, len(i.Credentials))
-				for n, k := range i.Credentials {
-					creds[n] = k
-					if i.Secret[k] {
-						creds[n] += "*"
-					}
-				}
-				receipts := "none"
-				if i.Receipts {
-					receipts = "yes"
-				}
-				fmt.Fprintf(f.IO.Out, "%s\n  credentials  %s\n  receipts     %s\n  webhooks     %s\n", st.Bold.Render(i.Name), strings.Join(creds, " "), receipts, strings.Join(i.Webhooks, " "))
-				natives := make([]string, 0, len(i.NativeTypes))
-				for _, n := range i.NativeTypes {
-					natives = append(natives, n.Name)
-				}
-				sort.Strings(natives)
-				if len(natives) == 0 {
-					natives = []string{"none"}
-				}
-				fmt.Fprintf(f.IO.Out, "  natives      %s\n", strings.Join(natives, " "))
-			}
+			emulators.WriteList(f.IO.Out, f.IO.Styles(f.IO.Out), infos)
 			return nil
 		},
 	}
