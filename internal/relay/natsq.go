@@ -101,11 +101,14 @@ type natsQueue struct {
 	log        *slog.Logger
 	now        func() time.Time
 
-	msgs                  sync.Map // *Record → jetstream.Msg, while a worker delivers it
-	wg                    sync.WaitGroup
-	delivered, redeliverd atomic.Int64
-	cached                atomic.Pointer[Stats]
-	closeOnce             sync.Once
+	msgs                   sync.Map // *Record → jetstream.Msg, while a worker delivers it
+	wg                     sync.WaitGroup
+	delivered, redelivered atomic.Int64
+	cached                 atomic.Pointer[Stats]
+	pendMu                 sync.Mutex
+	pendAt                 time.Time
+	pendN                  int64
+	closeOnce              sync.Once
 }
 
 const natsOpTimeout = 5 * time.Second
@@ -150,6 +153,7 @@ func openNATS(o NATSOptions, channelID string, lim Limits, log *slog.Logger) (*n
 		nc.Close()
 		return nil, fmt.Errorf("queue %s: %w", where, err)
 	}
+	log.Info("queue ready", "queue", where, "stream", natsStream, "partitions", q.parts, "ackWait", q.ackWait.String(), "replicas", o.Replicas)
 	return q, nil
 }
 
@@ -558,7 +562,7 @@ func (q *natsQueue) handle(ctx context.Context, d delivery, m jetstream.Msg) {
 	if md, err := m.Metadata(); err == nil {
 		r.Seq = md.Sequence.Stream
 		if md.NumDelivered > 1 {
-			q.redeliverd.Add(1)
+			q.redelivered.Add(1)
 			d.log.Warn("an event was in flight at a relay that stopped or lost the queue; posting it again with the same mId (at least once)", "mId", r.MID, "deliveries", md.NumDelivered)
 		}
 	}
@@ -594,8 +598,19 @@ func (q *natsQueue) handle(ctx context.Context, d delivery, m jetstream.Msg) {
 }
 
 // pending counts the events waiting or in flight in this channel's
-// partitions, across all relays.
+// partitions, across all relays. Drain polls it: a fresh count at most
+// every 200 ms (16 requests each).
 func (q *natsQueue) pending() int64 {
+	q.pendMu.Lock()
+	defer q.pendMu.Unlock()
+	if time.Since(q.pendAt) < 200*time.Millisecond {
+		return q.pendN
+	}
+	q.pendN, q.pendAt = q.countPending(), time.Now()
+	return q.pendN
+}
+
+func (q *natsQueue) countPending() int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
 	defer cancel()
 	var n int64
@@ -620,7 +635,7 @@ func (q *natsQueue) gauges() Stats {
 // all relays; delivered and redelivered count this relay's work.
 func (q *natsQueue) Stats() Stats {
 	st := Stats{Path: q.where + " (JetStream stream " + natsStream + ")", MaxEntries: q.lim.MaxEntries, MaxBytes: q.lim.MaxBytes,
-		Delivered: q.delivered.Load(), Redelivered: q.redeliverd.Load()}
+		Delivered: q.delivered.Load(), Redelivered: q.redelivered.Load()}
 	ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
 	defer cancel()
 	for _, c := range q.cons {
