@@ -4,6 +4,7 @@
 package natstest
 
 import (
+	"errors"
 	"net"
 	"strconv"
 	"testing"
@@ -15,7 +16,6 @@ import (
 // Server is an embedded JetStream server that can be restarted on the same
 // port and store.
 type Server struct {
-	t    testing.TB
 	dir  string
 	port int
 	srv  *server.Server
@@ -25,42 +25,53 @@ type Server struct {
 // cleanup stops it.
 func Start(t testing.TB, dir string) *Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s := &Server{t: t, dir: dir, port: port}
-	s.start()
 	t.Cleanup(s.Stop)
 	return s
 }
 
-func (s *Server) start() {
-	s.t.Helper()
+// Open runs a server storing in dir on a free loopback port (for callers
+// without a testing.TB: testscript commands); Stop ends it.
+func Open(dir string) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	s := &Server{dir: dir, port: port}
+	return s, s.start()
+}
+
+func (s *Server) start() error {
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: s.port, JetStream: true, StoreDir: s.dir,
 		NoLog: true, NoSigs: true})
 	if err != nil {
-		s.t.Fatal(err)
+		return err
 	}
 	srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
-		s.t.Fatal("nats server not ready within 10s")
+		return errors.New("nats server not ready within 10s")
 	}
 	s.srv = srv
+	return nil
 }
 
 // URL is the client URL of the server.
-func (s *Server) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(s.port) }
+func (s *Server) URL() string { return "nats://" + s.HostPort() }
+
+// HostPort is the server's address, for URLs with credentials in them.
+func (s *Server) HostPort() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 // Restart stops the server and starts it again on the same port and store,
 // as an operator's restart would.
-func (s *Server) Restart() {
-	s.t.Helper()
+func (s *Server) Restart() error {
 	s.Stop()
-	s.start()
+	return s.start()
 }
 
 // Stop shuts the server down (Restart or the test's end).

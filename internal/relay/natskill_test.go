@@ -312,7 +312,9 @@ func TestNATSRelaysSurviveKillsAndARestart(t *testing.T) {
 	c.waitUntil("500 acknowledged pushes", func() bool { return acked.Load() >= total/2 })
 	c.kill(1)
 	c.waitUntil("750 acknowledged pushes", func() bool { return acked.Load() >= 3*total/4 })
-	c.js.Restart()
+	if err := c.js.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	if n := wait(); n > 0 {
 		t.Fatalf("%d pushes were never acknowledged; relay log:\n%s", n, c.log())
 	}

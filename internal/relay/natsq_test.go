@@ -107,7 +107,9 @@ func TestNATSRelaysShareOneQueue(t *testing.T) {
 	// The server rebuilds its duplicate window from the messages it holds,
 	// and the work queue dropped the delivered ones: the relays' own keys
 	// still know the retry.
-	js.Restart()
+	if err := js.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, "a push after the server restart", func() bool {
 		st, err := clicksend.Push(nil, b.url+"/providers/clicksend/inbound/s3cr3t-path-token", clicksend.InboundForm("DUP-1", "+61411111111", "+61400000000", "once", 1700000000))
 		return err == nil && st == 200
