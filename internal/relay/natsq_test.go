@@ -119,6 +119,13 @@ func TestNATSRelaysShareOneQueue(t *testing.T) {
 	for _, w := range a.emu.Warnings() {
 		t.Errorf("emulator warning after the restart: %+v", w)
 	}
+	// Any relay answers /message, and the others know where its mId went.
+	st, body := b.postMessage("+61411111111", channel.Text("via b"))
+	mid, _ := body["mId"].(string)
+	if st != 200 || mid == "" {
+		t.Fatalf("/message at b: %d %v", st, body)
+	}
+	waitFor(t, "b's send known at a", func() bool { return a.eng.q.Known(mid) })
 }
 
 func TestNATSFullAnswers503(t *testing.T) {
