@@ -37,6 +37,7 @@ type Event struct {
 	ContactID  string             `json:"contactId,omitempty"`
 	MID        string             `json:"mId,omitempty"`
 	HTTPStatus int                `json:"httpStatus,omitempty"`
+	Method     string             `json:"method,omitempty"` // a rejected request that was not a POST
 	Summary    string             `json:"summary"`
 	Message    *Message           `json:"message,omitempty"`
 	Contact    *Contact           `json:"contact,omitempty"`
