@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,12 +199,17 @@ func (t *retryTracker) reset() {
 func (e *Emulator) flushRetries() {
 	t := &e.retries
 	t.mu.Lock()
-	var keys []retryKey
-	for k, s := range t.series {
+	var pending []*retrySeries
+	for _, s := range t.series {
 		if !s.reported && s.timer != nil {
 			s.timer.Stop()
-			keys = append(keys, k)
+			pending = append(pending, s)
 		}
+	}
+	sort.Slice(pending, func(i, j int) bool { return pending[i].seqs[0] < pending[j].seqs[0] })
+	keys := make([]retryKey, len(pending))
+	for i, s := range pending {
+		keys[i] = s.key
 	}
 	t.mu.Unlock()
 	for _, k := range keys {
