@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -268,5 +269,67 @@ func TestMostSpecificReasonWins(t *testing.T) {
 		if got.status != c.want || !strings.Contains(eb.Error.Message, c.msg) {
 			t.Fatalf("%s: %d %q, want %d %q", c.name, got.status, eb.Error.Message, c.want, c.msg)
 		}
+	}
+}
+
+// A receipt that reaches the platform before it has read the /message reply
+// carrying its mId is held until the reply is stored, applied, and warned
+// about. The server here answers /message only once its receipt is held,
+// which forces the race every run.
+func TestReceiptBeforeItsReplyIsHeldAndApplied(t *testing.T) {
+	held := make(chan struct{})
+	var e *Emulator
+	receiptDone := make(chan answer, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ch := e.Channel()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		go func() {
+			b, _ := json.Marshal(receipt(ch, "+60177872890", "srv-1", channel.StatusDelivered, ""))
+			a, err := tryPostRaw(e.WebhookURL(), "Bearer "+ch.Token, "application/json", b)
+			if err != nil {
+				a.body = err.Error()
+			}
+			receiptDone <- a
+		}()
+		select {
+		case <-held:
+		case <-time.After(10 * time.Second):
+		}
+		io.WriteString(w, `{"mId":"srv-1"}`)
+	}))
+	t.Cleanup(srv.Close)
+	e = start(t, Options{Channels: []Channel{GenerateChannel(channel.IDPhone, srv.URL)}})
+	var once bool
+	e.store.onHold = func() {
+		if !once {
+			once = true
+			close(held)
+		}
+	}
+	m, err := e.Send(t.Context(), "", "+60177872890", channel.Text("hi"))
+	if err != nil || m.MID != "srv-1" {
+		t.Fatalf("send: %v %+v", err, m)
+	}
+	var a answer
+	select {
+	case a = <-receiptDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the receipt post never finished")
+	}
+	if a.status != http.StatusOK || !strings.Contains(a.body, "before the platform could know the mId") {
+		t.Fatalf("receipt: %d %s", a.status, a.body)
+	}
+	got, _ := e.MessageByMID(e.Channel().ID, "srv-1")
+	if got.Status != channel.StatusDelivered {
+		t.Fatalf("the held receipt was not applied: %+v", got)
+	}
+	var rules []string
+	for _, w := range e.Warnings() {
+		rules = append(rules, w.Rule)
+	}
+	if strings.Join(rules, ",") != WarnStatusEarly {
+		t.Fatalf("warnings %v, want only %s", rules, WarnStatusEarly)
 	}
 }

@@ -25,6 +25,7 @@ type store struct {
 	// receipts held for an mId not known yet (awaitMIDs).
 	outgoing   map[string]int
 	outChanged chan struct{}
+	onHold     func() // tests: a receipt starts waiting for its mId
 }
 
 type contactKey struct{ channel, id string }
@@ -306,6 +307,9 @@ func (s *store) awaitMIDs(done <-chan struct{}, channelID string, mids []string,
 		wake := s.outChanged
 		s.mu.Unlock()
 		if timeout == nil {
+			if s.onHold != nil {
+				s.onHold()
+			}
 			t := time.NewTimer(max)
 			defer t.Stop()
 			timeout = t.C
