@@ -111,7 +111,7 @@ func TestReceiptWaitsForItsReplyToBeWritten(t *testing.T) {
 		}()
 		release := sync.OnceFunc(func() { close(gw.gate) })
 		defer func() { release(); <-served }() // a failing run ends the bubble too
-		synctest.Wait() // the reply is written and its flush held
+		synctest.Wait()                        // the reply is written and its flush held
 
 		mid := provider.MID("P-1")
 		in := provider.Inbound{Kind: provider.KindStatus, ProviderID: "P-1", ContactID: "+61411111111",
