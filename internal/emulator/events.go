@@ -39,6 +39,7 @@ type Event struct {
 	HTTPStatus int                `json:"httpStatus,omitempty"`
 	Method     string             `json:"method,omitempty"` // a rejected request that was not a POST
 	Summary    string             `json:"summary"`
+	Rule       string             `json:"rule,omitempty"` // warnings: the Warning's rule
 	Message    *Message           `json:"message,omitempty"`
 	Contact    *Contact           `json:"contact,omitempty"`
 	Findings   []validate.Finding `json:"findings,omitempty"`

@@ -197,9 +197,15 @@ func TestRetryPatternReportedOnce(t *testing.T) {
 	if !strings.Contains(got[1], `mId "m-ok" (message) posted 2 times`) || !strings.Contains(got[1], "all accepted (200)") {
 		t.Fatalf("pattern %q", got[1])
 	}
-	ev := nextEvent(t, evs, EventWarning)
-	for ev.Summary != got[0] && ev.Summary != got[1] {
-		ev = nextEvent(t, evs, EventWarning)
+	// The live stream (the log, --json) carries each report once, with its rule.
+	for _, want := range got {
+		ev := nextEvent(t, evs, EventWarning)
+		for ev.Rule != WarnRetryPattern {
+			ev = nextEvent(t, evs, EventWarning)
+		}
+		if ev.Summary != want || ev.MID == "" {
+			t.Fatalf("stream warning %+v, want %q", ev, want)
+		}
 	}
 	recs := e.Requests(0)
 	for i, r := range recs[:4] {

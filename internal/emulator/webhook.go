@@ -339,7 +339,7 @@ func (c change) events() []Event {
 		evs = append(evs, Event{Kind: EventStatusChanged, ChannelID: m.ChannelID, ContactID: m.ContactID, MID: m.MID, Message: &m, Summary: s})
 	}
 	for _, w := range c.warnings {
-		evs = append(evs, Event{Kind: EventWarning, ChannelID: w.ChannelID, ContactID: w.ContactID, MID: w.MID, Summary: w.Message})
+		evs = append(evs, Event{Kind: EventWarning, ChannelID: w.ChannelID, ContactID: w.ContactID, MID: w.MID, Summary: w.Message, Rule: w.Rule})
 	}
 	return evs
 }
