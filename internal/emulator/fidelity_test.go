@@ -148,7 +148,7 @@ func TestRefusedPostsSayWhatWasRefused(t *testing.T) {
 		if ev.ContactID != "+60177872890" || ev.MID != "m-401" {
 			t.Fatalf("%d event does not say what was refused: %+v", c.want, ev)
 		}
-		for _, w := range []string{`channelId "chanA"`, `contactId "+60177872890"`, `message_status delivered mId "m-401"`} {
+		for _, w := range []string{`(refused: channelId "chanA", contactId "+60177872890", message_status delivered mId "m-401")`} {
 			if !strings.Contains(ev.Summary, w) {
 				t.Fatalf("%d summary %q lacks %s", c.want, ev.Summary, w)
 			}

@@ -102,7 +102,7 @@ func (e *Emulator) reject(w http.ResponseWriter, r *http.Request, ch Channel, st
 	ev := Event{Kind: EventWebhookRejected, ChannelID: ch.ID, HTTPStatus: status, Summary: msg, Findings: findings}
 	if rec := webhookRecord(w); rec != nil {
 		rec.Findings = findings
-		if ch.ID != "" {
+		if rec.ChannelID == "" { // else the body's own (a 403 names the other channel)
 			rec.ChannelID = ch.ID
 		}
 		// Say what was refused (401 and 403 included): the body was read.
