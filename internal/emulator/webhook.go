@@ -166,7 +166,8 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		if !found {
 			// The most specific reason wins: a body the platform could not
 			// read at all is a 400 before it is another channel's (403).
-			rep := validate.Bytes(body, validate.Options{Kind: validate.KindWebhook, IDType: ch.IDType})
+			// No ID type: which channel's rules apply is not known yet.
+			rep := validate.Bytes(body, validate.Options{Kind: validate.KindWebhook})
 			if rep.HasErrors() {
 				e.reject(w, r, ch, http.StatusBadRequest, summarize(errorsOf(rep.Findings)), rep.Findings)
 				return
