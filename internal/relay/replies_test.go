@@ -145,3 +145,60 @@ func jsonMID(b []byte) string {
 	}
 	return wh.Events[0].MID
 }
+
+// The waits of replies, on synctest's fake clock: a registered mId waits
+// for its reply however long; an unregistered one only while sends whose
+// mId is not known yet are in flight, and unknownWait at most.
+func TestRepliesWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newReplies()
+		ctx := context.Background()
+		r.await(ctx, "nobody") // nothing in flight: no wait
+
+		done := func(mid string) chan struct{} {
+			ch := make(chan struct{})
+			go func() { r.await(ctx, mid); close(ch) }()
+			return ch
+		}
+		isDone := func(ch chan struct{}) bool {
+			synctest.Wait()
+			select {
+			case <-ch:
+				return true
+			default:
+				return false
+			}
+		}
+
+		a := r.begin()
+		waitA, waitOther := done("A"), done("other")
+		if isDone(waitA) || isDone(waitOther) {
+			t.Fatal("a receipt did not wait while a send is in flight")
+		}
+		a.expect("A") // no send in flight without an mId any more
+		if isDone(waitA) || !isDone(waitOther) {
+			t.Fatal("after expect: A must wait for its reply, other must not")
+		}
+		time.Sleep(time.Hour)
+		if isDone(waitA) {
+			t.Fatal("A stopped waiting before its reply was written")
+		}
+		a.end()
+		if !isDone(waitA) {
+			t.Fatal("A still waits after its reply was written")
+		}
+		r.await(ctx, "A") // written: no wait
+
+		stuck := r.begin() // a send that never returns
+		waitX := done("X")
+		time.Sleep(unknownWait - time.Millisecond)
+		if isDone(waitX) {
+			t.Fatal("X gave up before unknownWait")
+		}
+		time.Sleep(2 * time.Millisecond)
+		if !isDone(waitX) {
+			t.Fatal("X waits past unknownWait")
+		}
+		stuck.end()
+	})
+}
