@@ -435,20 +435,15 @@ func (q *natsQueue) replied(mid, contactID string) {
 	}()
 }
 
-// awaitReplied polls the sent bucket until a relay recorded the reply for
-// mid, then leaves the platform replyGrace to store it; it gives up after 5 s
-// (an mId the relays never sent: a status of an older or foreign message).
+// awaitReplied polls the sent bucket until a relay recorded that the reply
+// for mid was written and flushed (replied runs after that); it gives up
+// after 5 s (an mId the relays never sent: a status of an older or foreign
+// message).
 func (q *natsQueue) awaitReplied(ctx context.Context, mid string) {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(unknownWait)
 	for time.Now().Before(deadline) {
 		si, _, _, err := q.getSent(ctx, mid)
 		if err == nil && si.Replied > 0 {
-			if d := replyGrace - time.Duration(q.now().UnixMilli()-si.Replied)*time.Millisecond; d > 0 {
-				select {
-				case <-ctx.Done():
-				case <-time.After(d):
-				}
-			}
 			return
 		}
 		select {

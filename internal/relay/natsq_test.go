@@ -163,7 +163,7 @@ func TestNATSGracefulStopHandsEventsOver(t *testing.T) {
 	a, b, _ := natsRig(t, func(o *Options) {
 		o.NATS.AckWait = time.Hour
 		target, _ := url.Parse(o.WebhookURL)
-		proxy := httputil.NewSingleHostReverseProxy(target)
+		proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if down.Load() {
 				w.WriteHeader(503)
@@ -187,6 +187,9 @@ func TestNATSGracefulStopHandsEventsOver(t *testing.T) {
 	a.stop()
 	down.Store(false)
 	waitFor(t, "every event delivered by the other relay", func() bool { return len(b.inbound()) == 6 })
+	if st := b.eng.Stats(); st.Dead != 0 || st.Depth != 0 {
+		t.Errorf("after the hand-over: %+v", st)
+	}
 	for _, w := range b.emu.Warnings() {
 		t.Errorf("emulator warning: %+v", w)
 	}
