@@ -141,7 +141,7 @@ See docs/relay.md for the message-type mapping of each provider and the
 	fl.IntVar(&opts.MaxEntries, "max-entries", 100000, "spool bound in events; beyond it providers are answered 503")
 	fl.Int64Var(&opts.MaxBytes, "max-bytes", 256<<20, "spool bound in bytes")
 	fl.DurationVar(&opts.Window, "dedupe-window", 72*time.Hour, "how long provider message ids are remembered for de-duplication")
-	fl.IntVar(&opts.Workers, "workers", 4, "parallel deliveries to the platform (one contact's events stay in order)")
+	fl.IntVar(&opts.Workers, "workers", 4, "parallel deliveries to the platform (one contact's events stay in order; with --queue the queue's 16 partitions set it)")
 	fl.Float64Var(&opts.RateLimit, "rate-limit", channel.RateLimitPerSec, "webhook posts per second (0: unlimited)")
 	fl.DurationVar(&opts.Backoff, "backoff", 500*time.Millisecond, "first redelivery delay")
 	_ = fl.MarkHidden("backoff")
