@@ -200,13 +200,18 @@ func cmdHTTPSink(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdNATSServer runs a NATS server with JetStream in the test process, its
-// store in $WORK/NAME, until the script ends: natsserver NAME sets NAME_URL
+// store in $WORK/NAME, until the script ends: natsserver NAME [USER PASS]
+// (with USER and PASS it takes only those) sets NAME_URL
 // (nats://127.0.0.1:PORT) and NAME_HOSTPORT.
 func cmdNATSServer(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: natsserver NAME")
+	if neg || (len(args) != 1 && len(args) != 3) {
+		ts.Fatalf("usage: natsserver NAME [USER PASS]")
 	}
-	s, err := natstest.Open(filepath.Join(ts.Getenv("WORK"), args[0]))
+	user, pass := "", ""
+	if len(args) == 3 {
+		user, pass = args[1], args[2]
+	}
+	s, err := natstest.OpenAuth(filepath.Join(ts.Getenv("WORK"), args[0]), user, pass)
 	ts.Check(err)
 	ts.Defer(s.Stop)
 	ts.Setenv(args[0]+"_URL", s.URL())

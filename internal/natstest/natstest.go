@@ -16,9 +16,10 @@ import (
 // Server is an embedded JetStream server that can be restarted on the same
 // port and store.
 type Server struct {
-	dir  string
-	port int
-	srv  *server.Server
+	dir        string
+	port       int
+	user, pass string // "" → no authentication
+	srv        *server.Server
 }
 
 // Start runs a server storing in dir on a free loopback port; the test's
@@ -35,20 +36,23 @@ func Start(t testing.TB, dir string) *Server {
 
 // Open runs a server storing in dir on a free loopback port (for callers
 // without a testing.TB: testscript commands); Stop ends it.
-func Open(dir string) (*Server, error) {
+func Open(dir string) (*Server, error) { return OpenAuth(dir, "", "") }
+
+// OpenAuth is Open with a server that takes only user and password.
+func OpenAuth(dir, user, pass string) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	s := &Server{dir: dir, port: port}
+	s := &Server{dir: dir, port: port, user: user, pass: pass}
 	return s, s.start()
 }
 
 func (s *Server) start() error {
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: s.port, JetStream: true, StoreDir: s.dir,
-		NoLog: true, NoSigs: true})
+		Username: s.user, Password: s.pass, NoLog: true, NoSigs: true})
 	if err != nil {
 		return err
 	}

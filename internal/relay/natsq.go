@@ -85,6 +85,9 @@ func RedactURLs(s string) string {
 	return strings.Join(parts, ",")
 }
 
+// ErrQueueAuth means the NATS servers refused the relay's credentials.
+var ErrQueueAuth = errors.New("the NATS server refused the credentials")
+
 type natsQueue struct {
 	nc         *nats.Conn
 	js         jetstream.JetStream
@@ -146,6 +149,9 @@ func openNATS(o NATSOptions, channelID string, lim Limits, log *slog.Logger) (*n
 	}
 	nc, err := nats.Connect(strings.Join(o.URLs, ","), opts...)
 	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+			return nil, fmt.Errorf("queue %s: %w (%v)", where, ErrQueueAuth, err)
+		}
 		return nil, fmt.Errorf("queue %s: %w", where, err)
 	}
 	q := &natsQueue{nc: nc, ch: subjectToken(channelID), ackWait: o.AckWait, lim: lim, where: where, log: log, now: time.Now}

@@ -183,6 +183,9 @@ func Run(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string)
 		WebhookURL: set.WebhookURL, SpoolPath: opts.SpoolPath, PublicURL: public, Workers: opts.Workers,
 		RateLimit: opts.RateLimit, Backoff: opts.Backoff, MaxBackoff: opts.MaxBackoff, Logger: log, InsecureInbound: opts.InsecureInbound,
 		Limits: relay.Limits{MaxEntries: opts.MaxEntries, MaxBytes: opts.MaxBytes, Window: opts.Window}})
+	if errors.Is(err, relay.ErrQueueAuth) {
+		return fault.New(fault.Auth, err)
+	}
 	if err != nil {
 		return fault.New(fault.IO, err)
 	}
