@@ -4,6 +4,7 @@
 package natstest
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"strconv"
@@ -19,6 +20,7 @@ type Server struct {
 	dir        string
 	port       int
 	user, pass string // "" → no authentication
+	tls        *tls.Config
 	srv        *server.Server
 }
 
@@ -38,21 +40,46 @@ func Start(t testing.TB, dir string) *Server {
 // without a testing.TB: testscript commands); Stop ends it.
 func Open(dir string) (*Server, error) { return OpenAuth(dir, "", "") }
 
+// OpenTLS is Open with a server that speaks only TLS with cfg (set
+// cfg.ClientAuth and ClientCAs to require client certificates).
+func OpenTLS(dir string, cfg *tls.Config) (*Server, error) {
+	s, err := listen(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.tls = cfg
+	return s, s.start()
+}
+
 // OpenAuth is Open with a server that takes only user and password.
 func OpenAuth(dir, user, pass string) (*Server, error) {
+	s, err := listen(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.user, s.pass = user, pass
+	return s, s.start()
+}
+
+// listen picks a free loopback port.
+func listen(dir string) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	s := &Server{dir: dir, port: port, user: user, pass: pass}
-	return s, s.start()
+	return &Server{dir: dir, port: port}, nil
 }
 
 func (s *Server) start() error {
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: s.port, JetStream: true, StoreDir: s.dir,
-		Username: s.user, Password: s.pass, NoLog: true, NoSigs: true})
+	o := &server.Options{Host: "127.0.0.1", Port: s.port, JetStream: true, StoreDir: s.dir,
+		Username: s.user, Password: s.pass, NoLog: true, NoSigs: true}
+	if s.tls != nil {
+		o.TLS, o.TLSConfig, o.TLSTimeout = true, s.tls, 5
+		o.TLSVerify = s.tls.ClientAuth == tls.RequireAndVerifyClientCert
+	}
+	srv, err := server.NewServer(o)
 	if err != nil {
 		return err
 	}
