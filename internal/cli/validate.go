@@ -194,7 +194,6 @@ is literally named "id", write ./id.`,
 	return cmd
 }
 
-
 // runValidate maps the outcome to the exit code (3 unreadable > 1 invalid > 0).
 func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	t, err := report.Run(ctx, opts)
