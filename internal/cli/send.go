@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -12,14 +11,11 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
-	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/payload"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/platform/bulk"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
-	"github.com/ccx-cli/ccx/internal/validate/report"
-	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
@@ -199,9 +195,9 @@ mId per request.`,
 			if err != nil {
 				return usageOf(err)
 			}
-			data, err := readPayloadFile(cmd.Context(), o.f, args[0])
+			data, err := payload.Read(cmd.Context(), args[0], o.f.IO.In)
 			if err != nil {
-				return err
+				return readError(cmd.Context(), fmt.Errorf("cannot read payload: %w", err))
 			}
 			return o.wrap(cmd, func(s config.Profile) (*payload.Payload, error) {
 				contact, err := o.contactFields()
@@ -221,25 +217,6 @@ mId per request.`,
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override PATH=VALUE (JSON literal, else string); repeatable")
 	cmd.Flags().StringArrayVar(&setStrings, "set-string", nil, "override PATH=VALUE, always as a string; repeatable")
 	return cmd
-}
-
-// readPayloadFile reads a payload file, or stdin for "-"; a pipe or FIFO
-// that never writes gives way to ctx.
-func readPayloadFile(ctx context.Context, f *Factory, name string) ([]byte, error) {
-	var in io.Reader = f.IO.In
-	if name != "-" {
-		fh, err := ctxio.Open(ctx, name)
-		if err != nil {
-			return nil, readError(ctx, fmt.Errorf("cannot read payload: %w", err))
-		}
-		defer fh.Close()
-		in = fh
-	}
-	data, err := io.ReadAll(io.LimitReader(ctxio.Reader(ctx, in), 16<<20))
-	if err != nil {
-		return nil, readError(ctx, fmt.Errorf("cannot read payload: %w", err))
-	}
-	return data, nil
 }
 
 func (o *sendOptions) contactFields() (channel.Contact, error) {
@@ -353,15 +330,10 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 		return err
 	}
 	if !o.noValidate {
-		rep := validate.Bytes(p.Body, validate.Options{Kind: validate.KindWebhook, IDType: idType, ChannelID: s.ChannelID})
-		if rep.HasErrors() {
-			if o.f.JSON {
-				_ = ui.WriteJSON(o.f.IO.Out, map[string]any{"ok": false, "error": "invalid payload", "findings": rep.Findings})
-			}
-			report.Findings(o.f.IO.ErrOut, o.f.IO.Styles(o.f.IO.ErrOut), rep.Findings)
-			return Exit(ExitFailure, fmt.Errorf("refusing to send an invalid payload (%d error(s)); fix it, or pass --no-validate to send it anyway", rep.Errors()))
+		vo := validate.Options{Kind: validate.KindWebhook, IDType: idType, ChannelID: s.ChannelID}
+		if err := bulk.Check(o.f.IO, p.Body, vo, o.f.JSON); err != nil {
+			return exitOf(err)
 		}
-		report.Findings(o.f.IO.ErrOut, o.f.IO.Styles(o.f.IO.ErrOut), rep.Findings)
 	}
 	p.Compact() // findings above point into the file as written; the wire gets it compact
 	if o.dryRun {
@@ -373,9 +345,22 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 	}
 	client := platform.New(o.clientOptions(s))
 	if o.count == 1 {
-		return sendError(bulk.One(ctx, o.f.IO, client, p.Body, p.What, p.MID, o.token, o.f.JSON))
+		return exitOf(bulk.Explain(bulk.One(ctx, o.f.IO, client, p.Body, p.What, p.MID, o.token, o.f.JSON)))
 	}
-	return o.sendBulk(ctx, client, p)
+	if o.mid != "" && len(o.mid)+1+len(strconv.Itoa(o.count)) > channel.MaxMIDLen {
+		return UsageErrorf(fmt.Errorf("--mid %q with --count %d makes mIds longer than %d characters", o.mid, o.count, channel.MaxMIDLen))
+	}
+	sum, err := bulk.Run{
+		Body: p.Body, MID: p.MID, MIDPaths: p.MIDPaths, TSPaths: p.TSPaths, MIDPrefix: o.mid,
+		Count: o.count, Concurrency: o.concurrency, Rate: o.rate, Token: o.token, JSON: o.f.JSON,
+	}.Do(ctx, o.f.IO, client)
+	switch {
+	case err != nil:
+		return err
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return exitOf(bulk.SummaryFailure(sum))
 }
 
 func (o *sendOptions) clientOptions(s config.Profile) platform.Options {
@@ -410,50 +395,13 @@ func (o *sendOptions) shownToken(s config.Profile) string {
 	return ui.Redact(s.APIToken)
 }
 
-// sendError maps a platform error to its exit code, with a remedy.
-func sendError(err error) error {
-	var se *platform.StatusError
-	var ne *platform.NetworkError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &se):
-		switch v := verdict.OfStatus(se.Result.Status, se.Result.Header, se.Result.Body); v {
-		case verdict.Auth:
-			return Exit(ExitAuth, fmt.Errorf("%v\nThe platform rejected the credentials: check the API token and channel ID (`ccx config get api_token`, `ccx config set api_token -`, --token or CCX_API_TOKEN)", err))
-		case verdict.NoRoute:
-			return Exit(ExitFailure, fmt.Errorf("%v\nNothing answers at the webhook URL (404): copy it again from the channel's settings (`ccx config set webhook_url URL`)", err))
-		case verdict.RateLimited:
-			return Exit(ExitFailure, fmt.Errorf("%v\nThe platform is rate limiting this channel (20 requests/s): lower --rate, or raise --retries", err))
-		}
-		return Exit(ExitFailure, err)
-	case errors.As(err, &ne):
-		return Exit(ExitIO, err)
+// exitOf gives a *bulk.Failure the exit code of its verdict.
+func exitOf(err error) error {
+	var fl *bulk.Failure
+	if errors.As(err, &fl) {
+		return Exit(exitFor(fl.Verdict), fl.Err)
 	}
 	return err
-}
-
-func (o *sendOptions) sendBulk(ctx context.Context, c *platform.Client, p *payload.Payload) error {
-	if o.mid != "" && len(o.mid)+1+len(strconv.Itoa(o.count)) > channel.MaxMIDLen {
-		return UsageErrorf(fmt.Errorf("--mid %q with --count %d makes mIds longer than %d characters", o.mid, o.count, channel.MaxMIDLen))
-	}
-	sum, err := bulk.Run{
-		Body: p.Body, MID: p.MID, MIDPaths: p.MIDPaths, TSPaths: p.TSPaths, MIDPrefix: o.mid,
-		Count: o.count, Concurrency: o.concurrency, Rate: o.rate, Token: o.token, JSON: o.f.JSON,
-	}.Do(ctx, o.f.IO, c)
-	switch {
-	case err != nil:
-		return err
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case sum.AuthError:
-		return Exit(ExitAuth, fmt.Errorf("the platform rejected the credentials (401/403); stopped after %d request(s). Check the API token and channel ID (`ccx config get api_token`, --token or CCX_API_TOKEN)", sum.Count))
-	case sum.ByStatus["network"] > 0 && sum.ByStatus["network"] == sum.Failed:
-		return Exit(ExitIO, fmt.Errorf("%d of %d request(s) got no response", sum.Failed, sum.Count))
-	case sum.Failed > 0:
-		return Exit(ExitFailure, fmt.Errorf("%d of %d request(s) failed", sum.Failed, sum.Count))
-	}
-	return nil
 }
 
 // redactErr rewrites err's message with the token redacted, keeping its exit code.

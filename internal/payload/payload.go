@@ -5,12 +5,15 @@ package payload
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -211,4 +214,18 @@ func (p *Payload) Compact() {
 	if json.Compact(&c, p.Body) == nil {
 		p.Body = c.Bytes()
 	}
+}
+
+// Read reads a payload file, or in for "-", up to 16 MiB; a pipe or FIFO
+// that never writes gives way to ctx.
+func Read(ctx context.Context, name string, in io.Reader) ([]byte, error) {
+	if name != "-" {
+		fh, err := ctxio.Open(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		in = fh
+	}
+	return io.ReadAll(io.LimitReader(ctxio.Reader(ctx, in), 16<<20))
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/ccx-cli/ccx/internal/validate/report"
 	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/tidwall/gjson"
 )
@@ -198,5 +200,66 @@ func DryRun(io *ui.IOStreams, url, shownToken string, body []byte, count int, as
 		note = fmt.Sprintf("dry run: nothing sent (would send %d, each with its own mId). The first request:", count)
 	}
 	fmt.Fprintf(io.ErrOut, "%s\n%s\n", st.Dim.Render(note), curl)
+	return nil
+}
+
+// Failure is a send that failed: the verdict that sets the exit code and the
+// message, with a remedy where there is one.
+type Failure struct {
+	Verdict verdict.Verdict // Auth, Network or Failed
+	Err     error
+}
+
+func (e *Failure) Error() string { return e.Err.Error() }
+func (e *Failure) Unwrap() error { return e.Err }
+
+// Explain turns a platform error into a *Failure with its remedy; other
+// errors (an interrupt) pass through.
+func Explain(err error) error {
+	var se *platform.StatusError
+	var ne *platform.NetworkError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		switch verdict.OfStatus(se.Result.Status, se.Result.Header, se.Result.Body) {
+		case verdict.Auth:
+			return &Failure{verdict.Auth, fmt.Errorf("%v\nThe platform rejected the credentials: check the API token and channel ID (`ccx config get api_token`, `ccx config set api_token -`, --token or CCX_API_TOKEN)", err)}
+		case verdict.NoRoute:
+			return &Failure{verdict.Failed, fmt.Errorf("%v\nNothing answers at the webhook URL (404): copy it again from the channel's settings (`ccx config set webhook_url URL`)", err)}
+		case verdict.RateLimited:
+			return &Failure{verdict.Failed, fmt.Errorf("%v\nThe platform is rate limiting this channel (20 requests/s): lower --rate, or raise --retries", err)}
+		}
+		return &Failure{verdict.Failed, err}
+	case errors.As(err, &ne):
+		return &Failure{verdict.Network, err}
+	}
+	return err
+}
+
+// SummaryFailure is a bulk run's *Failure, or nil when every request was sent.
+func SummaryFailure(sum platform.Summary) error {
+	switch {
+	case sum.AuthError:
+		return &Failure{verdict.Auth, fmt.Errorf("the platform rejected the credentials (401/403); stopped after %d request(s). Check the API token and channel ID (`ccx config get api_token`, --token or CCX_API_TOKEN)", sum.Count)}
+	case sum.ByStatus["network"] > 0 && sum.ByStatus["network"] == sum.Failed:
+		return &Failure{verdict.Network, fmt.Errorf("%d of %d request(s) got no response", sum.Failed, sum.Count)}
+	case sum.Failed > 0:
+		return &Failure{verdict.Failed, fmt.Errorf("%d of %d request(s) failed", sum.Failed, sum.Count)}
+	}
+	return nil
+}
+
+// Check validates body before it is sent: findings on stderr, and when it
+// is invalid a *Failure (and with asJSON the refusal on stdout).
+func Check(io *ui.IOStreams, body []byte, o validate.Options, asJSON bool) error {
+	rep := validate.Bytes(body, o)
+	if rep.HasErrors() && asJSON {
+		_ = ui.WriteJSON(io.Out, map[string]any{"ok": false, "error": "invalid payload", "findings": rep.Findings})
+	}
+	report.Findings(io.ErrOut, io.Styles(io.ErrOut), rep.Findings)
+	if rep.HasErrors() {
+		return &Failure{verdict.Failed, fmt.Errorf("refusing to send an invalid payload (%d error(s)); fix it, or pass --no-validate to send it anyway", rep.Errors())}
+	}
 	return nil
 }
