@@ -153,17 +153,11 @@ Statuses normally move forward sent → delivered → read, or end in failed; gi
 				return UsageErrorf(fmt.Errorf("receipt takes the mId as its argument; drop --mid"))
 			}
 			return o.wrap(cmd, func(s config.Profile) (*payload.Payload, error) {
-				ev := channel.NewReceipt(args[0], v, reason)
-				if o.ts != 0 {
-					ev.Timestamp = o.ts
-				}
-				p, err := o.envelope(s, ev)
+				fl, err := o.fields(s)
 				if err != nil {
 					return nil, err
 				}
-				p.What = "message_status " + string(v)
-				p.MIDPaths = nil // every receipt of a bulk run is about the same message
-				return p, nil
+				return payload.Receipt(fl, args[0], v, reason)
 			})
 		},
 	}
@@ -231,40 +225,25 @@ func (o *sendOptions) contactFields() (channel.Contact, error) {
 	return c, nil
 }
 
-// envelope wraps one event built from flags.
-func (o *sendOptions) envelope(s config.Profile, ev channel.Event) (*payload.Payload, error) {
+// fields are the envelope's values from settings and flags.
+func (o *sendOptions) fields(s config.Profile) (payload.Fields, error) {
 	if err := requireSetting(s.ChannelID, "channel_id", "channel-id", "channel ID"); err != nil {
-		return nil, err
+		return payload.Fields{}, err
 	}
 	if err := requireSetting(s.ContactID, "contact_id", "contact-id", "contact ID"); err != nil {
-		return nil, err
+		return payload.Fields{}, err
 	}
 	contact, err := o.contactFields()
-	if err != nil {
-		return nil, err
-	}
-	return payload.Envelope(s.ChannelID, s.ContactID, contact, ev, o.ts != 0)
+	return payload.Fields{ChannelID: s.ChannelID, ContactID: s.ContactID, Contact: contact, MID: o.mid, Timestamp: o.ts}, err
 }
 
 func (o *sendOptions) runMessage(cmd *cobra.Command, m channel.Message, echo bool) error {
 	return o.wrap(cmd, func(s config.Profile) (*payload.Payload, error) {
-		t := channel.EventMessage
-		if echo {
-			t = channel.EventEcho
-		}
-		ev := channel.NewEvent(t, m)
-		if o.mid != "" {
-			ev.MID = o.mid
-		}
-		if o.ts != 0 {
-			ev.Timestamp = o.ts
-		}
-		p, err := o.envelope(s, ev)
+		fl, err := o.fields(s)
 		if err != nil {
 			return nil, err
 		}
-		p.What = string(t) + " " + string(m.Type)
-		return p, nil
+		return payload.Message(fl, m, echo)
 	})
 }
 

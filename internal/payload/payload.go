@@ -188,10 +188,50 @@ func FromFile(name string, data []byte, o FileOptions) (*Payload, error) {
 	return p, nil
 }
 
-// Envelope wraps one event built from flags; with fixedTS the timestamp
-// stays as given in bulk runs.
-func Envelope(channelID, contactID string, contact channel.Contact, ev channel.Event, fixedTS bool) (*Payload, error) {
-	w := channel.NewWebhook(channelID, contactID, &contact, ev)
+// Fields are the envelope and event values given by flags and settings.
+type Fields struct {
+	ChannelID, ContactID string
+	Contact              channel.Contact
+	MID                  string // "" for a fresh one
+	Timestamp            int64  // 0 for now (and a fresh one per bulk request)
+}
+
+// Message is a message (or with echo a message_echo) event.
+func Message(f Fields, m channel.Message, echo bool) (*Payload, error) {
+	t := channel.EventMessage
+	if echo {
+		t = channel.EventEcho
+	}
+	ev := channel.NewEvent(t, m)
+	if f.MID != "" {
+		ev.MID = f.MID
+	}
+	p, err := envelope(f, ev)
+	if err != nil {
+		return nil, err
+	}
+	p.What = string(t) + " " + string(m.Type)
+	return p, nil
+}
+
+// Receipt is a message_status event about mid; every request of a bulk run
+// is about that same message.
+func Receipt(f Fields, mid string, v channel.StatusValue, reason string) (*Payload, error) {
+	p, err := envelope(f, channel.NewReceipt(mid, v, reason))
+	if err != nil {
+		return nil, err
+	}
+	p.What = "message_status " + string(v)
+	p.MIDPaths = nil
+	return p, nil
+}
+
+// envelope wraps one event built from flags.
+func envelope(f Fields, ev channel.Event) (*Payload, error) {
+	if f.Timestamp != 0 {
+		ev.Timestamp = f.Timestamp
+	}
+	w := channel.NewWebhook(f.ChannelID, f.ContactID, &f.Contact, ev)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // bodies carry text exactly as typed
@@ -199,7 +239,7 @@ func Envelope(channelID, contactID string, contact channel.Contact, ev channel.E
 		return nil, err
 	}
 	p := &Payload{Body: bytes.TrimRight(buf.Bytes(), "\n"), MID: ev.MID, MIDPaths: []string{"events.0.mId"}}
-	if !fixedTS {
+	if f.Timestamp == 0 {
 		p.TSPaths = []string{"events.0.timestamp"}
 	}
 	return p, nil
