@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/conformance"
 	"github.com/ccx-cli/ccx/internal/e2e"
@@ -101,22 +100,9 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	idType := r.idType
-	if idType == "" {
-		idType = channel.IDPhone
-		if channel.CheckContactID(info.DefaultCustomer, channel.IDPhone) != nil {
-			idType = channel.IDCustom // Telegram chat ids, Zalo user ids are the contact IDs
-		}
-	}
-	contact := o.ContactID
-	if contact == "" {
-		contact = e2e.SampleContact(idType)
-		if info.DefaultCustomer != "" && channel.CheckContactID(info.DefaultCustomer, idType) == nil {
-			contact = info.DefaultCustomer
-		}
-	}
-	if err := channel.CheckContactID(contact, idType); err != nil {
-		return UsageErrorf(fmt.Errorf("--contact-id %q: %v", contact, err))
+	idType, contact, err := e2e.Customer(info, r.idType, o.ContactID)
+	if err != nil {
+		return UsageErrorf(err)
 	}
 	credFile := o.E2E.Credentials
 	if credFile == "" {
@@ -151,11 +137,7 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	ro := e2e.Options{ServerURL: r.client.BaseURL, ContactID: contact, Timeout: o.Timeout, Only: o.Only, Skip: o.Skip,
 		Webhooks: e2e.Webhooks{Inbound: o.E2E.ProviderWebhook, Status: o.E2E.ProviderStatusURL}}
 	t := h.Targets(ro)
-	fmt.Fprintf(f.IO.ErrOut, "checking %s: customer %s, provider webhooks to %s", strings.TrimRight(r.client.BaseURL, "/"), contact, t.Inbound)
-	if t.Status != "" {
-		fmt.Fprintf(f.IO.ErrOut, ", status callbacks to the send's URL or %s", t.Status)
-	}
-	fmt.Fprintf(f.IO.ErrOut, " (timeout %v per wait)\n", o.Timeout)
+	e2e.PrintTargets(f.IO.ErrOut, r.client.BaseURL, contact, t, o.Timeout)
 	if f.IO.IsStderrTTY() && !f.JSON {
 		ro.Progress = func(id string) { fmt.Fprintf(f.IO.ErrOut, "  … %s\n", id) }
 	}
@@ -173,11 +155,8 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	} else if !rep.Unreachable {
 		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
-	for _, res := range rep.Results {
-		if res.Hop == e2e.HopOutgoing && (res.Status == 401 || res.Status == 403) {
-			authHint(f, "your server refused the channel token on /message")
-			break
-		}
+	if rep.OutgoingAuthRefused() {
+		authHint(f, "your server refused the channel token on /message")
 	}
 	switch {
 	case rep.Unreachable:

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
@@ -52,3 +53,45 @@ func (h *Harness) PrintSetup(w io.Writer, st ui.Styles, info emulators.Info, giv
 	}
 }
 
+
+// Customer picks the contact type and ID a run uses: the given ones, else
+// the provider fake's default customer where it fits (Telegram chat ids,
+// Zalo user ids are custom IDs), else a sample. The error is a contact that
+// breaks the ID type's rule.
+func Customer(info emulators.Info, idType channel.IDType, contact string) (channel.IDType, string, error) {
+	if idType == "" {
+		idType = channel.IDPhone
+		if channel.CheckContactID(info.DefaultCustomer, channel.IDPhone) != nil {
+			idType = channel.IDCustom
+		}
+	}
+	if contact == "" {
+		contact = SampleContact(idType)
+		if info.DefaultCustomer != "" && channel.CheckContactID(info.DefaultCustomer, idType) == nil {
+			contact = info.DefaultCustomer
+		}
+	}
+	if err := channel.CheckContactID(contact, idType); err != nil {
+		return idType, contact, fmt.Errorf("--contact-id %q: %v", contact, err)
+	}
+	return idType, contact, nil
+}
+
+// PrintTargets says where the run posts as the provider, and its timeout.
+func PrintTargets(w io.Writer, serverURL, contact string, t Webhooks, timeout time.Duration) {
+	fmt.Fprintf(w, "checking %s: customer %s, provider webhooks to %s", strings.TrimRight(serverURL, "/"), contact, t.Inbound)
+	if t.Status != "" {
+		fmt.Fprintf(w, ", status callbacks to the send's URL or %s", t.Status)
+	}
+	fmt.Fprintf(w, " (timeout %v per wait)\n", timeout)
+}
+
+// OutgoingAuthRefused says whether the server refused the channel token on /message.
+func (r *Report) OutgoingAuthRefused() bool {
+	for _, res := range r.Results {
+		if res.Hop == HopOutgoing && (res.Status == 401 || res.Status == 403) {
+			return true
+		}
+	}
+	return false
+}
