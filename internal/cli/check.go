@@ -120,14 +120,7 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "checking %s%s (timeout %v per call)\n", strings.TrimRight(r.client.BaseURL, "/"), "/message", r.client.Timeout)
-	// Never a real-looking person silently: say who the messages go to, first.
-	contact, from := r.contactID, r.contactFrom
-	if contact == "" {
-		contact = conformance.DefaultContact(r.idType)
-		from = "ccx check's fictional test contact; set --contact-id or the profile's contact_id to use another"
-	}
-	fmt.Fprintf(f.IO.ErrOut, "contact %s (%s)\n", contact, from)
+	conformance.PrintBanner(f.IO.ErrOut, r.client.BaseURL, r.client.Timeout, r.contactID, r.contactFrom, r.idType)
 	rep, err := conformance.Run(ctx, conformance.Options{Client: r.client, ChannelID: r.channelID, ContactID: r.contactID,
 		IDType: r.idType, Only: o.Only, Skip: o.Skip})
 	if err != nil {
@@ -136,10 +129,7 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if ctx.Err() != nil {
 		return Silent(ExitInterrupted)
 	}
-	// What every call had in common, said once before the details.
-	for _, h := range rep.Hints {
-		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.IO.Styles(f.IO.ErrOut).Warning.Render("hint:"), h)
-	}
+	conformance.PrintHints(f.IO.ErrOut, f.IO.Styles(f.IO.ErrOut), rep)
 	if rep.Verdict == verdict.Auth {
 		authHint(f, "your server refused the configured token")
 	}

@@ -96,16 +96,6 @@ func warnMessageSuffix(f *Factory, base, what string) {
 		st.Warning.Render("warning:"), what, base, strings.TrimRight(base, "/"), fixed)
 }
 
-// placeholderChannel is sent when no channel ID is configured.
-const placeholderChannel = "ccx-test-channel"
-
-func sampleContact(t channel.IDType) string {
-	if t == channel.IDCustom {
-		return "ccx_test_contact"
-	}
-	return "+60177872890"
-}
-
 // TriggerOptions are the flags of `ccx trigger`.
 type TriggerOptions struct {
 	OutgoingOptions
@@ -160,13 +150,13 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions, m channel.Me
 		return err
 	}
 	if r.contactID == "" {
-		r.contactID = sampleContact(r.idType)
+		r.contactID = outgoing.SampleContact(r.idType)
 	}
 	if r.channelID == "" {
 		// The platform always sends one; a placeholder keeps quick local tries
 		// working against servers that do not check it.
-		r.channelID = placeholderChannel
-		fmt.Fprintf(f.IO.ErrOut, "note: no channel ID configured; sending channelId %q (set --channel-id, CCX_CHANNEL_ID or profile key channel_id)\n", placeholderChannel)
+		r.channelID = outgoing.PlaceholderChannel
+		fmt.Fprintf(f.IO.ErrOut, "note: no channel ID configured; sending channelId %q (set --channel-id, CCX_CHANNEL_ID or profile key channel_id)\n", r.channelID)
 	}
 	body := outgoing.Body(r.channelID, r.contactID, m)
 	url, _ := outgoing.MessageURL(r.client.BaseURL)

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
+
+	"github.com/ccx-cli/ccx/internal/channel"
 
 	"github.com/ccx-cli/ccx/internal/ui"
 )
@@ -65,4 +68,23 @@ func (rep *Report) FirstError() string {
 		}
 	}
 	return "no answer"
+}
+
+// PrintBanner says, before the run, what is called and who the messages go
+// to: never a real-looking person silently (from says where the contact came
+// from; "" contact is the fictional test contact).
+func PrintBanner(w io.Writer, url string, timeout time.Duration, contact, from string, t channel.IDType) {
+	fmt.Fprintf(w, "checking %s%s (timeout %v per call)\n", strings.TrimRight(url, "/"), "/message", timeout)
+	if contact == "" {
+		contact = DefaultContact(t)
+		from = "ccx check's fictional test contact; set --contact-id or the profile's contact_id to use another"
+	}
+	fmt.Fprintf(w, "contact %s (%s)\n", contact, from)
+}
+
+// PrintHints writes what every call had in common, once before the details.
+func PrintHints(w io.Writer, st ui.Styles, rep *Report) {
+	for _, h := range rep.Hints {
+		fmt.Fprintf(w, "%s %s\n", st.Warning.Render("hint:"), h)
+	}
 }

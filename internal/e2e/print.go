@@ -53,7 +53,6 @@ func (h *Harness) PrintSetup(w io.Writer, st ui.Styles, info emulators.Info, giv
 	}
 }
 
-
 // Customer picks the contact type and ID a run uses: the given ones, else
 // the provider fake's default customer where it fits (Telegram chat ids,
 // Zalo user ids are custom IDs), else a sample. The error is a contact that

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/ccx-cli/ccx/internal/verdict"
@@ -117,4 +118,15 @@ func PrintTrigger(w io.Writer, st ui.Styles, out TriggerResult, res *Result, kin
 	fmt.Fprintf(w, "%s %s %s  %s\n", st.Info.Render("<--"), ui.StatusCode(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(ui.Millis(out.LatencyMS)))
 	PrintFindings(w, st, out.Findings)
 	fmt.Fprintln(w, VerdictLine(st, out.Verdict, res.Status, res.Header))
+}
+
+// PlaceholderChannel is the channelId trigger sends when none is configured.
+const PlaceholderChannel = "ccx-test-channel"
+
+// SampleContact is a contactId valid for the ID type, for trigger's tries.
+func SampleContact(t channel.IDType) string {
+	if t == channel.IDCustom {
+		return "ccx_test_contact"
+	}
+	return "+60177872890"
 }

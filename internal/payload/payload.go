@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -268,4 +269,16 @@ func Read(ctx context.Context, name string, in io.Reader) ([]byte, error) {
 		in = fh
 	}
 	return io.ReadAll(io.LimitReader(ctxio.Reader(ctx, in), 16<<20))
+}
+
+// Timezone parses --timezone, a UTC offset in hours; "" is none.
+func Timezone(s string) (*float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	tz, err := strconv.ParseFloat(s, 64)
+	if err != nil || tz < -12 || tz > 14 {
+		return nil, usage(fmt.Errorf("--timezone %q: want a UTC offset in hours between -12 and 14, e.g. 8 or -3.5", s))
+	}
+	return &tz, nil
 }

@@ -104,7 +104,6 @@ func TestPayloadJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-
 // noSkipNote fails the test when a walk skips a file.
 func noSkipNote(t *testing.T) func(string, string) {
 	return func(path, why string) { t.Errorf("skipped %s: %s", path, why) }
