@@ -189,13 +189,9 @@ mId per request.`,
 				return readError(cmd.Context(), fmt.Errorf("cannot read payload: %w", err))
 			}
 			return o.wrap(cmd, func(s config.Profile) (*payload.Payload, error) {
-				contact, err := o.contactFields()
-				if err != nil {
-					return nil, err
-				}
 				fl := cmd.Flags()
 				p, err := payload.FromFile(args[0], data, payload.FileOptions{
-					ChannelID: s.ChannelID, ContactID: s.ContactID, Contact: contact,
+					ChannelID: s.ChannelID, ContactID: s.ContactID, Contact: o.contact, Timezone: o.timezone,
 					SetChannel: fl.Changed("channel-id"), SetContact: fl.Changed("contact-id"),
 					MID: o.mid, Timestamp: o.ts, Count: o.count, Edits: edits,
 				})

@@ -95,6 +95,7 @@ type FileOptions struct {
 	ChannelID, ContactID   string
 	SetChannel, SetContact bool // given explicitly: override the file
 	Contact                channel.Contact
+	Timezone               string // --timezone, checked only for an object
 	MID                    string // every event's mId, when set
 	Timestamp              int64  // every event's timestamp, when set
 	Count                  int
@@ -140,8 +141,14 @@ func FromFile(name string, data []byte, o FileOptions) (*Payload, error) {
 			}
 		}
 	}
+	tz, err := Timezone(o.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	if tz != nil {
+		o.Contact.Timezone = tz
+	}
 	if !o.Contact.IsZero() {
-		var err error
 		cb, _ := json.Marshal(o.Contact)
 		gjson.ParseBytes(cb).ForEach(func(k, v gjson.Result) bool {
 			err = setRaw("contact."+k.String(), v.Raw)

@@ -67,3 +67,17 @@ func TestMessageAndReceipt(t *testing.T) {
 		t.Errorf("timezone 15: %v", err)
 	}
 }
+
+// --timezone is checked where it applies: a non-object goes to validation as is.
+func TestFromFileTimezoneOnlyForObjects(t *testing.T) {
+	if _, err := FromFile("x", []byte("not json"), FileOptions{Timezone: "99"}); err != nil {
+		t.Errorf("non-object: %v", err)
+	}
+	if _, err := FromFile("x", []byte(`{"events":[]}`), FileOptions{Timezone: "99"}); !isUsage(err) {
+		t.Errorf("object: %v", err)
+	}
+	p, err := FromFile("x", []byte(`{"events":[]}`), FileOptions{Timezone: "8"})
+	if err != nil || !strings.Contains(string(p.Body), `"timezone":8`) {
+		t.Errorf("%v %s", err, p.Body)
+	}
+}
