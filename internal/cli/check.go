@@ -145,6 +145,3 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 	}
 	return exitSilently(exitFor(rep.Verdict))
 }
-
-// oneLine folds s onto one line of at most n runes.
-func oneLine(s string, n int) string { return ui.OneLine(s, n) }

@@ -187,7 +187,3 @@ func exitSilently(code int) error {
 	}
 	return Silent(code)
 }
-
-// statusStyle and fmtMS: the shared formatters, under the names commands use.
-func statusStyle(st ui.Styles, status int) string { return ui.StatusCode(st, status) }
-func fmtMS(ms float64) string                     { return ui.Millis(ms) }

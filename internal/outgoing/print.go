@@ -115,7 +115,7 @@ func PrintTrigger(w io.Writer, st ui.Styles, out TriggerResult, res *Result, kin
 		fmt.Fprintf(w, "%s %s  %s\n", st.Error.Render("<--"), st.Error.Render(res.Err.Error()), st.Dim.Render(ui.Millis(out.LatencyMS)))
 		return
 	}
-	fmt.Fprintf(w, "%s %s %s  %s\n", st.Info.Render("<--"), ui.StatusCode(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(ui.Millis(out.LatencyMS)))
+	fmt.Fprintf(w, "%s %s %s  %s\n", st.Info.Render("<--"), ui.HTTPStatus(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(ui.Millis(out.LatencyMS)))
 	PrintFindings(w, st, out.Findings)
 	fmt.Fprintln(w, VerdictLine(st, out.Verdict, res.Status, res.Header))
 }

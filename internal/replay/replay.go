@@ -194,7 +194,7 @@ func Run(ctx context.Context, o Options, calls []listen.Call) (Tally, error) {
 			fmt.Fprintf(f.IO.Out, " %s\n", st.Error.Render(res.Err.Error()))
 			continue
 		}
-		fmt.Fprintf(f.IO.Out, " %s %s  %s", ui.StatusCode(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(ui.Millis(out.LatencyMS)))
+		fmt.Fprintf(f.IO.Out, " %s %s  %s", ui.HTTPStatus(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(ui.Millis(out.LatencyMS)))
 		switch {
 		case out.MatchesRecording != nil && !*out.MatchesRecording:
 			fmt.Fprintf(f.IO.Out, "  %s", st.Error.Render(fmt.Sprintf("(recorded %d: the answer changed)", c.Status)))
