@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"math"
 
 	"github.com/ccx-cli/ccx/internal/replay"
@@ -61,19 +60,12 @@ func runReplay(ctx context.Context, f *Factory, o *ReplayOptions, path string) e
 		return err
 	}
 	calls, err := replay.Read(ctx, path, f.IO.In)
-	var fe *replay.FormatError
-	switch {
-	case errors.As(err, &fe):
-		return UsageErrorf(fe.Err)
-	case err != nil:
-		return readError(ctx, err)
+	if err != nil {
+		return err
 	}
 	t, err := replay.Run(ctx, replay.Options{Client: r.client, Rate: o.Rate, IO: f.IO, JSON: f.JSON}, calls)
-	switch {
-	case errors.As(err, &fe):
-		return UsageErrorf(fe.Err)
-	case err != nil:
-		return Exit(ExitIO, err)
+	if err != nil {
+		return err
 	}
 	// A reply passes when it is valid and in the recorded status class;
 	// network errors win, then auth refusals, then any other failure.

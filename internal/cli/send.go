@@ -182,7 +182,7 @@ mId per request.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			edits, err := payload.ParseSets(sets, setStrings)
 			if err != nil {
-				return usageOf(err)
+				return err
 			}
 			data, err := payload.Read(cmd.Context(), args[0], o.f.IO.In)
 			if err != nil {
@@ -195,7 +195,7 @@ mId per request.`,
 					SetChannel: fl.Changed("channel-id"), SetContact: fl.Changed("contact-id"),
 					MID: o.mid, Timestamp: o.ts, Count: o.count, Edits: edits,
 				})
-				return p, usageOf(err)
+				return p, err
 			})
 		},
 	}
@@ -208,7 +208,7 @@ func (o *sendOptions) contactFields() (channel.Contact, error) {
 	c := o.contact
 	tz, err := payload.Timezone(o.timezone)
 	c.Timezone = tz
-	return c, usageOf(err)
+	return c, err
 }
 
 // fields are the envelope's values from settings and flags.

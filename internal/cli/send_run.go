@@ -83,7 +83,7 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 	if !o.noValidate {
 		vo := validate.Options{Kind: validate.KindWebhook, IDType: idType, ChannelID: s.ChannelID}
 		if err := bulk.Check(o.f.IO, p.Body, vo, o.f.JSON); err != nil {
-			return exitOf(err)
+			return err
 		}
 	}
 	p.Compact() // findings above point into the file as written; the wire gets it compact
@@ -96,7 +96,7 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 	}
 	client := platform.New(o.clientOptions(s))
 	if o.count == 1 {
-		return exitOf(bulk.Explain(bulk.One(ctx, o.f.IO, client, p.Body, p.What, p.MID, o.token, o.f.JSON)))
+		return bulk.Explain(bulk.One(ctx, o.f.IO, client, p.Body, p.What, p.MID, o.token, o.f.JSON))
 	}
 	if o.mid != "" && len(o.mid)+1+len(strconv.Itoa(o.count)) > channel.MaxMIDLen {
 		return UsageErrorf(fmt.Errorf("--mid %q with --count %d makes mIds longer than %d characters", o.mid, o.count, channel.MaxMIDLen))
@@ -111,7 +111,7 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	return exitOf(bulk.SummaryFailure(sum))
+	return bulk.SummaryFailure(sum)
 }
 
 func (o *sendOptions) clientOptions(s config.Profile) platform.Options {
@@ -146,15 +146,6 @@ func (o *sendOptions) shownToken(s config.Profile) string {
 	return ui.Redact(s.APIToken)
 }
 
-// exitOf gives a *bulk.Failure the exit code of its verdict.
-func exitOf(err error) error {
-	var fl *bulk.Failure
-	if errors.As(err, &fl) {
-		return Exit(exitFor(fl.Verdict), fl.Err)
-	}
-	return err
-}
-
 // redactErr rewrites err's message with the token redacted, keeping its exit code.
 func redactErr(err error, token string) error {
 	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
@@ -170,13 +161,4 @@ func redactErr(err error, token string) error {
 		return UsageErrorf(msg)
 	}
 	return Exit(exitCode(err), msg)
-}
-
-// usageOf turns a payload.UsageError into a usage error (exit 2).
-func usageOf(err error) error {
-	var ue *payload.UsageError
-	if errors.As(err, &ue) {
-		return UsageErrorf(ue.Err)
-	}
-	return err
 }

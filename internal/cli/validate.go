@@ -197,10 +197,7 @@ is literally named "id", write ./id.`,
 // runValidate maps the outcome to the exit code (3 unreadable > 1 invalid > 0).
 func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	t, err := report.Run(ctx, opts)
-	var we *report.WriteError
 	switch {
-	case errors.As(err, &we):
-		return Exit(ExitIO, we.Err)
 	case err != nil:
 		return err
 	case t.Unreadable > 0:

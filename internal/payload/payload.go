@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/ctxio"
+	"github.com/ccx-cli/ccx/internal/fault"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -30,13 +31,8 @@ type Payload struct {
 	FromFile bool // findings point into the file as written; send it compact
 }
 
-// UsageError is a mistake in the flags (the CLI exits 2).
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usage(err error) error { return &UsageError{Err: err} }
+// usage tags a mistake in the flags (the CLI exits 2).
+func usage(err error) error { return fault.New(fault.Usage, err) }
 
 // Edit is one --set / --set-string override.
 type Edit struct {

@@ -1,16 +1,16 @@
 package payload
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/fault"
 )
 
 func isUsage(err error) bool {
-	var ue *UsageError
-	return errors.As(err, &ue)
+	k, ok := fault.KindOf(err)
+	return ok && k == fault.Usage
 }
 
 func TestParseSets(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/ctxio"
+	"github.com/ccx-cli/ccx/internal/fault"
 	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
@@ -22,12 +24,13 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// FormatError is bad record content, or a recorded call that cannot be
-// sent again (the CLI exits 2).
-type FormatError struct{ Err error }
-
-func (e *FormatError) Error() string { return e.Err.Error() }
-func (e *FormatError) Unwrap() error { return e.Err }
+// readErr tags a failed read: interrupted when ctx ended, else I/O.
+func readErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fault.New(fault.Interrupted, errors.New("interrupted"))
+	}
+	return fault.New(fault.IO, err)
+}
 
 // Result is one line of replay's --json output.
 type Result struct {
@@ -82,14 +85,13 @@ func RestoreToken(body []byte, token string) []byte {
 }
 
 // Read reads a record file (or stdin for "-"); a pipe or FIFO that never
-// writes gives way to ctx. Bad content is a *FormatError; any other error
-// is the read's.
+// writes gives way to ctx. Errors are fault-tagged: bad content is Usage.
 func Read(ctx context.Context, path string, in io.Reader) ([]listen.Call, error) {
 	r := in
 	if path != "-" {
 		fh, err := ctxio.Open(ctx, path)
 		if err != nil {
-			return nil, err
+			return nil, readErr(ctx, err)
 		}
 		defer fh.Close()
 		r = fh
@@ -109,15 +111,15 @@ func Read(ctx context.Context, path string, in io.Reader) ([]listen.Call, error)
 			if err == nil {
 				err = fmt.Errorf(`no "method": not a record written by ccx listen --record/--json`)
 			}
-			return nil, &FormatError{fmt.Errorf("%s:%d: %v", path, line, err)}
+			return nil, fault.New(fault.Usage, fmt.Errorf("%s:%d: %v", path, line, err))
 		}
 		calls = append(calls, c)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, readErr(ctx, fmt.Errorf("%s: %w", path, err))
 	}
 	if len(calls) == 0 {
-		return nil, &FormatError{fmt.Errorf("%s: no recorded calls", path)}
+		return nil, fault.New(fault.Usage, fmt.Errorf("%s: no recorded calls", path))
 	}
 	return calls, nil
 }
@@ -132,7 +134,7 @@ type Options struct {
 
 // Run replays calls, printing each reply (--json: one Result per line) and
 // the summary on stderr. The error is a request that could not be built
-// (*FormatError) or a failed write.
+// (fault.Usage) or a failed write (fault.IO).
 func Run(ctx context.Context, o Options, calls []listen.Call) (Tally, error) {
 	f := o
 	st := f.IO.Styles(f.IO.Out)
@@ -163,7 +165,7 @@ func Run(ctx context.Context, o Options, calls []listen.Call) (Tally, error) {
 		}
 		res, err := o.Client.Do(ctx, outgoing.Request{Method: method, Body: RestoreToken(c.Body, o.Client.Token), Header: Header(c.Header, o.Client.Token)})
 		if err != nil {
-			return tally, &FormatError{err}
+			return tally, fault.New(fault.Usage, err)
 		}
 		out := Result{Index: i + 1, ID: c.ID, Type: string(c.Kind), Recorded: c.Status, Findings: []validate.Finding{},
 			LatencyMS: float64(res.Latency.Microseconds()) / 1000}
@@ -181,7 +183,7 @@ func Run(ctx context.Context, o Options, calls []listen.Call) (Tally, error) {
 		tally.add(out)
 		if f.JSON {
 			if err := ui.WriteJSON(f.IO.Out, out); err != nil {
-				return tally, err
+				return tally, fault.New(fault.IO, err)
 			}
 			continue
 		}

@@ -2,7 +2,7 @@ package replay
 
 import (
 	"context"
-	"errors"
+	"github.com/ccx-cli/ccx/internal/fault"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -65,7 +65,7 @@ func TestReadRecordsErrors(t *testing.T) {
 	if _, err := Read(context.Background(), write("bad", `{"method":"POST","body":"{}"}`+"\n"+`{"x":1}`), nil); !isFormat(err) || !strings.Contains(err.Error(), "bad:2:") {
 		t.Errorf("bad: %v", err)
 	}
-	if _, err := Read(context.Background(), filepath.Join(dir, "missing"), nil); err == nil || isFormat(err) {
+	if _, err := Read(context.Background(), filepath.Join(dir, "missing"), nil); !isIO(err) {
 		t.Errorf("missing: %v", err)
 	}
 	calls, err := Read(context.Background(), "-", strings.NewReader(`{"id":"a","method":"POST","body":"{\"k\":1}","bodyBase64":""}`))
@@ -77,6 +77,11 @@ func TestReadRecordsErrors(t *testing.T) {
 const cliToken = "aaaxczsadzxcasdacxzcasdaaaxczsadzxcasdacxzcasd"
 
 func isFormat(err error) bool {
-	var fe *FormatError
-	return errors.As(err, &fe)
+	k, ok := fault.KindOf(err)
+	return ok && k == fault.Usage
+}
+
+func isIO(err error) bool {
+	k, ok := fault.KindOf(err)
+	return ok && k == fault.IO
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccx-cli/ccx/internal/fault"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/ui"
 )
@@ -27,5 +28,24 @@ func TestSummarySaysRetriesAndRateLimiting(t *testing.T) {
 	PrintSummary(io, platform.Summary{Count: 100, Sent: 100, Elapsed: 10 * time.Second, Rate: 10, RetriedBy: map[string]int{}}, 100, 20)
 	if strings.Contains(out.String(), "note:") || strings.Contains(out.String(), "retried") {
 		t.Errorf("%s", out)
+	}
+}
+
+// A run's failure carries the kind the exit code comes from.
+func TestSummaryFailureKinds(t *testing.T) {
+	for _, c := range []struct {
+		sum  platform.Summary
+		want fault.Kind
+	}{
+		{platform.Summary{AuthError: true, Failed: 1, ByStatus: map[string]int{"401": 1}}, fault.Auth},
+		{platform.Summary{Failed: 2, ByStatus: map[string]int{"network": 2}}, fault.IO},
+		{platform.Summary{Failed: 2, ByStatus: map[string]int{"network": 1, "500": 1}}, fault.Failure},
+	} {
+		if k, ok := fault.KindOf(SummaryFailure(c.sum)); !ok || k != c.want {
+			t.Errorf("%+v: kind %v (tagged %v), want %v", c.sum, k, ok, c.want)
+		}
+	}
+	if err := SummaryFailure(platform.Summary{Count: 3, Sent: 3}); err != nil {
+		t.Errorf("all sent: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccx-cli/ccx/internal/fault"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
@@ -203,17 +204,7 @@ func DryRun(io *ui.IOStreams, url, shownToken string, body []byte, count int, as
 	return nil
 }
 
-// Failure is a send that failed: the verdict that sets the exit code and the
-// message, with a remedy where there is one.
-type Failure struct {
-	Verdict verdict.Verdict // Auth, Network or Failed
-	Err     error
-}
-
-func (e *Failure) Error() string { return e.Err.Error() }
-func (e *Failure) Unwrap() error { return e.Err }
-
-// Explain turns a platform error into a *Failure with its remedy; other
+// Explain tags a platform error with its fault kind and remedy; other
 // errors (an interrupt) pass through.
 func Explain(err error) error {
 	var se *platform.StatusError
@@ -224,34 +215,34 @@ func Explain(err error) error {
 	case errors.As(err, &se):
 		switch verdict.OfStatus(se.Result.Status, se.Result.Header, se.Result.Body) {
 		case verdict.Auth:
-			return &Failure{verdict.Auth, fmt.Errorf("%v\nThe platform rejected the credentials: check the API token and channel ID (`ccx config get api_token`, `ccx config set api_token -`, --token or CCX_API_TOKEN)", err)}
+			return fault.New(fault.Auth, fmt.Errorf("%v\nThe platform rejected the credentials: check the API token and channel ID (`ccx config get api_token`, `ccx config set api_token -`, --token or CCX_API_TOKEN)", err))
 		case verdict.NoRoute:
-			return &Failure{verdict.Failed, fmt.Errorf("%v\nNothing answers at the webhook URL (404): copy it again from the channel's settings (`ccx config set webhook_url URL`)", err)}
+			return fault.New(fault.Failure, fmt.Errorf("%v\nNothing answers at the webhook URL (404): copy it again from the channel's settings (`ccx config set webhook_url URL`)", err))
 		case verdict.RateLimited:
-			return &Failure{verdict.Failed, fmt.Errorf("%v\nThe platform is rate limiting this channel (20 requests/s): lower --rate, or raise --retries", err)}
+			return fault.New(fault.Failure, fmt.Errorf("%v\nThe platform is rate limiting this channel (20 requests/s): lower --rate, or raise --retries", err))
 		}
-		return &Failure{verdict.Failed, err}
+		return fault.New(fault.Failure, err)
 	case errors.As(err, &ne):
-		return &Failure{verdict.Network, err}
+		return fault.New(fault.IO, err)
 	}
 	return err
 }
 
-// SummaryFailure is a bulk run's *Failure, or nil when every request was sent.
+// SummaryFailure is a bulk run's failure (fault-tagged), or nil when every request was sent.
 func SummaryFailure(sum platform.Summary) error {
 	switch {
 	case sum.AuthError:
-		return &Failure{verdict.Auth, fmt.Errorf("the platform rejected the credentials (401/403); stopped after %d request(s). Check the API token and channel ID (`ccx config get api_token`, --token or CCX_API_TOKEN)", sum.Count)}
+		return fault.New(fault.Auth, fmt.Errorf("the platform rejected the credentials (401/403); stopped after %d request(s). Check the API token and channel ID (`ccx config get api_token`, --token or CCX_API_TOKEN)", sum.Count))
 	case sum.ByStatus["network"] > 0 && sum.ByStatus["network"] == sum.Failed:
-		return &Failure{verdict.Network, fmt.Errorf("%d of %d request(s) got no response", sum.Failed, sum.Count)}
+		return fault.New(fault.IO, fmt.Errorf("%d of %d request(s) got no response", sum.Failed, sum.Count))
 	case sum.Failed > 0:
-		return &Failure{verdict.Failed, fmt.Errorf("%d of %d request(s) failed", sum.Failed, sum.Count)}
+		return fault.New(fault.Failure, fmt.Errorf("%d of %d request(s) failed", sum.Failed, sum.Count))
 	}
 	return nil
 }
 
 // Check validates body before it is sent: findings on stderr, and when it
-// is invalid a *Failure (and with asJSON the refusal on stdout).
+// is invalid a failure (and with asJSON the refusal on stdout).
 func Check(io *ui.IOStreams, body []byte, o validate.Options, asJSON bool) error {
 	rep := validate.Bytes(body, o)
 	if rep.HasErrors() && asJSON {
@@ -259,7 +250,7 @@ func Check(io *ui.IOStreams, body []byte, o validate.Options, asJSON bool) error
 	}
 	report.Findings(io.ErrOut, io.Styles(io.ErrOut), rep.Findings)
 	if rep.HasErrors() {
-		return &Failure{verdict.Failed, fmt.Errorf("refusing to send an invalid payload (%d error(s)); fix it, or pass --no-validate to send it anyway", rep.Errors())}
+		return fault.New(fault.Failure, fmt.Errorf("refusing to send an invalid payload (%d error(s)); fix it, or pass --no-validate to send it anyway", rep.Errors()))
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/ctxio"
+	"github.com/ccx-cli/ccx/internal/fault"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 )
@@ -41,12 +42,6 @@ type Options struct {
 	Quiet   bool
 	Jobs    int // workers for NDJSON/array inputs; 1: sequential
 }
-
-// WriteError is a failed write of the report (the CLI exits 3).
-type WriteError struct{ Err error }
-
-func (e *WriteError) Error() string { return e.Err.Error() }
-func (e *WriteError) Unwrap() error { return e.Err }
 
 // Tally counts what a run saw.
 type Tally struct {
@@ -74,7 +69,7 @@ type runner struct {
 }
 
 // Run validates every input, printing as it goes; the tally says what it
-// saw. A non-nil error is ctx's, or a failed write (*WriteError).
+// saw. A non-nil error is ctx's, or a failed write (fault.IO).
 func Run(ctx context.Context, opts *Options) (Tally, error) {
 	r := &runner{opts: opts, out: bufio.NewWriterSize(opts.IO.Out, 64<<10), tty: opts.IO.IsStdoutTTY() && opts.Output == Text}
 	defer r.out.Flush()
@@ -465,11 +460,11 @@ func (r *runner) finish() error {
 			Type string `json:"type"`
 			*Tally
 		}{"summary", t}); err != nil {
-			return &WriteError{err}
+			return fault.New(fault.IO, err)
 		}
 	}
 	if err := r.out.Flush(); err != nil {
-		return &WriteError{err}
+		return fault.New(fault.IO, err)
 	}
 	if r.opts.Output != JSON && !r.opts.Quiet {
 		r.summary()
