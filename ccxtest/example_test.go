@@ -1,0 +1,94 @@
+package ccxtest_test
+
+import (
+	"fmt"
+
+	"github.com/ccx-cli/ccx/ccxtest"
+)
+
+// In these examples startRelay runs ccx's own relay as "your server", and
+// exampleT stands in for the test's *testing.T.
+
+func ExampleNewPlatform() {
+	t := exampleT() // in a test: the *testing.T
+	defer t.done()
+
+	p := ccxtest.NewPlatform(t, ccxtest.PlatformOptions{})
+	twilio := ccxtest.NewProvider(t, "twilio", ccxtest.ProviderOptions{})
+	server := startRelay(t, "twilio", p.WebhookURL(), p.Channel(), twilio.BaseURL(), twilio.Credentials())
+
+	// A customer texts the business: Twilio posts its signed webhook to the
+	// server, which must post a message event to the platform.
+	twilio.PostInbound(t, server+"/providers/twilio/inbound", ccxtest.Inbound{From: "+60177872890", Message: ccxtest.Text("hi")})
+	got := p.WaitMessages(t, "+60177872890", 1)
+	fmt.Printf("%s %s: %s\n", got[0].Origin, got[0].ContactID, got[0].Content.Text)
+	// Output:
+	// contact +60177872890: hi
+}
+
+func ExamplePlatform_Send() {
+	t := exampleT() // in a test: the *testing.T
+	defer t.done()
+
+	p := ccxtest.NewPlatform(t, ccxtest.PlatformOptions{})
+	twilio := ccxtest.NewProvider(t, "twilio", ccxtest.ProviderOptions{})
+	server := startRelay(t, "twilio", p.WebhookURL(), p.Channel(), twilio.BaseURL(), twilio.Credentials())
+	p.SetServerURL(t, server)
+
+	// An agent answers: the platform calls the server's POST /message, the
+	// server sends through Twilio, Twilio's status callback becomes a
+	// message_status event.
+	out := p.Send(t, "+60177872890", ccxtest.Text("hello"))
+	fmt.Println("reply:", out.Reply.HTTPStatus, out.Status)
+	sent := twilio.WaitSends(t, 1)
+	fmt.Println("twilio got:", sent[0].To, sent[0].Message.Text)
+	fmt.Println("then:", p.WaitStatus(t, out.MID, ccxtest.Delivered).Status)
+	// Output:
+	// reply: 200 sent
+	// twilio got: +60177872890 hello
+	// then: delivered
+}
+
+func ExampleProvider_SetFaults() {
+	t := exampleT() // in a test: the *testing.T
+	defer t.done()
+
+	p := ccxtest.NewPlatform(t, ccxtest.PlatformOptions{})
+	twilio := ccxtest.NewProvider(t, "twilio", ccxtest.ProviderOptions{})
+	p.SetServerURL(t, startRelay(t, "twilio", p.WebhookURL(), p.Channel(), twilio.BaseURL(), twilio.Credentials()))
+
+	// Twilio refuses the recipient: the server must answer /message with a
+	// 4xx {"error":{"message"}}, and the platform marks the message failed.
+	twilio.SetFaults(ccxtest.Faults{Reject: []string{"+60177872890"}})
+	out := p.Send(t, "+60177872890", ccxtest.Text("hello"))
+	fmt.Println(out.Status, out.Reply.HTTPStatus >= 400 && out.Reply.HTTPStatus < 500)
+	// Output:
+	// failed true
+}
+
+func ExampleCheck() {
+	t := exampleT() // in a test: the *testing.T (each check is a subtest)
+	defer t.done()
+
+	p := ccxtest.NewPlatform(t, ccxtest.PlatformOptions{})
+	twilio := ccxtest.NewProvider(t, "twilio", ccxtest.ProviderOptions{})
+	server := startRelay(t, "twilio", p.WebhookURL(), p.Channel(), twilio.BaseURL(), twilio.Credentials())
+
+	ccxtest.Check(t, ccxtest.CheckOptions{ServerURL: server, Channel: p.Channel()})
+	fmt.Println("failed:", t.Failed())
+	// Output:
+	// failed: false
+}
+
+func ExampleNewE2E() {
+	t := exampleT() // in a test: the *testing.T (each check is a subtest)
+	defer t.done()
+
+	loop := ccxtest.NewE2E(t, "telegram", ccxtest.E2EOptions{IDType: ccxtest.Custom, Only: []string{"in-text", "out-text", "out-location"}})
+	server := startRelay(t, "telegram", loop.WebhookURL(), loop.Channel(), loop.ProviderURL(), loop.Credentials())
+
+	loop.Run(t, server)
+	fmt.Println("failed:", t.Failed())
+	// Output:
+	// failed: false
+}
