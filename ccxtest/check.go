@@ -2,6 +2,7 @@ package ccxtest
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ type E2E struct {
 // Channel, ProviderURL and Credentials, then call Run.
 func NewE2E(t testing.TB, providerName string, o E2EOptions) *E2E {
 	t.Helper()
-	prov, err := emulators.New(providerName, emulators.Options{Credentials: o.Credentials, NoReceipts: true})
+	prov, err := emulators.New(providerName, emulators.Options{Credentials: maps.Clone(o.Credentials), NoReceipts: true})
 	if err != nil {
 		t.Fatalf("ccxtest: NewE2E: %v", err)
 	}
@@ -118,11 +119,7 @@ func (x *E2E) ProviderURL() string { return x.h.ProviderURL() }
 
 // Credentials are the provider fake's, keyed as `ccx relay` reads them.
 func (x *E2E) Credentials() map[string]string {
-	out := map[string]string{}
-	for k, v := range x.h.Provider().Credentials() {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(x.h.Provider().Credentials())
 }
 
 // Run drives the server at serverURL (its API base URL) through the loop
