@@ -74,7 +74,7 @@ func TestWaitMessagesSaysWhatThePlatformSaw(t *testing.T) {
 	if !ft.fatal {
 		t.Fatalf("WaitMessages did not fail though nothing was stored:\n%s", out)
 	}
-	for _, want := range []string{"waited", `1 message(s) from the server for contact "+60177872890"; it posted 0`, "webhook posts received: 1", "refused: map[401:1]"} {
+	for _, want := range []string{"waited", `1 message(s) from the server for contact "+60177872890"; it posted 0`, "webhook posts received: 1", "refused: 1 (HTTP 401 ×1); the last: 401 {\"error\":{\"message\":"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the failure lacks %q:\n%s", want, out)
 		}

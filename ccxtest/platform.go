@@ -3,6 +3,8 @@ package ccxtest
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,7 +217,12 @@ func (p *Platform) seen() string {
 	}
 	fmt.Fprintf(&b, "\n  webhook posts received: %d", posts)
 	if len(refused) > 0 {
-		fmt.Fprintf(&b, ", refused: %v; the last refusal: %s", refused, last)
+		n, parts := 0, []string{}
+		for _, code := range slices.Sorted(maps.Keys(refused)) {
+			n += refused[code]
+			parts = append(parts, fmt.Sprintf("HTTP %d ×%d", code, refused[code]))
+		}
+		fmt.Fprintf(&b, ", refused: %d (%s); the last: %s", n, strings.Join(parts, ", "), clip(last, 300))
 	}
 	ws := p.Warnings()
 	if len(ws) > 3 {
