@@ -234,3 +234,42 @@ func TestProviderEnv(t *testing.T) {
 		t.Fatal("Credentials hands out the fake's own map")
 	}
 }
+
+// What the server echoes (a message the business sent another way) is
+// stored as an outgoing, sent message, apart from what the contact wrote.
+func TestPostedKeepsEchoesApart(t *testing.T) {
+	p := ccxtest.NewPlatform(t, ccxtest.PlatformOptions{})
+	post := func(typ, mid, text string) {
+		t.Helper()
+		body := `{"channelId":"` + p.ChannelID() + `","contactId":"+60177872890","events":[{"type":"` + typ + `","mId":"` + mid +
+			`","timestamp":1700000000000,"message":{"type":"text","text":"` + text + `"}}]}`
+		req, _ := http.NewRequest(http.MethodPost, p.WebhookURL(), strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+p.Token())
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("the platform answered %d", resp.StatusCode)
+		}
+	}
+	post("message", "m-in", "question")
+	post("message_echo", "m-echo", "answer from the phone app")
+	got := p.WaitMessages(t, "+60177872890", 2)
+	if got[0].Origin != ccxtest.FromContact || got[0].Status != ccxtest.Received ||
+		got[1].Origin != ccxtest.Echo || got[1].Status != ccxtest.Sent || got[1].Content.Text != "answer from the phone app" {
+		t.Fatalf("stored %+v", got)
+	}
+	if m, ok := p.Message("m-echo"); !ok || m.Direction != "out" {
+		t.Fatalf("Message(m-echo) = %+v, %v", m, ok)
+	}
+	if cs := p.Contacts(); len(cs) != 1 || cs[0].ID != "+60177872890" {
+		t.Fatalf("contacts %+v", cs)
+	}
+	p.Reset()
+	if n := len(p.Messages("")) + len(p.Requests()); n != 0 {
+		t.Fatalf("Reset left %d messages and requests", n)
+	}
+}

@@ -2,6 +2,7 @@ package ccxtest_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ccx-cli/ccx/ccxtest"
 )
@@ -91,4 +92,32 @@ func ExampleNewE2E() {
 	fmt.Println("failed:", t.Failed())
 	// Output:
 	// failed: false
+}
+
+func ExampleNewProvider() {
+	t := exampleT() // in a test: the *testing.T
+	defer t.done()
+
+	twilio := ccxtest.NewProvider(t, "twilio", ccxtest.ProviderOptions{Credentials: map[string]string{"CCX_TWILIO_FROM": "+15550001111"}})
+	// Your server calls twilio.BaseURL() instead of https://api.twilio.com,
+	// with these credentials (the missing ones generated).
+	for _, kv := range twilio.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		if k != "CCX_TWILIO_FROM" {
+			v = "…"
+		}
+		fmt.Println(k, v)
+	}
+	fmt.Println(strings.HasPrefix(twilio.BaseURL(), "http://127.0.0.1:"))
+	// Output:
+	// CCX_TWILIO_ACCOUNT_SID …
+	// CCX_TWILIO_AUTH_TOKEN …
+	// CCX_TWILIO_FROM +15550001111
+	// true
+}
+
+func ExampleProviders() {
+	fmt.Println(strings.Join(ccxtest.Providers(), " "))
+	// Output:
+	// clicksend gupshup telegram twilio vonage whatsapp zalo
 }
