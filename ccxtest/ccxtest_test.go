@@ -262,7 +262,7 @@ func TestPostedKeepsEchoesApart(t *testing.T) {
 		got[1].Origin != ccxtest.Echo || got[1].Status != ccxtest.Sent || got[1].Content.Text != "answer from the phone app" {
 		t.Fatalf("stored %+v", got)
 	}
-	if m, ok := p.Message("m-echo"); !ok || m.Direction != "out" {
+	if m, ok := p.Message("m-echo"); !ok || m.Direction != ccxtest.Outgoing {
 		t.Fatalf("Message(m-echo) = %+v, %v", m, ok)
 	}
 	if cs := p.Contacts(); len(cs) != 1 || cs[0].ID != "+60177872890" {

@@ -62,6 +62,15 @@ const (
 // Message is one message the platform stored, with its status timeline.
 type Message = emulator.Message
 
+// Direction of a stored message, seen from the business.
+type Direction = emulator.Direction
+
+// The directions: what a contact wrote, and what the business sent.
+const (
+	Incoming Direction = emulator.In
+	Outgoing Direction = emulator.Out
+)
+
 // Origin says how a stored message reached the platform.
 type Origin = emulator.Origin
 
