@@ -32,17 +32,20 @@ func ExamplePlatform_Send() {
 	defer t.done()
 
 	p := ccxtest.NewPlatform(t, ccxtest.PlatformOptions{})
-	twilio := ccxtest.NewProvider(t, "twilio", ccxtest.ProviderOptions{})
+	twilio := ccxtest.NewProvider(t, "twilio", ccxtest.ProviderOptions{NoReceipts: true})
 	server := startRelay(t, "twilio", p.WebhookURL(), p.Channel(), twilio.BaseURL(), twilio.Credentials())
 	p.SetServerURL(t, server)
 
-	// An agent answers: the platform calls the server's POST /message, the
-	// server sends through Twilio, Twilio's status callback becomes a
-	// message_status event.
+	// An agent answers: the platform calls the server's POST /message and
+	// the server sends through Twilio.
 	out := p.Send(t, "+60177872890", ccxtest.Text("hello"))
 	fmt.Println("reply:", out.Reply.HTTPStatus, out.Status)
 	sent := twilio.WaitSends(t, 1)
 	fmt.Println("twilio got:", sent[0].To, sent[0].Message.Text)
+
+	// Twilio's status callback must become a message_status event for the
+	// mId the server answered.
+	twilio.PostReceipt(t, "", ccxtest.Receipt{ProviderID: sent[0].ID, To: sent[0].To, Status: ccxtest.Delivered})
 	fmt.Println("then:", p.WaitStatus(t, out.MID, ccxtest.Delivered).Status)
 	// Output:
 	// reply: 200 sent
