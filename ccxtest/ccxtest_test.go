@@ -178,6 +178,13 @@ func TestHelpersFailClearly(t *testing.T) {
 		{"telegram receipt", "telegram sends no delivery receipts", func(ft testing.TB) {
 			ccxtest.NewProvider(ft, "telegram", ccxtest.ProviderOptions{}).PostReceipt(ft, "http://127.0.0.1:1/", ccxtest.Receipt{ProviderID: "1", Status: ccxtest.Read})
 		}},
+		{"check without token", "CheckOptions.Channel has no token", func(ft testing.TB) {
+			ccxtest.Check(ft, ccxtest.CheckOptions{ServerURL: "http://127.0.0.1:1"})
+		}},
+		{"check bad id", `unknown check "txt"`, func(ft testing.TB) {
+			ccxtest.Check(ft, ccxtest.CheckOptions{ServerURL: "http://127.0.0.1:1", Channel: p.Channel(), Only: []string{"txt"}})
+		}},
+		{"e2e unknown provider", `unknown provider "nope"`, func(ft testing.TB) { ccxtest.NewE2E(ft, "nope", ccxtest.E2EOptions{}) }},
 		{"wait sends", "1 call(s) to the twilio fake at http://127.0.0.1:", func(ft testing.TB) {
 			ccxtest.NewProvider(ft, "twilio", ccxtest.ProviderOptions{Wait: 100 * time.Millisecond}).WaitSends(ft, 1)
 		}},

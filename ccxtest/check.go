@@ -37,6 +37,9 @@ type CheckOptions struct {
 // t itself. A server that does not answer at all fails t.
 func Check(t testing.TB, o CheckOptions) {
 	t.Helper()
+	if o.Channel.Token == "" {
+		t.Fatalf("ccxtest: Check: CheckOptions.Channel has no token: give the channel your server is set up with (Platform.Channel())")
+	}
 	rep, err := conformance.Run(t.Context(), conformance.Options{
 		Client:    &outgoing.Client{BaseURL: o.ServerURL, Token: o.Channel.Token, Timeout: o.Timeout},
 		ChannelID: o.Channel.ID, ContactID: o.ContactID, IDType: o.Channel.IDType, Only: o.Only, Skip: o.Skip,
