@@ -7,7 +7,7 @@
 // Everything binds 127.0.0.1 on a free port and is stopped by t.Cleanup; no
 // test reaches the network. A typical test:
 //
-//	p := ccxtest.NewPlatform(t, ccxtest.PlatformOptions{})
+//	p := ccxtest.NewPlatform(t, ccxtest.PlatformOptions{IDType: ccxtest.Custom}) // Telegram chat ids
 //	tg := ccxtest.NewProvider(t, "telegram", ccxtest.ProviderOptions{})
 //	srv := httptest.NewServer(myserver.New(p.WebhookURL(), p.Token(), p.ChannelID(), tg.BaseURL(), tg.Credentials()))
 //	defer srv.Close()
@@ -18,7 +18,7 @@
 //	out := p.Send(t, "7700900123", ccxtest.Text("hello")) // the platform calls the server's POST /message
 //	sends := tg.WaitSends(t, 1)                          // what the server sent to the provider
 //
-//	ccxtest.Check(t, ccxtest.CheckOptions{ServerURL: srv.URL, Channel: p.Channel()})
+//	ccxtest.Check(t, ccxtest.CheckOptions{ServerURL: srv.URL, Channel: p.Channel(), ContactID: "7700900123"})
 //
 // Helpers that can fail take a testing.TB, call t.Helper and fail the test
 // with a message that says what was expected and what the fakes saw; call
