@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# bench/relay-scale.sh — one relay against two relays on one JetStream, with
+# the bbolt single relay as the baseline, in the same run.
+#
+# Every run starts its own processes on 127.0.0.1: `ccx emulate` (the
+# platform, --rate-limit 0, one for the whole script, reset before each run),
+# for JetStream a fresh bench/natsd (nats-server embedded, JetStream in a temp
+# dir), and the relay(s) (ClickSend adapter, --rate-limit 0). bench/relayload
+# then posts N ClickSend inbound pushes (each a new message id, CONTACTS
+# contacts per channel) from C concurrent senders, to the relays in turn as a
+# load balancer would, and measures:
+#   * inbound durable msg/s: pushes answered 200 (the relay answers only once
+#     the event is durable: bbolt fsync, or the JetStream publish ack);
+#   * end-to-end msg/s: until the relays' ccx_relay_deliveries_total{result="ok"}
+#     reach N (the platform accepted every one); the emulator must then hold
+#     each message exactly once, else the run fails;
+#   * CPU seconds (utime+stime from /proc) of each relay, natsd and the
+#     emulator over the run, per 1,000 messages.
+# The configurations run interleaved, one round after another (bbolt nats1
+# nats2, bbolt nats1 nats2, …); ratios are computed per round and reported as
+# the median of the rounds with their spread (min-max), with the load average
+# at start and end. All processes share this machine's CPUs: on 2 cores two
+# relays, natsd, the emulator and the loader compete, so the 2-relay figure
+# shows what two processes achieve here, not what two machines would.
+#
+# Usage: bench/relay-scale.sh            (about 3-5 minutes at the defaults on 2 CPUs)
+# Knobs (env): ROUNDS=5 N=10000 C=32 CONTACTS=500 CHANNELS=1 WORKERS=16 (bbolt's --workers;
+#   JetStream's concurrency is its 16 partitions per channel) CONFIGS="bbolt nats1 nats2"
+#   NATS_SYNC=default|always (always: natsd fsyncs every write, as the bbolt spool does)
+#   CHANNELS>1 needs `ccx relay --config` (many channels in one relay): the script writes
+#   a relay.toml of CHANNELS ClickSend channels and posts to /providers/<id>/clicksend/….
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+N=${N:-10000}
+C=${C:-32}
+CONTACTS=${CONTACTS:-500}
+CHANNELS=${CHANNELS:-1}
+WORKERS=${WORKERS:-16}
+CONFIGS=${CONFIGS:-"bbolt nats1 nats2"}
+NATS_SYNC=${NATS_SYNC:-default}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ccx-relay-scale.XXXXXX")
+pids=()
+stop_all() { # our own processes only, by pid
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
+}
+emu_pid=
+cleanup() {
+	stop_all
+	if [ -n "$emu_pid" ]; then kill -TERM "$emu_pid" 2>/dev/null || true; wait "$emu_pid" 2>/dev/null || true; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+waitfor() { # URL: until it answers, 10 s at most
+	for _ in $(seq 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done
+	echo "not up: $1" >&2; return 1
+}
+
+echo "== build (ccx, bench/natsd, bench/relayload) into $tmp" >&2
+go build -o "$tmp/ccx" ./cmd/ccx
+go build -o "$tmp/natsd" ./bench/natsd
+go build -o "$tmp/relayload" ./bench/relayload
+export CCX_CONFIG="$tmp/config.toml" # a throwaway config: the user's profiles are never read
+
+if [ "$CHANNELS" -gt 1 ] && ! "$tmp/ccx" relay --help | grep -q -- '--config'; then
+	echo "CHANNELS=$CHANNELS needs 'ccx relay --config' (many channels in one relay), which this build lacks" >&2
+	exit 2
+fi
+
+secret=benchsecretbenchsecret0001
+token_of() { printf 'benchtoken%02dbenchtokenbenchtokenbenchtoken0001' "$1"; }
+chans=()
+for i in $(seq "$CHANNELS"); do chans+=("benchchannel$(printf %02d "$i")"); done
+
+emu_port=$(freeport)
+emu_args=(--port "$emu_port" --rate-limit 0 --quiet --no-profile --channel-id "${chans[0]}" --token "$(token_of 1)")
+for i in $(seq 2 "$CHANNELS"); do emu_args+=(--channel "id=${chans[$((i - 1))]},token=$(token_of "$i"),id-type=phone"); done
+"$tmp/ccx" emulate "${emu_args[@]}" 2>"$tmp/emulate.log" &
+emu_pid=$!
+emu="http://127.0.0.1:$emu_port"
+waitfor "$emu/_emulator/health"
+webhook="$emu/custom/channel/webhook/"
+
+if [ "$CHANNELS" -gt 1 ]; then
+	{
+		for i in $(seq "$CHANNELS"); do
+			cat <<EOF
+[[channel]]
+id = "${chans[$((i - 1))]}"
+token = "$(token_of "$i")"
+webhook_url = "$webhook"
+provider = "clicksend"
+credentials = { username = "bench", api_key = "bench", secret = "$secret" }
+
+EOF
+		done
+	} >"$tmp/relay.toml"
+fi
+
+# start_relay NAME FLAGS…: starts one relay, appends its URL, admin URL and name=pid
+relay_urls=() relay_admins=() relay_pids=()
+start_relay() {
+	local name=$1
+	shift
+	local port admin
+	port=$(freeport)
+	admin=$(freeport)
+	local chan_flags=(--channel-id "${chans[0]}" --token "$(token_of 1)" --webhook-url "$webhook")
+	[ "$CHANNELS" -gt 1 ] && chan_flags=(--config "$tmp/relay.toml")
+	CCX_CLICKSEND_USERNAME=bench CCX_CLICKSEND_API_KEY=bench CCX_CLICKSEND_SECRET=$secret \
+		CCX_PROVIDER_BASE_URL=http://127.0.0.1:9 \
+		"$tmp/ccx" relay --provider clicksend "${chan_flags[@]}" --port "$port" --admin-addr "127.0.0.1:$admin" \
+		--rate-limit 0 --log-level warn "$@" 2>"$tmp/$name.log" &
+	local pid=$!
+	pids+=("$pid")
+	waitfor "http://127.0.0.1:$port/healthz"
+	relay_urls+=("http://127.0.0.1:$port") relay_admins+=("http://127.0.0.1:$admin") relay_pids+=("$name=$pid")
+}
+
+start_config() { # bbolt | natsN
+	relay_urls=() relay_admins=() relay_pids=() extra_pids=()
+	local cfg=$1
+	case $cfg in
+	bbolt)
+		mkdir -p "$tmp/spool"
+		local spool=(--spool "$tmp/spool/relay.db")
+		[ "$CHANNELS" -gt 1 ] && spool=(--spool-dir "$tmp/spool")
+		start_relay relay1 "${spool[@]}" --workers "$WORKERS"
+		;;
+	nats*)
+		local count=${cfg#nats} sync=()
+		[ "$NATS_SYNC" = always ] && sync=(-sync-always)
+		mkdir -p "$tmp/js"
+		"$tmp/natsd" -dir "$tmp/js" "${sync[@]}" >"$tmp/natsd.url" 2>"$tmp/natsd.log" &
+		pids+=("$!")
+		extra_pids=("natsd=$!")
+		for _ in $(seq 200); do [ -s "$tmp/natsd.url" ] && break; sleep 0.05; done
+		local url
+		url=$(head -1 "$tmp/natsd.url")
+		[ -n "$url" ] || { echo "natsd did not start" >&2; cat "$tmp/natsd.log" >&2; exit 1; }
+		for i in $(seq "$count"); do start_relay "relay$i" --queue "$url"; done
+		;;
+	*) echo "unknown config $cfg" >&2; exit 2 ;;
+	esac
+}
+
+stop_config() {
+	stop_all
+	rm -rf "$tmp/spool" "$tmp/js" "$tmp/natsd.url"
+}
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+echo "relay-scale: $ROUNDS rounds of [$CONFIGS], N=$N C=$C CONTACTS=$CONTACTS CHANNELS=$CHANNELS WORKERS=$WORKERS NATS_SYNC=$NATS_SYNC" >&2
+echo "machine: $(nproc) CPU, load $load_start at start; commit $commit; $(go env GOVERSION); spool and store on $(df -T "$tmp" | awk 'NR==2{print $2}')" >&2
+chanlist=
+[ "$CHANNELS" -gt 1 ] && chanlist=$(IFS=,; echo "${chans[*]}")
+results="$tmp/results.txt"
+: >"$results"
+tck=$(getconf CLK_TCK)
+for r in $(seq "$ROUNDS"); do
+	for cfg in $CONFIGS; do
+		start_config "$cfg"
+		line=$("$tmp/relayload" -targets "$(IFS=,; echo "${relay_urls[*]}")" -metrics "$(IFS=,; echo "${relay_admins[*]}")" \
+			-channels "$chanlist" -secret "$secret" -n "$N" -c "$C" -contacts "$CONTACTS" -run "r$r$cfg" \
+			-emulator "$emu" -pids "$(IFS=,; echo "${relay_pids[*]}${extra_pids[*]:+,${extra_pids[*]}},emulator=$emu_pid")" \
+			-clk-tck "$tck") || { echo "round $r $cfg failed; logs in $tmp:" >&2; tail -5 "$tmp"/*.log >&2; exit 1; }
+		stop_config
+		echo "round $r $cfg load=$(cut -d' ' -f1 /proc/loadavg) ${line#RESULT }" | tee -a "$results" >&2
+	done
+done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load $load_end at end" >&2
+
+awk -v configs="$CONFIGS" -v rounds="$ROUNDS" '
+function med(list,   a, c, x, y, t) {
+	c = split(substr(list, 2), a, " ")
+	for (x = 1; x <= c; x++) for (y = x + 1; y <= c; y++) if (a[y] + 0 < a[x] + 0) { t = a[x]; a[x] = a[y]; a[y] = t }
+	lo = a[1]; hi = a[c]
+	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+}
+{
+	r = $2; cfg = $3
+	for (i = 5; i <= NF; i++) { split($i, kv, "="); v[cfg, kv[1]] = v[cfg, kv[1]] " " kv[2]; val[r, cfg, kv[1]] = kv[2]; keys[cfg] = keys[cfg] " " kv[1] }
+}
+END {
+	n = split(configs, cf, " ")
+	printf "medians of %d rounds (min-max):\n", rounds
+	printf "  %-6s %18s %18s %10s %10s %22s %12s %14s %12s\n", "config", "inbound msg/s", "end-to-end msg/s", "ack p50 ms", "ack p99 ms", "CPU s/1k msgs, relays", "natsd s/1k", "emulator s/1k", "loader s/1k"
+	for (i = 1; i <= n; i++) {
+		c = cf[i]
+		a = med(v[c, "ack_msgs_per_s"]); al = lo; ah = hi
+		e = med(v[c, "e2e_msgs_per_s"]); el = lo; eh = hi
+		p5 = med(v[c, "ack_p50_ms"]); p9 = med(v[c, "ack_p99_ms"])
+		rc = med(v[c, "cpu_relays_per_1k"])
+		per = ""
+		for (k = 1; k <= 2; k++) if ((c, "cpu_relay" k "_per_1k") in v) per = per sprintf("%s%.3f", per == "" ? "" : "+", med(v[c, "cpu_relay" k "_per_1k"]))
+		nd = ((c, "cpu_natsd_per_1k") in v) ? sprintf("%.3f", med(v[c, "cpu_natsd_per_1k"])) : "-"
+		em = med(v[c, "cpu_emulator_per_1k"]); ld = med(v[c, "cpu_loader_per_1k"])
+		printf "  %-6s %6.0f (%.0f-%.0f) %6.0f (%.0f-%.0f) %10.2f %10.2f %22s %12s %14.3f %12.3f\n", c, a, al, ah, e, el, eh, p5, p9, sprintf("%.3f (%s)", rc, per), nd, em, ld
+	}
+	printf "per-round ratios, median (min-max):\n"
+	split("nats2/nats1 nats1/bbolt nats2/bbolt", pairs, " ")
+	for (p = 1; p <= 3; p++) {
+		split(pairs[p], ab, "/"); A = ab[1]; B = ab[2]
+		if (!((A, "ack_msgs_per_s") in v) || !((B, "ack_msgs_per_s") in v)) continue
+		ra = ""; re = ""; rcpu = ""
+		for (r = 1; r <= rounds; r++) {
+			ra = ra " " val[r, A, "ack_msgs_per_s"] / val[r, B, "ack_msgs_per_s"]
+			re = re " " val[r, A, "e2e_msgs_per_s"] / val[r, B, "e2e_msgs_per_s"]
+			rcpu = rcpu " " val[r, A, "cpu_relays_per_1k"] / val[r, B, "cpu_relays_per_1k"]
+		}
+		x = med(ra); xl = lo; xh = hi; y = med(re); yl = lo; yh = hi; z = med(rcpu); zl = lo; zh = hi
+		printf "  %-12s inbound %.2fx (%.2f-%.2f)  end-to-end %.2fx (%.2f-%.2f)  relay CPU per msg %.2fx (%.2f-%.2f)\n", pairs[p], x, xl, xh, y, yl, yh, z, zl, zh
+	}
+}' "$results"
