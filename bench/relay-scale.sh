@@ -14,8 +14,9 @@
 #   * end-to-end msg/s: until the relays' ccx_relay_deliveries_total{result="ok"}
 #     reach N (the platform accepted every one); the emulator must then hold
 #     each message exactly once, else the run fails;
-#   * CPU seconds (utime+stime from /proc) of each relay, natsd and the
-#     emulator over the run, per 1,000 messages.
+#   * CPU seconds (utime+stime from /proc) of each relay, natsd, the emulator
+#     and the loader over the run, per 1,000 messages;
+#   * drain msg/s (DRAIN=1, the default): delivery alone, from a backlog (below).
 # The configurations run interleaved, one round after another (bbolt nats1
 # nats2, bbolt nats1 nats2, …); ratios are computed per round and reported as
 # the median of the rounds with their spread (min-max), with the load average
@@ -27,6 +28,10 @@
 # Knobs (env): ROUNDS=5 N=10000 C=32 CONTACTS=500 CHANNELS=1 WORKERS=16 (bbolt's --workers;
 #   JetStream's concurrency is its 16 partitions per channel) CONFIGS="bbolt nats1 nats2"
 #   NATS_SYNC=default|always (always: natsd fsyncs every write, as the bbolt spool does)
+#   DRAIN=1: also time delivery alone — N events queued by relays that hardly post
+#   (--rate-limit 0.001), then fresh relays emptying that backlog (drain msg/s): the
+#   rate the delivery side sustains (for JetStream: its 16 partitions per channel, one
+#   event in flight each) when inbound work is not competing for the CPU; DRAIN=0 skips it
 #   CHANNELS>1 needs `ccx relay --config` (many channels in one relay): the script writes
 #   a relay.toml of CHANNELS ClickSend channels and posts to /providers/<id>/clicksend/….
 set -euo pipefail
@@ -39,6 +44,7 @@ CHANNELS=${CHANNELS:-1}
 WORKERS=${WORKERS:-16}
 CONFIGS=${CONFIGS:-"bbolt nats1 nats2"}
 NATS_SYNC=${NATS_SYNC:-default}
+DRAIN=${DRAIN:-1}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ccx-relay-scale.XXXXXX")
 pids=()
@@ -50,14 +56,14 @@ stop_all() { # our own processes only, by pid
 emu_pid=
 cleanup() {
 	stop_all
-	if [ -n "$emu_pid" ]; then kill -TERM "$emu_pid" 2>/dev/null || true; wait "$emu_pid" 2>/dev/null || true; fi
+	if [ -n "$emu_pid" ]; then kill -CONT "$emu_pid" 2>/dev/null || true; kill -TERM "$emu_pid" 2>/dev/null || true; wait "$emu_pid" 2>/dev/null || true; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-waitfor() { # URL: until it answers, 10 s at most
-	for _ in $(seq 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done
+waitfor() { # URL: until it answers, 20 s at most
+	for _ in $(seq 400); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done
 	echo "not up: $1" >&2; return 1
 }
 
@@ -103,56 +109,81 @@ EOF
 fi
 
 # start_relay NAME FLAGS…: starts one relay, appends its URL, admin URL and name=pid
-relay_urls=() relay_admins=() relay_pids=()
+relay_urls=() relay_admins=() relay_pids=() relay_pid_list=()
 start_relay() {
 	local name=$1
 	shift
 	local port admin
 	port=$(freeport)
 	admin=$(freeport)
+	while [ "$admin" = "$port" ]; do admin=$(freeport); done
 	local chan_flags=(--channel-id "${chans[0]}" --token "$(token_of 1)" --webhook-url "$webhook")
 	[ "$CHANNELS" -gt 1 ] && chan_flags=(--config "$tmp/relay.toml")
 	CCX_CLICKSEND_USERNAME=bench CCX_CLICKSEND_API_KEY=bench CCX_CLICKSEND_SECRET=$secret \
 		CCX_PROVIDER_BASE_URL=http://127.0.0.1:9 \
 		"$tmp/ccx" relay --provider clicksend "${chan_flags[@]}" --port "$port" --admin-addr "127.0.0.1:$admin" \
-		--rate-limit 0 --log-level warn "$@" 2>"$tmp/$name.log" &
+		--log-level warn "$@" 2>>"$tmp/$name.log" &
 	local pid=$!
 	pids+=("$pid")
-	waitfor "http://127.0.0.1:$port/healthz"
+	relay_pid_list+=("$pid")
+	waitfor "http://127.0.0.1:$port/healthz" || { tail -n 20 "$tmp/$name.log" >&2; exit 1; }
 	relay_urls+=("http://127.0.0.1:$port") relay_admins+=("http://127.0.0.1:$admin") relay_pids+=("$name=$pid")
 }
 
-start_config() { # bbolt | natsN
-	relay_urls=() relay_admins=() relay_pids=() extra_pids=()
-	local cfg=$1
-	case $cfg in
-	bbolt)
-		mkdir -p "$tmp/spool"
-		local spool=(--spool "$tmp/spool/relay.db")
-		[ "$CHANNELS" -gt 1 ] && spool=(--spool-dir "$tmp/spool")
-		start_relay relay1 "${spool[@]}" --workers "$WORKERS"
-		;;
+# start_store CONFIG: natsd for the JetStream configurations (nothing for bbolt)
+nats_url= extra_pids=()
+start_store() {
+	extra_pids=() nats_url=
+	case $1 in
+	bbolt) mkdir -p "$tmp/spool" ;;
 	nats*)
-		local count=${cfg#nats} sync=()
+		local sync=()
 		[ "$NATS_SYNC" = always ] && sync=(-sync-always)
 		mkdir -p "$tmp/js"
 		"$tmp/natsd" -dir "$tmp/js" "${sync[@]}" >"$tmp/natsd.url" 2>"$tmp/natsd.log" &
 		pids+=("$!")
 		extra_pids=("natsd=$!")
 		for _ in $(seq 200); do [ -s "$tmp/natsd.url" ] && break; sleep 0.05; done
-		local url
-		url=$(head -1 "$tmp/natsd.url")
-		[ -n "$url" ] || { echo "natsd did not start" >&2; cat "$tmp/natsd.log" >&2; exit 1; }
-		for i in $(seq "$count"); do start_relay "relay$i" --queue "$url"; done
+		nats_url=$(head -1 "$tmp/natsd.url")
+		[ -n "$nats_url" ] || { echo "natsd did not start" >&2; cat "$tmp/natsd.log" >&2; exit 1; }
 		;;
-	*) echo "unknown config $cfg" >&2; exit 2 ;;
+	*) echo "unknown config $1" >&2; exit 2 ;;
 	esac
+}
+
+# start_relays CONFIG FLAGS…: the configuration's relays on its store
+start_relays() {
+	relay_urls=() relay_admins=() relay_pids=() relay_pid_list=()
+	local cfg=$1
+	shift
+	case $cfg in
+	bbolt)
+		local spool=(--spool "$tmp/spool/relay.db")
+		[ "$CHANNELS" -gt 1 ] && spool=(--spool-dir "$tmp/spool")
+		start_relay relay1 "${spool[@]}" --workers "$WORKERS" "$@"
+		;;
+	nats*) for i in $(seq "${cfg#nats}"); do start_relay "relay$i" --queue "$nats_url" "$@"; done ;;
+	esac
+}
+
+stop_relays() { # SIGTERM, as an orchestrator stops them; --drain decides how long they finish
+	for p in "${relay_pid_list[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${relay_pid_list[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 
 stop_config() {
 	stop_all
 	rm -rf "$tmp/spool" "$tmp/js" "$tmp/natsd.url"
 }
+
+join() { local IFS=,; echo "$*"; }
+pidlist() { join "${relay_pids[@]}" "${extra_pids[@]}" "emulator=$emu_pid"; }
+load() { # relayload with this configuration's relays
+	"$tmp/relayload" -targets "$(join "${relay_urls[@]}")" -metrics "$(join "${relay_admins[@]}")" \
+		-channels "$chanlist" -secret "$secret" -c "$C" -contacts "$CONTACTS" \
+		-emulator "$emu" -pids "$(pidlist)" -clk-tck "$tck" "$@"
+}
+failed() { echo "$1 failed; logs in $tmp:" >&2; tail -n 5 "$tmp"/*.log >&2; trap - EXIT; stop_all; kill -CONT "$emu_pid"; kill "$emu_pid"; exit 1; }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -165,12 +196,26 @@ results="$tmp/results.txt"
 tck=$(getconf CLK_TCK)
 for r in $(seq "$ROUNDS"); do
 	for cfg in $CONFIGS; do
-		start_config "$cfg"
-		line=$("$tmp/relayload" -targets "$(IFS=,; echo "${relay_urls[*]}")" -metrics "$(IFS=,; echo "${relay_admins[*]}")" \
-			-channels "$chanlist" -secret "$secret" -n "$N" -c "$C" -contacts "$CONTACTS" -run "r$r$cfg" \
-			-emulator "$emu" -pids "$(IFS=,; echo "${relay_pids[*]}${extra_pids[*]:+,${extra_pids[*]}},emulator=$emu_pid")" \
-			-clk-tck "$tck") || { echo "round $r $cfg failed; logs in $tmp:" >&2; tail -5 "$tmp"/*.log >&2; exit 1; }
+		start_store "$cfg"
+		start_relays "$cfg" --rate-limit 0
+		line=$(load -n "$N" -run "r$r$cfg") || failed "round $r $cfg"
 		stop_config
+		if [ "$DRAIN" = 1 ]; then
+			# The delivery rate alone: queue N with relays that hardly post
+			# (--rate-limit 0.001), stop them, and time fresh relays emptying the backlog.
+			start_store "$cfg"
+			start_relays "$cfg" --rate-limit 0.001 --drain 0s
+			post=$(load -n "$N" -run "d$r$cfg" -mode post) || failed "round $r $cfg (queueing the backlog)"
+			stop_relays
+			before=$(sed -n 's/.* delivered=\([0-9]*\).*/\1/p' <<<"$post")
+			# The platform holds still (SIGSTOP) until every relay is up; the
+			# loader resumes it when its clock starts.
+			kill -STOP "$emu_pid"
+			start_relays "$cfg" --rate-limit 0
+			dline=$(load -n "$((N - before))" -total "$N" -run "d$r$cfg" -mode drain -resume "$emu_pid") || failed "round $r $cfg (drain)"
+			stop_config
+			line="$line ${dline#RESULT }"
+		fi
 		echo "round $r $cfg load=$(cut -d' ' -f1 /proc/loadavg) ${line#RESULT }" | tee -a "$results" >&2
 	done
 done
@@ -184,38 +229,38 @@ function med(list,   a, c, x, y, t) {
 	lo = a[1]; hi = a[c]
 	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
 }
+function cell(c, k, fmt,   m) { if (!((c, k) in v)) return "-"; m = med(v[c, k]); return sprintf(fmt " (" fmt "-" fmt ")", m, lo, hi) }
+function one(c, k, fmt) { return ((c, k) in v) ? sprintf(fmt, med(v[c, k])) : "-" }
+function ratio(A, B, k,   r, x, m) {
+	if (!((A, k) in v) || !((B, k) in v)) return "-"
+	x = ""
+	for (r = 1; r <= rounds; r++) x = x " " val[r, A, k] / val[r, B, k]
+	m = med(x)
+	return sprintf("%.2fx (%.2f-%.2f)", m, lo, hi)
+}
 {
 	r = $2; cfg = $3
-	for (i = 5; i <= NF; i++) { split($i, kv, "="); v[cfg, kv[1]] = v[cfg, kv[1]] " " kv[2]; val[r, cfg, kv[1]] = kv[2]; keys[cfg] = keys[cfg] " " kv[1] }
+	for (i = 5; i <= NF; i++) { split($i, kv, "="); v[cfg, kv[1]] = v[cfg, kv[1]] " " kv[2]; val[r, cfg, kv[1]] = kv[2] }
 }
 END {
 	n = split(configs, cf, " ")
-	printf "medians of %d rounds (min-max):\n", rounds
-	printf "  %-6s %18s %18s %10s %10s %22s %12s %14s %12s\n", "config", "inbound msg/s", "end-to-end msg/s", "ack p50 ms", "ack p99 ms", "CPU s/1k msgs, relays", "natsd s/1k", "emulator s/1k", "loader s/1k"
+	printf "medians of %d rounds (min-max); CPU in seconds per 1,000 messages (user+sys from /proc)\n", rounds
+	printf "  %-6s %-20s %-20s %-20s %-9s %-9s %-22s %-7s %-8s %-7s %-11s\n", "config", "inbound msg/s", "end-to-end msg/s", "drain msg/s", "ack p50", "ack p99", "CPU relays (each)", "natsd", "emulator", "loader", "drain CPU"
 	for (i = 1; i <= n; i++) {
 		c = cf[i]
-		a = med(v[c, "ack_msgs_per_s"]); al = lo; ah = hi
-		e = med(v[c, "e2e_msgs_per_s"]); el = lo; eh = hi
-		p5 = med(v[c, "ack_p50_ms"]); p9 = med(v[c, "ack_p99_ms"])
-		rc = med(v[c, "cpu_relays_per_1k"])
 		per = ""
-		for (k = 1; k <= 2; k++) if ((c, "cpu_relay" k "_per_1k") in v) per = per sprintf("%s%.3f", per == "" ? "" : "+", med(v[c, "cpu_relay" k "_per_1k"]))
-		nd = ((c, "cpu_natsd_per_1k") in v) ? sprintf("%.3f", med(v[c, "cpu_natsd_per_1k"])) : "-"
-		em = med(v[c, "cpu_emulator_per_1k"]); ld = med(v[c, "cpu_loader_per_1k"])
-		printf "  %-6s %6.0f (%.0f-%.0f) %6.0f (%.0f-%.0f) %10.2f %10.2f %22s %12s %14.3f %12.3f\n", c, a, al, ah, e, el, eh, p5, p9, sprintf("%.3f (%s)", rc, per), nd, em, ld
+		for (k = 1; k <= 2; k++) if ((c, "cpu_relay" k "_per_1k") in v) per = per (per == "" ? "" : "+") sprintf("%.3f", med(v[c, "cpu_relay" k "_per_1k"]))
+		printf "  %-6s %-20s %-20s %-20s %-9s %-9s %-22s %-7s %-8s %-7s %-11s\n", c, cell(c, "ack_msgs_per_s", "%.0f"), cell(c, "e2e_msgs_per_s", "%.0f"),
+			cell(c, "drain_msgs_per_s", "%.0f"), one(c, "ack_p50_ms", "%.1fms"), one(c, "ack_p99_ms", "%.1fms"),
+			one(c, "cpu_relays_per_1k", "%.3f") " (" per ")", one(c, "cpu_natsd_per_1k", "%.3f"), one(c, "cpu_emulator_per_1k", "%.3f"),
+			one(c, "cpu_loader_per_1k", "%.3f"), one(c, "dcpu_relays_per_1k", "%.3f")
 	}
 	printf "per-round ratios, median (min-max):\n"
 	split("nats2/nats1 nats1/bbolt nats2/bbolt", pairs, " ")
 	for (p = 1; p <= 3; p++) {
-		split(pairs[p], ab, "/"); A = ab[1]; B = ab[2]
-		if (!((A, "ack_msgs_per_s") in v) || !((B, "ack_msgs_per_s") in v)) continue
-		ra = ""; re = ""; rcpu = ""
-		for (r = 1; r <= rounds; r++) {
-			ra = ra " " val[r, A, "ack_msgs_per_s"] / val[r, B, "ack_msgs_per_s"]
-			re = re " " val[r, A, "e2e_msgs_per_s"] / val[r, B, "e2e_msgs_per_s"]
-			rcpu = rcpu " " val[r, A, "cpu_relays_per_1k"] / val[r, B, "cpu_relays_per_1k"]
-		}
-		x = med(ra); xl = lo; xh = hi; y = med(re); yl = lo; yh = hi; z = med(rcpu); zl = lo; zh = hi
-		printf "  %-12s inbound %.2fx (%.2f-%.2f)  end-to-end %.2fx (%.2f-%.2f)  relay CPU per msg %.2fx (%.2f-%.2f)\n", pairs[p], x, xl, xh, y, yl, yh, z, zl, zh
+		split(pairs[p], ab, "/")
+		if (!((ab[1], "ack_msgs_per_s") in v) || !((ab[2], "ack_msgs_per_s") in v)) continue
+		printf "  %-12s inbound %s  end-to-end %s  drain %s  relay CPU per msg %s\n", pairs[p], ratio(ab[1], ab[2], "ack_msgs_per_s"),
+			ratio(ab[1], ab[2], "e2e_msgs_per_s"), ratio(ab[1], ab[2], "drain_msgs_per_s"), ratio(ab[1], ab[2], "cpu_relays_per_1k")
 	}
 }' "$results"

@@ -8,6 +8,12 @@
 // stored each exactly once, and prints one RESULT line: inbound and
 // end-to-end msg/s, ack latency, and the CPU seconds (from /proc) of every
 // process named in -pids, in total and per 1,000 messages.
+//
+// -mode post only posts (relays started with a tiny --rate-limit leave the
+// events queued) and prints how many the relays delivered meanwhile;
+// -mode drain posts nothing and times fresh relays delivering that backlog
+// (-n: how many they must deliver, -total: what the emulator must then hold):
+// the delivery rate alone, without the inbound work competing for the CPU.
 package main
 
 import (
@@ -23,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/provider/clicksend"
@@ -41,12 +48,21 @@ func main() {
 	pids := flag.String("pids", "", "comma-separated name=pid whose CPU time is measured")
 	tick := flag.Float64("clk-tck", 100, "clock ticks per second of /proc/PID/stat (getconf CLK_TCK)")
 	timeout := flag.Duration("timeout", 3*time.Minute, "give up waiting for delivery after this long")
+	mode := flag.String("mode", "full", "full (post, then wait for delivery) | post | drain (see the package comment)")
+	total := flag.Int("total", 0, "-mode drain: the messages of -run the emulator must hold at the end (default -n)")
+	resume := flag.Int("resume", 0, "-mode drain: send SIGCONT to this pid (the emulator, stopped while the relays started) when the clock starts")
 	flag.Parse()
+	if *mode != "full" && *mode != "post" && *mode != "drain" {
+		fail(2, "-mode must be full, post or drain")
+	}
+	if *total == 0 {
+		*total = *n
+	}
 	if *targets == "" || *metrics == "" || *secret == "" || *n < 1 || *c < 1 || *contacts < 1 {
 		fail(2, "-targets, -metrics, -secret are required; -n, -c, -contacts ≥ 1")
 	}
 	if err := run1(opts{strings.Split(*targets, ","), splitNonEmpty(*channels), *secret, *n, *c, *contacts, *run,
-		strings.Split(*metrics, ","), *emu, *pids, *tick, *timeout}); err != nil {
+		strings.Split(*metrics, ","), *emu, *pids, *tick, *timeout, *mode, *total, *resume}); err != nil {
 		fail(1, err.Error())
 	}
 }
@@ -60,10 +76,15 @@ type opts struct {
 	emu, pids         string
 	tick              float64
 	timeout           time.Duration
+	mode              string
+	total, resume     int
 }
 
 func run1(o opts) error {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.c + 4}}
+	if o.mode == "drain" {
+		return drain(client, o)
+	}
 	if o.emu != "" {
 		if err := postEmpty(client, o.emu+"/_emulator/reset"); err != nil {
 			return err
@@ -119,6 +140,14 @@ func run1(o opts) error {
 	if f := failed.Load(); f > 0 {
 		return fmt.Errorf("%d of %d pushes not acknowledged with 200", f, o.n)
 	}
+	if o.mode == "post" {
+		d, err := delivered(client, o.metrics)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("RESULT ack_msgs_per_s=%.0f delivered=%.0f\n", float64(o.n)/ackElapsed.Seconds(), d-base)
+		return nil
+	}
 	deadline := time.Now().Add(o.timeout)
 	for {
 		d, err := delivered(client, o.metrics)
@@ -163,6 +192,69 @@ func run1(o opts) error {
 			return fmt.Errorf("the emulator stored %d inbound messages (%d distinct mIds) of %d", stored, distinct, o.n)
 		}
 		fmt.Fprintf(&b, " stored=%d", stored)
+	}
+	fmt.Println(b.String())
+	return nil
+}
+
+// drain times the relays of -metrics delivering the backlog of -n events
+// left by -mode post, from the first reading of their metrics on.
+func drain(client *http.Client, o opts) error {
+	procs, err := parsePids(o.pids)
+	if err != nil {
+		return err
+	}
+	base, err := delivered(client, o.metrics)
+	if err != nil {
+		return err
+	}
+	cpu0 := cpuAll(procs, o.tick)
+	start := time.Now()
+	if o.resume > 0 {
+		if err := syscall.Kill(o.resume, syscall.SIGCONT); err != nil {
+			return fmt.Errorf("resume %d: %v", o.resume, err)
+		}
+	}
+	deadline := start.Add(o.timeout)
+	for {
+		d, err := delivered(client, o.metrics)
+		if err != nil {
+			return err
+		}
+		if d >= float64(o.n) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("drain: delivered %.0f of %d within %s", d, o.n, o.timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	cpu1 := cpuAll(procs, o.tick)
+	timed := float64(o.n) - base
+	if timed < float64(o.n)/2 {
+		return fmt.Errorf("drain: %.0f of %d were delivered before the first reading: too few timed", base, o.n)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "RESULT drain_msgs_per_s=%.0f drain_timed=%.0f", timed/elapsed.Seconds(), timed)
+	relayCPU := 0.0
+	for _, p := range procs {
+		s := cpu1[p.name] - cpu0[p.name]
+		if strings.HasPrefix(p.name, "relay") {
+			relayCPU += s
+		}
+		fmt.Fprintf(&b, " dcpu_%s_per_1k=%.3f", p.name, s*1000/timed)
+	}
+	fmt.Fprintf(&b, " dcpu_relays_per_1k=%.3f", relayCPU*1000/timed)
+	if o.emu != "" {
+		stored, distinct, err := storedAtPlatform(client, o.emu, o.run)
+		if err != nil {
+			return err
+		}
+		if distinct != o.total || stored != o.total {
+			return fmt.Errorf("the emulator stored %d inbound messages (%d distinct mIds) of %d", stored, distinct, o.total)
+		}
+		fmt.Fprintf(&b, " drain_stored=%d", stored)
 	}
 	fmt.Println(b.String())
 	return nil
