@@ -32,6 +32,9 @@
 #   (--rate-limit 0.001), then fresh relays emptying that backlog (drain msg/s): the
 #   rate the delivery side sustains (for JetStream: its 16 partitions per channel, one
 #   event in flight each) when inbound work is not competing for the CPU; DRAIN=0 skips it
+#   NATS_URL=nats://…[,…] NATS_REPLICAS=3: use that JetStream (a real cluster) instead of
+#   starting natsd (its CPU is then not measured; the stream CCX_RELAY is created or
+#   updated on it, the runs' events leave it as they are delivered)
 #   CHANNELS>1 needs `ccx relay --config` (many channels in one relay): the script writes
 #   a relay.toml of CHANNELS ClickSend channels and posts to /providers/<id>/clicksend/….
 set -euo pipefail
@@ -45,6 +48,8 @@ WORKERS=${WORKERS:-16}
 CONFIGS=${CONFIGS:-"bbolt nats1 nats2"}
 NATS_SYNC=${NATS_SYNC:-default}
 DRAIN=${DRAIN:-1}
+NATS_URL=${NATS_URL:-}
+NATS_REPLICAS=${NATS_REPLICAS:-1}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ccx-relay-scale.XXXXXX")
 pids=()
@@ -137,6 +142,7 @@ start_store() {
 	case $1 in
 	bbolt) mkdir -p "$tmp/spool" ;;
 	nats*)
+		if [ -n "$NATS_URL" ]; then nats_url=$NATS_URL; return; fi
 		local sync=()
 		[ "$NATS_SYNC" = always ] && sync=(-sync-always)
 		mkdir -p "$tmp/js"
@@ -162,7 +168,7 @@ start_relays() {
 		[ "$CHANNELS" -gt 1 ] && spool=(--spool-dir "$tmp/spool")
 		start_relay relay1 "${spool[@]}" --workers "$WORKERS" "$@"
 		;;
-	nats*) for i in $(seq "${cfg#nats}"); do start_relay "relay$i" --queue "$nats_url" "$@"; done ;;
+	nats*) for i in $(seq "${cfg#nats}"); do start_relay "relay$i" --queue "$nats_url" --queue-replicas "$NATS_REPLICAS" "$@"; done ;;
 	esac
 }
 
@@ -187,7 +193,7 @@ failed() { echo "$1 failed; logs in $tmp:" >&2; tail -n 5 "$tmp"/*.log >&2; trap
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-echo "relay-scale: $ROUNDS rounds of [$CONFIGS], N=$N C=$C CONTACTS=$CONTACTS CHANNELS=$CHANNELS WORKERS=$WORKERS NATS_SYNC=$NATS_SYNC" >&2
+echo "relay-scale: $ROUNDS rounds of [$CONFIGS], N=$N C=$C CONTACTS=$CONTACTS CHANNELS=$CHANNELS WORKERS=$WORKERS NATS_SYNC=$NATS_SYNC DRAIN=$DRAIN${NATS_URL:+ NATS_URL=(given) NATS_REPLICAS=$NATS_REPLICAS}" >&2
 echo "machine: $(nproc) CPU, load $load_start at start; commit $commit; $(go env GOVERSION); spool and store on $(df -T "$tmp" | awk 'NR==2{print $2}')" >&2
 chanlist=
 [ "$CHANNELS" -gt 1 ] && chanlist=$(IFS=,; echo "${chans[*]}")
