@@ -223,6 +223,8 @@ func newEmulatorState(opts Options, st State) (*Emulator, error) {
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = 200 * time.Millisecond
 	}
+	savedRequests := st.Requests
+	st.Requests = nil // the request log keeps them, not the store
 	e := &Emulator{
 		opts:       opts,
 		channels:   append([]Channel(nil), opts.Channels...),
@@ -238,6 +240,7 @@ func newEmulatorState(opts Options, st State) (*Emulator, error) {
 		allowedHosts: hostNames(opts),
 		side:         newSide(),
 	}
+	e.reqs.load(savedRequests)
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
 	}
@@ -437,11 +440,17 @@ func (e *Emulator) flush() error {
 		return nil
 	}
 	st, dirty := e.store.takeDirty()
-	if !dirty {
+	reqsDirty := e.reqs.takeDirty()
+	if !dirty && !reqsDirty {
 		return nil
 	}
+	if !dirty {
+		st = e.store.snapshot()
+	}
+	st.Requests = e.scrubbedRequests(0)
 	if err := writeStateFile(e.opts.StatePath, &st); err != nil {
 		e.store.markDirty()
+		e.reqs.markDirty()
 		return fmt.Errorf("write state %s: %w", e.opts.StatePath, err)
 	}
 	return nil

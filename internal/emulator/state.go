@@ -123,6 +123,9 @@ type State struct {
 	Contacts []Contact `json:"contacts"`
 	Messages []Message `json:"messages"`
 	Warnings []Warning `json:"warnings"`
+	// Requests is the request log (newest maxRequests, redacted), kept by
+	// the emulator beside the store: GET /_emulator/state leaves it out.
+	Requests []RequestRecord `json:"requests,omitempty"`
 }
 
 // LoadState reads a state file. A missing file is an empty state; a file that
