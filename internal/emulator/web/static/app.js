@@ -788,11 +788,13 @@
       flows.append(b);
     }
     const sum = el('summary', {},
+      el('span', { class: 'muted mono req-seq' }, '#' + Number(r.seq)),
       timeEl(Date.parse(r.time)),
       el('span', { class: 'badge' }, HOPS[r.kind] || r.kind),
       el('span', { class: 'mono' }, r.method + ' ' + path),
       el('span', { class: 'badge ' + (ok ? 'ok' : 'bad') }, r.status ? 'HTTP ' + r.status : 'no answer'),
       el('span', { class: 'req-what' }, describeRequest(r)),
+      r.resendOf ? el('span', { class: 'badge' }, 'resend of #' + Number(r.resendOf)) : '',
       r.findings.length ? el('span', { class: 'muted' }, r.findings.length + ' finding(s)') : '',
       el('span', { class: 'muted' }, fmtMS(r.latencyMs)),
       flows);
