@@ -233,7 +233,9 @@ func TestRequestLogPersists(t *testing.T) {
 	e2 := start(t, Options{Channels: []Channel{ch}, StatePath: path})
 	after := getRequests(t, e2, "")
 	if len(after) != 1 || after[0].Seq != before[0].Seq || after[0].Body != before[0].Body ||
-		after[0].Header.Get("Authorization") != before[0].Header.Get("Authorization") || after[0].Curl != before[0].Curl {
+		after[0].Header.Get("Authorization") != before[0].Header.Get("Authorization") ||
+		after[0].URL != e2.WebhookURL() || !strings.Contains(after[0].Curl, "'"+e2.WebhookURL()+"'") ||
+		after[0].Curl != strings.ReplaceAll(before[0].Curl, e.URL(), e2.URL()) {
 		t.Fatalf("after restart:\n%+v\nbefore:\n%+v", after, before)
 	}
 	if _, ok := e2.State().Requests, true; len(e2.State().Requests) != 0 || !ok {

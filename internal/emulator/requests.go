@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -210,7 +211,15 @@ func (l *requestLog) reset() {
 func (e *Emulator) Requests(after int64) []RequestRecord {
 	recs := e.scrubbedRequests(after)
 	for i := range recs {
-		recs[i].Curl = curlOf(&recs[i])
+		r := &recs[i]
+		if r.redacted && r.Kind == RequestWebhook && e.url != "" {
+			// Saved by an earlier run, perhaps on another port: the post
+			// would go to this one now.
+			if u, err := url.Parse(r.URL); err == nil && u.Path != "" {
+				r.URL = e.url + u.RequestURI()
+			}
+		}
+		r.Curl = curlOf(r)
 	}
 	return recs
 }
