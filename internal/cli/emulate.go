@@ -85,8 +85,14 @@ Everything that happens is logged on stdout: readable lines on a terminal,
 NDJSON with --json. The inspection API lives under /_emulator/: GET
 /_emulator/state, /_emulator/contacts, /_emulator/messages?contactId=, the live
 Server-Sent Events stream /_emulator/events, and POST
-/_emulator/channels/{id}/send. State is in memory unless --state FILE keeps it
-across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
+/_emulator/channels/{id}/send. State (contacts, messages and the newest 200
+logged requests) is in memory unless --state FILE keeps it across restarts.
+Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
+
+The web inbox at the emulator's URL is a debugging console too: resend a
+logged request, retry a failed outgoing message, copy any request as curl (the
+token as $CCX_API_TOKEN), filter the request log, search the contacts, and link
+to any view (#/contacts/ID, #/requests/N).
 
 Both faces: --provider NAME (repeatable: ` + strings.Join(emulators.Names(), ", ") + `) also plays that
 messaging provider. Its fake API is served at <emulator>/_provider/NAME (your
@@ -131,7 +137,7 @@ redacted.`,
 	fl.StringVar(&opts.APIBaseURL, "api-base-url", "", "your integration server's base URL; outgoing calls go to <URL>/message (env CCX_API_BASE_URL; default "+emulator.DefaultAPIBaseURL+")")
 	fl.StringArrayVar(&opts.Extra, "channel", nil, "an extra channel: id=ID,token=TOKEN,id-type=phone|custom,api-base-url=URL (missing id/token are generated; repeatable)")
 	fl.Float64Var(&opts.RateLimit, "rate-limit", channel.RateLimitPerSec, "webhook requests per second per channel before 429 (0: no limit)")
-	fl.StringVar(&opts.StatePath, "state", "", "keep contacts and messages in this JSON file across restarts")
+	fl.StringVar(&opts.StatePath, "state", "", "keep contacts, messages and the request log in this JSON file across restarts")
 	fl.StringArrayVar(&opts.AllowHosts, "allow-host", nil, "a host name the API and the inbox answer besides IP addresses and localhost, e.g. a docker service name (repeatable)")
 	fl.BoolVar(&opts.ShowToken, "show-token", false, "print the full API token once on stderr")
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
