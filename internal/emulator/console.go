@@ -50,8 +50,9 @@ func resendOf(ctx context.Context) *resendInfo {
 	return ri
 }
 
-// logRequest adds rec, tying it to the request it re-sends, if any.
-func (e *Emulator) logRequest(ctx context.Context, rec RequestRecord) {
+// logRequest adds rec, tying it to the request it re-sends, if any, and
+// returns its Seq.
+func (e *Emulator) logRequest(ctx context.Context, rec RequestRecord) int64 {
 	ri := resendOf(ctx)
 	if ri != nil {
 		rec.ResendOf = ri.of
@@ -60,10 +61,12 @@ func (e *Emulator) logRequest(ctx context.Context, rec RequestRecord) {
 	if ri != nil {
 		ri.seq = seq
 	}
+	return seq
 }
 
-// Resend re-sends a logged request: a webhook post goes through the webhook
-// handler again (same headers and body), a /message call is made again to
+// Resend re-sends a logged request: a webhook post goes through the
+// emulator's handler again (same method, path, headers and body: a post to a
+// wrong path is answered as before), a /message call is made again to
 // the integration server (and stored as a new outgoing message). Provider
 // hops are re-made by the message they belong to, not one by one.
 func (e *Emulator) Resend(ctx context.Context, seq int64) (ResendResult, error) {
@@ -107,6 +110,9 @@ func (e *Emulator) resendWebhook(ctx context.Context, rec RequestRecord, body []
 	target := e.url + WebhookPath
 	if u, err := url.Parse(rec.URL); err == nil && u.Path != "" {
 		target = e.url + u.RequestURI() // the port may have changed since
+		if strings.HasPrefix(u.Path, APIPrefix) || strings.HasPrefix(u.Path, ProviderPrefix) {
+			return ResendResult{}, fmt.Errorf("%w: #%d went to %s, not a webhook path", ErrCannotResend, rec.Seq, u.Path)
+		}
 	}
 	r, err := http.NewRequestWithContext(ctx, rec.Method, target, bytes.NewReader(body))
 	if err != nil {
@@ -121,7 +127,7 @@ func (e *Emulator) resendWebhook(ctx context.Context, rec RequestRecord, body []
 		e.restoreToken(r.Header, rec.ChannelID)
 	}
 	w := &discardWriter{h: http.Header{}}
-	e.logWebhook(e.handleWebhook)(w, r)
+	e.Handler().ServeHTTP(w, r) // the route that took the original
 	res := ResendResult{OK: w.status >= 200 && w.status < 300}
 	res.Request, _ = e.request(ri.seq)
 	return res, nil

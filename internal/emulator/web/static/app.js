@@ -603,6 +603,12 @@
       }
       if (b.message && typeof b.message === 'object' && b.message.type) f.types.push(String(b.message.type));
     }
+    // Newer emulators read refused posts too: the contact and events they carried.
+    if (!f.contact && typeof r.contactId === 'string') f.contact = r.contactId;
+    for (const e of Array.isArray(r.events) ? r.events : []) {
+      if (e && e.type && !f.types.includes(String(e.type))) f.types.push(String(e.type));
+      if (e && e.status && !f.types.includes(String(e.status))) f.types.push(String(e.status));
+    }
     if (r.what) f.types.push(String(r.what));
     if (r.kind) f.types.push(String(r.kind));
     r._facts = f;
