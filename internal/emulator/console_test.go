@@ -67,6 +67,10 @@ func TestResendWebhookGoesThroughTheHandler(t *testing.T) {
 	if ms := e.Messages(Filter{}); len(ms) != 1 {
 		t.Fatalf("messages after resend: %+v", ms)
 	}
+	// Resending is not the server retrying: no "repeat" mark.
+	if got := getRequests(t, e, "?after="+itoa(res.Request.Seq-1)); len(got) != 1 || got[0].Retry != nil {
+		t.Fatalf("a resend is marked as the server's retry: %+v", got[0].Retry)
+	}
 	// A post with a wrong token is re-sent with that token, and refused again.
 	res = ResendResult{}
 	apiPost(t, e, "/_emulator/requests/"+itoa(recs[1].Seq)+"/resend", nil, &res)
@@ -76,6 +80,23 @@ func TestResendWebhookGoesThroughTheHandler(t *testing.T) {
 	if got := getRequests(t, e, ""); len(got) != 4 {
 		t.Fatalf("want 4 logged requests after two resends, got %d", len(got))
 	}
+	// A post to a wrong path is resent to that path, and answered as before.
+	b, _ := json.Marshal(textIn(ch, "+60177872890", "r2", "lost"))
+	postRaw(t, e.URL()+"/custom/webhook", "Bearer "+ch.Token, "application/json", b)
+	stray := getRequests(t, e, "?after=4")
+	if len(stray) != 1 || stray[0].Status != 404 {
+		t.Fatalf("stray post logged as %+v", stray)
+	}
+	res = ResendResult{}
+	apiPost(t, e, "/_emulator/requests/"+itoa(stray[0].Seq)+"/resend", nil, &res)
+	if res.OK || res.Request == nil || res.Request.Status != 404 || !strings.HasSuffix(res.Request.URL, "/custom/webhook") ||
+		!strings.Contains(res.Request.ReplyBody, "did you mean") {
+		t.Fatalf("resend of a stray post: %+v", res.Request)
+	}
+	if _, ok := e.MessageByMID(ch.ID, "r2"); ok {
+		t.Fatal("a resent stray post was stored")
+	}
+	before := len(getRequests(t, e, ""))
 
 	for _, c := range []struct {
 		path string
@@ -91,8 +112,8 @@ func TestResendWebhookGoesThroughTheHandler(t *testing.T) {
 			t.Errorf("POST %s %v: %d %s, want %d", c.path, c.hdr, a.status, a.body, c.want)
 		}
 	}
-	if got := getRequests(t, e, ""); len(got) != 4 {
-		t.Fatalf("a refused resend was made: %d logged", len(got))
+	if got := getRequests(t, e, ""); len(got) != before {
+		t.Fatalf("a refused resend was made: %d logged, want %d", len(got), before)
 	}
 }
 
