@@ -5,6 +5,7 @@ package web_test
 // restart with --state.
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/listen"
+	"github.com/ccx-cli/ccx/internal/platform"
 )
 
 // newFlakyFixture is newFixture whose server answers 503 while f.down is
@@ -211,45 +213,53 @@ func TestBrowserFilters(t *testing.T) {
 	if err := wrong.postErr(t, "+60177872890", nil, channel.NewEvent(channel.EventMessage, channel.Text("wrong token"))); err == nil {
 		t.Fatal("a wrong token was accepted")
 	}
-	// 4 webhook posts accepted or not (200, 200, 200 receipt, 400, 401) and one /message call.
-	if n := len(f.e.Requests(0)); n != 6 {
+	// A post to a wrong path is logged too (a 404 naming the right one).
+	stray := platform.New(platform.Options{WebhookURL: f.e.URL() + "/custom/webhook", Token: f.ch.Token, MaxRetries: -1})
+	sb, _ := json.Marshal(channel.NewWebhook(f.ch.ID, "+60199999999", nil, channel.NewEvent(channel.EventMessage, channel.Text("lost post"))))
+	if _, err := stray.Post(t.Context(), sb); err == nil {
+		t.Fatal("a post to a wrong path was accepted")
+	}
+	// Webhook posts (200, 200, 200 receipt, 400, 401, 404) and one /message call.
+	if n := len(f.e.Requests(0)); n != 7 {
 		t.Fatalf("logged %d requests", n)
 	}
 	ctx := newTab(t)
 	open(t, ctx, f)
-	run(t, ctx, "all requests", chromedp.Click(`#tab-requests`), waitJS(visibleRequests+` === 6`))
+	run(t, ctx, "all requests", chromedp.Click(`#tab-requests`), waitJS(visibleRequests+` === 7`))
 	for _, c := range []struct {
 		what    string
 		actions []chromedp.Action[chromedp.Void]
 		want    int
 	}{
-		{"4xx", []chromedp.Action[chromedp.Void]{setField(`#rf-status`, "4xx")}, 2},
+		{"4xx", []chromedp.Action[chromedp.Void]{setField(`#rf-status`, "4xx")}, 3},
+		{"contact of a stray post", []chromedp.Action[chromedp.Void]{setField(`#rf-contact`, "+60199999999")}, 1},
 		{"2xx webhook posts", []chromedp.Action[chromedp.Void]{setField(`#rf-status`, "2xx"), setField(`#rf-kind`, "webhook")}, 3},
 		{"/message calls", []chromedp.Action[chromedp.Void]{setField(`#rf-kind`, "message")}, 1},
 		{"contact", []chromedp.Action[chromedp.Void]{setField(`#rf-contact`, "+60123456789")}, 3},
 		{"event type", []chromedp.Action[chromedp.Void]{setField(`#rf-type`, "message_status")}, 1},
 		{"status value", []chromedp.Action[chromedp.Void]{setField(`#rf-type`, "delivered")}, 1},
 		{"has findings", []chromedp.Action[chromedp.Void]{setField(`#rf-findings`, "on")}, 1},
+		{"search a path", []chromedp.Action[chromedp.Void]{setField(`#rf-q`, "/custom/webhook")}, 1},
 		{"search", []chromedp.Action[chromedp.Void]{setField(`#rf-q`, "from ana")}, 1},
 		{"search the reply", []chromedp.Action[chromedp.Void]{setField(`#rf-q`, "does not match any emulated channel")}, 1},
 	} {
-		acts := append([]chromedp.Action[chromedp.Void]{chromedp.Click(`#rf-clear`), waitJS(visibleRequests + ` === 6`)}, c.actions...)
+		acts := append([]chromedp.Action[chromedp.Void]{chromedp.Click(`#rf-clear`), waitJS(visibleRequests + ` === 7`)}, c.actions...)
 		acts = append(acts, waitJS(visibleRequests+` === `+itoa(int64(c.want))))
 		run(t, ctx, "filter: "+c.what, acts...)
 	}
 	// The last filters are in the address: a new tab on it shows the same.
 	run(t, ctx, "filters in the address",
 		chromedp.Click(`#rf-clear`), setField(`#rf-status`, "4xx"), setField(`#rf-kind`, "webhook"),
-		waitJS(visibleRequests+` === 2`),
-		waitJS(`document.querySelector('#rf-count').textContent === '2 of 6 requests shown'`))
+		waitJS(visibleRequests+` === 3`),
+		waitJS(`document.querySelector('#rf-count').textContent === '3 of 7 requests shown'`))
 	link := eval[string](t, ctx, `location.href`)
 	if !strings.Contains(link, "#/requests?") || !strings.Contains(link, "status=4xx") || !strings.Contains(link, "kind=webhook") {
 		t.Fatalf("address with filters: %s", link)
 	}
 	ctx2 := newTab(t)
 	run(t, ctx2, "open the filtered link", chromedp.Navigate(link), chromedp.WaitVisible(`#conn[data-state="live"]`),
-		waitJS(`!document.querySelector('#requests-view').hidden && document.querySelectorAll('#request-list > li').length === 6`),
-		waitJS(visibleRequests+` === 2 && document.querySelector('#rf-status').value === '4xx'`))
+		waitJS(`!document.querySelector('#requests-view').hidden && document.querySelectorAll('#request-list > li').length === 7`),
+		waitJS(visibleRequests+` === 3 && document.querySelector('#rf-status').value === '4xx'`))
 	screenshot(t, ctx2, "requests-filtered.png")
 
 	// Contacts: by name and by ID.
