@@ -60,14 +60,10 @@ Everything that happens is logged on stdout: readable lines on a terminal,
 NDJSON with --json. The inspection API lives under /_emulator/: GET
 /_emulator/state, /_emulator/contacts, /_emulator/messages?contactId=, the live
 Server-Sent Events stream /_emulator/events, and POST
-/_emulator/channels/{id}/send. State (contacts, messages and the newest 200
-logged requests) is in memory unless --state FILE keeps it across restarts.
-Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
-
-The web inbox at the emulator's URL is a debugging console too: resend a
-logged request, retry a failed outgoing message, copy any request as curl (the
-token as $CCX_API_TOKEN), filter the request log, search the contacts, and link
-to any view (#/contacts/ID, #/requests/N).
+/_emulator/channels/{id}/send. --state FILE keeps the state (and the last 200
+requests) across restarts. Ctrl-C or SIGTERM stops it gracefully. The web inbox
+resends requests, retries failed messages, copies requests as curl ($CCX_API_TOKEN
+for the token), filters the log and links to any view (#/requests/N).
 
 Both faces: --provider NAME (repeatable: ` + strings.Join(emulators.Names(), ", ") + `) also plays that
 messaging provider. Its fake API is served at <emulator>/_provider/NAME (your
