@@ -647,8 +647,8 @@ func newValidateIDCmd(f *Factory) *cobra.Command {
   phone   E.164 with a leading +: + then 7 to 15 digits, no leading 0
   custom  1 to 50 characters from A-Z a-z 0-9 _ = + / @
 
-Without --type (and without CCX_ID_TYPE or a profile id_type) only the generic
-rule is checked: non-empty and at most 50 characters.
+Without --type (and without CCX_ID_TYPE or a profile id_type) a value must fit
+one of the two (in effect the custom alphabet, which holds every E.164 number).
 One verdict per value; exit 1 if any value is invalid. To validate a file that
 is literally named "id", write ./id.`,
 		Example: `  ccx validate id +60177872890 --type phone

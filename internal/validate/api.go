@@ -44,7 +44,7 @@ type Finding struct {
 // Options steer a validation.
 type Options struct {
 	Kind   Kind           // KindAuto detects
-	IDType channel.IDType // "" checks only the generic contactId rules
+	IDType channel.IDType // "": contactId must fit one of the two types
 	// ChannelID, when set, is the channel the payload must belong to.
 	ChannelID string
 	// ReplyStatus is the HTTP status a KindReply body came with; 0 infers it

@@ -411,7 +411,11 @@ func (c *refChecker) envelope(root gjson.Result, r *refRootFields) {
 			c.wrongType(ct, "contact", "an object (omit it rather than send null)")
 		} else {
 			c.push("contact")
-			c.contact(ct)
+			id := ""
+			if r.contactID.Type == gjson.String {
+				id = r.contactID.Str
+			}
+			c.contact(ct, id)
 			c.pop()
 		}
 	}
@@ -725,18 +729,16 @@ func (c *refChecker) attachment(m, a gjson.Result) {
 
 func (c *refChecker) location(m gjson.Result, f *[mCount]gjson.Result) {
 	lat, lng := f[mLat], f[mLng]
-	latKey, lngKey := "latitude", "longitude"
-	parent := m
 	if nested := f[mLocation]; nested.Exists() {
-		c.add(RuleLocationNested, "location", nested.Index, "put latitude, longitude and address flat on the message, not inside message.location{}")
-		if nested.IsObject() && !lat.Exists() && !lng.Exists() {
-			lat, lng = refLastMember(nested, "latitude"), refLastMember(nested, "longitude")
-			latKey, lngKey = "location.latitude", "location.longitude"
-			parent = nested
+		c.add(RuleLocationNested, "location", nested.Index, locationNestedHint)
+		if !lat.Exists() && !lng.Exists() {
+			c.add(RuleRequired, "latitude", nested.Index, locationNestedOnly)
+			c.optionalString(f[mAddress], "address")
+			return
 		}
 	}
-	c.coord(parent, lat, latKey, 90, RuleLatitude)
-	c.coord(parent, lng, lngKey, 180, RuleLongitude)
+	c.coord(m, lat, "latitude", 90, RuleLatitude)
+	c.coord(m, lng, "longitude", 180, RuleLongitude)
 	c.optionalString(f[mAddress], "address")
 }
 
@@ -802,7 +804,7 @@ func (c *refChecker) quickReply(m, title, replies gjson.Result) {
 
 // ---- contact -------------------------------------------------------------
 
-func (c *refChecker) contact(ct gjson.Result) {
+func (c *refChecker) contact(ct gjson.Result, contactID string) {
 	ct.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "firstName", "lastName":
@@ -819,7 +821,7 @@ func (c *refChecker) contact(ct gjson.Result) {
 			if v.Type != gjson.String {
 				c.wrongType(v, k.Str, "a string")
 			} else if !isAlpha2(v.Str) {
-				c.add(RuleContactField, k.Str, v.Index, "countryCode "+strconv.Quote(clip(v.Str))+" is not an ISO 3166-1 alpha-2 code such as \"MY\"")
+				c.add(RuleContactField, k.Str, v.Index, "countryCode "+strconv.Quote(clip(v.Str))+" is not an ISO 3166-1 alpha-2 code such as \"MY\""+countryCodeHint(v.Str, contactID))
 			}
 		case "email":
 			if v.Type != gjson.String {

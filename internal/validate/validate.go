@@ -674,7 +674,7 @@ func (c *checker) envelope(root value, r *rootFields) {
 			c.wrongType(ct, "contact", "an object (omit it rather than send null)")
 		} else {
 			c.push("contact")
-			c.contact(ct)
+			c.contact(ct, r.contactID)
 			c.pop()
 		}
 	}
@@ -1072,20 +1072,25 @@ func kindForMIME(m string) string {
 
 func (c *checker) location(m value, f *[mCount]value) {
 	lat, lng := f[mLat], f[mLng]
-	latKey, lngKey := "latitude", "longitude"
-	parent := m
 	if nested := f[mLocation]; nested.exists() {
-		c.add(RuleLocationNested, "location", nested.off, "put latitude, longitude and address flat on the message, not inside message.location{}")
-		if nested.isObj() && !lat.exists() && !lng.exists() {
-			lat, lng = c.lastMember(nested, "latitude"), c.lastMember(nested, "longitude")
-			latKey, lngKey = "location.latitude", "location.longitude"
-			parent = nested
+		c.add(RuleLocationNested, "location", nested.off, locationNestedHint)
+		if !lat.exists() && !lng.exists() {
+			// The platform reads message.latitude/longitude only: a
+			// location that is only nested has no coordinates for it.
+			c.add(RuleRequired, "latitude", nested.off, locationNestedOnly)
+			c.optionalString(f[mAddress], "address")
+			return
 		}
 	}
-	c.coord(parent, lat, latKey, 90, RuleLatitude)
-	c.coord(parent, lng, lngKey, 180, RuleLongitude)
+	c.coord(m, lat, "latitude", 90, RuleLatitude)
+	c.coord(m, lng, "longitude", 180, RuleLongitude)
 	c.optionalString(f[mAddress], "address")
 }
+
+const (
+	locationNestedHint = "put latitude, longitude and address flat on the message, not inside message.location{}"
+	locationNestedOnly = `"latitude" and "longitude" are required flat on the message: the platform reads message.latitude and message.longitude, and here they sit only inside message.location{}; flatten it ({"type": "location", "latitude": ..., "longitude": ...})`
+)
 
 func (c *checker) coord(parent, v value, key string, limit float64, rule string) {
 	var x float64
@@ -1152,7 +1157,7 @@ func (c *checker) quickReply(m, title, replies value) {
 
 // ---- contact -------------------------------------------------------------
 
-func (c *checker) contact(ct value) {
+func (c *checker) contact(ct, contactID value) {
 	for it := c.iter(ct); ; {
 		k, v, ok := it.member()
 		if !ok {
@@ -1174,7 +1179,11 @@ func (c *checker) contact(ct value) {
 			if !v.isStr() {
 				c.wrongType(v, key, "a string")
 			} else if s := c.strOf(v); !isAlpha2(s) {
-				c.add(RuleContactField, key, v.off, "countryCode "+strconv.Quote(clip(s))+" is not an ISO 3166-1 alpha-2 code such as \"MY\"")
+				id := ""
+				if contactID.isStr() {
+					id = c.strOf(contactID)
+				}
+				c.add(RuleContactField, key, v.off, "countryCode "+strconv.Quote(clip(s))+" is not an ISO 3166-1 alpha-2 code such as \"MY\""+countryCodeHint(s, id))
 			}
 		case "email":
 			if !v.isStr() {
