@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/ui"
@@ -271,6 +272,9 @@ func (o *configOptions) set(ctx context.Context, key, value string) error {
 	}
 	if err := o.save(file); err != nil {
 		return err
+	}
+	if w := channel.WebhookURLWarning(v); key == "webhook_url" && w != "" {
+		fmt.Fprintln(o.f.IO.ErrOut, "warning: "+w)
 	}
 	if o.f.JSON {
 		return ui.WriteJSON(o.f.IO.Out, map[string]any{"profile": name, "key": key, "value": o.show(key, v), "active": file.Active == name})

@@ -129,6 +129,9 @@ func (o *initOptions) run(cmd *cobra.Command) error {
 			return promptErr(err)
 		}
 	}
+	if w := channel.WebhookURLWarning(p.WebhookURL); w != "" {
+		fmt.Fprintln(o.f.IO.ErrOut, "warning: "+w)
+	}
 	file.Put(name, p)
 	if makeActive {
 		file.Active = name

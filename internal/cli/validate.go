@@ -184,6 +184,7 @@ type validateRun struct {
 	sevWarn, sevErr string // rendered severities
 	nameFor         string // file whose quoted name is in nameJSON
 	nameJSON        []byte
+	mids            *validate.MIDIndex // this input's mIds (a directory is one input)
 }
 
 // runValidate validates every input, printing as it goes, and maps the
@@ -205,6 +206,7 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 			r.unreadable(in, err)
 			continue
 		}
+		r.mids = validate.NewMIDIndex()
 		for _, file := range files {
 			if err := r.file(ctx, file); err != nil {
 				if ctx.Err() != nil {
@@ -312,7 +314,8 @@ func (r *validateRun) file(ctx context.Context, file string) error {
 	so := validate.StreamOptions{Options: validate.Options{
 		Kind: r.opts.Kind, IDType: r.opts.IDType, ChannelID: r.opts.Channel,
 		ReplyStatus: r.opts.Status, TextLimit: r.opts.Limit,
-	}, Jobs: r.opts.Jobs}
+	}, Jobs: r.opts.Jobs, MIDs: r.mids}
+	r.mids.File(name)
 	if ext := payloadExt(file); ext == ".ndjson" || ext == ".jsonl" {
 		so.Format = validate.FormatNDJSON
 	}

@@ -295,6 +295,7 @@ var warningRules = map[string]bool{
 	validate.RuleContactField:      true,
 	validate.RuleAttachmentMIME:    true,
 	validate.RuleReplyStatusNot200: true,
+	validate.RuleMIDDuplicate:      true,
 }
 
 // Rule ids JSON Schema cannot express, and why.

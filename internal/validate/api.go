@@ -55,12 +55,16 @@ type Options struct {
 	// MaxBytes, when positive, rejects a larger document with json-too-large
 	// before reading it (Stream applies its own cap the same way).
 	MaxBytes int
+
+	mids bool // record message mIds for mid-duplicate (Stream sets it)
 }
 
 // Report is the outcome of one validation.
 type Report struct {
 	Kind     Kind      `json:"kind"`
 	Findings []Finding `json:"findings"`
+
+	mids midList // message mIds, for Stream's mid-duplicate check
 }
 
 // HasErrors reports whether any finding is an error.
@@ -129,4 +133,7 @@ const (
 	RuleArrayEmpty      = "array-empty"      // an empty top-level array: nothing to validate
 	RuleStringNUL       = "string-nul"       // a \u0000 escape: a NUL character in a string
 	RuleStringSurrogate = "string-surrogate" // a lone UTF-16 surrogate escape (\ud800): no character
+
+	// Added by the fidelity branch.
+	RuleMIDDuplicate = "mid-duplicate" // the same channel's mId twice in one input (warning)
 )

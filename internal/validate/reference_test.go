@@ -405,6 +405,9 @@ func (c *refChecker) envelope(root gjson.Result, r *refRootFields) {
 		if n == 0 {
 			c.add(RuleEventsEmpty, "events", ev.Index, `"events" is empty: send one event per POST`)
 		}
+		if n > 1 && !c.opts.mids {
+			c.repeatedMIDs(ev)
+		}
 	}
 	if ct := r.contact; ct.Exists() {
 		if !ct.IsObject() {
@@ -935,6 +938,37 @@ func (c *refChecker) reply(root gjson.Result, r *refRootFields) {
 
 // refLastMember returns the last value of key in object o: JSON.parse keeps the
 // last duplicate, while gjson's Get returns the first.
+func (c *refChecker) repeatedMIDs(ev gjson.Result) {
+	var mids []gjson.Result
+	c.push("events")
+	i := 0
+	ev.ForEach(func(_, e gjson.Result) bool {
+		defer func() { i++ }()
+		if len(mids) >= 64 {
+			return false
+		}
+		if !e.IsObject() {
+			return true
+		}
+		t, m := refLastMember(e, "type"), refLastMember(e, "mId")
+		if t.Type != gjson.String || m.Type != gjson.String || m.Str == "" || t.Str != "message" && t.Str != "message_echo" {
+			return true
+		}
+		for _, p := range mids {
+			if p.Str == m.Str {
+				line, col := c.position(p.Index)
+				c.pushIdx(i)
+				c.add(RuleMIDDuplicate, "mId", m.Index, "mId "+strconv.Quote(clip(m.Str))+" was already used for this channel at "+strconv.Itoa(line)+":"+strconv.Itoa(col)+midDuplicateAdvice)
+				c.pop()
+				break
+			}
+		}
+		mids = append(mids, m)
+		return true
+	})
+	c.pop()
+}
+
 func refLastMember(o gjson.Result, key string) gjson.Result {
 	var out gjson.Result
 	o.ForEach(func(k, v gjson.Result) bool {

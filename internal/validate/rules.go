@@ -49,6 +49,7 @@ var Rules = []RuleInfo{
 	{RuleContactField, Warning, "a contact{} value of doubtful shape (countryCode, phone, email, profilePic, language, locale, timezone)"},
 	{RuleAttachmentMIME, Warning, "attachment.type disagrees with its mimeType"},
 	{RuleReplyStatusNot200, Warning, "a 2xx /message reply other than the documented 200"},
+	{RuleMIDDuplicate, Warning, "a message or message_echo mId used twice for the same channel within one input (a stream, an array, a directory)"},
 }
 
 var ruleSeverity = func() map[string]Severity {

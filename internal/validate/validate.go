@@ -37,8 +37,8 @@ func Bytes(data []byte, opts Options) Report {
 			return a.Column - b.Column
 		})
 	}
-	r := Report{Kind: c.kind, Findings: c.findings}
-	c.data, c.findings, c.kind, c.depth = nil, nil, "", 0
+	r := Report{Kind: c.kind, Findings: c.findings, mids: c.mids}
+	c.data, c.findings, c.kind, c.depth, c.mids, c.channel = nil, nil, "", 0, midList{}, ""
 	c.lineStarts = c.lineStarts[:0]
 	if cap(c.tape) > keepTape {
 		c.tape = nil
@@ -119,6 +119,9 @@ type checker struct {
 	escFound int    // escape findings so far
 
 	bigGrowths int // tape growths past bigTape (for a test)
+
+	channel string   // the payload's channelId, for mId keys
+	mids    midList // message mIds seen (only with opts.mids)
 }
 
 func (c *checker) push(key string) {
@@ -643,6 +646,9 @@ func (c *checker) ids(root value, r *rootFields) {
 
 func (c *checker) envelope(root value, r *rootFields) {
 	c.ids(root, r)
+	if c.opts.mids && r.channelID.isStr() {
+		c.channel = c.strOf(r.channelID)
+	}
 	ev := r.events
 	switch {
 	case !ev.exists():
@@ -667,6 +673,9 @@ func (c *checker) envelope(root value, r *rootFields) {
 		c.pop()
 		if n == 0 {
 			c.add(RuleEventsEmpty, "events", ev.off, `"events" is empty: send one event per POST`)
+		}
+		if n > 1 && !c.opts.mids { // Stream's MIDIndex sees these itself
+			c.repeatedMIDs(ev)
 		}
 	}
 	if ct := r.contact; ct.exists() {
@@ -737,6 +746,9 @@ func (c *checker) event(e value) {
 	}
 	if c.requiredString(e, f.mid, "mId", "the message id, at most 50 characters") {
 		c.midLength(f.mid, "mId")
+		if c.opts.mids && typ != "message_status" && typ != "" {
+			c.noteMID(f.mid)
+		}
 	}
 	c.timestamp(e, f.ts)
 
@@ -762,6 +774,45 @@ func (c *checker) event(e value) {
 		}
 	}
 }
+
+// repeatedMIDs reports a message mId used twice within one payload's events
+// (a rare shape, so a quadratic look over at most 64 events).
+func (c *checker) repeatedMIDs(ev value) {
+	var mids [64]value
+	n := 0
+	c.push("events")
+	defer c.pop()
+	for it, i := c.iter(ev), 0; n < len(mids); i++ {
+		e, ok := it.elem()
+		if !ok {
+			break
+		}
+		if !e.isObj() {
+			continue
+		}
+		t, m := c.lastMember(e, "type"), c.lastMember(e, "mId")
+		if !t.isStr() || !m.isStr() || c.strOf(m) == "" {
+			continue
+		}
+		if ts := c.strOf(t); ts != "message" && ts != "message_echo" {
+			continue
+		}
+		s := c.strOf(m)
+		for _, p := range mids[:n] {
+			if c.strOf(p) == s {
+				line, col := c.position(p.off)
+				c.pushIdx(i)
+				c.add(RuleMIDDuplicate, "mId", m.off, "mId "+strconv.Quote(clip(s))+" was already used for this channel at "+strconv.Itoa(line)+":"+strconv.Itoa(col)+midDuplicateAdvice)
+				c.pop()
+				break
+			}
+		}
+		mids[n] = m
+		n++
+	}
+}
+
+const midDuplicateAdvice = "; send each message's mId once (whether the platform drops or repeats a duplicate is not documented)"
 
 func (c *checker) midLength(v value, key string) {
 	s := c.strOf(v)
