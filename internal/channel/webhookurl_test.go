@@ -14,7 +14,7 @@ func TestWebhookURLWarning(t *testing.T) {
 		{"https://app.respond.io/custom/channel/webhook/", nil},
 		{"http://127.0.0.1:4747/custom/channel/webhook/", nil},
 		{"http://127.0.0.1:4747/custom/channel/webhook", nil}, // the emulator takes both
-		{"http://127.0.0.1:9/", nil},                         // a local sink
+		{"http://127.0.0.1:9/", nil},                          // a local sink
 		{"http://localhost:8080/w", nil},
 		{"https://app.respond.io/custom/webhook", []string{"path /custom/webhook is not the documented /custom/channel/webhook/", "old example repository", "The documented form is " + DefaultWebhookURL}},
 		{"http://127.0.0.1:4747/custom/webhook", []string{"path /custom/webhook is not the documented"}},

@@ -120,7 +120,7 @@ type checker struct {
 
 	bigGrowths int // tape growths past bigTape (for a test)
 
-	channel string   // the payload's channelId, for mId keys
+	channel string  // the payload's channelId, for mId keys
 	mids    midList // message mIds seen (only with opts.mids)
 }
 
