@@ -18,6 +18,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/ctxio"
+	"github.com/ccx-cli/ccx/internal/mediacheck"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/spf13/cobra"
@@ -45,6 +46,8 @@ type ValidateOptions struct {
 	Output  string
 	Quiet   bool
 	Jobs    int // workers for NDJSON/array inputs; 1: sequential
+	// FetchMedia fetches every attachment URL's headers (mediacheck).
+	FetchMedia bool
 }
 
 func newValidateCmd(f *Factory, runF func(context.Context, *ValidateOptions) error) *cobra.Command {
@@ -68,6 +71,11 @@ fail the run unless --strict is given.
 
 The ID type (--id-type) and the expected channel (--channel-id) fall back to
 CCX_ID_TYPE / CCX_CHANNEL_ID and the active profile's id_type / channel_id.
+
+--fetch-media also fetches each attachment URL's headers (HEAD, else a one-byte
+GET; 5 s each; http(s) only) and warns (media-unreachable, media-status,
+media-disposition, media-content-type) where the platform could not show it.
+It is off by default: it needs the network.
 
 Exit status: 0 all payloads valid; 1 a payload has an error (or a warning with
 --strict); 2 usage error; 3 an input could not be read (the other inputs are
@@ -149,6 +157,7 @@ still validated, and 3 wins over 1).`,
 	fl.BoolVar(&opts.Strict, "strict", false, "treat warnings as failures (exit 1)")
 	fl.StringVarP(&output, "output", "o", "", "output format: text, json (NDJSON, one line per payload) or github")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only failing findings and no summary")
+	fl.BoolVar(&opts.FetchMedia, "fetch-media", false, "fetch each attachment URL's headers and warn when the platform could not show it (needs the network)")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", 0, "validate NDJSON lines and array elements on N workers (0: one per CPU; 1: sequential)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", fixedCompletion(validate.Kinds))
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
@@ -184,7 +193,8 @@ type validateRun struct {
 	sevWarn, sevErr string // rendered severities
 	nameFor         string // file whose quoted name is in nameJSON
 	nameJSON        []byte
-	mids            *validate.MIDIndex // this input's mIds (a directory is one input)
+	mids            *validate.MIDIndex  // this input's mIds (a directory is one input)
+	media           *mediacheck.Checker // --fetch-media
 }
 
 // runValidate validates every input, printing as it goes, and maps the
@@ -193,6 +203,9 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	r := &validateRun{opts: opts, out: bufio.NewWriterSize(opts.IO.Out, 64<<10), tty: opts.IO.IsStdoutTTY() && opts.Output == outputText}
 	defer r.out.Flush()
 	r.st = opts.IO.Styles(opts.IO.Out)
+	if opts.FetchMedia {
+		r.media = mediacheck.New(mediacheck.Options{})
+	}
 	inputs := opts.Inputs
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
@@ -313,7 +326,7 @@ func (r *validateRun) file(ctx context.Context, file string) error {
 	}
 	so := validate.StreamOptions{Options: validate.Options{
 		Kind: r.opts.Kind, IDType: r.opts.IDType, ChannelID: r.opts.Channel,
-		ReplyStatus: r.opts.Status, TextLimit: r.opts.Limit,
+		ReplyStatus: r.opts.Status, TextLimit: r.opts.Limit, Media: r.media != nil,
 	}, Jobs: r.opts.Jobs, MIDs: r.mids}
 	r.mids.File(name)
 	if ext := payloadExt(file); ext == ".ndjson" || ext == ".jsonl" {
@@ -323,6 +336,9 @@ func (r *validateRun) file(ctx context.Context, file string) error {
 	_, err := validate.Stream(in, so, func(p validate.Payload) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if r.media != nil {
+			mediacheck.AddFindings(ctx, r.media, &p.Report)
 		}
 		return r.payload(name, file == "-", p)
 	})

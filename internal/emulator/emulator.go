@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/mediacheck"
 	"golang.org/x/time/rate"
 )
 
@@ -82,6 +83,10 @@ type Options struct {
 	// inbox answer besides IP literals and localhost; any other Host is
 	// refused (DNS rebinding). The host of Addr is allowed when it is a name.
 	AllowedHosts []string
+	// FetchMedia fetches the headers of every attachment URL a webhook post
+	// carries, after the answer, and records what would keep the platform
+	// from showing it as a warning on the message (rules media-*).
+	FetchMedia bool
 	// MaxStreams caps the open GET /_emulator/events streams (default
 	// DefaultMaxStreams); one more is answered 503.
 	MaxStreams int
@@ -114,6 +119,8 @@ type Emulator struct {
 	maxBody    int64
 	// allowedHosts: see Options.AllowedHosts and guard.
 	allowedHosts []string
+
+	media *mediacheck.Checker // Options.FetchMedia
 
 	hubs     map[string]*hub // the provider face, by name
 	hubOrder []string
@@ -237,6 +244,9 @@ func newEmulatorState(opts Options, st State) (*Emulator, error) {
 
 		allowedHosts: hostNames(opts),
 		side:         newSide(),
+	}
+	if opts.FetchMedia {
+		e.media = mediacheck.New(mediacheck.Options{})
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody

@@ -296,6 +296,10 @@ var warningRules = map[string]bool{
 	validate.RuleAttachmentMIME:    true,
 	validate.RuleReplyStatusNot200: true,
 	validate.RuleMIDDuplicate:      true,
+	validate.RuleMediaUnreachable:  true,
+	validate.RuleMediaStatus:       true,
+	validate.RuleMediaDisposition:  true,
+	validate.RuleMediaContentType:  true,
 }
 
 // Rule ids JSON Schema cannot express, and why.

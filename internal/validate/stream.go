@@ -345,6 +345,13 @@ func shift(r *Report, line, col int) {
 		}
 		f.Line += line - 1
 	}
+	for i := range r.Media {
+		m := &r.Media[i]
+		if m.Line == 1 {
+			m.Column += col - 1
+		}
+		m.Line += line - 1
+	}
 	for i := 0; i < r.mids.n; i++ {
 		m := r.mids.at(i)
 		if m.line == 1 {

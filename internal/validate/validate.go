@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -37,7 +38,8 @@ func Bytes(data []byte, opts Options) Report {
 			return a.Column - b.Column
 		})
 	}
-	r := Report{Kind: c.kind, Findings: c.findings, mids: c.mids}
+	r := Report{Kind: c.kind, Findings: c.findings, mids: c.mids, Media: c.mediaOut}
+	c.mediaOut = nil
 	c.data, c.findings, c.kind, c.depth, c.mids, c.channel = nil, nil, "", 0, midList{}, ""
 	c.lineStarts = c.lineStarts[:0]
 	if cap(c.tape) > keepTape {
@@ -122,6 +124,8 @@ type checker struct {
 
 	channel string  // the payload's channelId, for mId keys
 	mids    midList // message mIds seen (only with opts.mids)
+
+	mediaOut []Media // attachment URLs (only with opts.Media)
 }
 
 func (c *checker) push(key string) {
@@ -1094,6 +1098,8 @@ func (c *checker) attachment(m, a value) {
 	default:
 		if why := checkURL(c.strOf(url)); why != "" {
 			c.add(RuleURL, "url", url.off, "attachment URL "+why)
+		} else if c.opts.Media {
+			c.media(url, typ)
 		}
 	}
 	c.optionalString(mime, "mimeType")
@@ -1106,6 +1112,19 @@ func (c *checker) attachment(m, a value) {
 			}
 		}
 	}
+}
+
+// media notes an attachment URL for Report.Media.
+func (c *checker) media(url, typ value) {
+	kind := ""
+	if typ.isStr() {
+		switch k := c.strOf(typ); k {
+		case "image", "video", "audio", "file":
+			kind = k
+		}
+	}
+	line, col := c.position(url.off)
+	c.mediaOut = append(c.mediaOut, Media{URL: strings.Clone(c.strOf(url)), Kind: kind, Path: c.pathString("url"), Line: line, Column: col})
 }
 
 // kindForMIME mirrors channel.KindForMIME without allocating.
