@@ -735,7 +735,7 @@ func runValidateID(opts *ValidateIDOptions) error {
 		}
 	}
 	if opts.IDType == "" && !opts.JSON {
-		fmt.Fprintln(opts.IO.ErrOut, "note: no ID type (--type, CCX_ID_TYPE or the profile's id_type): checked only emptiness and the 50-character limit")
+		fmt.Fprintln(opts.IO.ErrOut, "note: no ID type (--type, CCX_ID_TYPE or the profile's id_type): checked against both types (a value must fit one); --type narrows it")
 	}
 	if bad > 0 {
 		return Silent(ExitFailure)
