@@ -273,3 +273,41 @@ func TestStreamMIDDuplicate(t *testing.T) {
 		t.Errorf("across files: %q", msgs)
 	}
 }
+
+// The index grows past its first table and still names the first
+// occurrence; positions that do not fit its packing are shown as "?".
+func TestMIDIndexGrowth(t *testing.T) {
+	var b strings.Builder
+	const n = 5000
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, `{"channelId":"c","contactId":"+60177872890","events":[{"type":"message","mId":"m%d","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}`+"\n", i)
+	}
+	b.WriteString(`{"channelId":"c","contactId":"+60177872890","events":[{"type":"message","mId":"m0","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}` + "\n")
+	b.WriteString(`{"channelId":"c","contactId":"+60177872890","events":[{"type":"message","mId":"m4999","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}` + "\n")
+	var got []string
+	idx := NewMIDIndex()
+	if _, err := Stream(strings.NewReader(b.String()), StreamOptions{MIDs: idx}, func(p Payload) error {
+		for _, f := range p.Report.Findings {
+			got = append(got, fmt.Sprintf("%d %s", f.Line, f.Message[:strings.Index(f.Message, ";")]))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf(`%d mId "m0" was already used for this channel at 1:79`, n+1),
+		fmt.Sprintf(`%d mId "m4999" was already used for this channel at %d:79`, n+2, n),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if idx.n != n || len(idx.slots) <= 1024 || idx.n*5 > len(idx.slots)*4 {
+		t.Errorf("%d mIds in %d slots", idx.n, len(idx.slots))
+	}
+	if _, line, col := unpackPos(packPos(1, 1<<31-1, 1<<25)); line != "?" || col != "?" {
+		t.Errorf("unpacked %s:%s", line, col)
+	}
+	if f, line, col := unpackPos(packPos(3, 7, 9)); f != 3 || line != "7" || col != "9" {
+		t.Errorf("unpacked %d %s:%s", f, line, col)
+	}
+}
