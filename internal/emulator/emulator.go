@@ -120,7 +120,9 @@ type Emulator struct {
 	// allowedHosts: see Options.AllowedHosts and guard.
 	allowedHosts []string
 
-	media *mediacheck.Checker // Options.FetchMedia
+	media       *mediacheck.Checker // Options.FetchMedia
+	mediaCtx    context.Context     // ends when Shutdown's deadline does
+	mediaCancel context.CancelFunc
 
 	hubs     map[string]*hub // the provider face, by name
 	hubOrder []string
@@ -247,6 +249,7 @@ func newEmulatorState(opts Options, st State) (*Emulator, error) {
 	}
 	if opts.FetchMedia {
 		e.media = mediacheck.New(mediacheck.Options{})
+		e.mediaCtx, e.mediaCancel = context.WithCancel(context.Background())
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
@@ -393,7 +396,16 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 		}
 	}
 	e.bus.closeAll()
+	if e.mediaCancel != nil {
+		// In-flight attachment checks may finish (each is bounded) while
+		// the caller's deadline lasts: their warnings reach the state file.
+		stop := context.AfterFunc(ctx, e.mediaCancel)
+		defer stop()
+	}
 	e.wg.Wait()
+	if e.mediaCancel != nil {
+		e.mediaCancel()
+	}
 	if ferr := e.flush(); ferr != nil {
 		err = errors.Join(err, ferr)
 	}

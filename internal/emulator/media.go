@@ -1,10 +1,6 @@
 package emulator
 
-import (
-	"context"
-
-	"github.com/ccx-cli/ccx/internal/channel"
-)
+import "github.com/ccx-cli/ccx/internal/channel"
 
 // checkMedia fetches the headers of the attachment URLs of an accepted
 // webhook post (Options.FetchMedia) after the answer was written, so the
@@ -36,19 +32,11 @@ func (e *Emulator) checkMedia(channelID string, wh *channel.Webhook) {
 	contactID := wh.ContactID
 	go func() {
 		defer e.wg.Done()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			select {
-			case <-e.closing:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+		ctx := e.mediaCtx
 		for _, j := range jobs {
 			ps := e.media.Check(ctx, j.url, j.kind)
 			if ctx.Err() != nil {
-				return // shutting down: an interrupted fetch says nothing about the URL
+				return // Shutdown's deadline passed: an interrupted fetch says nothing about the URL
 			}
 			for _, p := range ps {
 				chg := e.store.addWarning(Warning{ChannelID: channelID, ContactID: contactID, MID: j.mid, Rule: p.Rule, Message: p.Message})
