@@ -114,6 +114,7 @@ type Emulator struct {
 	store      *store
 	bus        *bus
 	reqs       requestLog // what went over the wire (GET /_emulator/requests)
+	retries    retryTracker
 	client     *http.Client
 	outTimeout time.Duration
 	maxBody    int64
@@ -335,6 +336,7 @@ func (e *Emulator) Warnings() []Warning { return e.store.snapshot().Warnings }
 func (e *Emulator) Reset() {
 	e.store.reset()
 	e.reqs.reset()
+	e.retries.reset()
 	e.side.reset()
 }
 
@@ -375,6 +377,7 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 	e.closed = true
 	e.closeMu.Unlock()
 	e.stopHubs()
+	e.retries.reset()
 	close(e.closing)
 	var err error
 	if e.srv != nil {
