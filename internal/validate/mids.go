@@ -65,23 +65,30 @@ func (c *checker) noteMID(v value) {
 
 // MIDIndex remembers the message mIds of one input (a stream, or every file
 // of a directory) so that a repeat is reported as mid-duplicate with the
-// first occurrence. It keeps no payload bytes: a 16-byte slot per distinct
-// mId (a 64-bit hash and the packed position) in an open-addressing table
-// kept between 53% and 80% full, about 25 MB for a million mIds; past
-// MaxMIDs it stops remembering new ones (and says so once). Not safe for
-// concurrent use; Stream calls it from the caller's goroutine only.
+// first occurrence. It keeps no payload bytes. The table that every mId
+// probes holds 8 bytes a slot (the hash's upper 43 bits and the index of
+// the mId's packed position), 53% to 80% full, so it stays small for the
+// caches; positions sit in an append-only list read only on a repeat.
+// About 20 MB of live heap for a million mIds; past MaxMIDs it stops remembering new
+// ones (and says so once). Not safe for concurrent use; Stream calls it
+// from the caller's goroutine only.
 type MIDIndex struct {
-	slots  []midSlot // len is the capacity; h == 0 is empty
-	n      int
+	slots  []uint64 // 0 is empty; else hash&^idxMask | position index+1
+	pos    [][]uint64 // packed positions by first appearance, in chunks (growth copies nothing)
+	npos   int
 	files  []string
 	file   uint64
 	warned bool
 }
 
-type midSlot struct{ h, pos uint64 }
+// idxBits hold a position's index+1 in a slot; the rest is the hash.
+const (
+	idxBits = 21
+	idxMask = 1<<idxBits - 1
+)
 
-// MaxMIDs caps what a MIDIndex remembers (about 50 MB of table at the cap).
-const MaxMIDs = 2_000_000
+// MaxMIDs caps what a MIDIndex remembers (about 40 MB at the cap).
+const MaxMIDs = idxMask - 1
 
 // Packed positions: file, line and column in 14, 30 and 20 bits; a field
 // that does not fit is all ones and shown as "?".
@@ -108,7 +115,7 @@ func unpackPos(p uint64) (file uint64, line, col string) {
 
 // NewMIDIndex returns an empty index.
 func NewMIDIndex() *MIDIndex {
-	return &MIDIndex{slots: make([]midSlot, 1024)}
+	return &MIDIndex{slots: make([]uint64, 1024)}
 }
 
 // File names the input the next payloads come from (in messages about a
@@ -121,29 +128,50 @@ func (x *MIDIndex) File(name string) {
 	x.file = uint64(len(x.files) - 1)
 }
 
-// lookup finds h's slot: its position if present (ok), else the empty slot
-// where it goes.
-func (x *MIDIndex) lookup(h uint64) (i int, ok bool) {
-	hi, _ := bits.Mul64(h, uint64(len(x.slots)))
-	for i = int(hi); ; i++ {
-		if i == len(x.slots) {
-			i = 0
+// lookup finds key's slot (key is a hash with its index bits clear): the
+// slot if present (ok), else the empty slot where it goes. Slots are probed
+// a bucket of eight (one cache line) at a time.
+func (x *MIDIndex) lookup(key uint64) (i int, ok bool) {
+	nb := len(x.slots) / midBucket
+	hi, _ := bits.Mul64(key, uint64(nb))
+	for b := int(hi); ; b++ {
+		if b == nb {
+			b = 0
 		}
-		switch x.slots[i].h {
-		case h:
-			return i, true
-		case 0:
-			return i, false
+		bucket := x.slots[b*midBucket : b*midBucket+midBucket]
+		for j, s := range bucket {
+			switch {
+			case s == 0:
+				return b*midBucket + j, false
+			case s&^idxMask == key:
+				return b*midBucket + j, true
+			}
 		}
 	}
 }
 
+const midBucket = 8
+
+const posChunk = 1 << 14
+
+func (x *MIDIndex) addPosition(p uint64) {
+	if x.npos%posChunk == 0 {
+		x.pos = append(x.pos, make([]uint64, 0, posChunk))
+	}
+	last := &x.pos[len(x.pos)-1]
+	*last = append(*last, p)
+	x.npos++
+}
+
+func (x *MIDIndex) position(i int) uint64 { return x.pos[i/posChunk][i%posChunk] }
+
 func (x *MIDIndex) grow() {
 	old := x.slots
-	x.slots = make([]midSlot, len(old)+len(old)/2)
+	n := len(old) + len(old)/2
+	x.slots = make([]uint64, n-n%midBucket)
 	for _, s := range old {
-		if s.h != 0 {
-			i, _ := x.lookup(s.h)
+		if s != 0 {
+			i, _ := x.lookup(s &^ idxMask)
 			x.slots[i] = s
 		}
 	}
@@ -155,14 +183,14 @@ func (x *MIDIndex) check(r *Report, raw []byte) {
 	added := false
 	for i := 0; i < r.mids.n; i++ {
 		m := *r.mids.at(i)
-		h := m.h | 1 // 0 marks an empty slot
-		at, ok := x.lookup(h)
+		key := m.h &^ idxMask
+		at, ok := x.lookup(key)
 		if ok {
-			r.Findings = append(r.Findings, x.finding(m, x.slots[at].pos, raw))
+			r.Findings = append(r.Findings, x.finding(m, x.position(int(x.slots[at]&idxMask-1)), raw))
 			added = true
 			continue
 		}
-		if x.n >= MaxMIDs {
+		if x.npos >= MaxMIDs {
 			if !x.warned {
 				x.warned = true
 				r.Findings = append(r.Findings, Finding{Severity: Warning, Rule: RuleMIDDuplicate, Path: "events[" + strconv.Itoa(int(m.event)) + "].mId", Line: int(m.line), Column: int(m.col),
@@ -171,9 +199,9 @@ func (x *MIDIndex) check(r *Report, raw []byte) {
 			}
 			continue
 		}
-		x.slots[at] = midSlot{h: h, pos: packPos(x.file, m.line, m.col)}
-		x.n++
-		if x.n*5 > len(x.slots)*4 {
+		x.addPosition(packPos(x.file, m.line, m.col))
+		x.slots[at] = key | uint64(x.npos)
+		if x.npos*5 > len(x.slots)*4 {
 			x.grow()
 		}
 	}

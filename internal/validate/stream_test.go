@@ -301,8 +301,8 @@ func TestMIDIndexGrowth(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if idx.n != n || len(idx.slots) <= 1024 || idx.n*5 > len(idx.slots)*4 {
-		t.Errorf("%d mIds in %d slots", idx.n, len(idx.slots))
+	if idx.npos != n || len(idx.slots) <= 1024 || idx.npos*5 > len(idx.slots)*4 {
+		t.Errorf("%d mIds in %d slots", idx.npos, len(idx.slots))
 	}
 	if _, line, col := unpackPos(packPos(1, 1<<31-1, 1<<25)); line != "?" || col != "?" {
 		t.Errorf("unpacked %s:%s", line, col)
