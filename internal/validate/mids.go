@@ -73,7 +73,7 @@ func (c *checker) noteMID(v value) {
 // ones (and says so once). Not safe for concurrent use; Stream calls it
 // from the caller's goroutine only.
 type MIDIndex struct {
-	slots  []uint64 // 0 is empty; else hash&^idxMask | position index+1
+	slots  []uint64   // 0 is empty; else hash&^idxMask | position index+1
 	pos    [][]uint64 // packed positions by first appearance, in chunks (growth copies nothing)
 	npos   int
 	files  []string
