@@ -125,6 +125,8 @@ type Emulator struct {
 	mediaCtx    context.Context     // ends when Shutdown's deadline does
 	mediaCancel context.CancelFunc
 
+	baseURLs sync.Map // channel ID → APIBaseURL set after the start (SetAPIBaseURL)
+
 	hubs     map[string]*hub // the provider face, by name
 	hubOrder []string
 	side     *side // the customer's phone and the flow index
@@ -292,15 +294,21 @@ func (e *Emulator) URL() string { return e.url }
 func (e *Emulator) WebhookURL() string { return e.url + WebhookPath }
 
 // Channels returns the emulated channels, with their tokens.
-func (e *Emulator) Channels() []Channel { return append([]Channel(nil), e.channels...) }
+func (e *Emulator) Channels() []Channel {
+	out := append([]Channel(nil), e.channels...)
+	for i := range out {
+		out[i] = e.withBase(out[i])
+	}
+	return out
+}
 
 // Channel returns the first channel (the only one, usually).
-func (e *Emulator) Channel() Channel { return e.channels[0] }
+func (e *Emulator) Channel() Channel { return e.withBase(e.channels[0]) }
 
 func (e *Emulator) channelByID(id string) (Channel, bool) {
 	for _, c := range e.channels {
 		if c.ID == id {
-			return c, true
+			return e.withBase(c), true
 		}
 	}
 	return Channel{}, false
