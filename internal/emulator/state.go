@@ -1,10 +1,12 @@
 package emulator
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -129,83 +131,153 @@ type State struct {
 // is not a ccx emulator state is an error that names the file and the
 // problem, so that nothing is ever silently wiped.
 func LoadState(path string) (State, error) {
-	// ccx writes state files; a FIFO or device here would block for ever.
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return State{}, fmt.Errorf("read state: %s: not a regular file", path)
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return State{Version: StateVersion}, nil
-	}
-	if err != nil {
-		return State{}, fmt.Errorf("read state: %w", err)
-	}
-	return decodeState(path, data)
+	st := State{Version: StateVersion}
+	err := readStateFile(path, &st, func(m Message) { st.Messages = append(st.Messages, m) })
+	return st, err
 }
 
-func decodeState(path string, data []byte) (State, error) {
-	var st State
-	if len(bytes.TrimSpace(data)) == 0 {
-		return State{}, fmt.Errorf("state file %s is empty; move it away or delete it to start fresh", path)
+// readStateFile streams path into st (header, contacts, warnings) and
+// hands each message to add, checked; nothing of the file is held whole.
+func readStateFile(path string, st *State, add func(Message)) error {
+	// ccx writes state files; a FIFO or device here would block for ever.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("read state: %s: not a regular file", path)
 	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		where := ""
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			off := int(se.Offset) - 1 // Offset is just past the offending byte
-			if off < 0 {
-				off = 0
-			}
-			l, c := validate.Position(data, off)
-			where = fmt.Sprintf(":%d:%d", l, c)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read state: %w", err)
+	}
+	defer f.Close()
+	err = decodeStateStream(path, bufio.NewReaderSize(f, 1<<20), st, add)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		// Locate it as a whole-file decode does (error path only).
+		if data, rerr := os.ReadFile(path); rerr == nil {
+			return stateSyntaxError(path, data, err)
 		}
-		return State{}, fmt.Errorf("state file %s%s is not a ccx emulator state (%v); it was left untouched: fix it, or move it away to start fresh", path, where, err)
 	}
-	if st.Version == 0 || st.Version > StateVersion {
-		return State{}, fmt.Errorf("state file %s has version %d; this ccx reads version %d; it was left untouched", path, st.Version, StateVersion)
+	return err
+}
+
+// decodeState decodes a whole state held in memory.
+func decodeState(path string, data []byte) (State, error) {
+	st := State{Version: StateVersion}
+	err := decodeStateStream(path, bytes.NewReader(data), &st, func(m Message) { st.Messages = append(st.Messages, m) })
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		err = stateSyntaxError(path, data, err)
 	}
-	if err := checkState(&st); err != nil {
-		return State{}, fmt.Errorf("state file %s: %v; it was left untouched: fix it, or move it away to start fresh", path, err)
+	if err != nil {
+		return State{}, err
 	}
 	return st, nil
 }
 
-// maxSeq keeps sequence numbers exact in the inbox's JavaScript and far
-// from overflowing.
-const maxSeq = 1<<53 - 1
+func stateSyntaxError(path string, data []byte, err error) error {
+	var v struct{}
+	if uerr := json.Unmarshal(data, &v); uerr != nil {
+		err = uerr
+	}
+	where := ""
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off := int(se.Offset) - 1 // Offset is just past the offending byte
+		if off < 0 {
+			off = 0
+		}
+		l, c := validate.Position(data, off)
+		where = fmt.Sprintf(":%d:%d", l, c)
+	}
+	return fmt.Errorf("state file %s%s is not a ccx emulator state (%v); it was left untouched: fix it, or move it away to start fresh", path, where, err)
+}
 
-// checkState refuses a state whose parts contradict each other: the store's
-// indexes, the status timeline and the inbox rely on these, and a file ccx
-// wrote always has them, so a break means a hand edit or a damaged file.
-// A missing timeline is started from the status, and the warning log
-// trimmed as the store would: neither loses anything.
-func checkState(st *State) error {
+// stateDecoder checks a state as it streams by: the store's indexes, the
+// status timeline and the inbox rely on what it checks, and a file ccx
+// wrote always passes, so a break means a hand edit or a damaged file.
+type stateDecoder struct {
+	st       *State
+	add      func(Message)
+	contacts map[contactKey]bool
+	pending  []Message // messages listed before the contacts
+	seen     map[string]bool
+	last     int64
+	n        int
+}
+
+func decodeStateStream(path string, r io.Reader, st *State, add func(Message)) error {
+	d := &stateDecoder{st: st, add: add, seen: map[string]bool{}}
+	notState := func(err error) error {
+		return fmt.Errorf("state file %s is not a ccx emulator state (%w); it was left untouched: fix it, or move it away to start fresh", path, err)
+	}
+	bad := func(err error) error {
+		return fmt.Errorf("state file %s: %v; it was left untouched: fix it, or move it away to start fresh", path, err)
+	}
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return fmt.Errorf("state file %s is empty; move it away or delete it to start fresh", path)
+	}
+	if err != nil {
+		return notState(err)
+	}
+	if tok != json.Delim('{') {
+		return notState(fmt.Errorf("json: cannot unmarshal %v into Go value of type emulator.State", tokenKind(tok)))
+	}
+	st.Version = 0
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return notState(err)
+		}
+		k, _ := tok.(string)
+		if d.seen[k] && (k == "contacts" || k == "messages") {
+			return bad(fmt.Errorf("%q is given twice", k))
+		}
+		d.seen[k] = true
+		switch k {
+		case "version":
+			err = dec.Decode(&st.Version)
+		case "seq":
+			err = dec.Decode(&st.Seq)
+		case "contacts":
+			if err = dec.Decode(&st.Contacts); err == nil {
+				err = d.setContacts()
+			}
+		case "warnings":
+			err = dec.Decode(&st.Warnings)
+		case "messages":
+			err = d.messages(dec)
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			var ce checkError
+			if errors.As(err, &ce) {
+				return bad(err)
+			}
+			return notState(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return notState(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return notState(errors.New("invalid character after top-level value"))
+	}
+	if st.Version == 0 || st.Version > StateVersion {
+		return fmt.Errorf("state file %s has version %d; this ccx reads version %d; it was left untouched", path, st.Version, StateVersion)
+	}
 	if st.Seq < 0 || st.Seq > maxSeq {
-		return fmt.Errorf("seq %d is out of range (0 to 2^53-1)", st.Seq)
+		return bad(fmt.Errorf("seq %d is out of range (0 to 2^53-1)", st.Seq))
 	}
-	contacts := make(map[contactKey]bool, len(st.Contacts))
-	for i, c := range st.Contacts {
-		k := contactKey{c.ChannelID, c.ID}
-		switch {
-		case c.ChannelID == "" || c.ID == "":
-			return fmt.Errorf("contacts[%d] has no channelId or contactId", i)
-		case contacts[k]:
-			return fmt.Errorf("contacts[%d]: contact %q of channel %q is listed twice", i, c.ID, c.ChannelID)
+	if d.contacts == nil {
+		if err := d.setContacts(); err != nil {
+			return bad(err)
 		}
-		contacts[k] = true
-	}
-	var last int64
-	for i, m := range st.Messages {
-		switch {
-		case m.Seq <= last || m.Seq > maxSeq:
-			return fmt.Errorf("messages[%d]: seq %d does not follow %d (seqs increase, at most 2^53-1)", i, m.Seq, last)
-		case !contacts[contactKey{m.ChannelID, m.ContactID}]:
-			return fmt.Errorf("messages[%d] (seq %d) belongs to contact %q of channel %q, which is not in contacts", i, m.Seq, m.ContactID, m.ChannelID)
-		}
-		if len(m.Timeline) == 0 { // hand-made files omit it: start it at the status
-			st.Messages[i].Timeline = []StatusChange{{Status: m.Status, Reason: m.Reason, Timestamp: m.Timestamp, Applied: true}}
-		}
-		last = m.Seq
 	}
 	if len(st.Warnings) > 2*maxWarnings {
 		st.Warnings = append([]Warning(nil), lastWarnings(st.Warnings)...)
@@ -213,11 +285,214 @@ func checkState(st *State) error {
 	return nil
 }
 
-// writeStateFile writes st atomically, mode 0600: messages can hold personal data.
-func writeStateFile(path string, st *State) error {
-	data, err := json.MarshalIndent(st, "", "  ")
+func tokenKind(t json.Token) string {
+	switch t.(type) {
+	case json.Delim:
+		return "array"
+	case string:
+		return "string"
+	case float64, json.Number:
+		return "number"
+	case bool:
+		return "bool"
+	}
+	return "null"
+}
+
+// checkError is a state that parses but contradicts itself.
+type checkError struct{ error }
+
+func (d *stateDecoder) setContacts() error {
+	d.contacts = make(map[contactKey]bool, len(d.st.Contacts))
+	for i, c := range d.st.Contacts {
+		k := contactKey{c.ChannelID, c.ID}
+		switch {
+		case c.ChannelID == "" || c.ID == "":
+			return checkError{fmt.Errorf("contacts[%d] has no channelId or contactId", i)}
+		case d.contacts[k]:
+			return checkError{fmt.Errorf("contacts[%d]: contact %q of channel %q is listed twice", i, c.ID, c.ChannelID)}
+		}
+		d.contacts[k] = true
+	}
+	for _, m := range d.pending {
+		if err := d.message(m); err != nil {
+			return err
+		}
+	}
+	d.pending = nil
+	return nil
+}
+
+func (d *stateDecoder) messages(dec *json.Decoder) error {
+	tok, err := dec.Token()
 	if err != nil {
 		return err
 	}
-	return fsutil.WritePrivate(path, append(data, '\n'))
+	if tok == nil { // null
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return fmt.Errorf("json: cannot unmarshal %v into Go struct field State.messages of type []emulator.Message", tokenKind(tok))
+	}
+	for dec.More() {
+		var m Message
+		if err := dec.Decode(&m); err != nil {
+			return err
+		}
+		if d.contacts == nil {
+			d.pending = append(d.pending, m)
+			continue
+		}
+		if err := d.message(m); err != nil {
+			return err
+		}
+	}
+	_, err = dec.Token()
+	return err
+}
+
+func (d *stateDecoder) message(m Message) error {
+	i := d.n
+	d.n++
+	switch {
+	case m.Seq <= d.last || m.Seq > maxSeq:
+		return checkError{fmt.Errorf("messages[%d]: seq %d does not follow %d (seqs increase, at most 2^53-1)", i, m.Seq, d.last)}
+	case !d.contacts[contactKey{m.ChannelID, m.ContactID}]:
+		return checkError{fmt.Errorf("messages[%d] (seq %d) belongs to contact %q of channel %q, which is not in contacts", i, m.Seq, m.ContactID, m.ChannelID)}
+	}
+	if len(m.Timeline) == 0 { // hand-made files omit it: start it at the status
+		m.Timeline = []StatusChange{{Status: m.Status, Reason: m.Reason, Timestamp: m.Timestamp, Applied: true}}
+	}
+	d.last = m.Seq
+	d.add(m)
+	return nil
+}
+
+// maxSeq keeps sequence numbers exact in the inbox's JavaScript and far
+// from overflowing.
+const maxSeq = 1<<53 - 1
+
+// loadStore reads a state file straight into a store. The decoder hands
+// over messages only once the contacts are known.
+func loadStore(path string, now func() time.Time) (*store, error) {
+	s := newStore(State{}, now)
+	var st State
+	loaded := false
+	addContacts := func() {
+		if !loaded {
+			for _, c := range st.Contacts {
+				s.addContactLocked(c)
+			}
+			loaded = true
+		}
+	}
+	err := readStateFile(path, &st, func(m Message) {
+		addContacts()
+		s.loadMessageLocked(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	addContacts()
+	if st.Version != 0 {
+		s.version = st.Version
+	}
+	if st.Seq > s.seq {
+		s.seq = st.Seq
+	}
+	s.warnings = st.Warnings
+	return s, nil
+}
+
+// writeState streams the state f selects (every message: Filter{}) as
+// JSON, one contact, message or warning a line. The store is locked a
+// chunk of messages at a time, never for the whole walk, and only a chunk
+// is copied; the messages are the ones stored when the walk began (their
+// contacts are all in it), each as it is when its chunk is read.
+func (s *store) writeState(w io.Writer, f Filter) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	item := func(first bool, v any) error {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		if !first {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n    ")
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return nil
+	}
+	s.mu.Lock()
+	gen, version, seq := s.gen, s.version, s.seq
+	var contacts []Contact
+	for i := range s.contacts {
+		if f.contact(&s.contacts[i]) {
+			contacts = append(contacts, cloneContact(s.contacts[i]))
+		}
+	}
+	warnings := append([]Warning{}, lastWarnings(s.warnings)...)
+	idx, all := s.selectLocked(f)
+	n := len(idx)
+	if all {
+		n = len(s.msgs)
+	}
+	s.mu.Unlock()
+
+	fmt.Fprintf(bw, "{\n  \"version\": %d,\n  \"seq\": %d,\n  \"contacts\": [", version, seq)
+	for i, c := range contacts {
+		if err := item(i == 0, c); err != nil {
+			return err
+		}
+	}
+	bw.WriteString(list(len(contacts)) + ",\n  \"messages\": [")
+	const chunk = 1024
+	views := make([]Message, 0, chunk)
+	written := 0
+	for k := 0; k < n; k += chunk {
+		views = views[:0]
+		s.mu.Lock()
+		if s.gen != gen { // reset meanwhile: what was written still holds together
+			s.mu.Unlock()
+			break
+		}
+		for j := k; j < min(k+chunk, n); j++ {
+			i := int32(j)
+			if !all {
+				i = idx[j]
+			}
+			views = append(views, s.viewLocked(i))
+		}
+		s.mu.Unlock()
+		for _, m := range views {
+			if err := item(written == 0, m); err != nil {
+				return err
+			}
+			written++
+		}
+	}
+	bw.WriteString(list(written) + ",\n  \"warnings\": [")
+	for i, wn := range warnings {
+		if err := item(i == 0, wn); err != nil {
+			return err
+		}
+	}
+	bw.WriteString(list(len(warnings)) + "\n}\n")
+	return bw.Flush()
+}
+
+// list closes a JSON array of n items written by writeState.
+func list(n int) string {
+	if n == 0 {
+		return "]"
+	}
+	return "\n  ]"
+}
+
+// writeStateFile writes the store atomically, mode 0600: messages can hold personal data.
+func writeStateFile(path string, s *store) error {
+	return fsutil.WritePrivateFunc(path, func(w io.Writer) error { return s.writeState(w, Filter{}) })
 }
