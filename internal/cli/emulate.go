@@ -654,7 +654,7 @@ conversations and warnings as one JSON object.`,
 				}
 			} else {
 				c := &emulator.Client{BaseURL: emulatorURL(f, emuURL), HTTP: &httpClientWithTimeout}
-				if st, err = c.State(cmd.Context()); err != nil {
+				if st, err = c.Inbox(cmd.Context(), channelID, contact); err != nil {
 					return emulatorError(err)
 				}
 			}

@@ -97,7 +97,10 @@ func (e *Emulator) routeAPI(mux *http.ServeMux) {
 			writeJSON(w, http.StatusOK, messagesBody{Messages: e.Messages(f)})
 			return
 		}
-		p, err := e.MessagePage(f, max(limit, defaultPage), q.Get("before"))
+		if limit == 0 {
+			limit = defaultPage
+		}
+		p, err := e.MessagePage(f, limit, q.Get("before"))
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error(), nil)
 			return
