@@ -335,12 +335,12 @@ func TestStateFileErrorsLocated(t *testing.T) {
 	// …and refused when they never come.
 	for in, want := range map[string]string{
 		`{"version":1,"messages":[{"seq":1,"channelId":"c","contactId":"x"}]}`: "which is not in contacts",
-		`{"version":1,"messages":[],"messages":[]}`:                           `"messages" is given twice`,
-		`{"version":1,"messages":{}}`:                                         "cannot unmarshal",
-		`{"version":1} {}`:                                                    "after top-level value",
-		`[]`:                                                                  "cannot unmarshal array",
-		`  `:                                                                  "is empty",
-		`{"version":2}`:                                                       "has version 2",
+		`{"version":1,"messages":[],"messages":[]}`:                            `"messages" is given twice`,
+		`{"version":1,"messages":{}}`:                                          "cannot unmarshal",
+		`{"version":1} {}`:                                                     "after top-level value",
+		`[]`:                                                                   "cannot unmarshal array",
+		`  `:                                                                   "is empty",
+		`{"version":2}`:                                                        "has version 2",
 	} {
 		if _, err := decodeState("f", []byte(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", in, err, want)
