@@ -244,7 +244,7 @@ func TestIndexesMatchAWalk(t *testing.T) {
 }
 
 // richState is a store with every kind of content, timeline and reply.
-func richState(t *testing.T) *store {
+func richState(t testing.TB) *store {
 	t.Helper()
 	s := newStore(State{}, testClock())
 	ch := Channel{ID: "chanA"}

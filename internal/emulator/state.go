@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/fsutil"
@@ -152,8 +153,7 @@ func readStateFile(path string, st *State, add func(Message)) error {
 	}
 	defer f.Close()
 	err = decodeStateStream(path, bufio.NewReaderSize(f, 1<<20), st, add)
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
+	if isSyntax(err) {
 		// Locate it as a whole-file decode does (error path only).
 		if data, rerr := os.ReadFile(path); rerr == nil {
 			return stateSyntaxError(path, data, err)
@@ -166,8 +166,7 @@ func readStateFile(path string, st *State, add func(Message)) error {
 func decodeState(path string, data []byte) (State, error) {
 	st := State{Version: StateVersion}
 	err := decodeStateStream(path, bytes.NewReader(data), &st, func(m Message) { st.Messages = append(st.Messages, m) })
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
+	if isSyntax(err) {
 		err = stateSyntaxError(path, data, err)
 	}
 	if err != nil {
@@ -215,44 +214,97 @@ func decodeStateStream(path string, r io.Reader, st *State, add func(Message)) e
 	bad := func(err error) error {
 		return fmt.Errorf("state file %s: %v; it was left untouched: fix it, or move it away to start fresh", path, err)
 	}
-	dec := json.NewDecoder(r)
-	tok, err := dec.Token()
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 1<<20)
+	}
+	sp := &splitter{r: br}
+	c, err := sp.next()
 	if err == io.EOF {
 		return fmt.Errorf("state file %s is empty; move it away or delete it to start fresh", path)
 	}
 	if err != nil {
 		return notState(err)
 	}
-	if tok != json.Delim('{') {
-		return notState(fmt.Errorf("json: cannot unmarshal %v into Go value of type emulator.State", tokenKind(tok)))
+	if c != '{' {
+		_ = br.UnreadByte()
+		raw, err := sp.value()
+		if err == nil {
+			var v State
+			err = json.Unmarshal(raw, &v) // says what it is instead
+		}
+		if err == nil {
+			err = &syntaxError{"a state is a JSON object"}
+		}
+		return notState(err)
 	}
 	st.Version = 0
-	for dec.More() {
-		tok, err := dec.Token()
+	for first := true; ; first = false {
+		c, err := sp.next()
+		if err != nil {
+			return notState(unexpectedEOF(err))
+		}
+		if c == '}' && first {
+			break
+		}
+		if !first {
+			if c == '}' {
+				break
+			}
+			if c != ',' {
+				return notState(&syntaxError{fmt.Sprintf("invalid character %q after object key:value pair", c)})
+			}
+			if c, err = sp.next(); err != nil {
+				return notState(unexpectedEOF(err))
+			}
+		}
+		if c != '"' {
+			return notState(&syntaxError{fmt.Sprintf("invalid character %q looking for beginning of object key string", c)})
+		}
+		_ = br.UnreadByte()
+		raw, err := sp.value()
+		var k string
+		if err == nil {
+			err = json.Unmarshal(raw, &k)
+		}
 		if err != nil {
 			return notState(err)
 		}
-		k, _ := tok.(string)
+		if c, err := sp.next(); err != nil || c != ':' {
+			return notState(&syntaxError{"invalid character after object key"})
+		}
+		for _, name := range []string{"version", "seq", "contacts", "messages", "warnings"} {
+			if strings.EqualFold(k, name) { // as encoding/json matches field names
+				k = name
+			}
+		}
 		if d.seen[k] && (k == "contacts" || k == "messages") {
 			return bad(fmt.Errorf("%q is given twice", k))
 		}
 		d.seen[k] = true
-		switch k {
-		case "version":
-			err = dec.Decode(&st.Version)
-		case "seq":
-			err = dec.Decode(&st.Seq)
-		case "contacts":
-			if err = dec.Decode(&st.Contacts); err == nil {
-				err = d.setContacts()
+		if k == "messages" {
+			err = d.messages(sp)
+		} else {
+			raw, err = sp.value()
+			if err == nil {
+				switch k {
+				case "version":
+					err = json.Unmarshal(raw, &st.Version)
+				case "seq":
+					err = json.Unmarshal(raw, &st.Seq)
+				case "contacts":
+					st.Contacts = nil
+					if err = json.Unmarshal(raw, &st.Contacts); err == nil {
+						err = d.setContacts()
+					}
+				case "warnings":
+					st.Warnings = nil
+					err = json.Unmarshal(raw, &st.Warnings)
+				default:
+					var skip json.RawMessage
+					err = json.Unmarshal(raw, &skip)
+				}
 			}
-		case "warnings":
-			err = dec.Decode(&st.Warnings)
-		case "messages":
-			err = d.messages(dec)
-		default:
-			var skip json.RawMessage
-			err = dec.Decode(&skip)
 		}
 		if err != nil {
 			var ce checkError
@@ -262,11 +314,8 @@ func decodeStateStream(path string, r io.Reader, st *State, add func(Message)) e
 			return notState(err)
 		}
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return notState(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return notState(errors.New("invalid character after top-level value"))
+	if _, err := sp.next(); err != io.EOF {
+		return notState(&syntaxError{"invalid character after top-level value"})
 	}
 	if st.Version == 0 || st.Version > StateVersion {
 		return fmt.Errorf("state file %s has version %d; this ccx reads version %d; it was left untouched", path, st.Version, StateVersion)
@@ -283,20 +332,6 @@ func decodeStateStream(path string, r io.Reader, st *State, add func(Message)) e
 		st.Warnings = append([]Warning(nil), lastWarnings(st.Warnings)...)
 	}
 	return nil
-}
-
-func tokenKind(t json.Token) string {
-	switch t.(type) {
-	case json.Delim:
-		return "array"
-	case string:
-		return "string"
-	case float64, json.Number:
-		return "number"
-	case bool:
-		return "bool"
-	}
-	return "null"
 }
 
 // checkError is a state that parses but contradicts itself.
@@ -323,32 +358,57 @@ func (d *stateDecoder) setContacts() error {
 	return nil
 }
 
-func (d *stateDecoder) messages(dec *json.Decoder) error {
-	tok, err := dec.Token()
+func (d *stateDecoder) messages(sp *splitter) error {
+	c, err := sp.peek()
 	if err != nil {
-		return err
+		return unexpectedEOF(err)
 	}
-	if tok == nil { // null
-		return nil
+	if c != '[' {
+		raw, err := sp.value()
+		if err != nil {
+			return err
+		}
+		var ms []Message // null, or says what is wrong
+		if err := json.Unmarshal(raw, &ms); err != nil || len(ms) == 0 {
+			return err
+		}
+		return &syntaxError{"messages must be an array"}
 	}
-	if tok != json.Delim('[') {
-		return fmt.Errorf("json: cannot unmarshal %v into Go struct field State.messages of type []emulator.Message", tokenKind(tok))
-	}
-	for dec.More() {
+	_, _ = sp.next()
+	for first := true; ; first = false {
+		c, err := sp.peek()
+		if err != nil {
+			return unexpectedEOF(err)
+		}
+		if c == ']' {
+			_, _ = sp.next()
+			if first {
+				return nil
+			}
+			return &syntaxError{"invalid character ']' looking for beginning of value"}
+		}
+		raw, err := sp.value()
+		if err != nil {
+			return err
+		}
 		var m Message
-		if err := dec.Decode(&m); err != nil {
+		if err := decodeMessage(raw, &m); err != nil {
 			return err
 		}
 		if d.contacts == nil {
 			d.pending = append(d.pending, m)
-			continue
-		}
-		if err := d.message(m); err != nil {
+		} else if err := d.message(m); err != nil {
 			return err
 		}
+		switch c, err := sp.next(); {
+		case err != nil:
+			return unexpectedEOF(err)
+		case c == ']':
+			return nil
+		case c != ',':
+			return &syntaxError{fmt.Sprintf("invalid character %q after array element", c)}
+		}
 	}
-	_, err = dec.Token()
-	return err
 }
 
 func (d *stateDecoder) message(m Message) error {
