@@ -9,8 +9,10 @@
 # BASE's (default: the main branch, built from `git archive`; BASE= skips it)
 # one after the other (A B A B …), each on a fresh copy of the file:
 #   load_s        `ccx emulate --state FILE` start until /_emulator/health answers
+#   cpu_load_s    the emulator's CPU time (user+sys) by then: less disturbed by other jobs
 #   rss_load_mb   RSS then (and B/message)
 #   inbox_p99_ms  `ccx emulate inbox --contact X --json` (the whole command), INBOX_N runs
+#                 ("failed" when it fails, e.g. main's client refuses a state over 256 MB)
 #   contacts_p99_ms  GET /_emulator/contacts?limit=100 (the web inbox's contact list), HEY_N sequential curls
 #   conv_p99_ms   GET /_emulator/messages?channelId=&contactId=X&limit=50 (one conversation page)
 #                 (BASE has no pagination and answers every contact / the whole
@@ -95,16 +97,23 @@ run_one() { # TOOL
 	load_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) / 1000}')
 	rss_load=$(rss_mb "$emu_pid")
 
-	local inbox_ms=() i s e
+	local cpu_load
+	cpu_load=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$emu_pid/stat")
+
+	local inbox_ms=() i s e inbox_p99=
 	for i in $(seq "$n"); do
 		s=$(now_ms)
-		"$bin" emulate inbox --emulator "$url" --contact "$contact" --json >"$tmp/inbox.json"
+		if ! "$bin" emulate inbox --emulator "$url" --contact "$contact" --json >"$tmp/inbox.json" 2>"$tmp/inbox.err" ||
+			! grep -qF '"contactId":"'"$contact"'"' "$tmp/inbox.json"; then
+			echo "$1: inbox --contact failed: $(head -c 300 "$tmp/inbox.err")" >&2
+			inbox_p99=-1 # failed
+			break
+		fi
 		e=$(now_ms)
 		inbox_ms+=($((e - s)))
 	done
-	grep -qF '"contactId":"'"$contact"'"' "$tmp/inbox.json" || { echo "$1: inbox --contact printed no conversation" >&2; exit 1; }
-	local inbox_p99 contacts_p99 conv_p99
-	inbox_p99=$(printf '%s\n' "${inbox_ms[@]}" | p99)
+	local contacts_p99 conv_p99
+	[ -n "$inbox_p99" ] || inbox_p99=$(printf '%s\n' "${inbox_ms[@]}" | p99)
 	contacts_p99=$(lat_p99_ms "$h" "$url/_emulator/contacts?limit=100")
 	conv_p99=$(lat_p99_ms "$h" "$url/_emulator/messages?channelId=$chan&contactId=$qcontact&limit=50")
 
@@ -144,13 +153,14 @@ run_one() { # TOOL
 	grep -q '"bench-last"' "$tmp/run.json" || { echo "$1: the saved state lacks the last message" >&2; exit 1; }
 	local save_s
 	save_s=$(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.2f", (b - a) / 1000}')
-	echo "tool=$1 load_s=$load_s rss_load_mb=$rss_load inbox_p99_ms=$inbox_p99 contacts_p99_ms=$contacts_p99 conv_p99_ms=$conv_p99 state_s=$state_s rss_state1_mb=$rss1 rss_state3_mb=$rss3 posts_s=$posts save_s=$save_s"
+	echo "tool=$1 load_s=$load_s cpu_load_s=$cpu_load rss_load_mb=$rss_load inbox_p99_ms=$inbox_p99 contacts_p99_ms=$contacts_p99 conv_p99_ms=$conv_p99 state_s=$state_s rss_state1_mb=$rss1 rss_state3_mb=$rss3 posts_s=$posts save_s=$save_s"
 }
 
 results=()
 for r in $(seq "$ROUNDS"); do
 	for t in "${tools[@]}"; do
-		line=$(run_one "$t")
+		run_one "$t" >"$tmp/line"
+		line=$(cat "$tmp/line")
 		echo "round $r: $line (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 		results+=("round=$r $line")
 	done
@@ -167,15 +177,15 @@ function med(s,   a, c, x, y, t) { c = split(substr(s, 2), a, " "); for (x = 1; 
   for (k in kv) if (k != "tool" && k != "round") { v[t, k] = v[t, k] " " kv[k]; val[t, r, k] = kv[k]; keys[k] = 1 }
   rounds[r] = 1; tools[t] = 1 }
 END {
-  n = split("load_s rss_load_mb inbox_p99_ms contacts_p99_ms conv_p99_ms state_s rss_state1_mb rss_state3_mb posts_s save_s", order, " ")
+  n = split("load_s cpu_load_s rss_load_mb inbox_p99_ms contacts_p99_ms conv_p99_ms state_s rss_state1_mb rss_state3_mb posts_s save_s", order, " ")
   printf "%-16s %-26s %-26s %s\n", "figure", "this tree: median (min-max)", "base: median (min-max)", "base/this per round (median)"
   for (i = 1; i <= n; i++) {
-    k = order[i]; m1 = med(v["new", k]); s1 = sprintf("%s (%s-%s)", m1, lo, hi)
+    k = order[i]; m1 = med(v["new", k]); s1 = (m1 < 0) ? "failed" : sprintf("%s (%s-%s)", m1, lo, hi)
     s2 = "-"; rr = "-"
     if (("base", k) in v) {
-      m2 = med(v["base", k]); s2 = sprintf("%s (%s-%s)", m2, lo, hi); rs = ""
-      for (r in rounds) if (val["new", r, k] + 0 > 0) rs = rs " " val["base", r, k] / val["new", r, k]
-      rr = sprintf("%.2f", med(rs))
+      m2 = med(v["base", k]); s2 = (m2 < 0) ? "failed" : sprintf("%s (%s-%s)", m2, lo, hi); rs = ""
+      for (r in rounds) if (val["new", r, k] + 0 > 0 && val["base", r, k] + 0 >= 0) rs = rs " " val["base", r, k] / val["new", r, k]
+      rr = (rs == "") ? "-" : sprintf("%.2f", med(rs))
     }
     printf "%-16s %-26s %-26s %s\n", k, s1, s2, rr
   }
