@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -86,4 +88,38 @@ func KindForMIME(mime string) AttachmentKind {
 		return AttachmentAudio
 	}
 	return AttachmentFile
+}
+
+// ParseLocation builds a location from LAT and LNG as typed: decimal
+// degrees, latitude in [-90, 90], longitude in [-180, 180].
+func ParseLocation(lat, lng, address string) (Message, error) {
+	la, err := parseCoord(lat, "latitude", 90)
+	if err != nil {
+		return Message{}, err
+	}
+	ln, err := parseCoord(lng, "longitude", 180)
+	if err != nil {
+		return Message{}, err
+	}
+	return Location(la, ln, address), nil
+}
+
+func parseCoord(s, name string, limit float64) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q is not a number", name, s)
+	}
+	if v < -limit || v > limit {
+		return 0, fmt.Errorf("%s %v is out of range [-%v, %v]", name, v, limit, limit)
+	}
+	return v, nil
+}
+
+// ParseCustomPayload builds a custom_payload from a JSON object as typed.
+func ParseCustomPayload(s string) (Message, error) {
+	raw := strings.TrimSpace(s)
+	if !json.Valid([]byte(raw)) || !strings.HasPrefix(raw, "{") {
+		return Message{}, fmt.Errorf("custom-payload needs a JSON object, got %q", s)
+	}
+	return CustomPayload(json.RawMessage(raw)), nil
 }

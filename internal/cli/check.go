@@ -120,14 +120,7 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "checking %s%s (timeout %v per call)\n", strings.TrimRight(r.client.BaseURL, "/"), "/message", r.client.Timeout)
-	// Never a real-looking person silently: say who the messages go to, first.
-	contact, from := r.contactID, r.contactFrom
-	if contact == "" {
-		contact = conformance.DefaultContact(r.idType)
-		from = "ccx check's fictional test contact; set --contact-id or the profile's contact_id to use another"
-	}
-	fmt.Fprintf(f.IO.ErrOut, "contact %s (%s)\n", contact, from)
+	conformance.PrintBanner(f.IO.ErrOut, r.client.BaseURL, r.client.Timeout, r.contactID, r.contactFrom, r.idType)
 	rep, err := conformance.Run(ctx, conformance.Options{Client: r.client, ChannelID: r.channelID, ContactID: r.contactID,
 		IDType: r.idType, Only: o.Only, Skip: o.Skip})
 	if err != nil {
@@ -136,10 +129,7 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if ctx.Err() != nil {
 		return Silent(ExitInterrupted)
 	}
-	// What every call had in common, said once before the details.
-	for _, h := range rep.Hints {
-		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.IO.Styles(f.IO.ErrOut).Warning.Render("hint:"), h)
-	}
+	conformance.PrintHints(f.IO.ErrOut, f.IO.Styles(f.IO.ErrOut), rep)
 	if rep.Verdict == verdict.Auth {
 		authHint(f, "your server refused the configured token")
 	}
@@ -148,76 +138,10 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 			return Exit(ExitIO, err)
 		}
 	} else {
-		printCheckTable(f, rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
+		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
 	if rep.Verdict == verdict.Network {
-		fmt.Fprintf(f.IO.ErrOut, "cannot reach %s: %s\n", rep.URL, firstErr(rep))
+		fmt.Fprintf(f.IO.ErrOut, "cannot reach %s: %s\n", rep.URL, rep.FirstError())
 	}
 	return exitSilently(exitFor(rep.Verdict))
-}
-
-func firstErr(rep *conformance.Report) string {
-	for _, r := range rep.Results {
-		if r.Error != "" {
-			return r.Error
-		}
-	}
-	return "no answer"
-}
-
-func printCheckTable(f *Factory, results []conformance.Result, passed, failed, warned, skipped int) {
-	st := f.IO.Styles(f.IO.Out)
-	w := f.IO.Out
-	width := 17
-	for _, r := range results {
-		if len(r.ID) > width {
-			width = len(r.ID)
-		}
-	}
-	fmt.Fprintf(w, "%-*s %-6s %s\n", width, "CHECK", "RESULT", "EVIDENCE")
-	for _, r := range results {
-		v := fmt.Sprintf("%-6s", strings.ToUpper(string(r.Verdict)))
-		switch r.Verdict {
-		case conformance.Pass:
-			v = st.OK.Render(v)
-		case conformance.Fail:
-			v = st.Error.Render(v)
-		case conformance.Warn:
-			v = st.Warning.Render(v)
-		default:
-			v = st.Dim.Render(v)
-		}
-		var ev string
-		switch {
-		case r.Error != "":
-			ev = r.Error
-		case r.Status != 0:
-			ev = fmt.Sprintf("%d %s  %s", r.Status, oneLine(r.Body, 80), st.Dim.Render(fmtMS(r.LatencyMS)))
-		default:
-			ev = r.Body
-		}
-		fmt.Fprintf(w, "%-*s %s %s\n", width, r.ID, v, ev)
-		if r.Reason != "" {
-			reason := r.Reason
-			if r.Security {
-				reason = st.Error.Render(reason)
-			}
-			fmt.Fprintf(w, "%-*s %-6s ↳ %s\n", width, "", "", reason)
-		}
-	}
-	summary := fmt.Sprintf("%d passed, %d failed, %d warnings, %d skipped", passed, failed, warned, skipped)
-	if failed > 0 {
-		summary = st.Error.Render(summary)
-	} else {
-		summary = st.OK.Render(summary)
-	}
-	fmt.Fprintln(w, summary)
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

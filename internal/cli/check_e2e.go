@@ -7,12 +7,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/conformance"
 	"github.com/ccx-cli/ccx/internal/e2e"
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
@@ -101,22 +100,9 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	idType := r.idType
-	if idType == "" {
-		idType = channel.IDPhone
-		if channel.CheckContactID(info.DefaultCustomer, channel.IDPhone) != nil {
-			idType = channel.IDCustom // Telegram chat ids, Zalo user ids are the contact IDs
-		}
-	}
-	contact := o.ContactID
-	if contact == "" {
-		contact = e2e.SampleContact(idType)
-		if info.DefaultCustomer != "" && channel.CheckContactID(info.DefaultCustomer, idType) == nil {
-			contact = info.DefaultCustomer
-		}
-	}
-	if err := channel.CheckContactID(contact, idType); err != nil {
-		return UsageErrorf(fmt.Errorf("--contact-id %q: %v", contact, err))
+	idType, contact, err := e2e.Customer(info, r.idType, o.ContactID)
+	if err != nil {
+		return UsageErrorf(err)
 	}
 	credFile := o.E2E.Credentials
 	if credFile == "" {
@@ -147,15 +133,11 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 		return Exit(ExitIO, err)
 	}
 	defer h.Close()
-	printE2ESetup(f, h, info, given, credFile, idType)
+	h.PrintSetup(f.IO.ErrOut, f.IO.Styles(f.IO.ErrOut), info, given, credFile, idType)
 	ro := e2e.Options{ServerURL: r.client.BaseURL, ContactID: contact, Timeout: o.Timeout, Only: o.Only, Skip: o.Skip,
 		Webhooks: e2e.Webhooks{Inbound: o.E2E.ProviderWebhook, Status: o.E2E.ProviderStatusURL}}
 	t := h.Targets(ro)
-	fmt.Fprintf(f.IO.ErrOut, "checking %s: customer %s, provider webhooks to %s", strings.TrimRight(r.client.BaseURL, "/"), contact, t.Inbound)
-	if t.Status != "" {
-		fmt.Fprintf(f.IO.ErrOut, ", status callbacks to the send's URL or %s", t.Status)
-	}
-	fmt.Fprintf(f.IO.ErrOut, " (timeout %v per wait)\n", o.Timeout)
+	e2e.PrintTargets(f.IO.ErrOut, r.client.BaseURL, contact, t, o.Timeout)
 	if f.IO.IsStderrTTY() && !f.JSON {
 		ro.Progress = func(id string) { fmt.Fprintf(f.IO.ErrOut, "  … %s\n", id) }
 	}
@@ -171,13 +153,10 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 			return Exit(ExitIO, err)
 		}
 	} else if !rep.Unreachable {
-		printCheckTable(f, rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
+		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
-	for _, res := range rep.Results {
-		if res.Hop == e2e.HopOutgoing && (res.Status == 401 || res.Status == 403) {
-			authHint(f, "your server refused the channel token on /message")
-			break
-		}
+	if rep.OutgoingAuthRefused() {
+		authHint(f, "your server refused the channel token on /message")
 	}
 	switch {
 	case rep.Unreachable:
@@ -187,48 +166,6 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 		return Silent(ExitFailure)
 	}
 	return nil
-}
-
-// printE2ESetup tells the user, on stderr, what their server must be set to.
-func printE2ESetup(f *Factory, h *e2e.Harness, info emulators.Info, given map[string]string, credFile string, idType channel.IDType) {
-	w := f.IO.ErrOut
-	st := f.IO.Styles(w)
-	ch := h.Channel()
-	fmt.Fprintf(w, "platform fake   %s  webhook %s  channel %s (%s IDs), token %s\n", h.PlatformURL(), h.WebhookURL(), ch.ID, idType, ui.Redact(ch.Token))
-	fmt.Fprintf(w, "%-15s %s  (your server's provider API base URL)\n", info.Name+" fake", h.ProviderURL())
-	all := h.Provider().Credentials()
-	var from, made, shown []string
-	keys := make([]string, 0, len(all))
-	for k := range all {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		switch {
-		case given[k] != "":
-			from = append(from, k)
-		case info.Unneeded(k, given):
-			// another set of credentials is given (Vonage: Basic, not the key)
-		case info.Secret[k]:
-			made = append(made, k)
-		default:
-			shown = append(shown, k+"="+all[k])
-		}
-	}
-	if len(from) > 0 {
-		src := "the environment"
-		if credFile != "" {
-			src += " or " + credFile
-		}
-		fmt.Fprintf(w, "credentials     %s (from %s)\n", strings.Join(from, ", "), src)
-	}
-	if len(shown) > 0 {
-		fmt.Fprintf(w, "                %s (default; set it to use another)\n", strings.Join(shown, ", "))
-	}
-	if len(made) > 0 {
-		fmt.Fprintf(w, "%s %s not set (environment or --credentials): the fake made up a value your server cannot know, so its calls will be refused\n",
-			st.Warning.Render("warning:"), strings.Join(made, ", "))
-	}
 }
 
 // emulatedCredentials is the provider-NAME.env that `ccx emulate --provider`

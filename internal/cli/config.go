@@ -1,26 +1,21 @@
 package cli
 
 import (
-	"bufio"
-	"context"
 	"errors"
-	"fmt"
-	"io"
-	"strings"
 
 	"github.com/ccx-cli/ccx/internal/config"
-	"github.com/ccx-cli/ccx/internal/ctxio"
-	"github.com/ccx-cli/ccx/internal/ui"
+	"github.com/ccx-cli/ccx/internal/config/manage"
 	"github.com/spf13/cobra"
 )
 
 type configOptions struct {
-	f         *Factory
-	showToken bool
+	f *Factory
+	manage.Manager
 }
 
 func newConfigCmd(f *Factory) *cobra.Command {
 	o := &configOptions{f: f}
+	o.Manager = manage.Manager{IO: f.IO, Load: f.Config}
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Manage profiles: webhook URL, channel ID, API token, ID type, contact",
@@ -49,7 +44,7 @@ The API token is always shown redacted (abcd…wxyz) unless --show-token is give
 			return usageHelp("ccx config", errors.New("config needs a subcommand: list, get, set, unset, use, delete or path"))
 		},
 	}
-	cmd.PersistentFlags().BoolVar(&o.showToken, "show-token", false, "show the API token instead of redacting it")
+	cmd.PersistentFlags().BoolVar(&o.ShowToken, "show-token", false, "show the API token instead of redacting it")
 
 	cmd.AddCommand(
 		&cobra.Command{
@@ -59,7 +54,7 @@ The API token is always shown redacted (abcd…wxyz) unless --show-token is give
 			Long:    "List every profile, marking the active one. --json prints {path, active, profiles}.",
 			Example: "  ccx config list\n  ccx config list --json",
 			Args:    cobra.NoArgs,
-			RunE:    func(cmd *cobra.Command, args []string) error { return o.list() },
+			RunE:    func(cmd *cobra.Command, args []string) error { return o.sync().List() },
 		},
 		&cobra.Command{
 			Use:   "get KEY",
@@ -70,7 +65,7 @@ when the key is not set. api_token is redacted unless --show-token.`,
 			Example:           "  ccx config get channel_id\n  ccx config get api_token --show-token",
 			Args:              exactArgs(1, "KEY"),
 			ValidArgsFunction: keyCompletion,
-			RunE:              func(cmd *cobra.Command, args []string) error { return o.get(args[0]) },
+			RunE:              func(cmd *cobra.Command, args []string) error { return o.sync().Get(args[0]) },
 		},
 		&cobra.Command{
 			Use:   "set KEY VALUE",
@@ -83,7 +78,7 @@ first line of stdin, which keeps tokens out of shell history.`,
 			Example:           "  ccx config set id_type phone\n  ccx config set contact_id +60177872890\n  ccx config set api_token - < token.txt",
 			Args:              exactArgs(2, "KEY VALUE"),
 			ValidArgsFunction: keyCompletion,
-			RunE:              func(cmd *cobra.Command, args []string) error { return o.set(cmd.Context(), args[0], args[1]) },
+			RunE:              func(cmd *cobra.Command, args []string) error { return o.sync().Set(cmd.Context(), args[0], args[1]) },
 		},
 		&cobra.Command{
 			Use:               "unset KEY",
@@ -92,7 +87,7 @@ first line of stdin, which keeps tokens out of shell history.`,
 			Example:           "  ccx config unset contact_id",
 			Args:              exactArgs(1, "KEY"),
 			ValidArgsFunction: keyCompletion,
-			RunE:              func(cmd *cobra.Command, args []string) error { return o.unset(args[0]) },
+			RunE:              func(cmd *cobra.Command, args []string) error { return o.sync().Unset(args[0]) },
 		},
 		&cobra.Command{
 			Use:               "use NAME",
@@ -101,7 +96,7 @@ first line of stdin, which keeps tokens out of shell history.`,
 			Example:           "  ccx config use staging",
 			Args:              exactArgs(1, "NAME"),
 			ValidArgsFunction: o.profileCompletion,
-			RunE:              func(cmd *cobra.Command, args []string) error { return o.use(args[0]) },
+			RunE:              func(cmd *cobra.Command, args []string) error { return o.sync().Use(args[0]) },
 		},
 		&cobra.Command{
 			Use:               "delete NAME",
@@ -111,7 +106,7 @@ first line of stdin, which keeps tokens out of shell history.`,
 			Example:           "  ccx config delete old",
 			Args:              exactArgs(1, "NAME"),
 			ValidArgsFunction: o.profileCompletion,
-			RunE:              func(cmd *cobra.Command, args []string) error { return o.remove(args[0]) },
+			RunE:              func(cmd *cobra.Command, args []string) error { return o.sync().Remove(args[0]) },
 		},
 		&cobra.Command{
 			Use:     "path",
@@ -119,7 +114,7 @@ first line of stdin, which keeps tokens out of shell history.`,
 			Long:    "Print where the config file lives: $CCX_CONFIG, else <user config dir>/ccx/config.toml.",
 			Example: "  ccx config path",
 			Args:    cobra.NoArgs,
-			RunE:    func(cmd *cobra.Command, args []string) error { return o.path() },
+			RunE:    func(cmd *cobra.Command, args []string) error { return o.sync().Path() },
 		},
 	)
 	return cmd
@@ -140,214 +135,8 @@ func (o *configOptions) profileCompletion(_ *cobra.Command, args []string, _ str
 	return file.Names(), cobra.ShellCompDirectiveNoFileComp
 }
 
-func (o *configOptions) load() (*config.File, error) {
-	file, err := o.f.Config()
-	if err != nil {
-		return nil, Exit(ExitIO, err)
-	}
-	return file, nil
-}
-
-func (o *configOptions) save(file *config.File) error {
-	if err := file.Save(); err != nil {
-		return Exit(ExitIO, fmt.Errorf("cannot write %s: %w", file.Path(), err))
-	}
-	return nil
-}
-
-func (o *configOptions) show(key, value string) string {
-	if config.SecretKeys[key] && !o.showToken {
-		return ui.Redact(value)
-	}
-	return value
-}
-
-func (o *configOptions) selected(file *config.File) string {
-	return file.ActiveName(o.f.Profile, o.f.IO.Getenv)
-}
-
-func (o *configOptions) status(format string, args ...any) {
-	st := o.f.IO.Styles(o.f.IO.ErrOut)
-	fmt.Fprintf(o.f.IO.ErrOut, "%s %s\n", st.OK.Render("✓"), fmt.Sprintf(format, args...))
-}
-
-func (o *configOptions) list() error {
-	file, err := o.load()
-	if err != nil {
-		return err
-	}
-	profiles := map[string]map[string]string{}
-	for _, name := range file.Names() {
-		p := file.Profiles[name]
-		m := map[string]string{}
-		for _, k := range config.Keys {
-			if v, _ := p.Get(k); v != "" {
-				m[k] = o.show(k, v)
-			}
-		}
-		profiles[name] = m
-	}
-	if o.f.JSON {
-		return ui.WriteJSON(o.f.IO.Out, map[string]any{"path": file.Path(), "active": file.Active, "profiles": profiles})
-	}
-	if len(profiles) == 0 {
-		fmt.Fprintf(o.f.IO.ErrOut, "no profiles in %s; run `ccx init` or `ccx config set KEY VALUE`\n", file.Path())
-		return nil
-	}
-	w := o.f.IO.Out
-	st := o.f.IO.Styles(w)
-	for i, name := range file.Names() {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		if name == file.Active {
-			fmt.Fprintf(w, "%s %s\n", st.Bold.Render(name), st.OK.Render("(active)"))
-		} else {
-			fmt.Fprintln(w, st.Bold.Render(name))
-		}
-		for _, k := range config.Keys {
-			if v, ok := profiles[name][k]; ok {
-				fmt.Fprintf(w, "  %-13s %s\n", k, v)
-			}
-		}
-	}
-	return nil
-}
-
-func checkKey(key string) error {
-	var p config.Profile
-	if _, err := p.Get(key); err != nil {
-		return UsageErrorf(err)
-	}
-	return nil
-}
-
-func (o *configOptions) get(key string) error {
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	file, err := o.load()
-	if err != nil {
-		return err
-	}
-	name := o.selected(file)
-	p := file.Profiles[name]
-	v, _ := p.Get(key)
-	if env := config.EnvVars[key]; o.f.IO.Getenv(env) != "" {
-		fmt.Fprintf(o.f.IO.ErrOut, "note: %s is set and overrides this value\n", env)
-	}
-	if o.f.JSON {
-		return ui.WriteJSON(o.f.IO.Out, map[string]any{"profile": name, "key": key, "value": o.show(key, v), "set": v != ""})
-	}
-	if v == "" {
-		return Exit(ExitFailure, fmt.Errorf("%s is not set in profile %q", key, name))
-	}
-	fmt.Fprintln(o.f.IO.Out, o.show(key, v))
-	return nil
-}
-
-func (o *configOptions) set(ctx context.Context, key, value string) error {
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	if value == "-" {
-		line, err := bufio.NewReader(io.LimitReader(ctxio.Reader(ctx, o.f.IO.In), 64<<10)).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return readError(ctx, fmt.Errorf("cannot read the value from stdin: %w", err))
-		}
-		value = strings.TrimSpace(line)
-	}
-	file, err := o.load()
-	if err != nil {
-		return err
-	}
-	name := o.selected(file)
-	v, err := file.SetValue(name, key, value)
-	if err != nil {
-		if key == "api_base_url" || key == "webhook_url" {
-			return UsageErrorf(err) // a URL, and the correction names it
-		}
-		return UsageErrorf(fmt.Errorf("%s", ui.RedactIn(err.Error(), value)))
-	}
-	if err := o.save(file); err != nil {
-		return err
-	}
-	if o.f.JSON {
-		return ui.WriteJSON(o.f.IO.Out, map[string]any{"profile": name, "key": key, "value": o.show(key, v), "active": file.Active == name})
-	}
-	o.status("set %s = %s in profile %q (%s)", key, o.show(key, v), name, file.Path())
-	return nil
-}
-
-func (o *configOptions) unset(key string) error {
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	file, err := o.load()
-	if err != nil {
-		return err
-	}
-	name := o.selected(file)
-	if err := file.Unset(name, key); err != nil {
-		return Exit(ExitFailure, err)
-	}
-	if err := o.save(file); err != nil {
-		return err
-	}
-	if o.f.JSON {
-		return ui.WriteJSON(o.f.IO.Out, map[string]any{"profile": name, "key": key, "unset": true})
-	}
-	o.status("unset %s in profile %q", key, name)
-	return nil
-}
-
-func (o *configOptions) use(name string) error {
-	file, err := o.load()
-	if err != nil {
-		return err
-	}
-	if err := file.Use(name); err != nil {
-		return Exit(ExitFailure, err)
-	}
-	if err := o.save(file); err != nil {
-		return err
-	}
-	if o.f.JSON {
-		return ui.WriteJSON(o.f.IO.Out, map[string]any{"active": name})
-	}
-	o.status("active profile is now %q", name)
-	return nil
-}
-
-func (o *configOptions) remove(name string) error {
-	file, err := o.load()
-	if err != nil {
-		return err
-	}
-	if err := file.Delete(name); err != nil {
-		return Exit(ExitFailure, err)
-	}
-	if err := o.save(file); err != nil {
-		return err
-	}
-	if o.f.JSON {
-		return ui.WriteJSON(o.f.IO.Out, map[string]any{"deleted": name, "active": file.Active})
-	}
-	o.status("deleted profile %q", name)
-	if file.Active == "" && len(file.Profiles) > 0 {
-		fmt.Fprintf(o.f.IO.ErrOut, "no active profile now; pick one with `ccx config use NAME`\n")
-	}
-	return nil
-}
-
-func (o *configOptions) path() error {
-	path, err := config.DefaultPath(o.f.IO.Getenv)
-	if err != nil {
-		return Exit(ExitIO, err)
-	}
-	if o.f.JSON {
-		return ui.WriteJSON(o.f.IO.Out, map[string]string{"path": path})
-	}
-	fmt.Fprintln(o.f.IO.Out, path)
-	return nil
+// sync hands the manager the global flags, parsed after the command was built.
+func (o *configOptions) sync() *manage.Manager {
+	o.JSON, o.Profile = o.f.JSON, o.f.Profile
+	return &o.Manager
 }

@@ -2,15 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/ccx-cli/ccx/internal/emulator"
-	"github.com/ccx-cli/ccx/internal/emulator/demo"
-	"github.com/ccx-cli/ccx/internal/platform"
+	"github.com/ccx-cli/ccx/internal/demo"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
-	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
 
@@ -94,46 +90,5 @@ worked, 1 (with the failing step) otherwise, 130 when interrupted.`,
 }
 
 func runDemo(ctx context.Context, f *Factory, opts *demoOptions) error {
-	st := f.IO.Styles(f.IO.ErrOut)
-	progress := func(format string, args ...any) {
-		fmt.Fprintln(f.IO.ErrOut, st.Dim.Render(fmt.Sprintf(format, args...)))
-	}
-	run := demo.Run
-	if opts.Relay {
-		run = demo.RunRelay
-	}
-	res, err := run(ctx, demo.Options{Progress: progress, Provider: opts.Provider})
-	if err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "%s %v\n", st.Error.Render("demo failed:"), err)
-		switch {
-		case ctx.Err() != nil:
-			return Silent(ExitInterrupted)
-		case isNetworkErr(err):
-			return Silent(ExitIO)
-		}
-		return Silent(ExitFailure)
-	}
-	if f.JSON {
-		return ui.WriteJSON(f.IO.Out, res)
-	}
-	emulator.WriteInbox(f.IO.Out, res.State, emulator.Conversations(res.State, "", ""), f.IO.Styles(f.IO.Out))
-	if res.Relay != nil {
-		fmt.Fprintf(f.IO.ErrOut, "%s the loop works through the relay: %d messages, %d calls to /message, %d webhook posts delivered from the spool, in %s.\n",
-			st.OK.Render("done:"), len(res.State.Messages), res.Calls, res.Relay.Delivered, res.Elapsed.Round(1e6))
-		if p := res.Relay.Provider; p != "loopback" {
-			fmt.Fprintln(f.IO.ErrOut, st.Dim.Render(fmt.Sprintf("Next: `ccx emulate --provider %s` and `ccx relay --provider %s --credentials <the env file it writes>` run the same pair as long-lived servers.", p, p)))
-			return nil
-		}
-		fmt.Fprintln(f.IO.ErrOut, st.Dim.Render("Next: `ccx emulate` and `ccx relay --provider loopback --local` run the same pair as long-lived servers."))
-		return nil
-	}
-	fmt.Fprintf(f.IO.ErrOut, "%s the loop works: %d messages, %d calls to /message, in %s.\n",
-		st.OK.Render("done:"), len(res.State.Messages), res.Calls, res.Elapsed.Round(1e6))
-	fmt.Fprintln(f.IO.ErrOut, st.Dim.Render("Next: `ccx emulate` for a long-running emulator, `ccx listen` for your /message endpoint."))
-	return nil
-}
-
-func isNetworkErr(err error) bool {
-	var ne *platform.NetworkError
-	return errors.As(err, &ne)
+	return demo.Main(ctx, f.IO, f.JSON, opts.Relay, opts.Provider)
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ccx-cli/ccx/internal/demo"
 	"github.com/ccx-cli/ccx/internal/emulator"
-	"github.com/ccx-cli/ccx/internal/emulator/demo"
 )
 
 func TestDemoRelayFlagReachesOptions(t *testing.T) {

@@ -5,53 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
-	"github.com/ccx-cli/ccx/internal/fsutil"
-	"github.com/ccx-cli/ccx/internal/outgoing"
+	"github.com/ccx-cli/ccx/internal/emulator/launch"
+	"github.com/ccx-cli/ccx/internal/emulator/remote"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
-	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
 // LocalProfile is the profile `ccx emulate` writes and `--local` selects.
-const LocalProfile = "local"
+const LocalProfile = config.LocalProfile
 
 // EnvEmulatorURL overrides where `emulate send|inbox` find the emulator.
-const EnvEmulatorURL = "CCX_EMULATOR_URL"
+const EnvEmulatorURL = remote.EnvURL
 
-type emulateOptions struct {
-	Host       string
-	Port       int
-	ChannelID  string
-	Token      string
-	IDType     string
-	APIBaseURL string
-	Extra      []string
-	RateLimit  float64
-	StatePath  string
-	AllowHosts []string
-	ShowToken  bool
-	NoProfile  bool
-	Quiet      bool
-	// The provider face.
-	Providers        []string
-	ProviderWebhooks []string
-	ProviderStatus   []string
-	NoReceipts       bool
-	ReceiptDelay     time.Duration
-}
+type emulateOptions = launch.Options
 
 func newEmulateCmd(f *Factory, runF func(context.Context, *emulateOptions) error) *cobra.Command {
 	opts := &emulateOptions{}
@@ -210,123 +185,8 @@ func emulatedChannels(f *Factory, opts *emulateOptions) ([]emulator.Channel, *co
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	env := config.FromEnv(f.IO.Getenv)
-	keys := []string{"channel_id", "api_token", "id_type", "api_base_url"}
-	sources := map[string]string{}
-	for _, k := range keys {
-		fv, _ := flags.Get(k)
-		ev, _ := env.Get(k)
-		switch v, _ := p.Get(k); {
-		case v == "":
-		case strings.TrimSpace(fv) != "":
-			sources[k] = "flag"
-		case strings.TrimSpace(ev) != "":
-			sources[k] = "env " + config.EnvVars[k]
-		default:
-			sources[k] = fmt.Sprintf("profile '%s'", named)
-		}
-	}
-	if local, ok := file.Profiles[LocalProfile]; ok && p.ChannelID == "" && p.APIToken == "" {
-		// Reuse the last run's channel (ccx's own, generated values), so a
-		// server configured once keeps working.
-		tok, err := config.CleanToken(local.APIToken)
-		if err != nil {
-			return nil, nil, nil, UsageErrorf(fmt.Errorf("the API token from profile %q in %s %v", LocalProfile, file.Path(), err))
-		}
-		local.ChannelID, local.APIToken = strings.TrimSpace(local.ChannelID), tok
-		for _, k := range keys {
-			if v, _ := p.Get(k); v != "" {
-				continue
-			}
-			if v, _ := local.Get(k); v != "" {
-				_ = p.Set(k, v)
-				sources[k] = "the 'local' profile (last run)"
-			}
-		}
-	}
-	primary, err := channelFrom(p.ChannelID, p.APIToken, p.IDType, p.APIBaseURL)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	for _, k := range keys {
-		if sources[k] == "" {
-			sources[k] = "generated"
-			if k == "api_base_url" || k == "id_type" {
-				sources[k] = "default"
-			}
-		}
-	}
-	chans := []emulator.Channel{primary}
-	for _, spec := range opts.Extra {
-		c, err := parseChannelSpec(spec)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		chans = append(chans, c)
-	}
-	return chans, file, sources, nil
-}
-
-func channelFrom(id, token, idType, baseURL string) (emulator.Channel, error) {
-	t := channel.IDPhone
-	if idType != "" {
-		var err error
-		if t, err = channel.ParseIDType(idType); err != nil {
-			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--id-type: %w", err))
-		}
-	}
-	if baseURL == "" {
-		baseURL = emulator.DefaultAPIBaseURL
-	}
-	if u, err := url.Parse(baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return emulator.Channel{}, UsageErrorf(fmt.Errorf("--api-base-url %q is not an absolute http(s) URL", baseURL))
-	}
-	gen := emulator.GenerateChannel(t, baseURL)
-	if id != "" {
-		gen.ID = id
-	}
-	if token != "" {
-		gen.Token = token
-	}
-	return gen, nil
-}
-
-func parseChannelSpec(spec string) (emulator.Channel, error) {
-	var id, token, idType, base string
-	shown := redactSpecToken(spec) // errors quote the spec, never its token
-	for _, part := range strings.Split(spec, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: %q is not key=value (keys: id, token, id-type, api-base-url)", shown, redactSpecToken(part)))
-		}
-		switch k {
-		case "id":
-			id = v
-		case "token":
-			var err error
-			if token, err = config.CleanToken(v); err != nil {
-				return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: the API token from token= %v", shown, err))
-			}
-		case "id-type":
-			idType = v
-		case "api-base-url":
-			base = v
-		default:
-			return emulator.Channel{}, UsageErrorf(fmt.Errorf("--channel %q: unknown key %q (keys: id, token, id-type, api-base-url)", shown, k))
-		}
-	}
-	return channelFrom(id, token, idType, base)
-}
-
-// redactSpecToken hides the value of token= in a --channel spec.
-func redactSpecToken(spec string) string {
-	parts := strings.Split(spec, ",")
-	for i, p := range parts {
-		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && k == "token" {
-			parts[i] = "token=" + ui.Redact(v)
-		}
-	}
-	return strings.Join(parts, ",")
+	chans, sources, err := launch.Channels(file, flags, p, named, f.IO.Getenv, opts.Extra)
+	return chans, file, sources, err
 }
 
 func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
@@ -337,196 +197,14 @@ func runEmulate(ctx context.Context, f *Factory, opts *emulateOptions) error {
 	for _, c := range chans {
 		warnMessageSuffix(f, c.APIBaseURL, "the API base URL of channel "+c.ID)
 	}
-	setups, err := providerSetups(file, chans, opts)
-	if err != nil {
-		return err
-	}
-	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
-	errOut := f.IO.ErrOut
-	st := f.IO.Styles(errOut)
-	saved := ""
-	// Save the profile before serving: once /_emulator/health answers,
-	// `ccx send --local` must already work.
-	beforeServe := func(e *emulator.Emulator) error {
-		if opts.NoProfile {
-			return nil
-		}
-		if err := saveLocalProfile(file, e); err != nil {
-			fmt.Fprintf(errOut, "%s could not save the 'local' profile: %v\n", st.Warning.Render("warning:"), err)
-		} else {
-			saved = file.Path()
-		}
-		if err := saveProviderEnvs(e, setups); err != nil {
-			fmt.Fprintf(errOut, "%s could not save the provider settings: %v\n", st.Warning.Render("warning:"), err)
-		}
-		return nil
-	}
-	if opts.StatePath != "" {
-		fsutil.MakePrivate(opts.StatePath, errOut) // contacts and messages: personal data
-	}
-	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, AllowedHosts: opts.AllowHosts, BeforeServe: beforeServe,
-		Providers: emulatorProviders(setups, opts)})
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return Exit(ExitIO, fmt.Errorf("%w (another emulator running? pick another --port, or 0 for a free one)", err))
-		}
-		return Exit(ExitIO, err)
-	}
-	// Subscribe before anything can happen, so the log misses nothing.
-	var events <-chan emulator.Event
-	if !opts.Quiet {
-		var cancel func()
-		events, cancel = e.Subscribe()
-		defer cancel()
-	}
-
-	printBanner(f, e, opts, saved, sources)
-	printProviders(f, e, setups, opts)
-	if ip := net.ParseIP(opts.Host); opts.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(errOut, "%s listening on %s: the /_emulator/ API has no authentication and anyone who can reach this address can read the messages and make the emulator call your server\n", st.Warning.Render("warning:"), opts.Host)
-	}
-
-	out := f.IO.Out
-	ost := f.IO.Styles(out)
-	if f.JSON && !opts.Quiet {
-		_ = ui.WriteJSON(out, emulator.Event{Time: time.Now().UTC(), Kind: "emulator.started", Summary: e.URL()})
-	}
-	print := func(ev emulator.Event) {
-		if f.JSON {
-			_ = ui.WriteJSON(out, ev)
-		} else {
-			fmt.Fprintln(out, emulator.FormatEvent(ev, ost))
-		}
-	}
-	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				return nil
-			}
-			print(ev)
-		case <-ctx.Done():
-			fmt.Fprintln(errOut, st.Dim.Render("shutting down: finishing in-flight requests…"))
-			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer scancel()
-			err := e.Shutdown(sctx)
-			// Shutdown closed the subscription: log what is still buffered.
-			if events != nil {
-				for ev := range events {
-					print(ev)
-				}
-			}
-			if err != nil {
-				return Exit(ExitIO, fmt.Errorf("shutdown: %w", err))
-			}
-			if opts.StatePath != "" {
-				fmt.Fprintf(errOut, "state saved to %s\n", opts.StatePath)
-			}
-			fmt.Fprintln(errOut, "emulator stopped")
-			return nil
-		}
-	}
-}
-
-func saveLocalProfile(file *config.File, e *emulator.Emulator) error {
-	c := e.Channel()
-	p := file.Profiles[LocalProfile]
-	p.WebhookURL = e.WebhookURL()
-	p.ChannelID = c.ID
-	p.APIToken = c.Token
-	p.IDType = string(c.IDType)
-	p.APIBaseURL = c.APIBaseURL
-	setSampleContact(&p, emulator.SampleContactID(c.IDType), c.IDType)
-	file.Profiles[LocalProfile] = p
-	return file.Save()
-}
-
-func printBanner(f *Factory, e *emulator.Emulator, opts *emulateOptions, savedTo string, sources map[string]string) {
-	w := f.IO.ErrOut
-	st := f.IO.Styles(w)
-	fmt.Fprintf(w, "%s local IS-Messenger on %s\n", st.Bold.Render("ccx emulate:"), st.Path.Render(e.URL()))
-	row := func(k, v string) { fmt.Fprintf(w, "  %-13s %s\n", k, v) }
-	from := func(i int, key string) string {
-		if i > 0 {
-			return ""
-		}
-		return st.Dim.Render("  (" + sources[key] + ")")
-	}
-	row("webhook URL", e.WebhookURL())
-	for i, c := range e.Channels() {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		row("channel ID", c.ID+from(i, "channel_id"))
-		tok := ui.Redact(c.Token)
-		var notes []string
-		if i == 0 {
-			notes = append(notes, sources["api_token"])
-		}
-		if opts.ShowToken {
-			tok = c.Token
-		} else if savedTo != "" {
-			notes = append(notes, "full token: --show-token, or api_token in the 'local' profile")
-		} else {
-			notes = append(notes, "full token: --show-token")
-		}
-		row("API token", tok+st.Dim.Render("  ("+strings.Join(notes, "; ")+")"))
-		row("ID type", string(c.IDType)+from(i, "id_type"))
-		row("API base URL", c.APIBaseURL+from(i, "api_base_url")+st.Dim.Render("  (outgoing calls go to <this>/message)"))
-	}
-	rl := "off"
-	if opts.RateLimit > 0 {
-		rl = fmt.Sprintf("%g requests/s per channel", opts.RateLimit)
-	}
-	row("rate limit", rl)
-	if opts.StatePath != "" {
-		row("state", opts.StatePath)
-	} else {
-		row("state", "in memory (--state FILE keeps it)")
-	}
-	row("inbox", e.URL()+"/  (web inbox: contacts, composer, request log)")
-	row("inspect", e.URL()+emulator.APIPrefix+"  (events: "+emulator.APIPrefix+"events)")
-	if savedTo != "" {
-		row("profile", fmt.Sprintf("'%s' saved in %s", LocalProfile, savedTo))
-		fmt.Fprintln(w, st.Dim.Render("Post events with `ccx send text hi --local`; call your server with `ccx emulate send text hi`. Ctrl-C stops."))
-		return
-	}
-	// No profile to point at: say how to reach this very instance.
-	c := e.Channel()
-	fmt.Fprintln(w, st.Dim.Render(fmt.Sprintf("No 'local' profile written (--no-profile). Post events with\n  CCX_API_TOKEN=<the API token> ccx send text hi --webhook-url %s --channel-id %s --id-type %s --contact-id %s\n"+
-		"and call your server with `ccx emulate send text hi --emulator %s`. Ctrl-C stops.",
-		e.WebhookURL(), c.ID, c.IDType, emulator.SampleContactID(c.IDType), e.URL())))
+	return launch.Run(ctx, f.IO, f.JSON, file, chans, sources, opts)
 }
 
 // emulatorURL picks the emulator to talk to: --emulator, CCX_EMULATOR_URL,
 // the 'local' profile's webhook origin, then the default port.
 func emulatorURL(f *Factory, flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if v := f.IO.Getenv(EnvEmulatorURL); v != "" {
-		return v
-	}
-	if file, err := f.Config(); err == nil {
-		if p, ok := file.Profiles[LocalProfile]; ok && p.WebhookURL != "" {
-			if u, err := url.Parse(p.WebhookURL); err == nil && u.Host != "" && strings.HasSuffix(u.Path, strings.TrimSuffix(emulator.WebhookPath, "/")+"/") {
-				return u.Scheme + "://" + u.Host
-			}
-		}
-	}
-	return emulator.DefaultURL
-}
-
-// emulatorError maps client errors to exit codes.
-func emulatorError(err error) error {
-	var ue *emulator.UnreachableError
-	if errors.As(err, &ue) {
-		return Exit(ExitIO, err)
-	}
-	if errors.Is(err, context.Canceled) {
-		return Exit(ExitInterrupted, err)
-	}
-	return Exit(ExitFailure, err)
+	file, _ := f.Config()
+	return remote.URL(flag, f.IO.Getenv, file)
 }
 
 func newEmulateSendCmd(f *Factory) *cobra.Command {
@@ -567,66 +245,15 @@ server unreachable, 4 your server answered 401/403.`,
 	return cmd
 }
 
-// emulateSendJSON is emulate send's --json: the emulator's answer with the
-// verdict on your server's reply.
-type emulateSendJSON struct {
-	emulator.SendResponse
-	Verdict verdict.Verdict `json:"verdict"`
-}
-
 func runEmulateSend(ctx context.Context, f *Factory, base, channelID, to string, m channel.Message) error {
-	c := &emulator.Client{BaseURL: base, HTTP: &httpClientWithTimeout}
-	if info, err := c.Info(ctx); err == nil {
-		for i, ch := range info.Channels {
-			if ch.ID == channelID || (channelID == "" && i == 0) {
-				f.waitForServer(ctx, ch.APIBaseURL)
-			}
-		}
-	}
-	res, err := c.Send(ctx, channelID, to, m)
-	if err != nil {
-		return emulatorError(err)
-	}
-	msg := res.Message
-	v := verdict.OK
-	status, latency, url := 0, 0.0, ""
-	if msg.Reply != nil {
-		status, latency, url = msg.Reply.HTTPStatus, msg.Reply.LatencyMS, msg.Reply.URL
-		if msg.Reply.Verdict != "" {
-			v = msg.Reply.Verdict
-		}
-	}
-	if !res.OK && v == verdict.OK { // an emulator without verdicts
-		v = verdict.WrongReply
-	}
-	if f.JSON {
-		if err := ui.WriteJSON(f.IO.Out, emulateSendJSON{SendResponse: res, Verdict: v}); err != nil {
-			return err
-		}
-	}
-	st := f.IO.Styles(f.IO.ErrOut)
-	if res.OK {
-		if !f.JSON {
-			fmt.Fprintln(f.IO.Out, msg.MID)
-		}
-		fmt.Fprintf(f.IO.ErrOut, "%s %s to %s: your server answered %d in %.1fms, mId %s\n", st.OK.Render("sent"), emulator.Describe(msg.Content), msg.ContactID, status, latency, msg.MID)
-		return nil
-	}
-	fmt.Fprintf(f.IO.ErrOut, "%s %s to %s: %s\n", st.Error.Render("failed"), emulator.Describe(msg.Content), msg.ContactID, msg.Reason)
-	if url != "" {
-		label, text := outgoing.Explain(v, status, nil)
-		fmt.Fprintf(f.IO.ErrOut, "  called POST %s: %s (%s)\n", url, label, text)
-		warnMessageSuffix(f, strings.TrimSuffix(url, channel.MessagePath), "the emulator's API base URL")
-	}
-	if v == verdict.Auth {
-		fmt.Fprintf(f.IO.ErrOut, "hint: the emulator sends the channel's token ('ccx emulate' prints it once with --show-token; 'ccx config get api_token --profile local --show-token'); make your server expect that token, or restart 'ccx emulate --token TOKEN' with yours\n")
+	v, err := remote.Send(ctx, f.IO, f.JSON, base, channelID, to, m,
+		func(base string) { f.waitForServer(ctx, base) },
+		func(base, what string) { warnMessageSuffix(f, base, what) })
+	if err != nil || v == verdict.OK {
+		return err
 	}
 	return Silent(exitFor(v))
 }
-
-// httpClientWithTimeout bounds calls to the emulator API; a send waits for
-// the integration server, whose own timeout is 10s.
-var httpClientWithTimeout = http15s()
 
 func newEmulateInboxCmd(f *Factory) *cobra.Command {
 	var emuURL, statePath, contact, channelID string
@@ -653,12 +280,11 @@ conversations and warnings as one JSON object.`,
 					return Exit(ExitIO, err)
 				}
 			} else {
-				c := &emulator.Client{BaseURL: emulatorURL(f, emuURL), HTTP: &httpClientWithTimeout}
-				if st, err = c.Inbox(cmd.Context(), channelID, contact); err != nil {
-					return emulatorError(err)
+				if st, err = remote.Client(emulatorURL(f, emuURL)).Inbox(cmd.Context(), channelID, contact); err != nil {
+					return remote.Error(err)
 				}
 			}
-			return printInbox(f, st, channelID, contact)
+			return remote.PrintInbox(f.IO, f.JSON, st, channelID, contact)
 		},
 	}
 	fl := cmd.Flags()
@@ -668,36 +294,4 @@ conversations and warnings as one JSON object.`,
 	fl.StringVar(&channelID, "channel", "", "only this channel's conversations")
 	urlFlag(fl, "emulator")
 	return cmd
-}
-
-// inboxJSON is the --json form of the inbox.
-type inboxJSON struct {
-	Conversations []emulator.Conversation `json:"conversations"`
-	Warnings      []emulator.Warning      `json:"warnings"`
-}
-
-func printInbox(f *Factory, st emulator.State, channelID, contact string) error {
-	convs := emulator.Conversations(st, channelID, contact)
-	if f.JSON {
-		if convs == nil {
-			convs = []emulator.Conversation{}
-		}
-		ws := st.Warnings
-		if ws == nil {
-			ws = []emulator.Warning{}
-		}
-		return ui.WriteJSON(f.IO.Out, inboxJSON{Conversations: convs, Warnings: ws})
-	}
-	emulator.WriteInbox(f.IO.Out, st, convs, f.IO.Styles(f.IO.Out))
-	return nil
-}
-
-func http15s() http.Client { return http.Client{Timeout: 15 * time.Second} }
-
-// setSampleContact gives the 'local' profile a contact to send as, keeping
-// the user's own when it fits the channel's ID type.
-func setSampleContact(p *config.Profile, id string, t channel.IDType) {
-	if p.ContactID == "" || channel.CheckContactID(p.ContactID, t) != nil {
-		p.ContactID = id
-	}
 }

@@ -11,55 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
 )
-
-func TestProviderSetupsDefaultsAndChannels(t *testing.T) {
-	phone := emulator.GenerateChannel(channel.IDPhone, "http://127.0.0.1:3030")
-	custom := emulator.GenerateChannel(channel.IDCustom, "http://127.0.0.1:4000/")
-	file := &config.File{}
-	opts := &emulateOptions{Providers: []string{"Twilio", "telegram"}, NoProfile: true,
-		ProviderWebhooks: []string{"telegram=http://127.0.0.1:9000/tg"}}
-	got, err := providerSetups(file, []emulator.Channel{phone, custom}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 {
-		t.Fatalf("setups: %+v", got)
-	}
-	tw, tg := got[0], got[1]
-	// Twilio's +E.164 customers go to the phone channel, with ccx relay's paths.
-	if tw.name != "twilio" || tw.channel.ID != phone.ID || tw.webhook != "http://127.0.0.1:3030/providers/twilio/inbound" ||
-		tw.status != "http://127.0.0.1:3030/providers/twilio/status" || tw.envFile != "" {
-		t.Errorf("twilio: %+v", tw)
-	}
-	// Telegram's chat ids need the Custom ID channel; the flag wins.
-	if tg.channel.ID != custom.ID || tg.webhook != "http://127.0.0.1:9000/tg" || tg.status != "" {
-		t.Errorf("telegram: %+v", tg)
-	}
-	if _, err := providerSetups(file, []emulator.Channel{phone}, &emulateOptions{Providers: []string{"telegram"}}); err == nil ||
-		!strings.Contains(err.Error(), "--id-type custom") {
-		t.Errorf("telegram on a phone channel: %v", err)
-	}
-	for _, bad := range [][]string{{"twilio"}, {"=http://x"}, {"twilio=/relative"}} {
-		if _, err := parseNamedURLs("--provider-webhook", bad, []string{"twilio"}); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-	// Meta's app has one webhook: statuses go to it too.
-	wa, err := providerSetups(file, []emulator.Channel{phone}, &emulateOptions{Providers: []string{"whatsapp", "vonage"}, NoProfile: true})
-	if err != nil || len(wa) != 2 || wa[0].webhook != "http://127.0.0.1:3030/providers/whatsapp/webhook" || wa[0].status != wa[0].webhook ||
-		wa[1].status != "http://127.0.0.1:3030/providers/vonage/status" {
-		t.Errorf("whatsapp, vonage: %+v %v", wa, err)
-	}
-	if relayPortFlag("http://127.0.0.1:3030") != "" || relayPortFlag("http://127.0.0.1:4000/") != " --port 4000" {
-		t.Error("relayPortFlag")
-	}
-}
 
 // runEmulate with --provider: the env file holds the secret (0600), the
 // banner and log never do unless --show-token.
@@ -90,7 +46,7 @@ func TestRunEmulateWithProviderKeepsSecrets(t *testing.T) {
 		}
 		secret := creds.get("CCX_TWILIO_AUTH_TOKEN")
 		if len(secret) < 16 || !strings.HasSuffix(creds.get("CCX_PROVIDER_BASE_URL"), "/_provider/twilio") {
-			t.Fatalf("env file: %+v", creds.file)
+			t.Fatalf("env file: %+v", creds.File)
 		}
 		cancel()
 		if err := <-done; err != nil {

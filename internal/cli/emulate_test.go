@@ -78,20 +78,6 @@ func TestEmulateUsageErrors(t *testing.T) {
 	}
 }
 
-func TestParseChannelSpec(t *testing.T) {
-	c, err := parseChannelSpec("id=abc,token=xyz,id-type=custom,api-base-url=http://127.0.0.1:9/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.ID != "abc" || c.Token != "xyz" || c.IDType != channel.IDCustom || c.APIBaseURL != "http://127.0.0.1:9/" {
-		t.Fatalf("%+v", c)
-	}
-	c, err = parseChannelSpec("id-type=phone")
-	if err != nil || len(c.ID) != 14 || len(c.Token) != 46 || c.APIBaseURL != emulator.DefaultAPIBaseURL {
-		t.Fatalf("generated %+v %v", c, err)
-	}
-}
-
 func TestEmulatedChannelsPrecedence(t *testing.T) {
 	f, _, _ := emuFactory(t, map[string]string{"CCX_CHANNEL_ID": "fromenv"})
 	file, _ := f.Config()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/ccx-cli/ccx/internal/fault"
 	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
@@ -108,6 +109,9 @@ func readError(ctx context.Context, err error) error {
 	return Exit(ExitIO, err)
 }
 
+// faultExit maps the kinds feature packages tag their errors with.
+var faultExit = map[fault.Kind]int{fault.Failure: ExitFailure, fault.Usage: ExitUsage, fault.IO: ExitIO, fault.Auth: ExitAuth, fault.Interrupted: ExitInterrupted}
+
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(err error) int {
 	if err == nil {
@@ -120,6 +124,9 @@ func exitCode(err error) int {
 	var fe *FlagError
 	if errors.As(err, &fe) {
 		return ExitUsage
+	}
+	if k, ok := fault.KindOf(err); ok {
+		return faultExit[k]
 	}
 	if errors.Is(err, context.Canceled) {
 		return ExitInterrupted

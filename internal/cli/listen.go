@@ -3,9 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/outgoing"
-	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
 
@@ -149,78 +146,17 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 		}
 	}
 
-	stats := &listen.Stats{}
-	sinks := []func(listen.Call){stats.Add}
-	var onRequest func(listen.Call)
-	if f.JSON || !f.IO.IsStdoutTTY() {
-		jp := listen.NewJSONPrinter(f.IO.Out)
-		sinks = append(sinks, func(c listen.Call) { _ = jp.Print(c) })
-	} else {
-		pp := listen.NewPrettyPrinter(f.IO.Out, f.IO.Styles(f.IO.Out))
-		onRequest = pp.Request
-		sinks = append(sinks, pp.Reply)
-	}
-	if o.Record != "" {
-		rec, err := listen.OpenRecorder(o.Record, f.IO.ErrOut)
-		if err != nil {
-			return Exit(ExitIO, fmt.Errorf("--record: %v", err))
-		}
-		defer rec.Close()
-		sinks = append(sinks, func(c listen.Call) { _ = rec.Print(c) })
-	}
-
-	if o.received != nil {
-		pr := onRequest
-		onRequest = func(c listen.Call) {
-			if pr != nil {
-				pr(c)
-			}
-			o.received()
-		}
-	}
-	h := listen.NewHandler(listen.Options{
-		Token: s.APIToken, ChannelID: s.ChannelID, IDType: idType, Lenient: o.Lenient, MaxBody: o.MaxBody,
-		Reply:     listen.ReplyPolicy{Status: o.ReplyStatus, Message: o.ReplyMessage, FailRate: o.FailRate, FailStatus: o.FailStatus, Latency: o.Latency},
-		ForwardTo: o.ForwardTo, ForwardTimeout: o.ForwardTimeout, OnRequest: onRequest,
-		OnCall: func(c listen.Call) {
-			for _, s := range sinks {
-				s(c)
-			}
+	err = listen.Run(ctx, listen.RunOptions{
+		Handler: listen.Options{
+			Token: s.APIToken, ChannelID: s.ChannelID, IDType: idType, Lenient: o.Lenient, MaxBody: o.MaxBody,
+			Reply:     listen.ReplyPolicy{Status: o.ReplyStatus, Message: o.ReplyMessage, FailRate: o.FailRate, FailStatus: o.FailStatus, Latency: o.Latency},
+			ForwardTo: o.ForwardTo, ForwardTimeout: o.ForwardTimeout,
 		},
+		Host: o.Host, Port: o.Port, Path: o.Path, Grace: o.Grace, Record: o.Record,
+		IO: f.IO, JSON: f.JSON, Ready: o.ready, Received: o.received,
 	})
-	addr := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
-	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return Exit(ExitIO, fmt.Errorf("cannot listen on %s: %v", addr, err))
-	}
-	base := "http://" + ln.Addr().String()
-	if ip := net.ParseIP(o.Host); o.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(f.IO.ErrOut, "warning: listening on %s, not loopback: anyone who can reach this address and knows the token can call it\n", o.Host)
-	}
-	st := f.IO.Styles(f.IO.ErrOut)
-	fmt.Fprintf(f.IO.ErrOut, "%s %s%s (token %s", st.OK.Render("listening on"), base, o.Path, ui.Redact(s.APIToken))
-	if s.ChannelID != "" {
-		fmt.Fprintf(f.IO.ErrOut, ", channel %s", s.ChannelID)
-	}
-	fmt.Fprintln(f.IO.ErrOut, ")")
-	if o.ForwardTo != "" {
-		fmt.Fprintf(f.IO.ErrOut, "forwarding every call to %s\n", o.ForwardTo)
-	}
-	if o.Path == channel.MessagePath {
-		fmt.Fprintf(f.IO.ErrOut, "API base URL for the platform or ccx trigger: %s   (Ctrl-C to stop)\n", base)
-	}
-	if o.ready != nil {
-		o.ready(base)
-	}
-	wait := o.Latency
-	if o.ForwardTo != "" {
-		wait = max(wait, o.ForwardTimeout)
-	}
-	srv := listen.NewServer(listen.NewMux(o.Path, h), wait)
-	err = listen.Serve(ctx, srv, ln, o.Grace)
-	fmt.Fprintf(f.IO.ErrOut, "stopped: %s\n", stats.Summary())
-	if err != nil {
-		return Exit(ExitIO, fmt.Errorf("server: %v", err))
+		return Exit(ExitIO, err)
 	}
 	return nil
 }

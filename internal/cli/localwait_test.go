@@ -12,6 +12,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/emulator/launch"
 )
 
 // A command given --local while `ccx emulate` is still starting waits for
@@ -33,7 +34,7 @@ func TestLocalWaitsForTheEmulator(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			e, err = emulator.New(emulator.Options{BeforeServe: func(em *emulator.Emulator) error { return saveLocalProfile(file, em) }})
+			e, err = emulator.New(emulator.Options{BeforeServe: func(em *emulator.Emulator) error { return launch.SaveLocalProfile(file, em) }})
 			if err != nil {
 				t.Error(err)
 			}

@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/spf13/cobra"
@@ -66,15 +63,11 @@ coordinates, not flags (location -33.8568 151.2153).`,
 		Example: fmt.Sprintf("  %s location 3.139003 101.686855 --address \"Kuala Lumpur, Malaysia\"", example),
 		Args:    exactArgs(2, "LAT LNG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lat, err := parseCoord(args[0], "latitude", 90)
+			m, err := channel.ParseLocation(args[0], args[1], address)
 			if err != nil {
-				return err
+				return UsageErrorf(err)
 			}
-			lng, err := parseCoord(args[1], "longitude", 180)
-			if err != nil {
-				return err
-			}
-			return run(cmd, channel.Location(lat, lng, address))
+			return run(cmd, m)
 		},
 	}
 	location.Flags().StringVar(&address, "address", "", "human-readable address")
@@ -104,25 +97,14 @@ Developer API, but no Custom Channel documentation mentions it: treat it as unve
 		Example: fmt.Sprintf("  %s custom-payload '{\"card\":{\"title\":\"Hi\"}}'", example),
 		Args:    exactArgs(1, "JSON"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			raw := strings.TrimSpace(args[0])
-			if !json.Valid([]byte(raw)) || !strings.HasPrefix(raw, "{") {
-				return UsageErrorf(fmt.Errorf("custom-payload needs a JSON object, got %q", args[0]))
+			m, err := channel.ParseCustomPayload(args[0])
+			if err != nil {
+				return UsageErrorf(err)
 			}
-			return run(cmd, channel.CustomPayload(json.RawMessage(raw)))
+			return run(cmd, m)
 		},
 	}
 	return []*cobra.Command{text, attachment, location, quick, custom}
-}
-
-func parseCoord(s, name string, limit float64) (float64, error) {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, UsageErrorf(fmt.Errorf("%s %q is not a number", name, s))
-	}
-	if v < -limit || v > limit {
-		return 0, UsageErrorf(fmt.Errorf("%s %v is out of range [-%v, %v]", name, v, limit, limit))
-	}
-	return v, nil
 }
 
 // exactArgs is cobra.ExactArgs with a usage error (exit 2) naming the arguments.

@@ -73,5 +73,5 @@ func panicSecrets(f *Factory, args []string) []string {
 			out = append(out, args[i+1])
 		}
 	}
-	return nonEmpty(out)
+	return ui.Redactable(out)
 }

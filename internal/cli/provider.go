@@ -1,21 +1,10 @@
 package cli
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"net"
-	"net/url"
-	"sort"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/ccx-cli/ccx/internal/fsutil"
-	"github.com/ccx-cli/ccx/internal/listen"
-	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/provider/serve"
 	"github.com/ccx-cli/ccx/internal/ui"
@@ -51,71 +40,8 @@ See docs/provider.md.`,
 	return cmd
 }
 
-// lookupProvider is the --provider check every subcommand shares.
-func lookupProvider(name string) (emulators.Info, error) {
-	info, err := emulators.Lookup(name)
-	if err != nil {
-		return info, UsageErrorf(fmt.Errorf("--provider: %v", err))
-	}
-	return info, nil
-}
-
-// providerCredentials reads the provider's credentials: env, then --credentials FILE.
-func providerCredentials(ctx context.Context, f *Factory, info emulators.Info, path string) (map[string]string, error) {
-	c, err := loadCredentials(ctx, path, f.IO.Getenv)
-	if err != nil {
-		return nil, readError(ctx, fmt.Errorf("--credentials: %v", err))
-	}
-	out := map[string]string{}
-	for _, k := range info.Credentials {
-		if v := c.get(k); v != "" {
-			out[k] = v
-		}
-	}
-	return out, nil
-}
-
-// secretValues are the credential values never to print.
-func secretValues(info emulators.Info, creds map[string]string) []string {
-	var out []string
-	for k, v := range creds {
-		if info.Secret[k] && v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func redactAll(s string, secrets []string) string {
-	for _, v := range secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, ui.Redact(v))
-			s = strings.ReplaceAll(s, url.PathEscape(v), ui.Redact(v))
-		}
-	}
-	return s
-}
-
 // ProviderServeOptions are the flags of `ccx provider serve`.
-type ProviderServeOptions struct {
-	Provider       string
-	Host           string
-	Port           int
-	FailRate       float64
-	Reject         []string
-	RateLimitNext  int
-	RetryAfter     time.Duration
-	BadCredentials bool
-	StatusURL      string
-	BusinessNumber string
-	NoReceipts     bool
-	ReceiptDelay   time.Duration
-	WebhookType    string
-	Credentials    string
-	CredentialsOut string
-	Grace          time.Duration
-	ready          func(base string) // tests: called once listening
-}
+type ProviderServeOptions = serve.Options
 
 func newProviderServeCmd(f *Factory) *cobra.Command {
 	o := &ProviderServeOptions{}
@@ -163,7 +89,7 @@ SIGINT/SIGTERM stop it gracefully (exit 0) after in-flight calls and callbacks.`
   ccx provider serve --provider vonage --status-url http://127.0.0.1:3030/providers/vonage/status --credentials-out vonage.env`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runProviderServe(cmd.Context(), f, o)
+			return serve.Run(cmd.Context(), f.IO, f.JSON, o)
 		},
 	}
 	fl := cmd.Flags()
@@ -195,230 +121,6 @@ SIGINT/SIGTERM stop it gracefully (exit 0) after in-flight calls and callbacks.`
 	return cmd
 }
 
-func checkProviderAddress(info emulators.Info, flag, v string) error {
-	if v == "" || info.Name == "telegram" || info.Name == "zalo" { // a chat id, an OA id
-		return nil
-	}
-	bare := v
-	if info.Name == "twilio" {
-		bare = strings.TrimPrefix(v, "whatsapp:")
-	}
-	if !strings.HasPrefix(bare, "+") || len(bare) < 8 {
-		return UsageErrorf(fmt.Errorf("invalid %s %q: use +E.164 (e.g. +15005550006)%s", flag, v, map[bool]string{true: " or whatsapp:+E.164"}[info.Name == "twilio"]))
-	}
-	return nil
-}
-
-func runProviderServe(ctx context.Context, f *Factory, o *ProviderServeOptions) error {
-	info, err := lookupProvider(o.Provider)
-	if err != nil {
-		return err
-	}
-	faults := provider.Faults{FailRate: o.FailRate, Reject: o.Reject, RateLimit: o.RateLimitNext, RetryAfter: o.RetryAfter, BadCredentials: o.BadCredentials}
-	switch {
-	case o.Port < 0 || o.Port > 65535:
-		return UsageErrorf(fmt.Errorf("invalid --port %d: use 0..65535", o.Port))
-	case o.ReceiptDelay < 0:
-		return UsageErrorf(fmt.Errorf("invalid --receipt-delay %v", o.ReceiptDelay))
-	case o.WebhookType != "" && !oneOfString(o.WebhookType, []string{"post", "json", "get"}):
-		return UsageErrorf(fmt.Errorf("invalid --webhook-type %q: use post, json or get", o.WebhookType))
-	case o.WebhookType != "" && info.Name != "clicksend":
-		return UsageErrorf(fmt.Errorf("--webhook-type is a ClickSend setting"))
-	}
-	if err := serve.CheckFaults(faults); err != nil {
-		return UsageErrorf(err)
-	}
-	if o.StatusURL != "" {
-		if _, err := parseHTTPURL(strings.ReplaceAll(o.StatusURL, "{secret}", "x")); err != nil {
-			return UsageErrorf(fmt.Errorf("invalid --status-url: %v", err))
-		}
-		if !info.Receipts {
-			return UsageErrorf(fmt.Errorf("--status-url: %s sends no status callbacks", info.Name))
-		}
-	}
-	if err := checkProviderAddress(info, "--business-number", o.BusinessNumber); err != nil {
-		return err
-	}
-	given, err := providerCredentials(ctx, f, info, o.Credentials)
-	if err != nil {
-		return err
-	}
-	emu, err := emulators.New(info.Name, emulators.Options{Credentials: given, BusinessNumber: o.BusinessNumber, CallbackURL: o.StatusURL,
-		NoReceipts: o.NoReceipts, ReceiptDelay: o.ReceiptDelay, WebhookType: o.WebhookType})
-	if err != nil {
-		return UsageErrorf(err)
-	}
-	srv := serve.New(emu)
-	if err := srv.SetFaults(faults); err != nil {
-		return UsageErrorf(err)
-	}
-	addr := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return Exit(ExitIO, fmt.Errorf("cannot listen on %s: %w (pick another --port, or 0 for a free one)", addr, err))
-		}
-		return Exit(ExitIO, fmt.Errorf("cannot listen on %s: %v", addr, err))
-	}
-	base := "http://" + ln.Addr().String()
-	creds := emu.Credentials()
-	secrets := secretValues(info, creds)
-	if o.CredentialsOut != "" {
-		if err := fsutil.WritePrivate(o.CredentialsOut, credentialsFile(info, creds, base)); err != nil {
-			ln.Close()
-			return Exit(ExitIO, fmt.Errorf("--credentials-out: %v", err))
-		}
-	}
-	p := &sendPrinter{f: f, secrets: secrets}
-	p.header(info, base, creds, given, o)
-	cancel := serve.Watch(emu, p.event)
-	defer cancel()
-	if o.ready != nil {
-		o.ready(base)
-	}
-	err = srv.Serve(ctx, ln, o.Grace)
-	p.summary(emu.Sends())
-	if err != nil {
-		return Exit(ExitIO, fmt.Errorf("server: %v", err))
-	}
-	return nil
-}
-
-func credentialsFile(info emulators.Info, creds map[string]string, base string) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# ccx provider serve --provider %s: a fake's test credentials (not real ones)\n", info.Name)
-	fmt.Fprintf(&b, "CCX_PROVIDER_BASE_URL=%s\n", base)
-	for _, k := range info.Credentials {
-		if v, ok := creds[k]; ok {
-			fmt.Fprintf(&b, "%s=%s\n", k, v)
-		}
-	}
-	return []byte(b.String())
-}
-
-// sendPrinter shows the fake's life: the header, each send and callback,
-// the summary. Events come one at a time from the emulator.
-type sendPrinter struct {
-	f       *Factory
-	secrets []string
-	mu      sync.Mutex
-}
-
-func (p *sendPrinter) header(info emulators.Info, base string, creds, given map[string]string, o *ProviderServeOptions) {
-	f := p.f
-	if f.JSON {
-		shown := map[string]string{}
-		for k, v := range creds {
-			if info.Secret[k] {
-				v = ui.Redact(v)
-			}
-			shown[k] = v
-		}
-		_ = ui.WriteJSON(f.IO.Out, map[string]any{"event": "listening", "provider": info.Name, "url": base,
-			"credentials": shown, "credentialsFile": o.CredentialsOut})
-	}
-	w := f.IO.ErrOut
-	st := f.IO.Styles(w)
-	fmt.Fprintf(w, "%s %s fake on %s\n", st.OK.Render("listening:"), info.Name, base)
-	if ip := net.ParseIP(o.Host); o.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(w, "warning: listening on %s, not loopback: anyone who can reach it can read the record\n", o.Host)
-	}
-	fmt.Fprintf(w, "  your server's provider base URL: CCX_PROVIDER_BASE_URL=%s\n", base)
-	keys := make([]string, 0, len(creds))
-	for _, k := range info.Credentials {
-		if _, ok := creds[k]; ok {
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
-		v, origin := creds[k], "generated"
-		if _, ok := given[k]; ok {
-			origin = "yours"
-		}
-		if info.Secret[k] {
-			v = ui.Redact(v)
-		}
-		fmt.Fprintf(w, "  %s=%s  %s\n", k, v, st.Dim.Render("("+origin+")"))
-	}
-	if o.CredentialsOut != "" {
-		fmt.Fprintf(w, "  credentials written to %s (0600): ccx relay --provider %s --credentials %s\n", o.CredentialsOut, info.Name, o.CredentialsOut)
-	} else if len(given) < len(keys) {
-		fmt.Fprintln(w, st.Dim.Render("  generated secrets are shown redacted: --credentials-out FILE hands them to your server, or give yours with --credentials FILE or CCX_* env"))
-	}
-	fmt.Fprintf(w, "  record: GET %s%ssends   knobs: PUT %s%sfaults   (Ctrl-C stops)\n", base, serve.ControlPrefix, base, serve.ControlPrefix)
-}
-
-// providerEvent is one NDJSON line of --json.
-type providerEvent struct {
-	Event    string             `json:"event"`
-	Send     *provider.Send     `json:"send,omitempty"`
-	Seq      int                `json:"seq,omitempty"`
-	ID       string             `json:"id,omitempty"`
-	Callback *provider.Callback `json:"callback,omitempty"`
-}
-
-func (p *sendPrinter) event(ev serve.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	f := p.f
-	if f.JSON {
-		out := providerEvent{Event: ev.Kind}
-		if ev.Kind == "send" {
-			s := ev.Send
-			s.Callbacks = nil
-			out.Send = &s
-		} else {
-			out.Seq, out.ID, out.Callback = ev.Send.Seq, ev.Send.ID, ev.Callback
-		}
-		_ = ui.WriteJSON(f.IO.Out, out)
-	}
-	w := f.IO.ErrOut
-	st := f.IO.Styles(w)
-	s := ev.Send
-	if ev.Kind == "callback" {
-		c := ev.Callback
-		res := st.OK.Render(strconv.Itoa(c.Answer))
-		if c.Error != "" {
-			res = st.Error.Render(c.Error)
-		} else if c.Answer < 200 || c.Answer > 299 {
-			res = st.Warning.Render(strconv.Itoa(c.Answer))
-		}
-		fmt.Fprintf(w, "%s #%d %s callback → %s  %s\n", st.Info.Render("==>"), s.Seq, st.Bold.Render(string(c.Status)), redactAll(c.URL, p.secrets), res)
-		return
-	}
-	to := ""
-	if s.To != "" {
-		to = "  to " + s.To
-	}
-	what := ""
-	if s.Message.Type != "" {
-		what = "  " + st.Bold.Render(string(s.Message.Type)) + " " + listen.RenderMessage(&s.Message)
-	}
-	fmt.Fprintf(w, "%s #%d %s %s%s%s\n", st.Info.Render("-->"), s.Seq, s.Method, redactAll(s.Path, p.secrets), to, what)
-	if s.ID != "" {
-		cb := ""
-		if s.CallbackURL != "" {
-			cb = st.Dim.Render("  (status callbacks → " + redactAll(s.CallbackURL, p.secrets) + ")")
-		}
-		fmt.Fprintf(w, "%s #%d %s %s%s\n", st.Info.Render("<--"), s.Seq, statusStyle(st, s.Status), s.ID, cb)
-		return
-	}
-	fmt.Fprintf(w, "%s #%d %s %s\n", st.Warning.Render("<--"), s.Seq, statusStyle(st, s.Status), redactAll(s.Error, p.secrets))
-}
-
-func (p *sendPrinter) summary(sends []provider.Send) {
-	ok, refused, cbs := 0, 0, 0
-	for _, s := range sends {
-		if s.ID != "" {
-			ok++
-		} else {
-			refused++
-		}
-		cbs += len(s.Callbacks)
-	}
-	fmt.Fprintf(p.f.IO.ErrOut, "stopped: %d sends (%d accepted, %d refused), %d status callbacks\n", ok+refused, ok, refused, cbs)
-}
-
 func newProviderListCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
@@ -434,30 +136,7 @@ and the provider-native customer messages 'ccx provider send native' builds.`,
 			if f.JSON {
 				return ui.WriteJSON(f.IO.Out, infos)
 			}
-			st := f.IO.Styles(f.IO.Out)
-			for _, i := range infos {
-				creds := make([]string, len(i.Credentials))
-				for n, k := range i.Credentials {
-					creds[n] = k
-					if i.Secret[k] {
-						creds[n] += "*"
-					}
-				}
-				receipts := "none"
-				if i.Receipts {
-					receipts = "yes"
-				}
-				fmt.Fprintf(f.IO.Out, "%s\n  credentials  %s\n  receipts     %s\n  webhooks     %s\n", st.Bold.Render(i.Name), strings.Join(creds, " "), receipts, strings.Join(i.Webhooks, " "))
-				natives := make([]string, 0, len(i.NativeTypes))
-				for _, n := range i.NativeTypes {
-					natives = append(natives, n.Name)
-				}
-				sort.Strings(natives)
-				if len(natives) == 0 {
-					natives = []string{"none"}
-				}
-				fmt.Fprintf(f.IO.Out, "  natives      %s\n", strings.Join(natives, " "))
-			}
+			emulators.WriteList(f.IO.Out, f.IO.Styles(f.IO.Out), infos)
 			return nil
 		},
 	}

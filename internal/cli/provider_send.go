@@ -4,37 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
-	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/deliver"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
-	"github.com/ccx-cli/ccx/internal/ui"
-	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
 // ProviderSendOptions are the flags of `ccx provider send`.
-type ProviderSendOptions struct {
-	Provider       string
-	To             string
-	From           string
-	Name           string
-	ID             string
-	BusinessNumber string
-	Credentials    string
-	WebhookType    string
-	BadSignature   bool
-	Repeat         int
-	Timeout        time.Duration
-	DryRun         bool
-}
+type ProviderSendOptions = deliver.SendOptions
 
 func newProviderSendCmd(f *Factory) *cobra.Command {
 	o := &ProviderSendOptions{}
@@ -219,205 +200,14 @@ names the recipient.`,
 	return cmd
 }
 
-// ProviderSendResult is provider send's --json output.
-type ProviderSendResult struct {
-	Provider string            `json:"provider"`
-	Kind     string            `json:"kind"` // message | receipt
-	Request  providerRequest   `json:"request"`
-	Attempts []deliver.Attempt `json:"attempts"`
-	Verdict  verdict.Verdict   `json:"verdict"` // the worst attempt's (`ccx help exit-codes`)
-	// BadSignature: the webhook was signed wrongly on purpose.
-	BadSignature bool `json:"badSignature"`
-}
-
-type providerRequest struct {
-	Method      string `json:"method"`
-	URL         string `json:"url"`
-	ContentType string `json:"contentType,omitempty"`
-	Body        string `json:"body,omitempty"`
-}
-
 func runProviderSend(ctx context.Context, f *Factory, o *ProviderSendOptions, in *provider.CustomerMessage, rs *provider.ReceiptSpec) error {
-	info, err := lookupProvider(o.Provider)
+	v, err := deliver.Send(ctx, f.IO, f.JSON, o, in, rs)
 	if err != nil {
 		return err
 	}
-	switch {
-	case o.To == "":
-		return UsageErrorf(fmt.Errorf("no webhook URL: pass --to (ccx relay serves %s)", strings.Join(info.Webhooks, " and ")))
-	case o.Repeat < 1 || o.Repeat > 100:
-		return UsageErrorf(fmt.Errorf("invalid --repeat %d: use 1..100", o.Repeat))
-	case o.Timeout <= 0:
-		return UsageErrorf(fmt.Errorf("invalid --timeout %v", o.Timeout))
-	case o.WebhookType != "" && !oneOfString(o.WebhookType, []string{"post", "json", "get"}):
-		return UsageErrorf(fmt.Errorf("invalid --webhook-type %q: use post, json or get", o.WebhookType))
-	case o.WebhookType != "" && info.Name != "clicksend":
-		return UsageErrorf(fmt.Errorf("--webhook-type is a ClickSend setting"))
-	}
-	if _, err := parseHTTPURL(strings.ReplaceAll(o.To, "{secret}", "x")); err != nil {
-		return UsageErrorf(fmt.Errorf("invalid --to: %v", err))
-	}
-	if err := checkProviderAddress(info, "--business-number", o.BusinessNumber); err != nil {
-		return err
-	}
-	creds, err := providerCredentials(ctx, f, info, o.Credentials)
-	if err != nil {
-		return err
-	}
-	var miss []string
-	for _, k := range info.SignWith {
-		if creds[k] == "" {
-			miss = append(miss, k)
-		}
-	}
-	if len(miss) > 0 {
-		return UsageErrorf(fmt.Errorf("to sign as %s, give %s (env or --credentials FILE, e.g. the file 'ccx provider serve --credentials-out' wrote)", info.Name, strings.Join(miss, ", ")))
-	}
-	emu, err := emulators.New(info.Name, emulators.Options{Credentials: creds, BusinessNumber: o.BusinessNumber, NoReceipts: true, WebhookType: o.WebhookType})
-	if err != nil {
-		return UsageErrorf(err)
-	}
-	defer emu.Close()
-	secrets := secretValues(info, emu.Credentials())
-	kind := "message"
-	var build deliver.Build
-	if rs != nil {
-		kind = "receipt"
-		rs.To, rs.BadSignature = o.From, o.BadSignature
-		spec := *rs
-		build = func() (*http.Request, error) { return emu.Receipt(o.To, spec) }
-	} else {
-		in.ID, in.From, in.Name, in.BadSignature = o.ID, o.From, o.Name, o.BadSignature
-		msg := *in
-		build = func() (*http.Request, error) { return emu.Inbound(o.To, msg) }
-	}
-	// Build once, so that every attempt is the same webhook.
-	req, err := build()
-	if errors.Is(err, provider.ErrNoReceipts) {
-		return UsageErrorf(fmt.Errorf("%s sends no delivery receipts (bots get none); nothing to post", info.Name))
-	}
-	if err != nil {
-		return UsageErrorf(err)
-	}
-	body, _ := io.ReadAll(req.Body)
-	fixed := func() (*http.Request, error) {
-		r := req.Clone(context.Background())
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		return r, nil
-	}
-	shownReq := providerRequest{Method: req.Method, URL: redactAll(req.URL.String(), secrets), ContentType: req.Header.Get("Content-Type"), Body: redactAll(string(body), secrets)}
-	if o.DryRun {
-		return printProviderDryRun(f, req, shownReq, secrets)
-	}
-	attempts, err := deliver.Post(ctx, info.Name, deliver.Options{Target: o.To, Timeout: o.Timeout, Repeat: o.Repeat, BadSignature: o.BadSignature, Secrets: secrets}, fixed)
-	if err != nil {
-		return UsageErrorf(err)
-	}
-	res := ProviderSendResult{Provider: info.Name, Kind: kind, Request: shownReq, Attempts: attempts, Verdict: worstVerdict(attempts), BadSignature: o.BadSignature}
-	code := exitFor(res.Verdict)
+	code := exitFor(v)
 	if ctx.Err() != nil {
 		code = ExitInterrupted
 	}
-	if f.JSON {
-		if err := ui.WriteJSON(f.IO.Out, res); err != nil {
-			return Exit(ExitIO, err)
-		}
-		return exitSilently(code)
-	}
-	printProviderSend(f, info, res, in, rs)
 	return exitSilently(code)
-}
-
-// worstVerdict: no answer is worst, then a wrong answer, then a failure the
-// provider would retry or drop, then an auth refusal.
-func worstVerdict(as []deliver.Attempt) verdict.Verdict {
-	rank := map[verdict.Verdict]int{verdict.OK: 0, verdict.Auth: 1,
-		verdict.Refused: 2, verdict.NoRoute: 2, verdict.RateLimited: 2, verdict.ServerError: 2,
-		verdict.WrongReply: 3, verdict.Timeout: 4, verdict.Network: 4}
-	v := verdict.OK
-	for _, a := range as {
-		if rank[a.Verdict] > rank[v] {
-			v = a.Verdict
-		}
-	}
-	return v
-}
-
-func printProviderDryRun(f *Factory, req *http.Request, shown providerRequest, secrets []string) error {
-	headers := map[string]string{}
-	for k := range req.Header {
-		headers[k] = redactAll(req.Header.Get(k), secrets)
-	}
-	if f.JSON {
-		return ui.WriteJSON(f.IO.Out, map[string]any{"method": shown.Method, "url": shown.URL, "headers": headers, "body": shown.Body})
-	}
-	fmt.Fprintf(f.IO.Out, "%s %s\n", shown.Method, shown.URL)
-	keys := make([]string, 0, len(headers))
-	for k := range headers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(f.IO.Out, "%s: %s\n", k, headers[k])
-	}
-	fmt.Fprintf(f.IO.Out, "\n%s\n", shown.Body)
-	return nil
-}
-
-func printProviderSend(f *Factory, info emulators.Info, res ProviderSendResult, in *provider.CustomerMessage, rs *provider.ReceiptSpec) {
-	w := f.IO.Out
-	st := f.IO.Styles(w)
-	what := ""
-	switch {
-	case rs != nil:
-		what = st.Bold.Render("receipt") + " " + rs.ProviderID + " " + string(rs.Status)
-	case in.Native != "":
-		what = st.Bold.Render("native "+in.Native) + " " + listen.RenderMessage(&in.Message)
-	default:
-		what = st.Bold.Render(string(in.Message.Type)) + " " + listen.RenderMessage(&in.Message)
-	}
-	bad := ""
-	if res.BadSignature {
-		bad = st.Warning.Render("  (badly signed)")
-	}
-	fmt.Fprintf(w, "%s %s %s  %s %s%s\n", st.Info.Render("-->"), res.Request.Method, res.Request.URL, info.Name, what, bad)
-	body := res.Request.Body
-	if len(body) > 400 {
-		body = body[:400] + "…"
-	}
-	fmt.Fprintf(w, "    %s\n", st.Dim.Render(body))
-	for _, a := range res.Attempts {
-		n := ""
-		if len(res.Attempts) > 1 {
-			n = fmt.Sprintf("#%d ", a.N)
-		}
-		if a.Verdict == verdict.Timeout || a.Verdict == verdict.Network {
-			fmt.Fprintf(w, "%s %s%s  %s\n", st.Error.Render("<--"), n, st.Error.Render(a.Error), st.Dim.Render(fmtMS(a.LatencyMS)))
-			continue
-		}
-		fmt.Fprintf(w, "%s %s%s %s  %s\n", st.Info.Render("<--"), n, statusStyle(st, a.Status), oneLine(a.Body, 200), st.Dim.Render(fmtMS(a.LatencyMS)))
-		for _, x := range a.Findings {
-			sty := st.Warning
-			if x.Severity == "error" {
-				sty = st.Error
-			}
-			fmt.Fprintf(w, "    %s %s\n", sty.Render(x.Severity), x.Message)
-		}
-	}
-	switch res.Verdict {
-	case verdict.OK:
-		fmt.Fprintf(w, "%s the server took the webhook (2xx)\n", st.OK.Render("✓ ok:"))
-	case verdict.Auth:
-		if res.BadSignature {
-			fmt.Fprintf(w, "%s the server refused the badly signed webhook (401/403), as it must\n", st.Warning.Render("✗ auth:"))
-		} else {
-			fmt.Fprintf(w, "%s the server refused the webhook's signature (401/403)\n", st.Warning.Render("✗ auth:"))
-		}
-	case verdict.Timeout, verdict.Network:
-		fmt.Fprintf(w, "%s no HTTP answer from %s\n", st.Error.Render("✗ "+string(res.Verdict)+":"), res.Request.URL)
-	case verdict.WrongReply:
-		fmt.Fprintf(w, "%s the answer is wrong for %s\n", st.Error.Render("✗ wrong reply:"), info.Name)
-	default:
-		fmt.Fprintf(w, "%s the server did not take the webhook (%s)\n", st.Warning.Render("✗ "+string(res.Verdict)+":"), res.Verdict)
-	}
 }

@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
-	"github.com/ccx-cli/ccx/internal/provider/deliver"
+	"github.com/ccx-cli/ccx/internal/provider/serve"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
-	"github.com/ccx-cli/ccx/internal/verdict"
 )
 
 // serve writes the fake's credentials 0600 for the relay, prints only their
@@ -23,10 +22,10 @@ func TestProviderServeCredentialsAndJSON(t *testing.T) {
 	credFile := filepath.Join(t.TempDir(), "tw.env")
 	ready := make(chan string, 1)
 	o := &ProviderServeOptions{Provider: "twilio", Host: "127.0.0.1", CredentialsOut: credFile, Grace: time.Second,
-		RetryAfter: time.Second, ready: func(b string) { ready <- b }}
+		RetryAfter: time.Second, Ready: func(b string) { ready <- b }}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- runProviderServe(ctx, f, o) }()
+	go func() { done <- serve.Run(ctx, f.IO, f.JSON, o) }()
 	var base string
 	select {
 	case base = <-ready:
@@ -74,16 +73,5 @@ func TestProviderServeCredentialsAndJSON(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "stopped: 1 sends (1 accepted, 0 refused)") {
 		t.Errorf("summary: %s", errOut)
-	}
-}
-
-func TestProviderVerdictCodes(t *testing.T) {
-	as := []deliver.Attempt{{Verdict: verdict.OK}, {Verdict: verdict.ServerError}, {Verdict: verdict.Auth}}
-	if worstVerdict(as) != verdict.ServerError {
-		t.Errorf("worst of ok/server-error/auth = %s", worstVerdict(as))
-	}
-	as = append(as, deliver.Attempt{Verdict: verdict.Timeout})
-	if worstVerdict(as) != verdict.Timeout {
-		t.Errorf("worst with a timeout = %s", worstVerdict(as))
 	}
 }

@@ -1,71 +1,28 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"net"
-	"net/http"
 	"os"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
-	"github.com/ccx-cli/ccx/internal/ctxio"
-	"github.com/ccx-cli/ccx/internal/fsutil"
-	"github.com/ccx-cli/ccx/internal/netguard"
-	"github.com/ccx-cli/ccx/internal/platform"
-	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/whatsapp"
 	"github.com/ccx-cli/ccx/internal/relay"
+	"github.com/ccx-cli/ccx/internal/relay/launch"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
-// relayOptions are the flags of `ccx relay`.
-type relayOptions struct {
-	Provider    string
-	Host        string
-	Port        int
-	Settings    config.Profile
-	SpoolPath   string
-	PublicURL   string
-	Credentials string
-	HTTPConfig  string
-	BaseURL     string // hidden: point the adapter at a fake
-	MaxEntries  int
-	MaxBytes    int64
-	Window      time.Duration
-	Workers     int
-	RateLimit   float64
-	Backoff     time.Duration // hidden: tests make redelivery fast
-	LogLevel    string
-	DrainFor    time.Duration
-	CheckConfig bool
-	// Security: where the admin routes listen, and the two opt-outs.
-	AdminAddr         string
-	AllowPrivateMedia bool
-	InsecureInbound   bool
-}
+type relayOptions = launch.Options
 
-// defaultAdminAddr is where metrics and the spool state are served.
-const defaultAdminAddr = "127.0.0.1:3031"
+const defaultAdminAddr = launch.DefaultAdminAddr
 
-// relayProviders are the adapters `--provider` accepts.
-var relayProviders = []string{
-	"clicksend", "twilio", "telegram", "http", "loopback",
-	"whatsapp", "vonage",
-	"gupshup", "zalo",
-}
+var relayProviders = launch.Providers
 
 func newRelayCmd(f *Factory, runF func(context.Context, *relayOptions) error) *cobra.Command {
 	opts := &relayOptions{}
@@ -137,7 +94,7 @@ See docs/relay.md for the message-type mapping of each provider and the
 			if !oneOfString(opts.Provider, relayProviders) {
 				return UsageErrorf(fmt.Errorf("--provider %q: use one of %s", opts.Provider, strings.Join(relayProviders, ", ")))
 			}
-			if err := checkAdminAddr(opts.AdminAddr); err != nil {
+			if err := launch.CheckAdminAddr(opts.AdminAddr); err != nil {
 				return UsageErrorf(err)
 			}
 			if runF != nil {
@@ -201,297 +158,23 @@ func oneOfString(s string, list []string) bool {
 	return false
 }
 
-// credentials reads provider secrets: env first, then the file.
-type credentials struct {
-	file   map[string]string
-	getenv func(string) string
-}
+// credentials are provider secrets: env first, then the file.
+type credentials config.Credentials
 
-// loadCredentials reads path as KEY=VALUE lines. It may be a pipe
-// (--credentials <(pass show relay)): the read gives way to ctx.
+// loadCredentials reads a --credentials file (config.LoadCredentials).
 func loadCredentials(ctx context.Context, path string, getenv func(string) string) (*credentials, error) {
-	c := &credentials{file: map[string]string{}, getenv: getenv}
-	if path == "" {
-		return c, nil
-	}
-	fh, err := ctxio.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	sc := bufio.NewScanner(ctxio.Reader(ctx, io.LimitReader(fh, 1<<20)))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: expected KEY=VALUE", path, n)
-		}
-		c.file[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
-	}
-	return c, sc.Err()
+	c, err := config.LoadCredentials(ctx, path, getenv)
+	return (*credentials)(c), err
 }
 
-func (c *credentials) get(k string) string {
-	if v := strings.TrimSpace(c.getenv(k)); v != "" { // a pasted secret's newline
-		return v
-	}
-	return c.file[k]
-}
+func (c *credentials) get(k string) string { return (*config.Credentials)(c).Get(k) }
 
 func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	set, err := f.Settings(opts.Settings)
 	if err != nil {
 		return err // Settings picks the code: 3 unreadable config, 2 bad value
 	}
-	var missing []string
-	if set.WebhookURL == "" {
-		missing = append(missing, "--webhook-url (CCX_WEBHOOK_URL)")
-	}
-	if set.ChannelID == "" {
-		missing = append(missing, "--channel-id (CCX_CHANNEL_ID)")
-	}
-	if set.APIToken == "" {
-		missing = append(missing, "--token (CCX_API_TOKEN)")
-	}
-	if len(missing) > 0 {
-		return UsageErrorf(fmt.Errorf("missing %s: set them as flags, env or in the profile", strings.Join(missing, ", ")))
-	}
-	idType := channel.IDPhone
-	if set.IDType != "" {
-		if idType, err = channel.ParseIDType(set.IDType); err != nil {
-			return UsageErrorf(err)
-		}
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(opts.LogLevel)); err != nil {
-		return UsageErrorf(fmt.Errorf("--log-level %q: use debug, info, warn or error", opts.LogLevel))
-	}
-	creds, err := loadCredentials(ctx, opts.Credentials, f.IO.Getenv)
-	if err != nil {
-		return readError(ctx, fmt.Errorf("--credentials: %w", err))
-	}
-	secrets := []string{set.APIToken}
-	hopts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
-	if f.JSON {
-		h = slog.NewJSONHandler(f.IO.ErrOut, hopts)
-	} else {
-		h = slog.NewTextHandler(f.IO.ErrOut, hopts)
-	}
-	// Check the provider configuration before binding, so a missing
-	// credential is a usage error even when the port is busy. The real
-	// adapter is built once the listener's address (and so the public URL
-	// Twilio signs) is known.
-	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
-	provisional := opts.PublicURL
-	if provisional == "" {
-		provisional = "http://" + addr
-	}
-	checked, adSecrets, err := buildAdapter(opts, creds, "", provisional, idType, netguard.Options{})
-	if err != nil {
-		return err
-	}
-	unverified, err := checkInbound(opts, checked)
-	if err != nil {
-		return err
-	}
-	log := slog.New(&redactHandler{Handler: h, secrets: nonEmpty(append(secrets, adSecrets...))})
-	if len(unverified) > 0 {
-		log.Warn("--insecure-inbound: webhooks nothing verifies are accepted; anyone who finds the URL can store customer messages",
-			"unverified", strings.Join(unverified, "; "))
-	}
-	if opts.CheckConfig {
-		fmt.Fprintf(f.IO.ErrOut, "relay config ok: provider %s, channel %s, webhook %s, token %s\n", checked.Name(), set.ChannelID, set.WebhookURL, ui.Redact(set.APIToken))
-		return nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return Exit(ExitIO, fmt.Errorf("%w (pick another --port, or 0 for a free one)", err))
-		}
-		return Exit(ExitIO, err)
-	}
-	defer ln.Close()
-	var adminLn net.Listener
-	if !adminOff(opts.AdminAddr) {
-		if adminLn, err = net.Listen("tcp", opts.AdminAddr); err != nil {
-			return Exit(ExitIO, fmt.Errorf("--admin-addr: %w (pick another address, or off)", err))
-		}
-		defer adminLn.Close()
-	}
-	public := opts.PublicURL
-	if public == "" {
-		public = "http://" + ln.Addr().String()
-	}
-	base := opts.BaseURL
-	if base == "" {
-		// env, then the credentials file (ccx emulate --provider and ccx
-		// provider serve --credentials-out write it)
-		base = creds.get(EnvProviderBaseURL)
-	}
-	// Same credentials as the checked adapter, so the same secrets to redact.
-	ad, _, err := buildAdapter(opts, creds, base, public, idType, netguard.Options{AllowPrivate: opts.AllowPrivateMedia, Logger: log})
-	if err != nil {
-		return err
-	}
-
-	fsutil.MakePrivate(opts.SpoolPath, logWriter{log}) // undelivered messages: personal data
-	eng, err := relay.New(relay.Options{Adapter: ad, ChannelID: set.ChannelID, Token: set.APIToken, IDType: idType,
-		WebhookURL: set.WebhookURL, SpoolPath: opts.SpoolPath, PublicURL: public, Workers: opts.Workers,
-		RateLimit: opts.RateLimit, Backoff: opts.Backoff, Logger: log, InsecureInbound: opts.InsecureInbound,
-		Limits: relay.Limits{MaxEntries: opts.MaxEntries, MaxBytes: opts.MaxBytes, Window: opts.Window}})
-	if err != nil {
-		return Exit(ExitIO, err)
-	}
-	if err := eng.Start(); err != nil {
-		eng.Close()
-		return Exit(ExitIO, err)
-	}
-	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	adminURL := "off"
-	var adminSrv *http.Server
-	if adminLn != nil {
-		adminSrv = &http.Server{Handler: eng.AdminHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
-		go func() { errc <- adminSrv.Serve(adminLn) }()
-		adminURL = "http://" + adminLn.Addr().String()
-	}
-	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "public", public, "admin", adminURL, "webhook", set.WebhookURL,
-		"channelId", set.ChannelID, "token", ui.Redact(set.APIToken), "spool", opts.SpoolPath,
-		"inbound", public+"/providers/"+ad.Name()+"/", "pending", eng.Spool().Stats().Depth)
-	if !loopbackHost(opts.Host) {
-		log.Warn("listening beyond loopback: put the relay behind TLS", "host", opts.Host)
-	}
-	if adminLn != nil && !loopbackHost(adminLn.Addr().(*net.TCPAddr).IP.String()) {
-		log.Warn("the admin address is beyond loopback: /metrics and /admin/status have no authentication", "admin", adminURL)
-	}
-	select {
-	case err := <-errc:
-		eng.Close()
-		return Exit(ExitIO, err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: finishing in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if adminSrv != nil {
-		_ = adminSrv.Shutdown(sctx)
-	}
-	serr := srv.Shutdown(sctx)
-	dctx, dcancel := context.WithTimeout(context.Background(), opts.DrainFor)
-	eng.Drain(dctx)
-	dcancel()
-	st := eng.Spool().Stats()
-	if err := eng.Close(); err != nil {
-		return Exit(ExitIO, err)
-	}
-	log.Info("relay stopped", "pending", st.Depth, "delivered", st.Delivered, "dead", st.Dead)
-	if serr != nil {
-		return Exit(ExitIO, fmt.Errorf("shutdown: %w", serr))
-	}
-	return nil
-}
-
-func loopbackHost(h string) bool {
-	ip := net.ParseIP(h)
-	return h == "localhost" || ip != nil && ip.IsLoopback()
-}
-
-func adminOff(a string) bool { return a == "" || a == "off" }
-
-// checkAdminAddr accepts off or host:port.
-func checkAdminAddr(a string) error {
-	if adminOff(a) {
-		return nil
-	}
-	_, port, err := net.SplitHostPort(a)
-	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("invalid --admin-addr %q: use host:port (127.0.0.1:3031, port 0-65535) or off", a)
-	}
-	return nil
-}
-
-// checkInbound refuses an adapter with webhooks nothing verifies unless
-// --insecure-inbound; it returns those webhooks (for the start-up warning).
-func checkInbound(opts *relayOptions, ad provider.Adapter) ([]string, error) {
-	u, ok := ad.(provider.Unverified)
-	if !ok || len(u.Unverified()) == 0 {
-		return nil, nil
-	}
-	if !opts.InsecureInbound {
-		return nil, UsageErrorf(fmt.Errorf("--provider %s would store webhooks nothing verifies as customer messages (%s): %s, or pass --insecure-inbound to accept that",
-			opts.Provider, strings.Join(u.Unverified(), "; "), unverifiedRemedy[opts.Provider]))
-	}
-	return u.Unverified(), nil
-}
-
-// unverifiedRemedy says how to make each provider's webhooks verified.
-var unverifiedRemedy = map[string]string{
-	"clicksend": "set CCX_CLICKSEND_SECRET (the push URLs' path secret; ClickSend signs nothing)",
-	"gupshup":   "set CCX_GUPSHUP_SECRET (the callback URL's path secret; Gupshup signs nothing) or CCX_GUPSHUP_WEBHOOK_TOKEN",
-	"http":      "give every webhook an auth (shared_secret_header, hmac, basic or path_secret) in the --http-config file",
-}
-
-// logWriter turns the lines written to it into warnings of log.
-type logWriter struct{ log *slog.Logger }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.log.Warn(strings.TrimSpace(strings.TrimPrefix(string(p), "warning: ")))
-	return len(p), nil
-}
-
-func nonEmpty(ss []string) []string {
-	var out []string
-	for _, s := range ss {
-		if len(s) >= 4 {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// redactHandler keeps secrets out of log lines whatever attribute they hide in.
-type redactHandler struct {
-	slog.Handler
-	secrets []string
-}
-
-func (r *redactHandler) scrub(s string) string {
-	for _, sec := range r.secrets {
-		s = ui.RedactIn(s, sec)
-	}
-	return s
-}
-
-func (r *redactHandler) Handle(ctx context.Context, rec slog.Record) error {
-	n := slog.NewRecord(rec.Time, rec.Level, r.scrub(rec.Message), rec.PC)
-	rec.Attrs(func(a slog.Attr) bool {
-		if a.Value.Kind() == slog.KindString || a.Value.Kind() == slog.KindAny {
-			a.Value = slog.StringValue(r.scrub(a.Value.String()))
-		}
-		n.AddAttrs(a)
-		return true
-	})
-	return r.Handler.Handle(ctx, n)
-}
-
-func (r *redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	for i, a := range as {
-		if a.Value.Kind() == slog.KindString {
-			as[i].Value = slog.StringValue(r.scrub(a.Value.String()))
-		}
-	}
-	return &redactHandler{Handler: r.Handler.WithAttrs(as), secrets: r.secrets}
-}
-
-func (r *redactHandler) WithGroup(g string) slog.Handler {
-	return &redactHandler{Handler: r.Handler.WithGroup(g), secrets: r.secrets}
+	return launch.Run(ctx, f.IO.ErrOut, f.JSON, f.IO.Getenv, set, opts)
 }
 
 func newRelayStatusCmd(f *Factory) *cobra.Command {
@@ -520,7 +203,7 @@ file: see 'ccx relay spool check|salvage') or the relay does not answer within
 			var err error
 			v := verdict.OK
 			if url != "" {
-				st, v, err = fetchRelayStatus(cmd.Context(), url, timeout)
+				st, v, err = launch.FetchStatus(cmd.Context(), url, timeout)
 				if err != nil {
 					if f.JSON {
 						_ = ui.WriteJSON(f.IO.Out, map[string]any{"url": url, "verdict": v, "error": err.Error()})
@@ -542,19 +225,7 @@ file: see 'ccx relay spool check|salvage') or the relay does not answer within
 					Verdict verdict.Verdict `json:"verdict"`
 				}{st, v})
 			} else {
-				w := f.IO.Out
-				fmt.Fprintf(w, "spool       %s\n", st.Path)
-				fmt.Fprintf(w, "pending     %d (%d bytes)\n", st.Depth, st.Bytes)
-				fmt.Fprintf(w, "delivered   %d\n", st.Delivered)
-				fmt.Fprintf(w, "dead        %d\n", st.Dead)
-				fmt.Fprintf(w, "bad         %d\n", st.Bad)
-				fmt.Fprintf(w, "in flight   %d (%d posted again after restarts)\n", st.InFlight, st.Redelivered)
-				fmt.Fprintf(w, "dedupe keys %d\n", st.DedupeKeys)
-				fmt.Fprintf(w, "sent mIds   %d\n", st.SentMIDs)
-				if st.Oldest != nil {
-					fmt.Fprintf(w, "oldest      %s %s for %s, %s old, %d attempts\n", st.Oldest.Kind, st.Oldest.MID,
-						st.Oldest.ContactID, (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond), st.Oldest.Attempts)
-				}
+				relay.WriteStats(f.IO.Out, st)
 			}
 			if st.Dead > 0 || st.Bad > 0 {
 				return Silent(ExitFailure)
@@ -568,37 +239,4 @@ file: see 'ccx relay spool check|salvage') or the relay does not answer within
 	limitFlag(cmd.Flags(), "timeout", time.Nanosecond, noMax, usePositive)
 	urlFlag(cmd.Flags(), "url")
 	return cmd
-}
-
-// fetchRelayStatus asks a relay's admin address; the verdict says how the
-// call went whenever it did not.
-func fetchRelayStatus(ctx context.Context, base string, timeout time.Duration) (relay.Stats, verdict.Verdict, error) {
-	var st relay.Stats
-	target := strings.TrimRight(base, "/") + "/admin/status"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return st, verdict.Network, err
-	}
-	resp, err := (&http.Client{Timeout: timeout}).Do(req)
-	if err != nil {
-		if platform.IsTimeout(err) {
-			return st, verdict.Timeout, fmt.Errorf("%s: no answer within %v", target, timeout)
-		}
-		return st, verdict.Network, err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	v := verdict.OfStatus(resp.StatusCode, resp.Header, b)
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return st, v, fmt.Errorf("%s answered 404: the status is on the relay's admin address (--admin-addr, default http://%s), not its public one", target, defaultAdminAddr)
-	case v == verdict.WrongReply:
-		return st, v, fmt.Errorf("%s answered %d with a web page, not a relay's status: is --url the relay's admin address?", target, resp.StatusCode)
-	case v != verdict.OK || resp.StatusCode != http.StatusOK:
-		return st, v, fmt.Errorf("%s answered %d", target, resp.StatusCode)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, verdict.WrongReply, fmt.Errorf("%s: %w", target, err)
-	}
-	return st, verdict.OK, nil
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/ccx-cli/ccx/internal/relay"
@@ -61,7 +60,7 @@ file cannot be read (missing, no permission, held by a running relay).`,
 			if f.JSON {
 				_ = ui.WriteJSON(f.IO.Out, rep)
 			} else {
-				printSpoolCheck(f.IO.Out, rep)
+				relay.WriteCheck(f.IO.Out, rep)
 			}
 			if !rep.OK {
 				return Silent(ExitFailure)
@@ -71,33 +70,6 @@ file cannot be read (missing, no permission, held by a running relay).`,
 	}
 	cmd.Flags().StringVar(&spool, "spool", "ccx-relay.db", "spool file to check")
 	return cmd
-}
-
-func printSpoolCheck(w io.Writer, r *relay.CheckReport) {
-	verdict := "ok: no damage found"
-	switch {
-	case !r.Opens:
-		verdict = "damaged: the relay will not open it"
-	case !r.OK:
-		verdict = "damage the relay survives (see warnings)"
-	}
-	fmt.Fprintf(w, "spool       %s\n", r.Path)
-	fmt.Fprintf(w, "verdict     %s\n", verdict)
-	for _, p := range r.Problems {
-		fmt.Fprintf(w, "problem     %s\n", p)
-	}
-	for _, p := range r.Warnings {
-		fmt.Fprintf(w, "warning     %s\n", p)
-	}
-	fmt.Fprintf(w, "queued      %d readable (%d bytes), %d unreadable\n", r.Queue, r.Bytes, r.Unreadable)
-	fmt.Fprintf(w, "in flight   %d\n", r.InFlight)
-	fmt.Fprintf(w, "dead        %d\n", r.Dead)
-	fmt.Fprintf(w, "bad         %d\n", r.Bad)
-	fmt.Fprintf(w, "dedupe keys %d\n", r.DedupeKeys)
-	fmt.Fprintf(w, "sent mIds   %d\n", r.SentMIDs)
-	if !r.Opens {
-		fmt.Fprintf(w, "next        ccx relay spool salvage --spool %s --to NEW.db, then start the relay with --spool NEW.db\n", r.Path)
-	}
 }
 
 func newRelaySpoolSalvageCmd(f *Factory) *cobra.Command {
@@ -153,7 +125,7 @@ cannot be read or the new file cannot be written.`,
 			if f.JSON {
 				_ = ui.WriteJSON(f.IO.Out, rep)
 			} else {
-				printSalvage(f.IO.Out, rep)
+				relay.WriteSalvage(f.IO.Out, rep)
 			}
 			if len(rep.Problems) > 0 {
 				return Silent(ExitFailure)
@@ -165,21 +137,4 @@ cannot be read or the new file cannot be written.`,
 	cmd.Flags().StringVar(&to, "to", "", "new spool file to write (required)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace --to if it exists")
 	return cmd
-}
-
-func printSalvage(w io.Writer, r *relay.SalvageReport) {
-	fmt.Fprintf(w, "salvaged    %s → %s (mode 0600)\n", r.From, r.To)
-	fmt.Fprintf(w, "queued      %d copied, %d unreadable (in the new bad bucket)\n", r.Queue, r.Quarantined)
-	if r.FromPrevious > 0 || r.FromFreePages > 0 {
-		fmt.Fprintf(w, "recovered   %d from the previous transaction, %d from free pages (may repeat delivered events: same mId)\n", r.FromPrevious, r.FromFreePages)
-	}
-	fmt.Fprintf(w, "in flight   %d\n", r.InFlight)
-	fmt.Fprintf(w, "dead        %d\n", r.Dead)
-	fmt.Fprintf(w, "bad         %d\n", r.Bad)
-	fmt.Fprintf(w, "dedupe keys %d\n", r.DedupeKeys)
-	fmt.Fprintf(w, "sent mIds   %d\n", r.SentMIDs)
-	for _, p := range r.Problems {
-		fmt.Fprintf(w, "damage      %s\n", p)
-	}
-	fmt.Fprintf(w, "next        start the relay with --spool %s\n", r.To)
 }

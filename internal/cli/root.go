@@ -12,6 +12,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/build"
 	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/fault"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -159,7 +160,8 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 
 func isExitError(err error) bool {
 	var ee *ExitError
-	return errors.As(err, &ee)
+	_, tagged := fault.KindOf(err)
+	return errors.As(err, &ee) || tagged
 }
 
 // Main runs ccx as a process: system streams, signal-aware context.

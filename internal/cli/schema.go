@@ -3,8 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/schema"
@@ -86,39 +86,24 @@ func runSchema(f *Factory, opts *SchemaOptions) error {
 		idType = t
 	}
 	kinds := schema.Kinds
+	var kind validate.Kind
 	if opts.Kind != "" {
 		k, err := schema.ParseKind(opts.Kind)
 		if err != nil {
 			return UsageErrorf(fmt.Errorf("--kind: %w", err))
 		}
-		kinds = []validate.Kind{k}
+		kind, kinds = k, []validate.Kind{k}
 	}
-
 	if opts.Dir != "" {
-		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		var pe *fs.PathError
+		if err := schema.WriteDir(opts.Dir, kinds, idType, f.IO.ErrOut); errors.As(err, &pe) {
 			return Exit(ExitIO, err)
-		}
-		for _, k := range kinds {
-			data, err := schema.Get(k, idType)
-			if err != nil {
-				return err
-			}
-			path := filepath.Join(opts.Dir, schema.FileName(k))
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				return Exit(ExitIO, err)
-			}
-			fmt.Fprintf(f.IO.ErrOut, "wrote %s\n", path)
+		} else if err != nil {
+			return err
 		}
 		return nil
 	}
-
-	var data []byte
-	var err error
-	if opts.Kind != "" {
-		data, err = schema.Get(kinds[0], idType)
-	} else {
-		data, err = schema.Bundle(idType)
-	}
+	data, err := schema.Document(kind, idType)
 	if err != nil {
 		return err
 	}

@@ -5,33 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/ui"
 )
-
-func TestBulkSummarySaysRetriesAndRateLimiting(t *testing.T) {
-	f, out, _ := testFactory(t, nil)
-	o := &sendOptions{f: f, count: 100, rate: 20}
-	o.printSummary(platform.Summary{Count: 100, Sent: 100, Elapsed: 10 * time.Second, Rate: 10,
-		Retried: 7, RetriedBy: map[string]int{"429": 6, "503": 2}, RateLimited: true})
-	s := out.String()
-	for _, want := range []string{
-		"retried 7 request(s) (429 ×6, 503 ×2)",
-		"note: 10.0 req/s is below --rate 20 because the platform rate-limited (429)",
-	} {
-		if !strings.Contains(s, want) {
-			t.Errorf("no %q in\n%s", want, s)
-		}
-	}
-	// At the asked rate, or slow for another reason: no note.
-	out.Reset()
-	o.printSummary(platform.Summary{Count: 100, Sent: 100, Elapsed: 10 * time.Second, Rate: 10, RetriedBy: map[string]int{}})
-	if strings.Contains(out.String(), "note:") || strings.Contains(out.String(), "retried") {
-		t.Errorf("%s", out)
-	}
-}
 
 // On a terminal a single send shows its retries as they happen, without --verbose.
 func TestSendShowsRetriesOnATerminal(t *testing.T) {

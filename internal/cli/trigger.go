@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -14,8 +12,6 @@ import (
 	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/outgoing"
 	"github.com/ccx-cli/ccx/internal/ui"
-	"github.com/ccx-cli/ccx/internal/validate"
-	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
@@ -100,16 +96,6 @@ func warnMessageSuffix(f *Factory, base, what string) {
 		st.Warning.Render("warning:"), what, base, strings.TrimRight(base, "/"), fixed)
 }
 
-// placeholderChannel is sent when no channel ID is configured.
-const placeholderChannel = "ccx-test-channel"
-
-func sampleContact(t channel.IDType) string {
-	if t == channel.IDCustom {
-		return "ccx_test_contact"
-	}
-	return "+60177872890"
-}
-
 // TriggerOptions are the flags of `ccx trigger`.
 type TriggerOptions struct {
 	OutgoingOptions
@@ -158,52 +144,28 @@ wrong-reply; 3 timeout or network; 4 auth. See 'ccx help exit-codes'.`,
 	return cmd
 }
 
-// TriggerResult is trigger's --json output.
-type TriggerResult struct {
-	URL       string             `json:"url"`
-	Request   any                `json:"request"`
-	Status    int                `json:"status,omitempty"`
-	Body      string             `json:"body,omitempty"`
-	LatencyMS float64            `json:"latencyMs"`
-	Verdict   verdict.Verdict    `json:"verdict"` // see `ccx help exit-codes`
-	Findings  []validate.Finding `json:"findings"`
-	Error     string             `json:"error,omitempty"`
-}
-
 func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions, m channel.Message) error {
 	r, err := o.resolve(f, false)
 	if err != nil {
 		return err
 	}
 	if r.contactID == "" {
-		r.contactID = sampleContact(r.idType)
+		r.contactID = outgoing.SampleContact(r.idType)
 	}
 	if r.channelID == "" {
 		// The platform always sends one; a placeholder keeps quick local tries
 		// working against servers that do not check it.
-		r.channelID = placeholderChannel
-		fmt.Fprintf(f.IO.ErrOut, "note: no channel ID configured; sending channelId %q (set --channel-id, CCX_CHANNEL_ID or profile key channel_id)\n", placeholderChannel)
+		r.channelID = outgoing.PlaceholderChannel
+		fmt.Fprintf(f.IO.ErrOut, "note: no channel ID configured; sending channelId %q (set --channel-id, CCX_CHANNEL_ID or profile key channel_id)\n", r.channelID)
 	}
 	body := outgoing.Body(r.channelID, r.contactID, m)
 	url, _ := outgoing.MessageURL(r.client.BaseURL)
 	if o.DryRun {
-		return printDryRun(f, url, body, r.client.Token)
+		return outgoing.PrintDryRun(f.IO.Out, url, body, r.client.Token, f.JSON)
 	}
-	res, err := r.client.Do(ctx, outgoing.Request{Body: body})
+	out, res, err := r.client.Trigger(ctx, url, body)
 	if err != nil {
 		return UsageErrorf(err)
-	}
-	out := TriggerResult{URL: url, Request: rawJSON(body), Findings: []validate.Finding{}}
-	out.LatencyMS = float64(res.Latency.Microseconds()) / 1000
-	if res.Err != nil {
-		out.Error = res.Err.Error()
-	} else {
-		out.Status, out.Body = res.Status, ui.RedactIn(string(res.Body), r.client.Token)
-		out.Findings = append(out.Findings, outgoing.Judge(res.Status, res.Header, res.Body)...)
-	}
-	out.Verdict = res.Verdict(out.Findings)
-	if ctx.Err() != nil {
-		out.Verdict = verdict.Interrupted
 	}
 	code := exitFor(out.Verdict)
 	if code == ExitAuth {
@@ -215,34 +177,8 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions, m channel.Me
 		}
 		return exitSilently(code)
 	}
-	st := f.IO.Styles(f.IO.Out)
-	fmt.Fprintf(f.IO.Out, "%s POST %s  %s %s\n", st.Info.Render("-->"), url, st.Bold.Render(string(m.Type)), renderMsg(m))
-	if res.Err != nil {
-		fmt.Fprintf(f.IO.Out, "%s %s  %s\n", st.Error.Render("<--"), st.Error.Render(res.Err.Error()), st.Dim.Render(fmtMS(out.LatencyMS)))
-		return exitSilently(code)
-	}
-	fmt.Fprintf(f.IO.Out, "%s %s %s  %s\n", st.Info.Render("<--"), statusStyle(st, res.Status), strings.TrimSpace(out.Body), st.Dim.Render(fmtMS(out.LatencyMS)))
-	printFindings(f, st, out.Findings)
-	fmt.Fprintln(f.IO.Out, replyVerdictLine(st, out.Verdict, res.Status, res.Header))
+	outgoing.PrintTrigger(f.IO.Out, f.IO.Styles(f.IO.Out), out, res, string(m.Type), listen.RenderMessage(&m))
 	return exitSilently(code)
-}
-
-// replyVerdictLine is the one-line verdict on a /message reply, as trigger
-// and replay print it (listen's printer words it the same way).
-func replyVerdictLine(st ui.Styles, v verdict.Verdict, status int, h http.Header) string {
-	label, text := outgoing.Explain(v, status, h)
-	sty := st.Error
-	switch v {
-	case verdict.OK:
-		sty = st.OK
-	case verdict.Auth, verdict.Refused, verdict.RateLimited, verdict.Interrupted:
-		sty = st.Warning
-	}
-	mark := "✗ "
-	if v == verdict.OK {
-		mark = "✓ "
-	}
-	return sty.Render(mark+label+":") + " " + text
 }
 
 func exitSilently(code int) error {
@@ -250,61 +186,4 @@ func exitSilently(code int) error {
 		return nil
 	}
 	return Silent(code)
-}
-
-// printDryRun shows the request and an equivalent curl. The token is never
-// printed: the curl line reads it from $CCX_API_TOKEN.
-func printDryRun(f *Factory, url string, body []byte, token string) error {
-	if f.JSON {
-		return ui.WriteJSON(f.IO.Out, map[string]any{
-			"method": "POST", "url": url,
-			"headers": map[string]string{"Authorization": "Bearer " + ui.Redact(token), "Content-Type": "application/json"},
-			"body":    rawJSON(body),
-		})
-	}
-	fmt.Fprintf(f.IO.Out, "POST %s\nAuthorization: Bearer %s\nContent-Type: application/json\n\n%s\n\n", url, ui.Redact(token), body)
-	fmt.Fprintf(f.IO.Out, "curl -sS -X POST %s -H \"Authorization: Bearer $CCX_API_TOKEN\" -H 'Content-Type: application/json' --data-raw %s\n",
-		shellQuote(url), shellQuote(string(body)))
-	return nil
-}
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-// rawJSON embeds bytes in JSON output as JSON when they are, else as a string.
-func rawJSON(b []byte) any {
-	if json.Valid(b) {
-		return json.RawMessage(b)
-	}
-	return string(b)
-}
-
-func renderMsg(m channel.Message) string { return listen.RenderMessage(&m) }
-
-func statusStyle(st ui.Styles, status int) string {
-	s := fmt.Sprint(status)
-	switch {
-	case status == 200:
-		return st.OK.Render(s)
-	case status >= 400 && status < 500:
-		return st.Warning.Render(s)
-	}
-	return st.Error.Render(s)
-}
-
-func fmtMS(ms float64) string {
-	return (time.Duration(ms * float64(time.Millisecond))).Round(10 * time.Microsecond).String()
-}
-
-func printFindings(f *Factory, st ui.Styles, fs []validate.Finding) {
-	for _, x := range fs {
-		sty, label := st.Warning, "warning"
-		if x.Severity == validate.Error {
-			sty, label = st.Error, "error"
-		}
-		loc := x.Path
-		if loc == "" {
-			loc = "reply"
-		}
-		fmt.Fprintf(f.IO.Out, "    %s %s: %s (%s)\n", sty.Render(label), loc, x.Message, st.Dim.Render(x.Rule))
-	}
 }

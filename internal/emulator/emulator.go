@@ -110,11 +110,14 @@ type Emulator struct {
 	store      *store
 	bus        *bus
 	reqs       requestLog // what went over the wire (GET /_emulator/requests)
+	retries    retryTracker
 	client     *http.Client
 	outTimeout time.Duration
 	maxBody    int64
 	// allowedHosts: see Options.AllowedHosts and guard.
 	allowedHosts []string
+
+	baseURLs sync.Map // channel ID → APIBaseURL set after the start (SetAPIBaseURL)
 
 	hubs     map[string]*hub // the provider face, by name
 	hubOrder []string
@@ -283,15 +286,21 @@ func (e *Emulator) URL() string { return e.url }
 func (e *Emulator) WebhookURL() string { return e.url + WebhookPath }
 
 // Channels returns the emulated channels, with their tokens.
-func (e *Emulator) Channels() []Channel { return append([]Channel(nil), e.channels...) }
+func (e *Emulator) Channels() []Channel {
+	out := append([]Channel(nil), e.channels...)
+	for i := range out {
+		out[i] = e.withBase(out[i])
+	}
+	return out
+}
 
 // Channel returns the first channel (the only one, usually).
-func (e *Emulator) Channel() Channel { return e.channels[0] }
+func (e *Emulator) Channel() Channel { return e.withBase(e.channels[0]) }
 
 func (e *Emulator) channelByID(id string) (Channel, bool) {
 	for _, c := range e.channels {
 		if c.ID == id {
-			return c, true
+			return e.withBase(c), true
 		}
 	}
 	return Channel{}, false
@@ -352,6 +361,7 @@ func (e *Emulator) WriteState(w io.Writer, f Filter) error { return e.store.writ
 func (e *Emulator) Reset() {
 	e.store.reset()
 	e.reqs.reset()
+	e.retries.reset()
 	e.side.reset()
 }
 
@@ -392,6 +402,7 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 	e.closed = true
 	e.closeMu.Unlock()
 	e.stopHubs()
+	e.retries.reset()
 	close(e.closing)
 	var err error
 	if e.srv != nil {

@@ -37,7 +37,9 @@ type Event struct {
 	ContactID  string             `json:"contactId,omitempty"`
 	MID        string             `json:"mId,omitempty"`
 	HTTPStatus int                `json:"httpStatus,omitempty"`
+	Method     string             `json:"method,omitempty"` // a rejected request that was not a POST
 	Summary    string             `json:"summary"`
+	Rule       string             `json:"rule,omitempty"` // warnings: the Warning's rule
 	Message    *Message           `json:"message,omitempty"`
 	Contact    *Contact           `json:"contact,omitempty"`
 	Findings   []validate.Finding `json:"findings,omitempty"`

@@ -24,7 +24,11 @@ func FormatEvent(ev Event, s ui.Styles) string {
 	case EventWebhookAccepted:
 		tag, text = s.OK.Render("POST 200"), "webhook "+ev.Summary
 	case EventWebhookRejected:
-		tag, text = s.Error.Render(fmt.Sprintf("POST %d", ev.HTTPStatus)), "webhook rejected: "+ev.Summary
+		method := ev.Method
+		if method == "" {
+			method = "POST"
+		}
+		tag, text = s.Error.Render(fmt.Sprintf("%s %d", method, ev.HTTPStatus)), "webhook rejected: "+ev.Summary
 		for _, f := range ev.Findings {
 			text += fmt.Sprintf("\n      %s %s: %s (%s)", f.Severity, pathOrBody(f.Path), f.Message, f.Rule)
 		}

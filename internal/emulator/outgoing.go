@@ -87,6 +87,10 @@ func (e *Emulator) Send(ctx context.Context, channelID, contactID string, m chan
 	if prov := e.providerOf(ch.ID); prov != "" {
 		fl = e.side.startCall(ch.ID, contactID, prov)
 	}
+	// Receipts for the mId this call returns may arrive before its reply
+	// is read; the webhook holds them until the outcome is stored.
+	endOut := e.store.beginOutgoing(ch.ID)
+	defer endOut()
 	reply, mid, reason := e.call(ctx, ch, body, fl)
 	stored.Reply = reply
 	if reason == "" {

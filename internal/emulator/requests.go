@@ -2,14 +2,17 @@ package emulator
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
+	"github.com/tidwall/gjson"
 )
 
 // The request log keeps the last requests the emulator handled, in both
@@ -63,6 +66,12 @@ type RequestRecord struct {
 	ProviderID string   `json:"providerId,omitempty"`
 	What       string   `json:"what,omitempty"`
 	Flows      []string `json:"flows,omitempty"`
+	// What a webhook post carried, read from its body even when it was
+	// refused (401, 403, 404): the contact and each event's type and mId.
+	ContactID string     `json:"contactId,omitempty"`
+	Events    []EventRef `json:"events,omitempty"`
+	// Retry ties a post to earlier posts of the same mId (see retries.go).
+	Retry *RetryInfo `json:"retry,omitempty"`
 
 	body []byte // the full body as read; Body is its clipped copy
 }
@@ -105,6 +114,11 @@ func (l *requestLog) since(after int64) []RequestRecord {
 			r.Body, r.Truncated = clipBody(r.body)
 			r.body = nil
 			r.Flows = append([]string(nil), r.Flows...)
+			r.Events = append([]EventRef(nil), r.Events...)
+			if r.Retry != nil {
+				ri := *r.Retry
+				r.Retry = &ri
+			}
 			out = append(out, r)
 		}
 	}
@@ -131,6 +145,59 @@ func (l *requestLog) reset() {
 	l.mu.Lock()
 	l.recs = nil
 	l.mu.Unlock()
+}
+
+// EventRef is one event of a logged webhook post.
+type EventRef struct {
+	Type   string `json:"type"`
+	MID    string `json:"mId,omitempty"`
+	Status string `json:"status,omitempty"` // message_status: the status value
+}
+
+// maxPeekEvents bounds how many events of one post are described.
+const maxPeekEvents = 100
+
+// peekWebhook reads what a webhook body claims, without trusting it: the
+// channel, the contact and the events (at most maxPeekEvents).
+func peekWebhook(body []byte) (channelID, contactID string, evs []EventRef) {
+	if len(body) == 0 || !gjson.ValidBytes(body) {
+		return "", "", nil
+	}
+	b := gjson.ParseBytes(body)
+	if !b.IsObject() {
+		return "", "", nil
+	}
+	b.Get("events").ForEach(func(_, ev gjson.Result) bool {
+		evs = append(evs, EventRef{Type: ev.Get("type").String(), MID: ev.Get("mId").String(), Status: ev.Get("status.value").String()})
+		return len(evs) < maxPeekEvents
+	})
+	return b.Get("channelId").String(), b.Get("contactId").String(), evs
+}
+
+// describeRefused says what a refused post carried, for the live log.
+func describeRefused(rec *RequestRecord) string {
+	var parts []string
+	if rec.ChannelID != "" {
+		parts = append(parts, "channelId "+strconv.Quote(rec.ChannelID))
+	}
+	if rec.ContactID != "" {
+		parts = append(parts, "contactId "+strconv.Quote(rec.ContactID))
+	}
+	for i, ev := range rec.Events {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more event(s)", len(rec.Events)-i))
+			break
+		}
+		s := ev.Type
+		if ev.Status != "" {
+			s += " " + ev.Status
+		}
+		if ev.MID != "" {
+			s += " mId " + strconv.Quote(ev.MID)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Requests returns the logged requests with Seq greater than after (0: all
@@ -226,7 +293,7 @@ func (e *Emulator) logWebhook(next http.HandlerFunc) http.HandlerFunc {
 		rec.ReplyHeader = w.Header().Clone()
 		rec.ReplyBody, _ = clipBody(rw.body.Bytes())
 		rec.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
-		e.reqs.add(*rec)
+		e.noteRetries(e.reqs.add(*rec), rec)
 	}
 }
 

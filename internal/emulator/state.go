@@ -117,6 +117,7 @@ const (
 	WarnValidation      = "validation-warning"
 	WarnContentType     = "content-type"
 	WarnMalformedEvent  = "malformed-event"
+	WarnStatusEarly     = "status-before-reply" // a receipt came before its /message reply was read
 )
 
 // State is everything the emulator remembers; it is what --state persists.

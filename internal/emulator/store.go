@@ -31,6 +31,12 @@ type store struct {
 	gen      uint64 // bumped by reset: a walk that sees it change stops
 	dirty    bool
 	now      func() time.Time
+	// outgoing counts the /message calls in flight per channel; outChanged
+	// is closed (and replaced) whenever one ends or stores its mId, waking
+	// receipts held for an mId not known yet (awaitMIDs).
+	outgoing   map[string]int
+	outChanged chan struct{}
+	onHold     func() // tests: a receipt starts waiting for its mId
 }
 
 type contactKey struct{ channel, id string }
@@ -74,7 +80,7 @@ func (t *symtab) id(s string) uint32 {
 }
 
 func newStore(st State, now func() time.Time) *store {
-	s := &store{now: now}
+	s := &store{now: now, outgoing: map[string]int{}, outChanged: make(chan struct{})}
 	s.resetLocked()
 	if st.Version != 0 {
 		s.version = st.Version
@@ -384,7 +390,88 @@ func (s *store) addOutgoing(m Message) (Message, change) {
 	}
 	m = s.addMessageLocked(&ch, ci, m)
 	s.dirty = true
+	s.wakeLocked()
 	return cloneMessage(m), ch
+}
+
+// beginOutgoing counts a /message call in flight; call the returned func
+// once its outcome is stored.
+func (s *store) beginOutgoing(channelID string) (end func()) {
+	s.mu.Lock()
+	s.outgoing[channelID]++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.outgoing[channelID]--; s.outgoing[channelID] <= 0 {
+			delete(s.outgoing, channelID)
+		}
+		s.wakeLocked()
+	}
+}
+
+func (s *store) wakeLocked() {
+	close(s.outChanged)
+	s.outChanged = make(chan struct{})
+}
+
+// awaitMIDs holds a receipt whose mId is not known yet while a /message
+// call of its channel is in flight (its reply may carry that mId): until
+// every mId is known, no call is in flight, done closes or max passes. It
+// returns the mIds that became known while it waited.
+func (s *store) awaitMIDs(done <-chan struct{}, channelID string, mids []string, max time.Duration) (late []string) {
+	var timeout <-chan time.Time
+	var unknown []string
+	for {
+		s.mu.Lock()
+		unknown = unknown[:0]
+		for _, mid := range mids {
+			if _, ok := s.midLocked(channelID, mid); !ok {
+				unknown = append(unknown, mid)
+			}
+		}
+		if late == nil {
+			late = append([]string{}, unknown...) // unknown on arrival
+		}
+		if len(unknown) == 0 || s.outgoing[channelID] == 0 {
+			s.mu.Unlock()
+			break
+		}
+		wake := s.outChanged
+		s.mu.Unlock()
+		if timeout == nil {
+			if s.onHold != nil {
+				s.onHold()
+			}
+			t := time.NewTimer(max)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-wake:
+			continue
+		case <-timeout:
+		case <-done:
+		}
+		break
+	}
+	// late: unknown on arrival, known now.
+	out := late[:0]
+	for _, mid := range late {
+		if !containsStr(unknown, mid) {
+			out = append(out, mid)
+		}
+	}
+	return out
+}
+
+func containsStr(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *store) addWarning(w Warning) change {
@@ -443,6 +530,7 @@ func (s *store) reset() {
 	defer s.mu.Unlock()
 	s.resetLocked()
 	s.dirty = true
+	s.wakeLocked()
 }
 
 // takeDirty reports whether something changed since the last call.

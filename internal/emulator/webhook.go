@@ -22,7 +22,9 @@ import (
 // Handler serves the webhook endpoint, the /_emulator/ API and the web inbox at /.
 func (e *Emulator) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(WebhookPath, e.logWebhook(e.handleWebhook))
+	// Exact paths only: /custom/channel/webhook/<channel ID> is a mistake
+	// the stray handler names, not a webhook.
+	mux.HandleFunc(WebhookPath+"{$}", e.logWebhook(e.handleWebhook))
 	mux.HandleFunc(strings.TrimSuffix(WebhookPath, "/"), e.logWebhook(e.handleWebhook))
 	api := http.NewServeMux()
 	e.routeAPI(api)
@@ -36,7 +38,17 @@ func (e *Emulator) Handler() http.Handler {
 	mux.HandleFunc(ProviderPrefix, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no provider fake at %s (attached: %s)", r.URL.Path, strings.Join(e.hubOrder, ", ")), nil)
 	})
-	mux.Handle("/", e.guard(web.Handler())) // the web inbox (internal/emulator/web)
+	// The web inbox (internal/emulator/web) reads; anything else sent to a
+	// path no route owns is a misdirected post, answered and logged.
+	inbox, stray := e.guard(web.Handler()), e.logWebhook(e.handleStray)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			inbox.ServeHTTP(w, r)
+		default:
+			stray(w, r)
+		}
+	})
 	return mux
 }
 
@@ -87,11 +99,23 @@ func (e *Emulator) channelsForToken(token string) []Channel {
 }
 
 func (e *Emulator) reject(w http.ResponseWriter, r *http.Request, ch Channel, status int, msg string, findings []validate.Finding) {
+	ev := Event{Kind: EventWebhookRejected, ChannelID: ch.ID, HTTPStatus: status, Summary: msg, Findings: findings}
 	if rec := webhookRecord(w); rec != nil {
-		rec.ChannelID, rec.Findings = ch.ID, findings
+		rec.Findings = findings
+		if rec.ChannelID == "" { // else the body's own (a 403 names the other channel)
+			rec.ChannelID = ch.ID
+		}
+		// Say what was refused (401 and 403 included): the body was read.
+		ev.ChannelID, ev.ContactID = rec.ChannelID, rec.ContactID
+		if len(rec.Events) > 0 {
+			ev.MID = rec.Events[0].MID
+		}
+		if what := describeRefused(rec); what != "" {
+			ev.Summary += " (refused: " + what + ")"
+		}
 	}
 	writeError(w, status, msg, findings)
-	e.bus.publish(Event{Kind: EventWebhookRejected, ChannelID: ch.ID, HTTPStatus: status, Summary: msg, Findings: findings})
+	e.bus.publish(ev)
 }
 
 func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
@@ -99,6 +123,16 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
 		e.reject(w, r, Channel{}, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: POST the webhook body", r.Method), nil)
 		return
+	}
+	// The body is read before the token is checked, so that a refused post
+	// still says what it carried (channel, contact, events, mIds).
+	body, rerr := io.ReadAll(http.MaxBytesReader(unwrapRecorder(w), r.Body, e.maxBody))
+	rec := webhookRecord(w)
+	if rec != nil {
+		rec.body = body // never changed after this point
+		if rerr == nil {
+			rec.ChannelID, rec.ContactID, rec.Events = peekWebhook(body)
+		}
 	}
 	token, ok := bearer(r.Header.Get("Authorization"))
 	if !ok {
@@ -110,11 +144,7 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		e.reject(w, r, Channel{}, http.StatusUnauthorized, "the API token does not match any emulated channel", nil)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(unwrapRecorder(w), r.Body, e.maxBody))
-	if rec := webhookRecord(w); rec != nil {
-		rec.body = body // never changed after this point
-	}
-	if err != nil {
+	if err := rerr; err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			e.reject(w, r, cands[0], http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", e.maxBody), nil)
@@ -125,7 +155,7 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	// The channel is the one whose token matched and whose ID is in the body.
 	ch := cands[0]
-	if id := gjson.GetBytes(body, "channelId"); id.Type == gjson.String {
+	if id := gjson.GetBytes(body, "channelId"); id.Type == gjson.String && id.Str != "" {
 		found := false
 		for _, c := range cands {
 			if c.ID == id.Str {
@@ -134,6 +164,14 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if !found {
+			// The most specific reason wins: a body the platform could not
+			// read at all is a 400 before it is another channel's (403).
+			// No ID type: which channel's rules apply is not known yet.
+			rep := validate.Bytes(body, validate.Options{Kind: validate.KindWebhook})
+			if rep.HasErrors() {
+				e.reject(w, r, ch, http.StatusBadRequest, summarize(errorsOf(rep.Findings)), rep.Findings)
+				return
+			}
 			e.reject(w, r, ch, http.StatusForbidden, fmt.Sprintf("channelId %q does not belong to this API token", id.Str), nil)
 			return
 		}
@@ -154,13 +192,7 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	rep := validate.Bytes(body, validate.Options{Kind: validate.KindWebhook, IDType: ch.IDType, ChannelID: ch.ID})
 	if rep.HasErrors() {
-		errs := make([]validate.Finding, 0, rep.Errors())
-		for _, f := range rep.Findings {
-			if f.Severity == validate.Error {
-				errs = append(errs, f)
-			}
-		}
-		e.reject(w, r, ch, http.StatusBadRequest, summarize(errs), rep.Findings)
+		e.reject(w, r, ch, http.StatusBadRequest, summarize(errorsOf(rep.Findings)), rep.Findings)
 		return
 	}
 	var wh channel.Webhook
@@ -192,6 +224,13 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	if rec := webhookRecord(w); rec != nil {
 		rec.ChannelID, rec.Findings = ch.ID, rep.Findings
 	}
+	if late := e.holdEarlyReceipts(r, ch.ID, &wh); len(late) > 0 {
+		for _, mid := range late {
+			c := e.store.addWarning(Warning{ChannelID: ch.ID, ContactID: wh.ContactID, MID: mid, Rule: WarnStatusEarly,
+				Message: fmt.Sprintf("message_status for mId %q arrived before the platform could know the mId: your /message reply carrying it was still being read. The emulator held the receipt and applied it; a real platform may drop it: post receipts only once your /message reply is sent", mid)})
+			pre.warnings = append(pre.warnings, c.warnings...)
+		}
+	}
 	chg := e.store.applyWebhook(ch.ID, &wh)
 	chg.warnings = append(pre.warnings, chg.warnings...)
 	warnings := make([]string, 0, len(chg.warnings))
@@ -206,6 +245,26 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// statusHold bounds how long a receipt waits for the /message reply that
+// carries its mId.
+const statusHold = 2 * time.Second
+
+// holdEarlyReceipts waits (statusHold at most) while the post's receipts
+// name mIds not stored yet and a /message call of the channel is in
+// flight; it returns the mIds that became known meanwhile.
+func (e *Emulator) holdEarlyReceipts(r *http.Request, channelID string, wh *channel.Webhook) []string {
+	var mids []string
+	for _, ev := range wh.Events {
+		if ev.Type == channel.EventStatus && ev.MID != "" && !containsStr(mids, ev.MID) {
+			mids = append(mids, ev.MID)
+		}
+	}
+	if len(mids) == 0 {
+		return nil
+	}
+	return e.store.awaitMIDs(r.Context().Done(), channelID, mids, statusHold)
+}
+
 func isJSONType(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
@@ -216,6 +275,16 @@ func pathOrBody(p string) string {
 		return "body"
 	}
 	return p
+}
+
+func errorsOf(fs []validate.Finding) []validate.Finding {
+	errs := make([]validate.Finding, 0, len(fs))
+	for _, f := range fs {
+		if f.Severity == validate.Error {
+			errs = append(errs, f)
+		}
+	}
+	return errs
 }
 
 // summarize turns error findings into one message: the first in full, then a count.
@@ -271,7 +340,7 @@ func (c change) events() []Event {
 		evs = append(evs, Event{Kind: EventStatusChanged, ChannelID: m.ChannelID, ContactID: m.ContactID, MID: m.MID, Message: &m, Summary: s})
 	}
 	for _, w := range c.warnings {
-		evs = append(evs, Event{Kind: EventWarning, ChannelID: w.ChannelID, ContactID: w.ContactID, MID: w.MID, Summary: w.Message})
+		evs = append(evs, Event{Kind: EventWarning, ChannelID: w.ChannelID, ContactID: w.ContactID, MID: w.MID, Summary: w.Message, Rule: w.Rule})
 	}
 	return evs
 }

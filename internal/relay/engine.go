@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -73,35 +72,13 @@ type Engine struct {
 	wg      sync.WaitGroup
 	started bool
 
-	// A provider can report a status before the platform has our /message
-	// reply (Twilio's callback races its own 201). Status events wait until
-	// the reply for their mId was written, or no /message call is in flight.
-	inflight atomic.Int64
-	replied  sync.Map // mId → time the reply was written
+	// Status receipts wait until the /message reply carrying their mId has
+	// been written (replies.go).
+	replies *replies
 }
 
-// replyGrace lets the platform store the reply before a status follows it.
-const replyGrace = 50 * time.Millisecond
-
-func (e *Engine) awaitReply(mid string) {
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if v, ok := e.replied.Load(mid); ok {
-			if d := replyGrace - time.Since(v.(time.Time)); d > 0 {
-				time.Sleep(d)
-			}
-			return
-		}
-		if e.inflight.Load() == 0 {
-			return
-		}
-		select {
-		case <-e.ctx.Done():
-			return
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-}
+// awaitReply holds a receipt for mid until its /message reply is out.
+func (e *Engine) awaitReply(mid string) { e.replies.await(e.ctx, mid) }
 
 // New opens the spool and prepares the engine; Start begins delivery.
 func New(o Options) (*Engine, error) {
@@ -142,7 +119,7 @@ func New(o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{o: o, ad: o.Adapter, spool: sp, log: o.Logger.With("provider", o.Adapter.Name())}
+	e := &Engine{o: o, ad: o.Adapter, spool: sp, log: o.Logger.With("provider", o.Adapter.Name()), replies: newReplies()}
 	e.met = newMetrics(sp)
 	e.plat = platform.New(platform.Options{WebhookURL: o.WebhookURL, Token: o.Token, RateLimit: o.RateLimit,
 		MaxRetries: 2, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff, HTTPClient: o.HTTPClient, Concurrency: o.Workers})
@@ -209,12 +186,7 @@ func (e *Engine) pruner() {
 		case <-e.ctx.Done():
 			return
 		case <-t.C:
-			e.replied.Range(func(k, v any) bool {
-				if time.Since(v.(time.Time)) > time.Minute {
-					e.replied.Delete(k)
-				}
-				return true
-			})
+			e.replies.prune(time.Minute)
 			if err := e.spool.Prune(); err != nil {
 				e.log.Warn("prune failed", "err", err)
 			}
@@ -445,8 +417,8 @@ func (e *Engine) instrument(route string, h http.Handler) http.Handler {
 // serveMessage is the platform's outgoing call: listen's checks, then the
 // provider, then 200 {"mId"} or a 4xx that says what the provider said.
 func (e *Engine) serveMessage(w http.ResponseWriter, r *http.Request) {
-	e.inflight.Add(1)
-	defer e.inflight.Add(-1)
+	call := e.replies.begin()
+	defer call.end()
 	body, err := io.ReadAll(io.LimitReader(r.Body, e.o.MaxBody+1))
 	if err != nil {
 		listen.WriteError(w, http.StatusBadRequest, "cannot read body: "+err.Error())
@@ -486,6 +458,7 @@ func (e *Engine) serveMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mid := provider.MID(id)
+	call.expect(mid) // receipts for mid now wait for this reply
 	// Not waited for: the reply does not depend on it, and a receipt for
 	// this mId is committed after it. A crash in the sub-millisecond window
 	// only costs the contact lookup for providers whose receipts lack it.
@@ -503,12 +476,19 @@ func (e *Engine) serveMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	e.met.sends.WithLabelValues("ok").Inc()
 	e.log.Info("sent", "contactId", req.ContactID, "type", req.Message.Type, "mId", mid)
+	// With its length set and flushed, the reply is complete on the wire
+	// before the receipts waiting for it are released (call.end).
+	b, _ := json.Marshal(channel.Reply{MID: mid})
+	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(channel.Reply{MID: mid})
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	if _, err := w.Write(b); err != nil {
+		e.log.Warn("cannot write the /message reply; receipts for it may be refused as unknown", "mId", mid, "err", err)
+	}
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
-	e.replied.Store(mid, time.Now())
+	call.end()
 }
 
 // send calls the adapter, retrying what the provider says is worth retrying

@@ -248,3 +248,15 @@ func unescapeOr(v string) string {
 	}
 	return v
 }
+
+// Redactable keeps the secrets long enough to look for in text (shorter
+// ones would redact ordinary words).
+func Redactable(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if len(s) >= 4 {
+			out = append(out, s)
+		}
+	}
+	return out
+}

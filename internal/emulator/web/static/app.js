@@ -661,13 +661,19 @@
       el('span', { class: 'mono' }, r.method + ' ' + path),
       el('span', { class: 'badge ' + (ok ? 'ok' : 'bad') }, r.status ? 'HTTP ' + r.status : 'no answer'),
       el('span', { class: 'req-what' }, describeRequest(r)),
+      r.retry ? el('span', { class: 'badge bad', title: r.retry.pattern || '' }, 'repeat ' + r.retry.attempt) : '',
       r.findings.length ? el('span', { class: 'muted' }, r.findings.length + ' finding(s)') : '',
       el('span', { class: 'muted' }, fmtMS(r.latencyMs)),
       flows);
     const req = el('div', {},
       el('h3', {}, 'Request'), el('p', { class: 'muted mono' }, r.method + ' ' + r.url),
       el('pre', { 'aria-label': 'Request headers' }, headerLines(r.header)),
-      el('pre', { 'aria-label': 'Request body' }, el('code', {}, r.body ? pretty(r.body) : (r.status === 401 || r.status === 405 ? '(body not read: rejected first)' : '(empty)')) ));
+      el('pre', { 'aria-label': 'Request body' }, el('code', {}, r.body ? pretty(r.body) : (r.status === 405 ? '(body not read: rejected first)' : '(empty)')) ));
+    // A repeated post: which mId, which attempt, and once reported the pattern.
+    if (r.retry) {
+      req.append(el('p', { class: 'reason retry' }, r.retry.pattern ||
+        ('mId ' + r.retry.mId + ' posted again (attempt ' + r.retry.attempt + '; first: request #' + r.retry.firstSeq + ')')));
+    }
     if (r.truncated) req.append(el('p', { class: 'muted' }, 'Body cut at 64 KiB.'));
     if (r.findings.length) {
       const ul = el('ul', { class: 'findings' });

@@ -1,18 +1,18 @@
-package cli
+package conformance
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/ccx-cli/ccx/internal/conformance"
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
-func TestPrintCheckTable(t *testing.T) {
-	f, out, _ := testFactory(t, nil)
-	printCheckTable(f, []conformance.Result{
-		{ID: "text", Verdict: conformance.Pass, Status: 200, Body: `{"mId":"a"}`, LatencyMS: 1.5},
-		{ID: "auth-missing", Verdict: conformance.Fail, Security: true, Status: 200, Body: "{\n \"mId\": \"b\"}", Reason: "SECURITY: accepted"},
-		{ID: "bad-json", Verdict: conformance.Fail, Error: "no answer within 1s (timeout)", Reason: "the server did not answer in time"},
+func TestPrintTable(t *testing.T) {
+	io, _, out, _ := ui.Test()
+	PrintTable(out, io.Styles(out), []Result{
+		{ID: "text", Verdict: Pass, Status: 200, Body: `{"mId":"a"}`, LatencyMS: 1.5},
+		{ID: "auth-missing", Verdict: Fail, Security: true, Status: 200, Body: "{\n \"mId\": \"b\"}", Reason: "SECURITY: accepted"},
+		{ID: "bad-json", Verdict: Fail, Error: "no answer within 1s (timeout)", Reason: "the server did not answer in time"},
 	}, 1, 2, 0, 0)
 	s := out.String()
 	for _, want := range []string{
@@ -30,11 +30,11 @@ func TestPrintCheckTable(t *testing.T) {
 }
 
 // Ids longer than the column widen it for every row.
-func TestPrintCheckTableWideIDs(t *testing.T) {
-	f, out, _ := testFactory(t, nil)
-	printCheckTable(f, []conformance.Result{
-		{ID: "in-platform-down", Verdict: conformance.Pass, Body: "delivered"},
-		{ID: "fail-provider-error", Verdict: conformance.Fail, Reason: "/message answered 200"},
+func TestPrintTableWideIDs(t *testing.T) {
+	io, _, out, _ := ui.Test()
+	PrintTable(out, io.Styles(out), []Result{
+		{ID: "in-platform-down", Verdict: Pass, Body: "delivered"},
+		{ID: "fail-provider-error", Verdict: Fail, Reason: "/message answered 200"},
 	}, 1, 1, 0, 0)
 	s := out.String()
 	for _, want := range []string{

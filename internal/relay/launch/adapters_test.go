@@ -1,12 +1,13 @@
-package cli
+package launch
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/fault"
 	"github.com/ccx-cli/ccx/internal/netguard"
 )
 
@@ -36,15 +37,14 @@ func TestBuildAdapterCredentials(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.provider, func(t *testing.T) {
-			opts := &relayOptions{Provider: tc.provider}
-			empty := &credentials{file: map[string]string{}, getenv: func(string) string { return "" }}
-			_, _, err := buildAdapter(opts, empty, "", "", tc.idType, netguard.Options{})
-			var fe *FlagError
-			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "--provider "+tc.provider+" needs "+tc.miss+" (env or --credentials file)") {
+			opts := &Options{Provider: tc.provider}
+			empty := &config.Credentials{File: map[string]string{}, Getenv: func(string) string { return "" }}
+			_, _, err := BuildAdapter(opts, empty, "", "", tc.idType, netguard.Options{})
+			if k, ok := fault.KindOf(err); !ok || k != fault.Usage || !strings.Contains(err.Error(), "--provider "+tc.provider+" needs "+tc.miss+" (env or --credentials file)") {
 				t.Fatalf("no credentials: %v", err)
 			}
-			given := &credentials{file: tc.creds, getenv: func(string) string { return "" }}
-			a, secrets, err := buildAdapter(opts, given, "http://127.0.0.1:1", "http://127.0.0.1:2", tc.idType, netguard.Options{})
+			given := &config.Credentials{File: tc.creds, Getenv: func(string) string { return "" }}
+			a, secrets, err := BuildAdapter(opts, given, "http://127.0.0.1:1", "http://127.0.0.1:2", tc.idType, netguard.Options{})
 			if err != nil || a == nil || !slices.Contains(secrets, tc.secret) {
 				t.Fatalf("with credentials: %v %v %q", a, err, secrets)
 			}

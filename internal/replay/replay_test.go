@@ -1,7 +1,8 @@
-package cli
+package replay
 
 import (
 	"context"
+	"github.com/ccx-cli/ccx/internal/fault"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ func TestReplayHeaderResigns(t *testing.T) {
 		"Cookie":          {"sid=********"},
 		"X-Api-Key":       {"abcd…wxyz"},
 	}
-	h := replayHeader(rec, cliToken)
+	h := Header(rec, cliToken)
 	if h.Get("Authorization") != "Bearer "+cliToken || h.Get("X-Request-Id") != "r-1" || h.Get("Content-Type") != "application/json" {
 		t.Errorf("%v", h)
 	}
@@ -38,13 +39,13 @@ func TestReplayHeaderResigns(t *testing.T) {
 func TestRestoreTokenInBody(t *testing.T) {
 	red := ui.Redact(cliToken)
 	body := []byte(`{"text":"` + red + `"}`)
-	if got := string(restoreToken(body, cliToken)); got != `{"text":"`+cliToken+`"}` {
+	if got := string(RestoreToken(body, cliToken)); got != `{"text":"`+cliToken+`"}` {
 		t.Errorf("restored %s", got)
 	}
-	if got := string(restoreToken(body, "another-token-of-some-length")); got != string(body) {
+	if got := string(RestoreToken(body, "another-token-of-some-length")); got != string(body) {
 		t.Errorf("another token changed the body: %s", got)
 	}
-	if got := string(restoreToken([]byte(`{"p":"********"}`), "short")); got != `{"p":"********"}` {
+	if got := string(RestoreToken([]byte(`{"p":"********"}`), "short")); got != `{"p":"********"}` {
 		t.Errorf("short token: %s", got)
 	}
 }
@@ -58,17 +59,29 @@ func TestReadRecordsErrors(t *testing.T) {
 		}
 		return p
 	}
-	if _, err := readRecords(context.Background(), write("empty", "\n\n"), nil); exitCode(err) != ExitUsage {
+	if _, err := Read(context.Background(), write("empty", "\n\n"), nil); !isFormat(err) {
 		t.Errorf("empty: %v", err)
 	}
-	if _, err := readRecords(context.Background(), write("bad", `{"method":"POST","body":"{}"}`+"\n"+`{"x":1}`), nil); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "bad:2:") {
+	if _, err := Read(context.Background(), write("bad", `{"method":"POST","body":"{}"}`+"\n"+`{"x":1}`), nil); !isFormat(err) || !strings.Contains(err.Error(), "bad:2:") {
 		t.Errorf("bad: %v", err)
 	}
-	if _, err := readRecords(context.Background(), filepath.Join(dir, "missing"), nil); exitCode(err) != ExitIO {
+	if _, err := Read(context.Background(), filepath.Join(dir, "missing"), nil); !isIO(err) {
 		t.Errorf("missing: %v", err)
 	}
-	calls, err := readRecords(context.Background(), "-", strings.NewReader(`{"id":"a","method":"POST","body":"{\"k\":1}","bodyBase64":""}`))
+	calls, err := Read(context.Background(), "-", strings.NewReader(`{"id":"a","method":"POST","body":"{\"k\":1}","bodyBase64":""}`))
 	if err != nil || len(calls) != 1 || string(calls[0].Body) != `{"k":1}` {
 		t.Errorf("stdin: %v %+v", err, calls)
 	}
+}
+
+const cliToken = "aaaxczsadzxcasdacxzcasdaaaxczsadzxcasdacxzcasd"
+
+func isFormat(err error) bool {
+	k, ok := fault.KindOf(err)
+	return ok && k == fault.Usage
+}
+
+func isIO(err error) bool {
+	k, ok := fault.KindOf(err)
+	return ok && k == fault.IO
 }

@@ -1,10 +1,12 @@
-package cli
+package launch
 
 import (
 	"fmt"
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/config"
+	"github.com/ccx-cli/ccx/internal/fault"
 	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/clicksend"
@@ -14,12 +16,12 @@ import (
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
 )
 
-// buildAdapter makes the --provider adapter from credentials; it returns the
+// BuildAdapter makes the --provider adapter from credentials; it returns the
 // secrets it uses so that logs can redact them.
-func buildAdapter(opts *relayOptions, c *credentials, base, public string, idType channel.IDType, media netguard.Options) (provider.Adapter, []string, error) {
+func BuildAdapter(opts *Options, c *config.Credentials, base, public string, idType channel.IDType, media netguard.Options) (provider.Adapter, []string, error) {
 	need := func(miss []string) error {
 		if len(miss) > 0 {
-			return UsageErrorf(fmt.Errorf("--provider %s needs %s (env or --credentials file)", opts.Provider, strings.Join(miss, ", ")))
+			return fault.Usagef("--provider %s needs %s (env or --credentials file)", opts.Provider, strings.Join(miss, ", "))
 		}
 		return nil
 	}
@@ -27,7 +29,7 @@ func buildAdapter(opts *relayOptions, c *credentials, base, public string, idTyp
 	case "loopback":
 		return loopback.New(), nil, nil
 	case "clicksend":
-		o, miss := clicksend.FromCredentials(c.get)
+		o, miss := clicksend.FromCredentials(c.Get)
 		if err := need(miss); err != nil {
 			return nil, nil, err
 		}
@@ -37,25 +39,25 @@ func buildAdapter(opts *relayOptions, c *credentials, base, public string, idTyp
 	return buildMoreAdapters(opts, c, base, public, idType, media, need)
 }
 
-func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, idType channel.IDType, media netguard.Options, need func([]string) error) (provider.Adapter, []string, error) {
+func buildMoreAdapters(opts *Options, c *config.Credentials, base, public string, idType channel.IDType, media netguard.Options, need func([]string) error) (provider.Adapter, []string, error) {
 	switch opts.Provider {
 	case "twilio":
-		o, miss := twilio.FromCredentials(c.get)
+		o, miss := twilio.FromCredentials(c.Get)
 		if err := need(miss); err != nil {
 			return nil, nil, err
 		}
 		o.BaseURL, o.PublicURL, o.Media = base, public, media
 		if o.From == "" && o.MessagingServiceSID == "" {
-			return nil, nil, UsageErrorf(fmt.Errorf("--provider twilio needs CCX_TWILIO_FROM or CCX_TWILIO_MESSAGING_SERVICE_SID"))
+			return nil, nil, fault.Usagef("--provider twilio needs CCX_TWILIO_FROM or CCX_TWILIO_MESSAGING_SERVICE_SID")
 		}
 		return twilio.New(o), o.Secrets(), nil
 	case "telegram":
-		o, miss := telegram.FromCredentials(c.get)
+		o, miss := telegram.FromCredentials(c.Get)
 		if err := need(miss); err != nil {
 			return nil, nil, err
 		}
 		if idType != channel.IDCustom {
-			return nil, nil, UsageErrorf(fmt.Errorf("--provider telegram needs a Custom ID channel (--id-type custom): contact IDs are chat ids"))
+			return nil, nil, fault.Usagef("--provider telegram needs a Custom ID channel (--id-type custom): contact IDs are chat ids")
 		}
 		o.BaseURL, o.Media = base, media
 		return telegram.New(o), o.Secrets(), nil
@@ -63,23 +65,23 @@ func buildMoreAdapters(opts *relayOptions, c *credentials, base, public string, 
 		return buildPhoneAdapter(opts, c, base, idType, media)
 	case "http":
 		if opts.HTTPConfig == "" {
-			return nil, nil, UsageErrorf(fmt.Errorf("--provider http needs --http-config FILE"))
+			return nil, nil, fault.Usagef("--provider http needs --http-config FILE")
 		}
 		cfg, err := httpadapter.Load(opts.HTTPConfig)
 		if err != nil {
-			return nil, nil, Exit(ExitIO, err)
+			return nil, nil, fault.New(fault.IO, err)
 		}
 		if base != "" {
 			cfg.BaseURL = base
 		}
-		a, err := httpadapter.New(cfg, c.get)
+		a, err := httpadapter.New(cfg, c.Get)
 		if err != nil {
-			return nil, nil, Exit(ExitFailure, fmt.Errorf("%s: %w", opts.HTTPConfig, err))
+			return nil, nil, fault.New(fault.Failure, fmt.Errorf("%s: %w", opts.HTTPConfig, err))
 		}
 		var secrets []string
 		for _, h := range []*httpadapter.HookConfig{cfg.Inbound, cfg.Status} {
 			if h != nil && h.Auth.SecretEnv != "" {
-				secrets = append(secrets, c.get(h.Auth.SecretEnv))
+				secrets = append(secrets, c.Get(h.Auth.SecretEnv))
 			}
 		}
 		return a, secrets, nil
