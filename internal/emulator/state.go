@@ -9,7 +9,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/fsutil"
@@ -376,40 +378,142 @@ func (d *stateDecoder) messages(sp *splitter) error {
 		return &syntaxError{"messages must be an array"}
 	}
 	_, _ = sp.next()
-	for first := true; ; first = false {
-		c, err := sp.peek()
-		if err != nil {
-			return unexpectedEOF(err)
-		}
-		if c == ']' {
-			_, _ = sp.next()
-			if first {
-				return nil
-			}
-			return &syntaxError{"invalid character ']' looking for beginning of value"}
-		}
-		raw, err := sp.value()
-		if err != nil {
-			return err
-		}
-		var m Message
-		if err := decodeMessage(raw, &m); err != nil {
-			return err
-		}
-		if d.contacts == nil {
-			d.pending = append(d.pending, m)
-		} else if err := d.message(m); err != nil {
-			return err
-		}
-		switch c, err := sp.next(); {
-		case err != nil:
-			return unexpectedEOF(err)
-		case c == ']':
-			return nil
-		case c != ',':
-			return &syntaxError{fmt.Sprintf("invalid character %q after array element", c)}
-		}
+	// The splitter feeds batches of elements to decoders on the other
+	// CPUs; their results are checked and stored here, in file order, so
+	// errors come out as a sequential read finds them.
+	type result struct {
+		ms  []Message
+		err error // after ms
 	}
+	type batch struct {
+		raw  []byte
+		ends []int
+		out  chan result
+	}
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	jobs := make(chan *batch, workers)
+	order := make(chan chan result, 2*workers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range jobs {
+				var r result
+				start := 0
+				for _, end := range b.ends {
+					var m Message
+					if r.err = decodeMessage(b.raw[start:end], &m); r.err != nil {
+						break
+					}
+					r.ms = append(r.ms, m)
+					start = end
+				}
+				b.out <- r
+			}
+		}()
+	}
+	produced := make(chan struct{})
+	go func() { // the only user of sp until produced closes
+		defer close(produced)
+		defer close(order)
+		defer close(jobs)
+		fail := func(err error) {
+			out := make(chan result, 1)
+			out <- result{err: err}
+			select {
+			case order <- out:
+			case <-stop:
+			}
+		}
+		const per = 512
+		b := &batch{out: make(chan result, 1)}
+		send := func() bool {
+			if len(b.ends) == 0 {
+				return true
+			}
+			select {
+			case order <- b.out:
+			case <-stop:
+				return false
+			}
+			select {
+			case jobs <- b:
+			case <-stop:
+				return false
+			}
+			b = &batch{out: make(chan result, 1), raw: make([]byte, 0, 2*len(b.raw))}
+			return true
+		}
+		for first := true; ; first = false {
+			c, err := sp.peek()
+			if err != nil {
+				if send() {
+					fail(unexpectedEOF(err))
+				}
+				return
+			}
+			if c == ']' && first {
+				_, _ = sp.next()
+				return
+			}
+			if c == ']' {
+				if send() {
+					fail(&syntaxError{"invalid character ']' looking for beginning of value"})
+				}
+				return
+			}
+			raw, err := sp.value()
+			if err != nil {
+				if send() {
+					fail(err)
+				}
+				return
+			}
+			b.raw = append(b.raw, raw...)
+			b.ends = append(b.ends, len(b.raw))
+			if len(b.ends) == per && !send() {
+				return
+			}
+			c, err = sp.next()
+			switch {
+			case err != nil:
+				if send() {
+					fail(unexpectedEOF(err))
+				}
+				return
+			case c == ']':
+				send()
+				return
+			case c != ',':
+				if send() {
+					fail(&syntaxError{fmt.Sprintf("invalid character %q after array element", c)})
+				}
+				return
+			}
+		}
+	}()
+	err = func() error {
+		for out := range order {
+			r := <-out
+			for _, m := range r.ms {
+				if d.contacts == nil {
+					d.pending = append(d.pending, m)
+				} else if err := d.message(m); err != nil {
+					return err
+				}
+			}
+			if r.err != nil {
+				return r.err
+			}
+		}
+		return nil
+	}()
+	close(stop)
+	<-produced
+	wg.Wait()
+	return err
 }
 
 func (d *stateDecoder) message(m Message) error {
