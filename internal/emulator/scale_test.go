@@ -440,3 +440,32 @@ func TestInboxAsksForOneContact(t *testing.T) {
 		t.Fatalf("conversations: %+v", convs)
 	}
 }
+
+// TestStateLoadErrorsInFileOrder: messages are decoded in parallel batches,
+// yet the error reported is the first one in the file, as a sequential read
+// finds it.
+func TestStateLoadErrorsInFileOrder(t *testing.T) {
+	st := State{Version: StateVersion, Contacts: []Contact{{ChannelID: "c", ID: "x"}}}
+	for i := 1; i <= 3000; i++ {
+		st.Messages = append(st.Messages, Message{Seq: int64(i), ChannelID: "c", ContactID: "x", MID: fmt.Sprint(i), Direction: In, Status: StatusReceived})
+	}
+	good, _ := json.Marshal(st)
+	if back, err := decodeState("f", good); err != nil || !reflect.DeepEqual(seqs(back.Messages), seqs(st.Messages)) {
+		t.Fatalf("3000 messages: %v, %d back", err, len(back.Messages))
+	}
+	st.Messages[1500].Seq = 1
+	data, _ := json.Marshal(st)
+	// A syntax error further on, and a broken message after that.
+	cut := bytes.Index(data, []byte(`{"seq":2700,`))
+	bad := append(append(append([]byte{}, data[:cut]...), []byte(`{"seq":2700,,`)...), data[cut+len(`{"seq":2700,`):]...)
+	if _, err := decodeState("f", bad); err == nil || !strings.Contains(err.Error(), "messages[1500]: seq 1 does not follow 1500") {
+		t.Fatalf("first error in the file: %v", err)
+	}
+	st.Messages[1500].Seq = 1501
+	data, _ = json.Marshal(st)
+	cut = bytes.Index(data, []byte(`{"seq":2700,`))
+	bad = append(append(append([]byte{}, data[:cut]...), []byte(`{"seq":2700,,`)...), data[cut+len(`{"seq":2700,`):]...)
+	if _, err := decodeState("f", bad); err == nil || !strings.Contains(err.Error(), "f:1:") || !strings.Contains(err.Error(), "invalid character ','") {
+		t.Fatalf("syntax error late in the file: %v", err)
+	}
+}
