@@ -112,7 +112,7 @@ func (c *Client) Inbox(ctx context.Context, channelID, contactID string) (State,
 	}
 	st := State{Version: StateVersion}
 	err := c.get(ctx, path, func(base string, body io.Reader) error {
-		err := decodeStateStream(base+path, bufio.NewReaderSize(body, 256<<10), &st, func(m Message) { st.Messages = append(st.Messages, m) })
+		err := decodeStateFrom(stateSource{name: "the answer of " + base + path}, bufio.NewReaderSize(body, 256<<10), &st, func(m Message) { st.Messages = append(st.Messages, m) })
 		if err != nil {
 			return fmt.Errorf("%s%s did not answer like a ccx emulator: %w", base, path, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -467,5 +468,19 @@ func TestStateLoadErrorsInFileOrder(t *testing.T) {
 	bad = append(append(append([]byte{}, data[:cut]...), []byte(`{"seq":2700,,`)...), data[cut+len(`{"seq":2700,`):]...)
 	if _, err := decodeState("f", bad); err == nil || !strings.Contains(err.Error(), "f:1:") || !strings.Contains(err.Error(), "invalid character ','") {
 		t.Fatalf("syntax error late in the file: %v", err)
+	}
+}
+
+// TestInboxOfAStranger: an answer that is no state is an error that names
+// the URL, without the state file's advice.
+func TestInboxOfAStranger(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"version":1,"messages":[{"seq":1,`))
+	}))
+	defer srv.Close()
+	_, err := (&Client{BaseURL: srv.URL}).Inbox(context.Background(), "", "x")
+	if err == nil || !strings.Contains(err.Error(), srv.URL+"/_emulator/state?contactId=x did not answer like a ccx emulator") ||
+		strings.Contains(err.Error(), "left untouched") {
+		t.Fatalf("a truncated answer: %v", err)
 	}
 }

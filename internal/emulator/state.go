@@ -210,11 +210,29 @@ type stateDecoder struct {
 }
 
 func decodeStateStream(path string, r io.Reader, st *State, add func(Message)) error {
+	return decodeStateFrom(stateSource{path, true}, r, st, add)
+}
+
+// stateSource names what a state is read from, for its errors: a file
+// (left untouched), or an emulator's answer.
+type stateSource struct {
+	name string
+	file bool
+}
+
+func decodeStateFrom(src stateSource, r io.Reader, st *State, add func(Message)) error {
 	d := &stateDecoder{st: st, add: add, seen: map[string]bool{}}
+	path := src.name
 	notState := func(err error) error {
+		if !src.file {
+			return fmt.Errorf("%s is not a ccx emulator state (%w)", path, err)
+		}
 		return fmt.Errorf("state file %s is not a ccx emulator state (%w); it was left untouched: fix it, or move it away to start fresh", path, err)
 	}
 	bad := func(err error) error {
+		if !src.file {
+			return fmt.Errorf("%s: %v", path, err)
+		}
 		return fmt.Errorf("state file %s: %v; it was left untouched: fix it, or move it away to start fresh", path, err)
 	}
 	br, ok := r.(*bufio.Reader)
@@ -223,6 +241,9 @@ func decodeStateStream(path string, r io.Reader, st *State, add func(Message)) e
 	}
 	sp := &splitter{r: br}
 	c, err := sp.next()
+	if err == io.EOF && !src.file {
+		return fmt.Errorf("%s is empty", path)
+	}
 	if err == io.EOF {
 		return fmt.Errorf("state file %s is empty; move it away or delete it to start fresh", path)
 	}
@@ -319,6 +340,9 @@ func decodeStateStream(path string, r io.Reader, st *State, add func(Message)) e
 	}
 	if _, err := sp.next(); err != io.EOF {
 		return notState(&syntaxError{"invalid character after top-level value"})
+	}
+	if (st.Version == 0 || st.Version > StateVersion) && !src.file {
+		return fmt.Errorf("%s has state version %d; this ccx reads version %d", path, st.Version, StateVersion)
 	}
 	if st.Version == 0 || st.Version > StateVersion {
 		return fmt.Errorf("state file %s has version %d; this ccx reads version %d; it was left untouched", path, st.Version, StateVersion)
