@@ -199,14 +199,14 @@ func (e *Emulator) Retry(ctx context.Context, seq int64) (Message, error) {
 }
 
 func (e *Emulator) messageBySeq(seq int64) (Message, bool) {
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	ms := e.store.st.Messages
-	i := sort.Search(len(ms), func(i int) bool { return ms[i].Seq >= seq })
-	if i == len(ms) || ms[i].Seq != seq {
+	s := e.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := sort.Search(len(s.msgs), func(i int) bool { return s.msgs[i].seq >= seq }) // msgs are in seq order
+	if i == len(s.msgs) || s.msgs[i].seq != seq {
 		return Message{}, false
 	}
-	return cloneMessage(ms[i]), true
+	return s.viewLocked(int32(i)), true
 }
 
 func (e *Emulator) handleResend(w http.ResponseWriter, r *http.Request) {

@@ -198,6 +198,16 @@ func (l *requestLog) load(recs []RequestRecord) {
 	}
 }
 
+// requestSection is the request log as the state file keeps it.
+func (e *Emulator) requestSection() stateSection {
+	recs := e.scrubbedRequests(0)
+	items := make([]any, len(recs))
+	for i := range recs {
+		items[i] = &recs[i]
+	}
+	return stateSection{name: "requests", items: items}
+}
+
 // takeDirty reports whether the log changed since the last call.
 func (l *requestLog) takeDirty() bool {
 	l.mu.Lock()
