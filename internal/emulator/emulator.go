@@ -198,19 +198,28 @@ func New(opts Options) (*Emulator, error) {
 // newEmulator builds everything but the listener (Handler-only use, benchmarks).
 func newEmulator(opts Options) (*Emulator, error) {
 	s := newStore(State{}, time.Now)
+	var saved []RequestRecord
 	if opts.StatePath != "" {
 		var err error
-		if s, err = loadStore(opts.StatePath, time.Now); err != nil {
+		if s, saved, err = loadStoreAndLog(opts.StatePath, time.Now); err != nil {
 			return nil, err
 		}
 	}
-	return newEmulatorStore(opts, s)
+	e, err := newEmulatorStore(opts, s)
+	if err == nil {
+		e.reqs.load(saved)
+	}
+	return e, err
 }
 
 // newEmulatorState builds an emulator around a decoded state (FuzzStateFile
 // starts here, with what LoadState decoded).
 func newEmulatorState(opts Options, st State) (*Emulator, error) {
-	return newEmulatorStore(opts, newStore(st, time.Now))
+	e, err := newEmulatorStore(opts, newStore(st, time.Now))
+	if err == nil {
+		e.reqs.load(st.Requests)
+	}
+	return e, err
 }
 
 func newEmulatorStore(opts Options, s *store) (*Emulator, error) {
@@ -509,11 +518,13 @@ func (e *Emulator) flush() error {
 	if e.opts.StatePath == "" {
 		return nil
 	}
-	if !e.store.takeDirty() {
+	dirty := e.store.takeDirty()
+	if !e.reqs.takeDirty() && !dirty {
 		return nil
 	}
-	if err := writeStateFile(e.opts.StatePath, e.store); err != nil {
+	if err := writeStateFile(e.opts.StatePath, e.store, e.requestSection()); err != nil {
 		e.store.markDirty()
+		e.reqs.markDirty()
 		return fmt.Errorf("write state %s: %w", e.opts.StatePath, err)
 	}
 	return nil
