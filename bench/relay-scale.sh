@@ -122,11 +122,11 @@ start_relay() {
 	port=$(freeport)
 	admin=$(freeport)
 	while [ "$admin" = "$port" ]; do admin=$(freeport); done
-	local chan_flags=(--channel-id "${chans[0]}" --token "$(token_of 1)" --webhook-url "$webhook")
-	[ "$CHANNELS" -gt 1 ] && chan_flags=(--config "$tmp/relay.toml")
+	local chan_flags=(--provider clicksend --channel-id "${chans[0]}" --token "$(token_of 1)" --webhook-url "$webhook")
+	[ "$CHANNELS" -gt 1 ] && chan_flags=(--config "$tmp/relay.toml") # the file names each channel's provider
 	CCX_CLICKSEND_USERNAME=bench CCX_CLICKSEND_API_KEY=bench CCX_CLICKSEND_SECRET=$secret \
 		CCX_PROVIDER_BASE_URL=http://127.0.0.1:9 \
-		"$tmp/ccx" relay --provider clicksend "${chan_flags[@]}" --port "$port" --admin-addr "127.0.0.1:$admin" \
+		"$tmp/ccx" relay "${chan_flags[@]}" --port "$port" --admin-addr "127.0.0.1:$admin" \
 		--log-level warn "$@" 2>>"$tmp/$name.log" &
 	local pid=$!
 	pids+=("$pid")
