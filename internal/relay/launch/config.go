@@ -52,6 +52,7 @@ type Problem struct {
 	Line    int    `json:"line"`
 	Channel string `json:"channel,omitempty"`
 	Message string `json:"message"`
+	idx     int    // 1 + the index of the channel it is in, named once the file is read
 }
 
 func (p Problem) String() string {
@@ -125,7 +126,10 @@ func LoadFile(path string, getenv func(string) string) (*File, []Problem, error)
 			if table == "" {
 				full = keys
 			}
-			probs = append(probs, cur.set(full, e.Value(), line, at)...)
+			for _, pr := range cur.set(full, e.Value(), line, at) {
+				pr.idx = len(f.Channels)
+				probs = append(probs, pr)
+			}
 		}
 	}
 	if err := p.Error(); err != nil { // the strict decoder would have said so first
@@ -133,6 +137,11 @@ func LoadFile(path string, getenv func(string) string) (*File, []Problem, error)
 	}
 	if len(f.Channels) == 0 && len(probs) == 0 {
 		probs = append(probs, at(1, "", "no channels: add a [[channel]] table for each channel (see docs/relay.md)"))
+	}
+	for i := range probs {
+		if probs[i].idx > 0 && cur != nil {
+			probs[i].Channel = f.Channels[probs[i].idx-1].ID
+		}
 	}
 	for i := range f.Channels {
 		probs = append(probs, f.Channels[i].resolve(path, getenv, at)...)
@@ -185,10 +194,10 @@ func (c *Channel) set(key []string, v *unstable.Node, line int, at atFunc) []Pro
 		}
 		return c.setCred(key[2], v, line, at)
 	}
+	c.lines[name] = line // set, even when wrongly: not also "missing"
 	if len(key) > 2 || v.Kind != unstable.String {
 		return []Problem{at(line, "", "%s: want a string (%s)", strings.Join(key[1:], "."), channelKeys[name])}
 	}
-	c.lines[name] = line
 	val := string(v.Data)
 	switch name {
 	case "id":

@@ -190,7 +190,6 @@ var configWords = strings.NewReplacer(
 	"--id-type phone", `id_type = "phone"`,
 	"--http-config FILE", "http_config",
 	", or pass --insecure-inbound", " in [channel.credentials], or pass --insecure-inbound",
-	"set CCX_", "set ",
 ).Replace
 
 func plural(n int, word string) string {
