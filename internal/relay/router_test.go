@@ -16,6 +16,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
 )
 
@@ -224,5 +225,39 @@ func TestRouterRefusesBadChannels(t *testing.T) {
 	o.ChannelID = "a/../b"
 	if _, err := NewRouter([]Options{o}); err == nil || !strings.Contains(err.Error(), "path segment") {
 		t.Fatalf("a channel ID that is no path segment: %v", err)
+	}
+}
+
+// pathAdapter records the path its webhooks arrive on.
+type pathAdapter struct{ paths chan string }
+
+func (a *pathAdapter) Name() string { return "rec" }
+func (a *pathAdapter) Send(context.Context, channel.OutgoingRequest) (string, error) {
+	return "id1", nil
+}
+func (a *pathAdapter) Verify(r *http.Request, _ []byte) error {
+	a.paths <- r.URL.Path + " " + r.RequestURI
+	return nil
+}
+func (a *pathAdapter) Parse(*http.Request, []byte) ([]provider.Inbound, error) { return nil, nil }
+
+// Adapters read their own paths (http's hook names, ClickSend's secret
+// segment): a scoped engine hands them /providers/<name>/… without the
+// channel, and keeps what the client asked for in RequestURI.
+func TestScopedEngineHandsAdapterItsOwnPath(t *testing.T) {
+	ad := &pathAdapter{paths: make(chan string, 1)}
+	rt, err := NewRouter([]Options{{Adapter: ad, ChannelID: "c-1", Token: "t", WebhookURL: "http://127.0.0.1:9/",
+		SpoolPath: filepath.Join(t.TempDir(), "c-1.db")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	rec := httptest.NewRecorder()
+	rt.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/providers/c-1/rec/inbound/s3cret?x=1", strings.NewReader("{}")))
+	if rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if got, want := <-ad.paths, "/providers/rec/inbound/s3cret /providers/c-1/rec/inbound/s3cret?x=1"; got != want {
+		t.Fatalf("adapter saw %q, want %q", got, want)
 	}
 }
