@@ -48,6 +48,11 @@ fail the run unless --strict is given.
 The ID type (--id-type) and the expected channel (--channel-id) fall back to
 CCX_ID_TYPE / CCX_CHANNEL_ID and the active profile's id_type / channel_id.
 
+--fetch-media also fetches each attachment URL's headers (HEAD, else a one-byte
+GET; 5 s each; http(s) only) and warns (media-unreachable, media-status,
+media-disposition, media-content-type) where the platform could not show it.
+It is off by default: it needs the network.
+
 Exit status: 0 all payloads valid; 1 a payload has an error (or a warning with
 --strict); 2 usage error; 3 an input could not be read (the other inputs are
 still validated, and 3 wins over 1).`,
@@ -128,6 +133,7 @@ still validated, and 3 wins over 1).`,
 	fl.BoolVar(&opts.Strict, "strict", false, "treat warnings as failures (exit 1)")
 	fl.StringVarP(&output, "output", "o", "", "output format: text, json (NDJSON, one line per payload) or github")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only failing findings and no summary")
+	fl.BoolVar(&opts.FetchMedia, "fetch-media", false, "fetch each attachment URL's headers and warn when the platform could not show it (needs the network)")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", 0, "validate NDJSON lines and array elements on N workers (0: one per CPU; 1: sequential)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", fixedCompletion(validate.Kinds))
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
@@ -161,8 +167,8 @@ func newValidateIDCmd(f *Factory) *cobra.Command {
   phone   E.164 with a leading +: + then 7 to 15 digits, no leading 0
   custom  1 to 50 characters from A-Z a-z 0-9 _ = + / @
 
-Without --type (and without CCX_ID_TYPE or a profile id_type) only the generic
-rule is checked: non-empty and at most 50 characters.
+Without --type (and without CCX_ID_TYPE or a profile id_type) a value must fit
+one of the two (in effect the custom alphabet, which holds every E.164 number).
 One verdict per value; exit 1 if any value is invalid. To validate a file that
 is literally named "id", write ./id.`,
 		Example: `  ccx validate id +60177872890 --type phone

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/mediacheck"
 	"golang.org/x/time/rate"
 )
 
@@ -82,6 +83,10 @@ type Options struct {
 	// inbox answer besides IP literals and localhost; any other Host is
 	// refused (DNS rebinding). The host of Addr is allowed when it is a name.
 	AllowedHosts []string
+	// FetchMedia fetches the headers of every attachment URL a webhook post
+	// carries, after the answer, and records what would keep the platform
+	// from showing it as a warning on the message (rules media-*).
+	FetchMedia bool
 	// MaxStreams caps the open GET /_emulator/events streams (default
 	// DefaultMaxStreams); one more is answered 503.
 	MaxStreams int
@@ -115,6 +120,10 @@ type Emulator struct {
 	maxBody    int64
 	// allowedHosts: see Options.AllowedHosts and guard.
 	allowedHosts []string
+
+	media       *mediacheck.Checker // Options.FetchMedia
+	mediaCtx    context.Context     // ends when Shutdown's deadline does
+	mediaCancel context.CancelFunc
 
 	baseURLs sync.Map // channel ID → APIBaseURL set after the start (SetAPIBaseURL)
 
@@ -240,6 +249,10 @@ func newEmulatorState(opts Options, st State) (*Emulator, error) {
 
 		allowedHosts: hostNames(opts),
 		side:         newSide(),
+	}
+	if opts.FetchMedia {
+		e.media = mediacheck.New(mediacheck.Options{})
+		e.mediaCtx, e.mediaCancel = context.WithCancel(context.Background())
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
@@ -394,7 +407,16 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 		}
 	}
 	e.bus.closeAll()
+	if e.mediaCancel != nil {
+		// In-flight attachment checks may finish (each is bounded) while
+		// the caller's deadline lasts: their warnings reach the state file.
+		stop := context.AfterFunc(ctx, e.mediaCancel)
+		defer stop()
+	}
 	e.wg.Wait()
+	if e.mediaCancel != nil {
+		e.mediaCancel()
+	}
 	if ferr := e.flush(); ferr != nil {
 		err = errors.Join(err, ferr)
 	}

@@ -119,7 +119,7 @@ func (rt *Router) AdminHandler() http.Handler {
 func (rt *Router) Stats() MultiStats {
 	var chans []ChannelStats
 	for _, e := range rt.engs {
-		chans = append(chans, ChannelStats{Channel: e.o.ChannelID, Stats: e.Spool().Stats()})
+		chans = append(chans, ChannelStats{Channel: e.o.ChannelID, Stats: e.Stats()})
 	}
 	return Combine(chans)
 }

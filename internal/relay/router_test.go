@@ -16,6 +16,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/natstest"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/twilio"
 )
@@ -31,7 +32,10 @@ type twoChannels struct {
 	adminMx http.Handler
 }
 
-func newTwoChannels(t *testing.T) *twoChannels {
+func newTwoChannels(t *testing.T) *twoChannels { return newTwoChannelsOn(t, nil) }
+
+// newTwoChannelsOn queues both channels in one JetStream when nq is set.
+func newTwoChannelsOn(t *testing.T, nq *NATSOptions) *twoChannels {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -57,7 +61,7 @@ func newTwoChannels(t *testing.T) *twoChannels {
 			PublicURL: tc.url, WebhookPath: "/providers/" + ch.ID + "/twilio"})
 		opts = append(opts, Options{Adapter: ad, ChannelID: ch.ID, Token: ch.Token, IDType: channel.IDPhone,
 			WebhookURL: tc.emu.WebhookURL(), SpoolPath: filepath.Join(dir, ch.ID+".db"), PublicURL: tc.url,
-			Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+			Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, NATS: nq,
 			Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	}
 	if tc.rt, err = NewRouter(opts); err != nil {
@@ -151,7 +155,29 @@ func TestRouterTokenIsolation(t *testing.T) {
 // Provider webhooks go to the channel their path names, verified with that
 // channel's credentials: B's webhook signed with A's auth token is refused.
 func TestRouterProviderWebhooksPerChannel(t *testing.T) {
-	tc := newTwoChannels(t)
+	testProviderWebhooksPerChannel(t, newTwoChannels(t))
+}
+
+// On one JetStream, the channels' events stay apart (the channel is in the
+// subjects and keys): the same provider message id on both channels is two
+// messages, one on each, and the status shows each channel's queue.
+func TestRouterChannelsShareOneJetStream(t *testing.T) {
+	js := natstest.Start(t, t.TempDir())
+	tc := newTwoChannelsOn(t, &NATSOptions{URLs: []string{js.URL()}})
+	testProviderWebhooksPerChannel(t, tc)
+	form := tc.fakes[0].InboundSMS("SMb1", "+60177872890", "+15005550006", "same id, channel A")
+	if st, err := twilio.PostSigned(nil, tc.fakes[0].AuthToken, tc.url+"/providers/"+tc.chans[0].ID+"/twilio/inbound", form); err != nil || st != 200 {
+		t.Fatalf("A's webhook: %d %v", st, err)
+	}
+	waitFor(t, "A's inbound, not taken for B's duplicate", func() bool { return len(tc.inboundOn(tc.chans[0].ID)) == 1 })
+	st := tc.rt.Stats()
+	if len(st.Channels) != 2 || st.Channels[0].Channel == st.Channels[1].Channel {
+		t.Fatalf("status per channel: %+v", st)
+	}
+}
+
+func testProviderWebhooksPerChannel(t *testing.T, tc *twoChannels) {
+	t.Helper()
 	a, b := tc.chans[0], tc.chans[1]
 	form := tc.fakes[1].InboundSMS("SMb1", "+60177872890", "+15005550006", "to B")
 	if st, err := twilio.PostSigned(nil, tc.fakes[0].AuthToken, tc.url+"/providers/"+b.ID+"/twilio/inbound", form); err != nil || st != http.StatusForbidden {

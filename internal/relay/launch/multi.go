@@ -42,7 +42,7 @@ type built struct {
 
 // RunConfig serves every channel of the --config file from one listener
 // until ctx ends: an engine per channel behind a relay.Router, each with its
-// own spool file in --spool-dir. Every problem of the file is reported
+// own spool file in --spool-dir, or its subjects in JetStream (--queue). Every problem of the file is reported
 // before anything starts (exit 2); --check-config stops after the checks.
 func RunConfig(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string) string, opts *Options) error {
 	var level slog.Level
@@ -60,6 +60,14 @@ func RunConfig(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(s
 	}
 	chans, more, secrets := buildChannels(f, opts, provisional, netguard.Options{})
 	probs = append(probs, more...)
+	var queue *relay.NATSOptions
+	if opts.Queue != "" {
+		urls, qsecrets, err := relay.ParseQueueURLs(opts.Queue)
+		if err != nil {
+			return fault.New(fault.Usage, err)
+		}
+		opts.QueueOpts.URLs, secrets, queue = urls, append(secrets, qsecrets...), &opts.QueueOpts
+	}
 	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
 	if len(probs) > 0 {
 		for _, p := range probs {
@@ -102,23 +110,33 @@ func RunConfig(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(s
 	if len(probs) > 0 {
 		return fault.Usagef("%s", probs[0])
 	}
-	dir := opts.SpoolDir
+	// Each channel's queue: a spool file of its own in --spool-dir, or
+	// JetStream, where the channel is in every subject and KV key.
+	dir, storeKey := opts.SpoolDir, "spool"
 	if dir == "" {
 		dir = DefaultSpoolDir
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if queue != nil {
+		dir, storeKey = relay.RedactURLs(opts.Queue), "queue"
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fault.New(fault.IO, fmt.Errorf("--spool-dir: %w", err))
 	}
 	ros := make([]relay.Options, 0, len(chans))
 	for _, c := range chans {
-		spool := filepath.Join(dir, c.ID+".db")
-		fsutil.MakePrivate(spool, logWriter{log})
-		ros = append(ros, relay.Options{Adapter: c.ad, ChannelID: c.ID, Token: c.Token, IDType: c.idType,
+		spool := ""
+		if queue == nil {
+			spool = filepath.Join(dir, c.ID+".db")
+			fsutil.MakePrivate(spool, logWriter{log}) // undelivered messages: personal data
+		}
+		ros = append(ros, relay.Options{NATS: queue, Adapter: c.ad, ChannelID: c.ID, Token: c.Token, IDType: c.idType,
 			WebhookURL: c.WebhookURL, SpoolPath: spool, PublicURL: public, Workers: opts.Workers,
-			RateLimit: opts.RateLimit, Backoff: opts.Backoff, Logger: log, InsecureInbound: opts.InsecureInbound,
+			RateLimit: opts.RateLimit, Backoff: opts.Backoff, MaxBackoff: opts.MaxBackoff, Logger: log, InsecureInbound: opts.InsecureInbound,
 			Limits: relay.Limits{MaxEntries: opts.MaxEntries, MaxBytes: opts.MaxBytes, Window: opts.Window}})
 	}
 	rt, err := relay.NewRouter(ros)
+	if errors.Is(err, relay.ErrQueueAuth) {
+		return fault.New(fault.Auth, err)
+	}
 	if err != nil {
 		return fault.New(fault.IO, err)
 	}
@@ -126,12 +144,16 @@ func RunConfig(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(s
 		rt.Close()
 		return fault.New(fault.IO, err)
 	}
-	for _, c := range chans {
+	for i, c := range chans {
+		where := ros[i].SpoolPath
+		if queue != nil {
+			where = dir
+		}
 		log.Info("channel ready", "channel", c.ID, "provider", c.ad.Name(), "message", public+"/"+c.ID+"/message",
 			"inbound", public+"/providers/"+c.ID+"/"+c.ad.Name()+"/", "webhook", c.WebhookURL, "token", ui.Redact(c.Token),
-			"spool", filepath.Join(dir, c.ID+".db"))
+			storeKey, where)
 	}
-	return serve(ctx, log, opts, ln, adminLn, rt, public, dir)
+	return serve(ctx, log, opts, ln, adminLn, rt, public, storeKey, dir)
 }
 
 // buildChannels makes each channel's adapter; the problems are located at
@@ -233,7 +255,7 @@ func listeners(addr, admin string) (net.Listener, net.Listener, error) {
 // serve runs the router's servers until ctx ends, then shuts down as Run
 // does: in-flight requests finish, deliveries get --drain, the rest stays
 // queued.
-func serve(ctx context.Context, log *slog.Logger, opts *Options, ln, adminLn net.Listener, rt *relay.Router, public, dir string) error {
+func serve(ctx context.Context, log *slog.Logger, opts *Options, ln, adminLn net.Listener, rt *relay.Router, public, storeKey, store string) error {
 	srv := &http.Server{Handler: rt.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 2)
@@ -247,7 +269,7 @@ func serve(ctx context.Context, log *slog.Logger, opts *Options, ln, adminLn net
 		adminURL = "http://" + adminLn.Addr().String()
 	}
 	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "public", public, "admin", adminURL,
-		"channels", len(rt.Engines()), "spoolDir", dir, "pending", rt.Stats().Depth)
+		"channels", len(rt.Engines()), storeKey, store, "pending", rt.Stats().Depth)
 	if !loopbackHost(opts.Host) {
 		log.Warn("listening beyond loopback: put the relay behind TLS", "host", opts.Host)
 	}
