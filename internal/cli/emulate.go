@@ -281,7 +281,7 @@ conversations and warnings as one JSON object.`,
 					return Exit(ExitIO, err)
 				}
 			} else {
-				if st, err = remote.Client(emulatorURL(f, emuURL)).State(cmd.Context()); err != nil {
+				if st, err = remote.Client(emulatorURL(f, emuURL)).Inbox(cmd.Context(), channelID, contact); err != nil {
 					return remote.Error(err)
 				}
 			}

@@ -7,6 +7,10 @@
 package validate
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/ccx-cli/ccx/internal/channel"
 )
 
@@ -163,3 +167,48 @@ const (
 // NetworkRules are the rule ids only a fetch can report (no corpus file
 // can trigger them offline).
 var NetworkRules = []string{RuleMediaUnreachable, RuleMediaStatus, RuleMediaDisposition, RuleMediaContentType}
+
+// Unignorable are the rules that stop a payload from being read at all:
+// leaving them out would turn unreadable input into a pass.
+var Unignorable = []string{RuleSyntax, RuleEncoding, RuleDepth, RuleTooLarge, RuleKind}
+
+// ParseIgnore checks rule ids given to leave out (--ignore) and returns them
+// as a set; an unknown or unignorable id is an error naming it.
+func ParseIgnore(ids []string) (map[string]bool, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	set := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		id = strings.TrimSpace(id)
+		switch {
+		case id == "":
+			continue
+		case slices.Contains(Unignorable, id):
+			return nil, fmt.Errorf("rule %q cannot be ignored: a payload it finds cannot be checked at all", id)
+		case !known(id):
+			return nil, fmt.Errorf("unknown rule %q; the rules are: %s", id, strings.Join(RuleIDs(), ", "))
+		}
+		set[id] = true
+	}
+	return set, nil
+}
+
+// Drop removes the findings of the ignored rules, in place.
+func (r *Report) Drop(ignore map[string]bool) {
+	if len(ignore) == 0 {
+		return
+	}
+	r.Findings = slices.DeleteFunc(r.Findings, func(f Finding) bool { return ignore[f.Rule] })
+}
+
+func known(id string) bool { _, ok := RuleSeverity(id); return ok }
+
+// RuleIDs lists the rule ids in documentation order.
+func RuleIDs() []string {
+	ids := make([]string, len(Rules))
+	for i, r := range Rules {
+		ids[i] = r.ID
+	}
+	return ids
+}

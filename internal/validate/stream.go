@@ -37,6 +37,8 @@ type StreamOptions struct {
 	// MIDs remembers the message mIds seen, for mid-duplicate across
 	// several Stream calls (the files of a directory); nil: this stream only.
 	MIDs *MIDIndex
+	// NoMIDs skips the mid-duplicate check (and its index) altogether.
+	NoMIDs bool
 }
 
 // Payload is one validated payload of a stream.
@@ -59,10 +61,10 @@ func Stream(r io.Reader, opts StreamOptions, fn func(Payload) error) (Format, er
 	if opts.MaxDocBytes <= 0 {
 		opts.MaxDocBytes = DefaultMaxDocBytes
 	}
-	if opts.MIDs == nil {
+	if opts.MIDs == nil && !opts.NoMIDs {
 		opts.MIDs = NewMIDIndex()
 	}
-	opts.mids = true
+	opts.mids = opts.MIDs != nil
 	s := &streamer{br: bufio.NewReaderSize(r, 64<<10), opts: opts, fn: fn, line: 1, col: 1}
 	format, err := s.run()
 	if p := s.par; p != nil {

@@ -44,6 +44,9 @@ type Options struct {
 	Jobs    int // workers for NDJSON/array inputs; 1: sequential
 	// FetchMedia fetches every attachment URL's headers (mediacheck).
 	FetchMedia bool
+	// Ignore holds rule ids left out of the findings (validate.ParseIgnore).
+	// Ignoring mid-duplicate also drops the index of mIds, and its memory.
+	Ignore map[string]bool
 }
 
 // Tally counts what a run saw.
@@ -95,7 +98,10 @@ func Run(ctx context.Context, opts *Options) (Tally, error) {
 			r.unreadable(in, err)
 			continue
 		}
-		r.mids = validate.NewMIDIndex()
+		r.mids = nil
+		if !opts.Ignore[validate.RuleMIDDuplicate] {
+			r.mids = validate.NewMIDIndex()
+		}
 		for _, file := range files {
 			if err := r.file(ctx, file); err != nil {
 				if ctx.Err() != nil {
@@ -203,8 +209,10 @@ func (r *runner) file(ctx context.Context, file string) error {
 	so := validate.StreamOptions{Options: validate.Options{
 		Kind: r.opts.Kind, IDType: r.opts.IDType, ChannelID: r.opts.Channel,
 		ReplyStatus: r.opts.Status, TextLimit: r.opts.Limit, Media: r.media != nil,
-	}, Jobs: r.opts.Jobs, MIDs: r.mids}
-	r.mids.File(name)
+	}, Jobs: r.opts.Jobs, MIDs: r.mids, NoMIDs: r.mids == nil}
+	if r.mids != nil {
+		r.mids.File(name)
+	}
 	if ext := payloadExt(file); ext == ".ndjson" || ext == ".jsonl" {
 		so.Format = validate.FormatNDJSON
 	}
@@ -228,6 +236,7 @@ func (r *runner) failing(f validate.Finding) bool {
 func (r *runner) payload(name string, stdin bool, p validate.Payload) error {
 	t := &r.tally
 	t.Payloads++
+	p.Report.Drop(r.opts.Ignore)
 	errs, warns := p.Report.Errors(), p.Report.Warnings()
 	t.Errors += errs
 	t.Warnings += warns
