@@ -215,7 +215,7 @@ func (c *credentials) get(k string) string { return (*config.Credentials)(c).Get
 
 func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
 	if opts.Config != "" {
-		return launch.RunConfig(ctx, f.IO.ErrOut, f.JSON, f.IO.Getenv, opts)
+		return launch.RunConfig(ctx, f.IO.Out, f.IO.ErrOut, f.JSON, f.IO.Getenv, opts)
 	}
 	set, err := f.Settings(opts.Settings)
 	if err != nil {

@@ -43,8 +43,9 @@ type built struct {
 // RunConfig serves every channel of the --config file from one listener
 // until ctx ends: an engine per channel behind a relay.Router, each with its
 // own spool file in --spool-dir, or its subjects in JetStream (--queue). Every problem of the file is reported
-// before anything starts (exit 2); --check-config stops after the checks.
-func RunConfig(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string) string, opts *Options) error {
+// before anything starts (exit 2); --check-config stops after the checks
+// (with asJSON, its report is one JSON object on out).
+func RunConfig(ctx context.Context, out, errOut io.Writer, asJSON bool, getenv func(string) string, opts *Options) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(opts.LogLevel)); err != nil {
 		return fault.Usagef("--log-level %q: use debug, info, warn or error", opts.LogLevel)
@@ -70,6 +71,9 @@ func RunConfig(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(s
 	}
 	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
 	if len(probs) > 0 {
+		if asJSON && opts.CheckConfig {
+			_ = ui.WriteJSON(out, CheckReport{File: f.Path, Problems: probs})
+		}
 		for _, p := range probs {
 			fmt.Fprintln(errOut, p)
 		}
@@ -84,6 +88,14 @@ func RunConfig(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(s
 					"channel", c.ID, "unverified", strings.Join(u.Unverified(), "; "))
 			}
 		}
+	}
+	if opts.CheckConfig && asJSON {
+		rep := CheckReport{OK: true, File: f.Path, Problems: []Problem{}}
+		for _, c := range chans {
+			rep.Channels = append(rep.Channels, CheckedChannel{ID: c.ID, Provider: c.ad.Name(), Token: ui.Redact(c.Token),
+				Message: "/" + c.ID + "/message", Inbound: "/providers/" + c.ID + "/" + c.ad.Name() + "/"})
+		}
+		_ = ui.WriteJSON(out, rep)
 	}
 	if opts.CheckConfig {
 		fmt.Fprintf(errOut, "relay config ok: %s, %d %s\n", f.Path, len(chans), plural(len(chans), "channel"))
@@ -154,6 +166,23 @@ func RunConfig(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(s
 			storeKey, where)
 	}
 	return serve(ctx, log, opts, ln, adminLn, rt, public, storeKey, dir)
+}
+
+// CheckReport is --check-config's --json answer.
+type CheckReport struct {
+	OK       bool             `json:"ok"`
+	File     string           `json:"file"`
+	Channels []CheckedChannel `json:"channels,omitempty"`
+	Problems []Problem        `json:"problems"`
+}
+
+// CheckedChannel is a channel that passed, with its routes (token redacted).
+type CheckedChannel struct {
+	ID       string `json:"id"`
+	Provider string `json:"provider"`
+	Token    string `json:"token"`
+	Message  string `json:"message"`
+	Inbound  string `json:"inbound"`
 }
 
 // buildChannels makes each channel's adapter; the problems are located at
