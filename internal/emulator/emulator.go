@@ -86,8 +86,11 @@ type Options struct {
 	AllowedHosts []string
 	// FetchMedia fetches the headers of every attachment URL a webhook post
 	// carries, after the answer, and records what would keep the platform
-	// from showing it as a warning on the message (rules media-*).
+	// from showing it as a warning on the message (rules media-*). Without
+	// it only URLs on this machine (localhost, 127.0.0.0/8, ::1) are checked.
 	FetchMedia bool
+	// mediaTransport replaces the attachment checks' transport (tests).
+	mediaTransport http.RoundTripper
 	// MaxStreams caps the open GET /_emulator/events streams (default
 	// DefaultMaxStreams); one more is answered 503.
 	MaxStreams int
@@ -264,10 +267,10 @@ func newEmulatorStore(opts Options, s *store) (*Emulator, error) {
 		allowedHosts: hostNames(opts),
 		side:         newSide(),
 	}
-	if opts.FetchMedia {
-		e.media = mediacheck.New(mediacheck.Options{})
-		e.mediaCtx, e.mediaCancel = context.WithCancel(context.Background())
-	}
+	// Attachments on this machine (localhost, loopback literals) are always
+	// checked: no outside network is involved. FetchMedia adds every other URL.
+	e.media = mediacheck.New(mediacheck.Options{Transport: opts.mediaTransport})
+	e.mediaCtx, e.mediaCancel = context.WithCancel(context.Background())
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
 	}
