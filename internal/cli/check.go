@@ -138,7 +138,7 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 			return Exit(ExitIO, err)
 		}
 	} else {
-		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
+		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), f.IO.Width(), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
 	if rep.Verdict == verdict.Network {
 		fmt.Fprintf(f.IO.ErrOut, "cannot reach %s: %s\n", rep.URL, rep.FirstError())

@@ -153,7 +153,7 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 			return Exit(ExitIO, err)
 		}
 	} else if !rep.Unreachable {
-		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
+		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), f.IO.Width(), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
 	if rep.OutgoingAuthRefused() {
 		authHint(f, "your server refused the channel token on /message")

@@ -54,8 +54,8 @@ ID type and the default contact ID.
 Bulk and load: --count N sends N requests, each with its own mId, at --rate
 requests/second (default 20, the platform's limit; 0 = unlimited) over
 --concurrency connections, then prints a summary (sent, failed by status,
-achieved rate, latency p50/p90/p99). A progress bar is drawn on stderr when it
-is a terminal. With --json a single send prints one result object; a bulk send
+achieved rate, latency p50/p90/p99). A progress bar (percent, rate, ETA, failures,
+retries) is drawn on stderr when it is a terminal. With --json a single send prints one result object; a bulk send
 prints one NDJSON line per request ("type":"result") and a final
 "type":"summary" line. A bulk run stops at the first 401/403.
 

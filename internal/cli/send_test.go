@@ -680,7 +680,7 @@ func TestSendProgressOnlyOnTTY(t *testing.T) {
 	io.SetGetenv(func(k string) string { return c.env[k] })
 	io.SetStderrTTY(true)
 	code := Run(context.Background(), &Factory{IO: io}, []string{"send", "text", "hi", "--count", "20", "--rate", "0"})
-	if code != 0 || !strings.Contains(errOut.String(), "] 20/20") || strings.Contains(out.String(), "[=") {
+	if code != 0 || !strings.Contains(errOut.String(), "100% [") || !strings.Contains(errOut.String(), "(20/20") || strings.Contains(out.String(), "[=") {
 		t.Errorf("code %d\nstdout %q\nstderr %q", code, out.String(), errOut.String())
 	}
 }

@@ -57,7 +57,7 @@ func WriteInbox(w io.Writer, st State, convs []Conversation, s ui.Styles) {
 		}
 		name := contactName(c.Contact)
 		fmt.Fprintf(w, "%s %s%s  %s\n", s.Bold.Render("Contact"), s.Bold.Render(c.Contact.ID), name,
-			s.Dim.Render(fmt.Sprintf("channel %s · %d message(s)", c.Contact.ChannelID, len(c.Messages))))
+			s.Dim.Render(fmt.Sprintf("channel %s · %s", c.Contact.ChannelID, ui.Plural(len(c.Messages), "message"))))
 		for _, m := range c.Messages {
 			arrow := s.Info.Render("←")
 			if m.Direction == Out {
@@ -89,7 +89,7 @@ func WriteInbox(w io.Writer, st State, convs []Conversation, s ui.Styles) {
 		}
 	}
 	if len(st.Warnings) > 0 {
-		fmt.Fprintf(w, "\n%s\n", s.Warning.Render(fmt.Sprintf("%d warning(s):", len(st.Warnings))))
+		fmt.Fprintf(w, "\n%s\n", s.Warning.Render(ui.Plural(len(st.Warnings), "warning")+":"))
 		for _, wn := range st.Warnings {
 			fmt.Fprintf(w, "  %s %s\n", s.Warning.Render("!"), wn.Message)
 		}

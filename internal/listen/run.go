@@ -38,6 +38,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		sinks = append(sinks, func(c Call) { _ = jp.Print(c) })
 	} else {
 		pp := NewPrettyPrinter(io.Out, io.Styles(io.Out))
+		pp.Width = io.Width()
 		onRequest = pp.Request
 		sinks = append(sinks, pp.Reply)
 	}

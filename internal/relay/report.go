@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 // WriteStats prints a spool's state for a reader.
@@ -17,8 +19,8 @@ func WriteStats(w io.Writer, st Stats) {
 	fmt.Fprintf(w, "dedupe keys %d\n", st.DedupeKeys)
 	fmt.Fprintf(w, "sent mIds   %d\n", st.SentMIDs)
 	if st.Oldest != nil {
-		fmt.Fprintf(w, "oldest      %s %s for %s, %s old, %d attempts\n", st.Oldest.Kind, st.Oldest.MID,
-			st.Oldest.ContactID, (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond), st.Oldest.Attempts)
+		fmt.Fprintf(w, "oldest      %s %s for %s, %s old, %s\n", st.Oldest.Kind, st.Oldest.MID,
+			st.Oldest.ContactID, (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond), ui.Plural(st.Oldest.Attempts, "attempt"))
 	}
 }
 

@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options, calls []listen.Call) (Tally, error) {
 			next = time.Now().Add(gap)
 		}
 		if ctx.Err() != nil {
-			fmt.Fprintf(f.IO.ErrOut, "interrupted after %d of %d calls\n", i, len(calls))
+			fmt.Fprintf(f.IO.ErrOut, "interrupted after %d of %s\n", i, ui.Plural(len(calls), "call"))
 			tally.Interrupted = true
 			return tally, nil
 		}
@@ -209,7 +209,7 @@ func Run(ctx context.Context, o Options, calls []listen.Call) (Tally, error) {
 			fmt.Fprintf(f.IO.Out, "    %s\n", outgoing.VerdictLine(st, out.Verdict, res.Status, res.Header))
 		}
 	}
-	fmt.Fprintf(f.IO.ErrOut, "replayed %d call(s): %s\n", len(calls), tally.Summary())
+	fmt.Fprintf(f.IO.ErrOut, "replayed %s: %s\n", ui.Plural(len(calls), "call"), tally.Summary())
 	return tally, nil
 }
 

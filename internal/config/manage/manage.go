@@ -90,11 +90,13 @@ func (o *Manager) List() error {
 		} else {
 			fmt.Fprintln(w, st.Bold.Render(name))
 		}
+		tb := ui.Table{Indent: 2, MinWidths: []int{13}}
 		for _, k := range config.Keys {
 			if v, ok := profiles[name][k]; ok {
-				fmt.Fprintf(w, "  %-13s %s\n", k, v)
+				tb.Row(k, v)
 			}
 		}
+		_, _ = io.WriteString(w, tb.Render(o.IO.Width()))
 	}
 	return nil
 }
