@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -77,6 +78,7 @@ var exampleWants = map[string]exampleWant{
 	`ccx listen --reply-status 400 --reply-message "number blocked"`:                                                                             {0, true, "server: the /message endpoint answering 400"},
 	"ccx listen --fail-rate 0.2 --latency 300ms --record calls.ndjson":                                                                           {0, true, "server: the /message endpoint with failures and latency"},
 	"ccx listen --forward-to http://127.0.0.1:8080/message":                                                                                      {0, true, "server: the /message endpoint forwarding"},
+	"ccx listen --forward-to https://127.0.0.1:8443/message --cacert ca.pem --forward-timeout 3s -v":                                             {0, true, "server: the /message endpoint forwarding over TLS with a private CA"},
 	"ccx listen --record calls.ndjson":                                                                                                           {0, true, "server: the /message endpoint recording calls"},
 	"ccx relay --provider loopback --spool relay.db":                                                                                             {0, true, "server: the relay (loopback adapter)"},
 	"ccx relay --provider loopback --admin-addr 127.0.0.1:9100":                                                                                  {0, true, "server: the relay with its admin address"},
@@ -251,6 +253,10 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"gupshup.env": "gupshup", "zalo.env": "zalo", "clicksend.env": "clicksend"} {
 		files[file] = credentialsFile(t, name)
 	}
+	// A CA file for --cacert (a loopback test server's certificate).
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	files["ca.pem"] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}))
+	tlsSrv.Close()
 	// What `ccx emulate --provider twilio` writes next to the config file.
 	files["provider-twilio.env"] = files["twilio.env"] + "CCX_PROVIDER_BASE_URL=" + w.provider.URL + "\n"
 	for name, body := range files {

@@ -27,7 +27,6 @@ type sendOptions struct {
 	noValidate bool
 	dryRun     bool
 	showToken  bool
-	verbose    bool
 
 	count       int
 	rate        float64
@@ -98,7 +97,6 @@ invalid), 2 usage, 3 network (no response), 4 authentication rejected (401/403),
 	pf.IntVar(&o.concurrency, "concurrency", 4, "requests in flight at once (bulk)")
 	pf.DurationVar(&o.timeout, "timeout", platform.DefaultTimeout, "timeout per attempt")
 	pf.IntVar(&o.retries, "retries", platform.DefaultMaxRetries, "retries on network errors, 429 and 5xx (0 = none)")
-	pf.BoolVarP(&o.verbose, "verbose", "v", false, "show every retry as it happens (always on a terminal for a single send)")
 	pf.DurationVar(&o.backoff, "retry-backoff", 0, "first retry delay (hidden; tests)")
 	_ = pf.MarkHidden("retry-backoff")
 	urlFlag(pf, "webhook-url")
