@@ -62,6 +62,12 @@ type exampleWant struct {
 	why    string // the reason for a non-zero code (and what the server is)
 }
 
+// exampleFollowers are the lines that run until stopped reading the world's
+// emulator's event stream: stopped with SIGINT once the emulator counts one.
+var exampleFollowers = map[string]bool{
+	`ccx emulate inbox --follow --json | jq -c '{kind, contactId, text: .message.message.text}'`: true,
+}
+
 // exampleWants lists every example line that is a server or must not exit
 // 0, keyed by exampleKey (the line without a trailing comment or '&', spaces
 // collapsed). Every other line must exit 0. TestExampleWantsCurrent fails on
@@ -97,6 +103,9 @@ var exampleWants = map[string]exampleWant{
 	"ccx provider serve --provider telegram --rate-limit-next 2 --retry-after 3s":                                                                {0, true, "server: the Telegram fake, rate limiting"},
 	"ccx provider serve --provider clicksend --status-url 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' --credentials-out cs.env": {0, true, "server: the ClickSend fake with a receipt URL"},
 	"ccx provider serve --provider twilio --reject-number +15550001111 --fail-rate 0.2 --json":                                                   {0, true, "server: the Twilio fake with failures"},
+
+	// Followers: stopped with SIGINT once they read the emulator's stream.
+	`ccx emulate inbox --follow --json | jq -c '{kind, contactId, text: .message.message.text}'`: {130, false, "follows the emulator until Ctrl-C (130); see exampleFollowers"},
 
 	// Non-zero exits, each for its reason.
 	"ccx check --e2e --provider twilio --credentials twilio.env --provider-webhook http://127.0.0.1:3030/twilio/sms --timeout 3s": {
@@ -500,7 +509,7 @@ type exampleResult struct {
 
 // run runs one (rewritten) example line with bash in a fresh copy of the
 // fixtures. A server is stopped with SIGINT once it listens on ports[0].
-func (w *exampleWorld) run(t *testing.T, line string, server bool, ports []int) exampleResult {
+func (w *exampleWorld) run(t *testing.T, line string, server, follow bool, ports []int) exampleResult {
 	t.Helper()
 	dir := t.TempDir()
 	entries, _ := os.ReadDir(w.template)
@@ -547,6 +556,11 @@ func (w *exampleWorld) run(t *testing.T, line string, server bool, ports []int) 
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 		wait = stopDeadline
 	}
+	if follow {
+		res.notReady = w.waitStream(done)
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		wait = stopDeadline
+	}
 	var err error
 	select {
 	case err = <-done:
@@ -568,6 +582,30 @@ func (w *exampleWorld) run(t *testing.T, line string, server bool, ports []int) 
 	return res
 }
 
+// waitStream waits (at most readyDeadline) until the world's emulator has
+// an event stream open, or the line ended.
+func (w *exampleWorld) waitStream(done chan error) error {
+	deadline := time.Now().Add(readyDeadline)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			done <- err
+			return fmt.Errorf("it ended before following: %v", err)
+		default:
+		}
+		if resp, err := http.Get(w.emu.URL() + "/_emulator/health"); err == nil {
+			var h struct{ Streams int }
+			_ = json.NewDecoder(resp.Body).Decode(&h)
+			resp.Body.Close()
+			if h.Streams > 0 {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("no event stream within %s", readyDeadline)
+}
+
 // runExample runs one example line and asserts its exit code (exampleWants,
 // else 0), that a server listened and stopped on SIGINT, and no panic.
 func (w *exampleWorld) runExample(t *testing.T, line string) {
@@ -577,14 +615,15 @@ func (w *exampleWorld) runExample(t *testing.T, line string) {
 	if p := missingProgram(rewritten); p != "" {
 		t.Skipf("needs %s, not installed here", p)
 	}
-	r := w.run(t, rewritten, want.server, ports)
+	follow := exampleFollowers[exampleKey(line)]
+	r := w.run(t, rewritten, want.server, follow, ports)
 	t.Logf("exit %d (want %d%s): %s\nran: %s", r.code, want.code, map[bool]string{true: ", a server stopped with SIGINT"}[want.server], line, rewritten)
 	switch {
 	case strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine "):
 		t.Errorf("%s: panicked:\n%s", line, r.stderr)
 	case r.notReady != nil:
 		t.Errorf("%s: a server, but %v:\n%s", line, r.notReady, r.stderr)
-	case r.hung && want.server:
+	case r.hung && (want.server || follow):
 		t.Errorf("%s: did not stop within %s of SIGINT", line, stopDeadline)
 	case r.hung:
 		t.Errorf("%s: still running after %s (a server? list it in exampleWants)", line, lineDeadline)
