@@ -94,7 +94,7 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 		if url == "" {
 			url = "<webhook URL>"
 		}
-		return bulk.DryRun(o.f.IO, url, o.shownToken(s), p.Body, o.count, o.f.JSON)
+		return bulk.DryRun(o.f.IO, url, o.shownToken(s), o.showToken && s.APIToken != "", p.Body, o.count, o.f.JSON)
 	}
 	client := platform.New(o.clientOptions(s))
 	if o.count == 1 {

@@ -166,9 +166,15 @@ func (p *RetryPrinter) OnRetry(r platform.Retry) {
 }
 
 // DryRun prints the body (stdout) and the equivalent curl (stderr), or one
-// --json object; shownToken is the token as it may be shown.
-func DryRun(io *ui.IOStreams, url, shownToken string, body []byte, count int, asJSON bool) error {
-	curl := platform.Curl(url, shownToken, platform.UserAgent(), body)
+// --json object; shownToken is the token as it may be shown. The curl reads
+// the token from $CCX_API_TOKEN, so it runs as printed, unless showToken
+// (--show-token) puts the token itself in it.
+func DryRun(io *ui.IOStreams, url, shownToken string, showToken bool, body []byte, count int, asJSON bool) error {
+	curlToken := ""
+	if showToken {
+		curlToken = shownToken
+	}
+	curl := platform.Curl(url, curlToken, platform.UserAgent(), body)
 	if asJSON {
 		out := map[string]any{
 			"dryRun": true,
