@@ -154,10 +154,10 @@ func (o *Manager) Set(ctx context.Context, key, value string) error {
 	name := o.selected(file)
 	v, err := file.SetValue(name, key, value)
 	if err != nil {
-		if key == "api_base_url" || key == "webhook_url" {
-			return fault.New(fault.Usage, err) // a URL, and the correction names it
+		if config.SecretKeys[key] { // only a secret is hidden: other values are what the user must see to fix
+			err = errors.New(ui.RedactIn(err.Error(), value))
 		}
-		return fault.New(fault.Usage, errors.New(ui.RedactIn(err.Error(), value)))
+		return fault.New(fault.Usage, err)
 	}
 	if err := o.save(file); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package manage
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +57,20 @@ func TestListFitsWidth(t *testing.T) {
 	}
 	if strings.Join(strings.Fields(strings.Join(lines[1:], "")), "") != "webhook_url"+long {
 		t.Errorf("value changed:\n%s", out2())
+	}
+}
+
+// config set hides only secrets in its messages: a bad id_type is shown
+// as typed (it was "********"), a bad token is not shown.
+func TestSetRedactsOnlySecrets(t *testing.T) {
+	m, _, _ := newManager(t)
+	err := m.Set(context.Background(), "id_type", "phonenumber")
+	if err == nil || !strings.Contains(err.Error(), "phonenumber") {
+		t.Errorf("id_type error hides the value: %v", err)
+	}
+	secret := "tok secret-0123456789abcdef"
+	err = m.Set(context.Background(), "api_token", secret)
+	if err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("api_token error shows the token: %v", err)
 	}
 }
