@@ -2,9 +2,11 @@ package listen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -70,6 +72,9 @@ func Run(ctx context.Context, o RunOptions) error {
 	addr := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: %v (another ccx listen or your server running? pick another --port, or 0 for a free one)", addr, err)
+		}
 		return fmt.Errorf("cannot listen on %s: %v", addr, err)
 	}
 	base := "http://" + ln.Addr().String()
