@@ -247,7 +247,8 @@ func (t *Tally) add(r Result) {
 
 // Summary is the counts in words.
 func (t *Tally) Summary() string {
-	s := fmt.Sprintf("%d valid replies, %d refused, %d auth refusals (401/403), %d wrong, %d network errors", t.Valid, t.Refused, t.Auth, t.Wrong, t.NetErr)
+	s := fmt.Sprintf("%s, %d refused, %s (401/403), %d wrong, %s", ui.Plural(t.Valid, "valid reply", "valid replies"), t.Refused,
+		ui.Plural(t.Auth, "auth refusal"), t.Wrong, ui.Plural(t.NetErr, "network error"))
 	if t.Changed > 0 {
 		s += fmt.Sprintf("; %d answered in another status class than recorded", t.Changed)
 	}
