@@ -20,7 +20,7 @@ import (
 // would not read back as the intended config.
 
 type keyLine struct {
-	start, end int          // the line, its newline included
+	start, end int            // the line, its newline included
 	value      unstable.Range // the value's bytes
 }
 

@@ -494,4 +494,3 @@ func (r *runner) summary() {
 	}
 	fmt.Fprintln(r.opts.IO.ErrOut, line)
 }
-
