@@ -54,3 +54,13 @@ func TestTriggerTLSFlags(t *testing.T) {
 		t.Errorf("bad --header: exit %d, want 2\n%s", code, errOut)
 	}
 }
+
+// check --e2e's calls are the emulator's: the transport flags would be
+// ignored, so they are refused.
+func TestCheckE2ERefusesTransportFlags(t *testing.T) {
+	f, _, errOut := testFactory(t, map[string]string{"CCX_API_TOKEN": cliToken, "CCX_CHANNEL_ID": "ch1"})
+	code := Run(context.Background(), f, []string{"check", "--e2e", "--provider", "twilio", "http://127.0.0.1:9", "--insecure"})
+	if code != ExitUsage || !strings.Contains(errOut.String(), "not to --e2e") {
+		t.Errorf("exit %d, want 2\n%s", code, errOut)
+	}
+}
