@@ -216,9 +216,12 @@ func checkState(st *State) error {
 
 // writeStateFile writes st atomically, mode 0600: messages can hold personal data.
 func writeStateFile(path string, st *State) error {
-	data, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // people read the file: "<b>", not \u003cb\u003e
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(st); err != nil {
 		return err
 	}
-	return fsutil.WritePrivate(path, append(data, '\n'))
+	return fsutil.WritePrivate(path, buf.Bytes())
 }
