@@ -108,6 +108,8 @@ var exampleWants = map[string]exampleWant{
 	`ccx emulate inbox --follow --json | jq -c '{kind, contactId, text: .message.message.text}'`: {130, false, "follows the emulator until Ctrl-C (130); see exampleFollowers"},
 
 	// Non-zero exits, each for its reason.
+	"ccx relay --provider clicksend --credentials clicksend.env --queue nats://nats-1:4222,nats://nats-2:4222 --queue-creds relay.creds": {
+		3, false, "the NATS servers it names (and their relay.creds) are not in the test's world: the relay cannot reach its queue, an I/O error; relay_queue.txtar runs --queue against a real server"},
 	"ccx check --e2e --provider twilio --credentials twilio.env --provider-webhook http://127.0.0.1:3030/twilio/sms --timeout 3s": {
 		1, false, "the relay takes Twilio webhooks at /providers/twilio/inbound, not at /twilio/sms, so the provider-webhook checks fail"},
 	`ccx emulate customer location 3.139003 101.686855 --address "Kuala Lumpur, Malaysia"`: {

@@ -14,19 +14,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccx-cli/ccx/internal/natstest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // scriptCmds are the custom testscript commands shared by every CLI script.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"perm":      cmdPerm,
-	"exits":     cmdExits,
-	"freeport":  cmdFreeport,
-	"waitfor":   cmdWaitfor,
-	"httpsink":  cmdHTTPSink,
-	"notHTTP":   cmdNotHTTP,
-	"hangs":     cmdHangs,
-	"waitmatch": cmdWaitmatch,
+	"perm":       cmdPerm,
+	"exits":      cmdExits,
+	"freeport":   cmdFreeport,
+	"waitfor":    cmdWaitfor,
+	"httpsink":   cmdHTTPSink,
+	"notHTTP":    cmdNotHTTP,
+	"hangs":      cmdHangs,
+	"waitmatch":  cmdWaitmatch,
+	"natsserver": cmdNATSServer,
 }
 
 // cmdPerm asserts a file's permission bits: perm OCTAL PATH (e.g. perm 0600 f).
@@ -195,4 +197,23 @@ func cmdHTTPSink(ts *testscript.TestScript, neg bool, args []string) {
 	}))
 	ts.Defer(srv.Close)
 	ts.Setenv(name+"_URL", srv.URL)
+}
+
+// cmdNATSServer runs a NATS server with JetStream in the test process, its
+// store in $WORK/NAME, until the script ends: natsserver NAME [USER PASS]
+// (with USER and PASS it takes only those) sets NAME_URL
+// (nats://127.0.0.1:PORT) and NAME_HOSTPORT.
+func cmdNATSServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || (len(args) != 1 && len(args) != 3) {
+		ts.Fatalf("usage: natsserver NAME [USER PASS]")
+	}
+	user, pass := "", ""
+	if len(args) == 3 {
+		user, pass = args[1], args[2]
+	}
+	s, err := natstest.OpenAuth(filepath.Join(ts.Getenv("WORK"), args[0]), user, pass)
+	ts.Check(err)
+	ts.Defer(s.Stop)
+	ts.Setenv(args[0]+"_URL", s.URL())
+	ts.Setenv(args[0]+"_HOSTPORT", s.HostPort())
 }

@@ -110,6 +110,7 @@ redacted.`,
 	fl.StringArrayVar(&opts.AllowHosts, "allow-host", nil, "a host name the API and the inbox answer besides IP addresses and localhost, e.g. a docker service name (repeatable)")
 	fl.BoolVar(&opts.ShowToken, "show-token", false, "print the full API token once on stderr")
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
+	fl.BoolVar(&opts.FetchMedia, "fetch-media", false, "fetch the headers of each attachment URL your server posts and warn when the platform could not show it (needs the network)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with 'ccx emulate inbox' or /_emulator/events)")
 	fl.StringArrayVar(&opts.Providers, "provider", nil, "also play this messaging provider: "+strings.Join(emulators.Names(), "|")+" (repeatable)")
 	fl.StringArrayVar(&opts.ProviderWebhooks, "provider-webhook", nil, "NAME=URL: where your server takes that provider's webhooks (default: <API base URL>/providers/NAME/..., as ccx relay serves)")

@@ -45,7 +45,7 @@ emulator's event stream), one line each, or with --json one event per line
 					return Exit(ExitIO, err)
 				}
 			} else {
-				if st, err = remote.Client(emulatorURL(f, emuURL)).State(cmd.Context()); err != nil {
+				if st, err = remote.Client(emulatorURL(f, emuURL)).Inbox(cmd.Context(), channelID, contact); err != nil {
 					return remote.Error(err)
 				}
 			}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -41,6 +42,15 @@ only then acknowledged; a delivery loop posts them to the IS-Messenger webhook
 with retries and backoff until accepted. A crash or kill -9 loses nothing, and
 provider retries are de-duplicated by provider message id. When the spool is
 full the provider is answered 503 so that it retries.
+
+Several relays: --queue nats://host:4222[,…] keeps the events in a NATS
+JetStream stream instead of the spool, so that any number of relays behind a
+load balancer share them: an event is acknowledged to the provider once
+JetStream stored it, de-duplicated by provider message id (Nats-Msg-Id, the
+stream's duplicate window), and each contact's events are posted in order
+across relays (16 partitions by contact, one event of a partition in flight in
+the cluster). Credentials: user:pass@ or token@ in the URL, --queue-creds FILE,
+--queue-tls-ca/--queue-tls-cert/--queue-tls-key; they are never printed.
 
 Operations: GET /healthz; Prometheus metrics at /metrics and the spool state at
 /admin/status (and 'ccx relay status --url') are on a separate admin address,
@@ -88,6 +98,7 @@ See docs/relay.md for the message-type mapping of each provider and the
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json --check-config
   ccx relay --provider loopback --admin-addr 127.0.0.1:9100
+  ccx relay --provider clicksend --credentials clicksend.env --queue nats://nats-1:4222,nats://nats-2:4222 --queue-creds relay.creds
   ccx relay status --spool relay.db --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -96,6 +107,9 @@ See docs/relay.md for the message-type mapping of each provider and the
 			}
 			if err := launch.CheckAdminAddr(opts.AdminAddr); err != nil {
 				return UsageErrorf(err)
+			}
+			if opts.Queue != "" && cmd.Flags().Changed("spool") {
+				return UsageErrorf(errors.New("--spool and --queue exclude each other: with --queue the events are kept in JetStream"))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -112,6 +126,13 @@ See docs/relay.md for the message-type mapping of each provider and the
 	fl.StringVar(&opts.Settings.APIToken, "token", "", "channel API token (env CCX_API_TOKEN)")
 	fl.StringVar(&opts.Settings.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; telegram and zalo need custom; whatsapp, vonage and gupshup phone)")
 	fl.StringVar(&opts.SpoolPath, "spool", "ccx-relay.db", "spool file (bbolt) holding events until the platform accepts them")
+	fl.StringVar(&opts.Queue, "queue", "", "queue events in NATS JetStream shared by relays instead of the spool: nats://[user:pass@]host:4222[,nats://…]")
+	fl.StringVar(&opts.QueueOpts.CredsFile, "queue-creds", "", "NATS credentials file (.creds: JWT and nkey seed)")
+	fl.StringVar(&opts.QueueOpts.TLSCA, "queue-tls-ca", "", "CA bundle (PEM) that verifies the NATS servers")
+	fl.StringVar(&opts.QueueOpts.TLSCert, "queue-tls-cert", "", "client certificate (PEM) for NATS mutual TLS, with --queue-tls-key")
+	fl.StringVar(&opts.QueueOpts.TLSKey, "queue-tls-key", "", "client key (PEM) for NATS mutual TLS")
+	fl.DurationVar(&opts.QueueOpts.AckWait, "queue-ack-wait", 10*time.Second, "how long a stopped relay's event in flight waits before another relay posts it")
+	fl.IntVar(&opts.QueueOpts.Replicas, "queue-replicas", 1, "replicas of the JetStream stream and buckets (3 on a cluster of 3)")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "public base URL of this relay (webhook signatures, media URLs; default http://HOST:PORT)")
 	fl.StringVar(&opts.Credentials, "credentials", "", "file of KEY=VALUE provider credentials (env wins)")
 	fl.StringVar(&opts.HTTPConfig, "http-config", "", "config file of the generic http adapter")
@@ -120,10 +141,12 @@ See docs/relay.md for the message-type mapping of each provider and the
 	fl.IntVar(&opts.MaxEntries, "max-entries", 100000, "spool bound in events; beyond it providers are answered 503")
 	fl.Int64Var(&opts.MaxBytes, "max-bytes", 256<<20, "spool bound in bytes")
 	fl.DurationVar(&opts.Window, "dedupe-window", 72*time.Hour, "how long provider message ids are remembered for de-duplication")
-	fl.IntVar(&opts.Workers, "workers", 4, "parallel deliveries to the platform (one contact's events stay in order)")
+	fl.IntVar(&opts.Workers, "workers", 4, "parallel deliveries to the platform (one contact's events stay in order; with --queue the queue's 16 partitions set it)")
 	fl.Float64Var(&opts.RateLimit, "rate-limit", channel.RateLimitPerSec, "webhook posts per second (0: unlimited)")
 	fl.DurationVar(&opts.Backoff, "backoff", 500*time.Millisecond, "first redelivery delay")
 	_ = fl.MarkHidden("backoff")
+	fl.DurationVar(&opts.MaxBackoff, "max-backoff", 30*time.Second, "longest redelivery delay")
+	_ = fl.MarkHidden("max-backoff")
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "log level: debug|info|warn|error")
 	fl.DurationVar(&opts.DrainFor, "drain", 5*time.Second, "on shutdown, how long pending deliveries may finish")
 	fl.BoolVar(&opts.CheckConfig, "check-config", false, "check the settings, credentials and adapter config (http: render every template), then exit")
@@ -143,7 +166,10 @@ See docs/relay.md for the message-type mapping of each provider and the
 	limitFlag(fl, "workers", 1, 1000, "1-1000")
 	limitFlag(fl, "rate-limit", 0, math.Inf(1), useRate)
 	limitFlag(fl, "backoff", time.Millisecond, noMax, "1ms or more")
+	limitFlag(fl, "max-backoff", time.Millisecond, noMax, "1ms or more")
 	limitFlag(fl, "drain", 0, time.Hour, "0 to 1h, e.g. 5s")
+	limitFlag(fl, "queue-ack-wait", time.Second, time.Hour, "1s to 1h, e.g. 10s")
+	limitFlag(fl, "queue-replicas", 1, 5, "1-5")
 	cmd.AddCommand(newRelayStatusCmd(f))
 	cmd.AddCommand(newRelaySpoolCmd(f))
 	return cmd

@@ -69,6 +69,9 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 		if err := config.CheckURL(s.WebhookURL); err != nil {
 			return UsageErrorf(fmt.Errorf("webhook URL: %v", err))
 		}
+		if w := channel.WebhookURLWarning(o.settings.WebhookURL); w != "" { // entered here, as a flag
+			fmt.Fprintln(o.f.IO.ErrOut, "warning: "+w)
+		}
 	}
 	if !o.dryRun {
 		if err := requireSetting(s.WebhookURL, "webhook_url", "webhook-url", "webhook URL"); err != nil {

@@ -113,7 +113,8 @@ func TestValidateExitCodes(t *testing.T) {
 		{"text limit", []string{"validate", "--strict", "--text-limit", "5", "testdata/valid/webhook/message--text.json"}, 1, "1 warning"},
 		{"id needs value", []string{"validate", "id"}, 2, "at least one VALUE"},
 		{"id bad type", []string{"validate", "id", "x", "--type", "mail"}, 2, "unknown ID type"},
-		{"id no type", []string{"validate", "id", "any.thing"}, 0, "no ID type"},
+		{"id no type", []string{"validate", "id", "any_thing", "+60177872890"}, 0, "no ID type"},
+		{"id no type, fits neither", []string{"validate", "id", "any.thing"}, 1, "no ID type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -67,14 +69,44 @@ func (e *Emulator) routeAPI(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "streams": e.bus.streams()})
 	})
 	mux.HandleFunc("GET /_emulator/state", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, e.State())
+		q := r.URL.Query()
+		w.Header().Set("Content-Type", "application/json")
+		// Streamed: an error mid-way can only cut the answer short.
+		_ = e.WriteState(w, Filter{ChannelID: q.Get("channelId"), ContactID: q.Get("contactId")})
 	})
 	mux.HandleFunc("GET /_emulator/contacts", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"contacts": e.Contacts(r.URL.Query().Get("channelId"))})
+		q := r.URL.Query()
+		limit, ok := pageLimit(w, q)
+		if !ok {
+			return
+		}
+		p, err := e.ContactPage(q.Get("channelId"), limit, q.Get("before"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error(), nil)
+			return
+		}
+		writeJSON(w, http.StatusOK, contactsBody{Contacts: p.Items, Next: p.Next})
 	})
 	mux.HandleFunc("GET /_emulator/messages", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		writeJSON(w, http.StatusOK, map[string]any{"messages": e.Messages(Filter{ChannelID: q.Get("channelId"), ContactID: q.Get("contactId")})})
+		f := Filter{ChannelID: q.Get("channelId"), ContactID: q.Get("contactId")}
+		limit, ok := pageLimit(w, q)
+		if !ok {
+			return
+		}
+		if limit == 0 && q.Get("before") == "" { // the unpaginated answer: every match
+			writeJSON(w, http.StatusOK, messagesBody{Messages: e.Messages(f)})
+			return
+		}
+		if limit == 0 {
+			limit = defaultPage
+		}
+		p, err := e.MessagePage(f, limit, q.Get("before"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error(), nil)
+			return
+		}
+		writeJSON(w, http.StatusOK, messagesBody{Messages: p.Items, Next: p.Next})
 	})
 	mux.HandleFunc("GET /_emulator/warnings", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"warnings": e.Warnings()})
@@ -106,6 +138,37 @@ func (e *Emulator) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc(APIPrefix, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no emulator endpoint %s %s (see GET /_emulator/)", r.Method, r.URL.Path), nil)
 	})
+}
+
+// Pages of the list endpoints: ?limit= (at most maxPage; absent: every
+// item, as before pagination) and ?before=<the last page's next>.
+const (
+	defaultPage = 50
+	maxPage     = 1000
+)
+
+// The answers of GET /contacts and /messages; next is absent on the last page.
+type contactsBody struct {
+	Contacts []ContactSummary `json:"contacts"`
+	Next     string           `json:"next,omitempty"`
+}
+
+type messagesBody struct {
+	Messages []Message `json:"messages"`
+	Next     string    `json:"next,omitempty"`
+}
+
+func pageLimit(w http.ResponseWriter, q url.Values) (int, bool) {
+	v := q.Get("limit")
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("limit must be a number from 1 to %d, not %q", maxPage, v), nil)
+		return 0, false
+	}
+	return n, true
 }
 
 func (e *Emulator) info() Info {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -63,11 +64,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.client().Do(req)
 	if err != nil {
 		return &UnreachableError{URL: c.BaseURL, Err: err}
 	}
@@ -77,11 +74,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 		return &UnreachableError{URL: c.BaseURL, Err: err}
 	}
 	if resp.StatusCode/100 != 2 {
-		msg := gjson.GetBytes(data, "error.message").String()
-		if msg == "" {
-			msg = strings.TrimSpace(string(data))
-		}
-		return &APIError{Status: resp.StatusCode, Message: msg}
+		return apiError(resp.StatusCode, data)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("%s%s did not answer like a ccx emulator: %w", base, path, err)
@@ -98,9 +91,68 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 
 // State returns the emulator's whole state.
 func (c *Client) State(ctx context.Context) (State, error) {
-	var st State
-	err := c.do(ctx, http.MethodGet, APIPrefix+"state", nil, &st)
+	return c.Inbox(ctx, "", "")
+}
+
+// Inbox returns the part of the state an inbox of channelID and contactID
+// ("" for all) shows: those contacts and their messages, and the
+// warnings. The server selects them by its indexes; the answer is decoded
+// as it streams in.
+func (c *Client) Inbox(ctx context.Context, channelID, contactID string) (State, error) {
+	q := url.Values{}
+	if channelID != "" {
+		q.Set("channelId", channelID)
+	}
+	if contactID != "" {
+		q.Set("contactId", contactID)
+	}
+	path := APIPrefix + "state"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	st := State{Version: StateVersion}
+	err := c.get(ctx, path, func(base string, body io.Reader) error {
+		err := decodeStateFrom(stateSource{name: "the answer of " + base + path}, bufio.NewReaderSize(body, 256<<10), &st, func(m Message) { st.Messages = append(st.Messages, m) })
+		if err != nil {
+			return fmt.Errorf("%s%s did not answer like a ccx emulator: %w", base, path, err)
+		}
+		return nil
+	})
 	return st, err
+}
+
+// get GETs path and hands a 2xx body to read, unbuffered.
+func (c *Client) get(ctx context.Context, path string, read func(base string, body io.Reader) error) error {
+	base := strings.TrimRight(c.BaseURL, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return fmt.Errorf("bad emulator URL %q: %w", c.BaseURL, err)
+	}
+	resp, err := c.client().Do(req)
+	if err != nil {
+		return &UnreachableError{URL: c.BaseURL, Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return apiError(resp.StatusCode, data)
+	}
+	return read(base, resp.Body)
+}
+
+func (c *Client) client() *http.Client {
+	if c.HTTP == nil {
+		return http.DefaultClient
+	}
+	return c.HTTP
+}
+
+func apiError(status int, data []byte) error {
+	msg := gjson.GetBytes(data, "error.message").String()
+	if msg == "" {
+		msg = strings.TrimSpace(string(data))
+	}
+	return &APIError{Status: status, Message: msg}
 }
 
 // Send asks the emulator to send m to contactID ("" = most recent contact)

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/mediacheck"
 	"golang.org/x/time/rate"
 )
 
@@ -82,6 +84,10 @@ type Options struct {
 	// inbox answer besides IP literals and localhost; any other Host is
 	// refused (DNS rebinding). The host of Addr is allowed when it is a name.
 	AllowedHosts []string
+	// FetchMedia fetches the headers of every attachment URL a webhook post
+	// carries, after the answer, and records what would keep the platform
+	// from showing it as a warning on the message (rules media-*).
+	FetchMedia bool
 	// MaxStreams caps the open GET /_emulator/events streams (default
 	// DefaultMaxStreams); one more is answered 503.
 	MaxStreams int
@@ -115,6 +121,12 @@ type Emulator struct {
 	maxBody    int64
 	// allowedHosts: see Options.AllowedHosts and guard.
 	allowedHosts []string
+
+	media       *mediacheck.Checker // Options.FetchMedia
+	mediaCtx    context.Context     // ends when Shutdown's deadline does
+	mediaCancel context.CancelFunc
+
+	baseURLs sync.Map // channel ID → APIBaseURL set after the start (SetAPIBaseURL)
 
 	hubs     map[string]*hub // the provider face, by name
 	hubOrder []string
@@ -185,19 +197,23 @@ func New(opts Options) (*Emulator, error) {
 
 // newEmulator builds everything but the listener (Handler-only use, benchmarks).
 func newEmulator(opts Options) (*Emulator, error) {
-	st := State{Version: StateVersion}
+	s := newStore(State{}, time.Now)
 	if opts.StatePath != "" {
 		var err error
-		if st, err = LoadState(opts.StatePath); err != nil {
+		if s, err = loadStore(opts.StatePath, time.Now); err != nil {
 			return nil, err
 		}
 	}
-	return newEmulatorState(opts, st)
+	return newEmulatorStore(opts, s)
 }
 
-// newEmulatorState builds an emulator around a loaded state (FuzzStateFile
+// newEmulatorState builds an emulator around a decoded state (FuzzStateFile
 // starts here, with what LoadState decoded).
 func newEmulatorState(opts Options, st State) (*Emulator, error) {
+	return newEmulatorStore(opts, newStore(st, time.Now))
+}
+
+func newEmulatorStore(opts Options, s *store) (*Emulator, error) {
 	if len(opts.Channels) == 0 {
 		opts.Channels = []Channel{GenerateChannel(channel.IDPhone, "")}
 	}
@@ -229,7 +245,7 @@ func newEmulatorState(opts Options, st State) (*Emulator, error) {
 		channels:   append([]Channel(nil), opts.Channels...),
 		limiters:   map[string]*rate.Limiter{},
 		outLim:     map[string]*rate.Limiter{},
-		store:      newStore(st, time.Now),
+		store:      s,
 		bus:        newBus(),
 		client:     opts.HTTPClient,
 		outTimeout: opts.OutgoingTimeout,
@@ -238,6 +254,10 @@ func newEmulatorState(opts Options, st State) (*Emulator, error) {
 
 		allowedHosts: hostNames(opts),
 		side:         newSide(),
+	}
+	if opts.FetchMedia {
+		e.media = mediacheck.New(mediacheck.Options{})
+		e.mediaCtx, e.mediaCancel = context.WithCancel(context.Background())
 	}
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
@@ -279,15 +299,21 @@ func (e *Emulator) URL() string { return e.url }
 func (e *Emulator) WebhookURL() string { return e.url + WebhookPath }
 
 // Channels returns the emulated channels, with their tokens.
-func (e *Emulator) Channels() []Channel { return append([]Channel(nil), e.channels...) }
+func (e *Emulator) Channels() []Channel {
+	out := append([]Channel(nil), e.channels...)
+	for i := range out {
+		out[i] = e.withBase(out[i])
+	}
+	return out
+}
 
 // Channel returns the first channel (the only one, usually).
-func (e *Emulator) Channel() Channel { return e.channels[0] }
+func (e *Emulator) Channel() Channel { return e.withBase(e.channels[0]) }
 
 func (e *Emulator) channelByID(id string) (Channel, bool) {
 	for _, c := range e.channels {
 		if c.ID == id {
-			return c, true
+			return e.withBase(c), true
 		}
 	}
 	return Channel{}, false
@@ -298,25 +324,50 @@ func (e *Emulator) State() State { return e.store.snapshot() }
 
 // Contacts lists a channel's contacts ("" for all), most recent first.
 func (e *Emulator) Contacts(channelID string) []Contact {
-	return filterContacts(e.store.snapshot(), channelID)
+	p := e.store.contactPage(channelID, 0, contactCursor{})
+	out := make([]Contact, len(p.Items))
+	for i, c := range p.Items {
+		out[i] = c.Contact
+	}
+	return out
+}
+
+// ContactPage lists up to limit contacts of channelID ("" for all) with
+// their last message, most recently active first, after the cursor
+// before ("" for the first page; a Page.Next otherwise).
+func (e *Emulator) ContactPage(channelID string, limit int, before string) (Page[ContactSummary], error) {
+	cur, err := parseContactCursor(before)
+	if err != nil {
+		return Page[ContactSummary]{}, err
+	}
+	return e.store.contactPage(channelID, limit, cur), nil
 }
 
 // Messages lists stored messages matching f, in arrival order.
-func (e *Emulator) Messages(f Filter) []Message { return filterMessages(e.store.snapshot(), f) }
+func (e *Emulator) Messages(f Filter) []Message { return e.store.messages(f) }
+
+// MessagePage lists up to limit messages matching f, the newest older than
+// the cursor before ("" for the newest; a Page.Next otherwise), in arrival
+// order.
+func (e *Emulator) MessagePage(f Filter, limit int, before string) (Page[Message], error) {
+	seq, err := parseSeqCursor(before)
+	if err != nil {
+		return Page[Message]{}, err
+	}
+	return e.store.messagePage(f, limit, seq), nil
+}
 
 // MessageByMID finds a stored message of a channel by its mId.
 func (e *Emulator) MessageByMID(channelID, mid string) (Message, bool) {
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	i, ok := e.store.mids[contactKey{channelID, mid}]
-	if !ok {
-		return Message{}, false
-	}
-	return cloneMessage(e.store.st.Messages[i]), true
+	return e.store.messageByMID(channelID, mid)
 }
 
 // Warnings lists the recorded warnings, oldest first.
-func (e *Emulator) Warnings() []Warning { return e.store.snapshot().Warnings }
+func (e *Emulator) Warnings() []Warning { return e.store.warningsCopy() }
+
+// WriteState streams the state f selects as JSON (Filter{}: all of it),
+// without stopping the emulator for the whole walk.
+func (e *Emulator) WriteState(w io.Writer, f Filter) error { return e.store.writeState(w, f) }
 
 // Reset forgets every contact, message, warning and logged request, and the
 // customers' phones.
@@ -386,7 +437,16 @@ func (e *Emulator) Shutdown(ctx context.Context) error {
 		}
 	}
 	e.bus.closeAll()
+	if e.mediaCancel != nil {
+		// In-flight attachment checks may finish (each is bounded) while
+		// the caller's deadline lasts: their warnings reach the state file.
+		stop := context.AfterFunc(ctx, e.mediaCancel)
+		defer stop()
+	}
 	e.wg.Wait()
+	if e.mediaCancel != nil {
+		e.mediaCancel()
+	}
 	if ferr := e.flush(); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
@@ -427,8 +487,18 @@ func (e *Emulator) flushLoop() {
 		case <-e.closing:
 			return
 		case <-t.C:
+			start := time.Now()
 			if err := e.flush(); err != nil {
 				e.bus.publish(Event{Kind: EventWarning, Summary: "could not write the state file: " + err.Error()})
+			}
+			// A big state takes a while to write: rest as long again, so
+			// that writing it never becomes all the emulator does.
+			if d := time.Since(start); d > e.opts.FlushInterval {
+				select {
+				case <-e.closing:
+					return
+				case <-time.After(d):
+				}
 			}
 		}
 	}
@@ -439,11 +509,10 @@ func (e *Emulator) flush() error {
 	if e.opts.StatePath == "" {
 		return nil
 	}
-	st, dirty := e.store.takeDirty()
-	if !dirty {
+	if !e.store.takeDirty() {
 		return nil
 	}
-	if err := writeStateFile(e.opts.StatePath, &st); err != nil {
+	if err := writeStateFile(e.opts.StatePath, e.store); err != nil {
 		e.store.markDirty()
 		return fmt.Errorf("write state %s: %w", e.opts.StatePath, err)
 	}

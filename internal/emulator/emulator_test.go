@@ -82,47 +82,6 @@ func receipt(ch Channel, contact, mid string, v channel.StatusValue, reason stri
 	return channel.NewWebhook(ch.ID, contact, nil, channel.NewReceipt(mid, v, reason))
 }
 
-// checkConsistent asserts the state's invariants: every message's contact
-// exists, seqs are unique and increasing, indexes point at the right messages.
-func checkConsistent(t testing.TB, e *Emulator) {
-	t.Helper()
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	st := &e.store.st
-	contacts := map[contactKey]bool{}
-	for i, c := range st.Contacts {
-		k := contactKey{c.ChannelID, c.ID}
-		if contacts[k] {
-			t.Fatalf("contact %v stored twice", k)
-		}
-		contacts[k] = true
-		if e.store.contacts[k] != i {
-			t.Fatalf("contact index for %v is %d, want %d", k, e.store.contacts[k], i)
-		}
-	}
-	var last int64
-	for i, m := range st.Messages {
-		if !contacts[contactKey{m.ChannelID, m.ContactID}] {
-			t.Fatalf("message %d belongs to unknown contact %q", m.Seq, m.ContactID)
-		}
-		if m.Seq <= last {
-			t.Fatalf("message seq %d after %d", m.Seq, last)
-		}
-		last = m.Seq
-		if len(m.Timeline) == 0 {
-			t.Fatalf("message %d has no timeline", m.Seq)
-		}
-		if m.MID != "" {
-			if j, ok := e.store.mids[contactKey{m.ChannelID, m.MID}]; !ok || st.Messages[j].MID != m.MID {
-				t.Fatalf("mId %q of message %d is not indexed (index %d)", m.MID, i, j)
-			}
-		}
-	}
-	if len(st.Warnings) > 2*maxWarnings {
-		t.Fatalf("%d warnings kept, cap is %d", len(st.Warnings), maxWarnings)
-	}
-}
-
 func TestWebhookAuth(t *testing.T) {
 	a := Channel{ID: "chanA", Token: "tokenAAAAAAAAAAAAAAAAAAAAAA", IDType: channel.IDPhone}
 	b := Channel{ID: "chanB", Token: "tokenBBBBBBBBBBBBBBBBBBBBBB", IDType: channel.IDCustom}

@@ -239,6 +239,7 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		warnings = append(warnings, w.Message)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "events": len(wh.Events), "warnings": warnings})
+	e.checkMedia(ch.ID, &wh)
 	if e.bus.hasSubscribers() {
 		evs := []Event{{Kind: EventWebhookAccepted, ChannelID: ch.ID, ContactID: wh.ContactID, HTTPStatus: http.StatusOK,
 			Summary: ui.Plural(len(wh.Events), "event")}}

@@ -66,6 +66,15 @@ func tighten(path string, fi fs.FileInfo, chmod func(fs.FileMode) error, warn io
 // path. A crash leaves either the old file or the new one, never half of one;
 // the mode matters because these files hold tokens and personal data.
 func WritePrivate(path string, data []byte) error {
+	return WritePrivateFunc(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WritePrivateFunc is WritePrivate for content that write streams into the
+// temp file; an error from write leaves path as it was.
+func WritePrivateFunc(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -79,7 +88,7 @@ func WritePrivate(path string, data []byte) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
 	}

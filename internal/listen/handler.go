@@ -51,7 +51,7 @@ const (
 type Options struct {
 	Token     string         // required Bearer token
 	ChannelID string         // optional: expected channelId (mismatch → 400)
-	IDType    channel.IDType // contactId rules; "" checks only the generic ones
+	IDType    channel.IDType // contactId rules; "": it must fit one of the two types
 	Lenient   bool           // accept-and-warn instead of 400 on validation errors
 	MaxBody   int64          // 0 → DefaultMaxBody
 	Reply     ReplyPolicy    // default: 200 {"mId": fresh}

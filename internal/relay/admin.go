@@ -16,7 +16,7 @@ func (e *Engine) AdminHandler() http.Handler {
 	mux.Handle("/metrics", promhttp.HandlerFor(e.met.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/admin/status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(e.spool.Stats().Redacted())
+		_ = json.NewEncoder(w).Encode(e.q.Stats().Redacted())
 	})
 	mux.HandleFunc("/healthz", serveHealth)
 	return readOnly(mux)

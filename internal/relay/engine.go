@@ -1,7 +1,8 @@
 // Package relay is the integration-server engine behind `ccx relay`: it
 // answers the platform's /message calls through a provider adapter, takes the
 // provider's webhooks, and delivers them to the IS-Messenger webhook at least
-// once from a durable on-disk spool, de-duplicated by provider message id.
+// once from a durable on-disk spool (or a NATS JetStream queue shared by
+// several relays), de-duplicated by provider message id.
 package relay
 
 import (
@@ -36,7 +37,10 @@ type Options struct {
 	IDType     channel.IDType
 	WebhookURL string
 	SpoolPath  string
-	Limits     Limits
+	// NATS, when set, queues events in JetStream instead of the spool, so
+	// that several relays share them (natsq.go); SpoolPath is then unused.
+	NATS   *NATSOptions
+	Limits Limits
 	// Workers deliver in parallel; events of one contact always go through
 	// the same worker, so their order is kept. 0 → 4.
 	Workers int
@@ -61,12 +65,12 @@ type Options struct {
 type Engine struct {
 	o       Options
 	ad      provider.Adapter
-	spool   *Spool
+	spool   *Spool // nil with NATS
+	q       queue
 	plat    *platform.Client
 	judge   *listen.Handler
 	log     *slog.Logger
 	met     *metrics
-	queues  []chan *Record
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -80,6 +84,16 @@ type Engine struct {
 // awaitReply holds a receipt for mid until its /message reply is out.
 func (e *Engine) awaitReply(mid string) { e.replies.await(e.ctx, mid) }
 
+// waitForReply holds a receipt until the platform has the /message reply of
+// its mId: in this relay's memory, or through a queue shared by relays.
+func (e *Engine) waitForReply(mid string) {
+	if w, ok := e.q.(replyWaiter); ok {
+		w.awaitReplied(e.ctx, mid)
+		return
+	}
+	e.awaitReply(mid)
+}
+
 // New opens the spool and prepares the engine; Start begins delivery.
 func New(o Options) (*Engine, error) {
 	if o.Adapter == nil {
@@ -88,7 +102,7 @@ func New(o Options) (*Engine, error) {
 	if o.Token == "" || o.ChannelID == "" || o.WebhookURL == "" {
 		return nil, errors.New("relay: channel ID, API token and webhook URL are required")
 	}
-	if o.SpoolPath == "" {
+	if o.SpoolPath == "" && o.NATS == nil {
 		return nil, errors.New("relay: a spool path is required")
 	}
 	if u, ok := o.Adapter.(provider.Unverified); ok && len(u.Unverified()) > 0 && !o.InsecureInbound {
@@ -115,12 +129,21 @@ func New(o Options) (*Engine, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	sp, err := OpenSpool(o.SpoolPath, o.Limits)
-	if err != nil {
-		return nil, err
+	e := &Engine{o: o, ad: o.Adapter, log: o.Logger.With("provider", o.Adapter.Name()), replies: newReplies()}
+	if o.NATS != nil {
+		nq, err := openNATS(*o.NATS, o.ChannelID, o.Limits, e.log)
+		if err != nil {
+			return nil, err
+		}
+		e.q = nq
+	} else {
+		sp, err := OpenSpool(o.SpoolPath, o.Limits)
+		if err != nil {
+			return nil, err
+		}
+		e.spool, e.q = sp, &spoolQueue{Spool: sp}
 	}
-	e := &Engine{o: o, ad: o.Adapter, spool: sp, log: o.Logger.With("provider", o.Adapter.Name()), replies: newReplies()}
-	e.met = newMetrics(sp)
+	e.met = newMetrics(e.q)
 	e.plat = platform.New(platform.Options{WebhookURL: o.WebhookURL, Token: o.Token, RateLimit: o.RateLimit,
 		MaxRetries: 2, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff, HTTPClient: o.HTTPClient, Concurrency: o.Workers})
 	// The /message checks (auth, method, content type, size, validation,
@@ -133,48 +156,21 @@ func New(o Options) (*Engine, error) {
 	return e, nil
 }
 
-// Spool exposes the spool (status, tests).
+// Spool exposes the spool (tests); nil when events queue in JetStream.
 func (e *Engine) Spool() *Spool { return e.spool }
 
-// Start loads what the spool holds from a previous run and starts delivery.
+// Stats is the queue's state: the spool's, or the JetStream queue's.
+func (e *Engine) Stats() Stats { return e.q.Stats() }
+
+// Start loads what the queue holds from a previous run and starts delivery.
 func (e *Engine) Start() error {
-	pending, err := e.spool.Pending()
-	if err != nil {
+	if err := e.q.run(e.ctx, &e.wg, delivery{workers: e.o.Workers, log: e.log, deliver: e.deliverUntilDone}); err != nil {
 		return err
-	}
-	cap := e.spool.lim.MaxEntries + 1024
-	e.queues = make([]chan *Record, e.o.Workers)
-	for i := range e.queues {
-		e.queues[i] = make(chan *Record, cap)
-	}
-	for _, r := range pending {
-		e.route(r)
-	}
-	if len(pending) > 0 {
-		e.log.Info("resuming spooled events", "count", len(pending))
-	}
-	if n := e.spool.InDoubt(); n > 0 {
-		e.log.Warn("events were being posted when the relay stopped; posting them again with the same mId (at least once: the platform may see them twice)", "count", n)
-	}
-	if st := e.spool.Stats(); st.Bad > 0 {
-		e.log.Error("the spool holds unreadable events, quarantined in its bad bucket (the rest are delivered); see 'ccx relay spool check'", "bad", st.Bad, "spool", st.Path)
-	}
-	for i := range e.queues {
-		e.wg.Add(1)
-		go e.worker(e.queues[i])
 	}
 	e.wg.Add(1)
 	go e.pruner()
 	e.started = true
 	return nil
-}
-
-func (e *Engine) route(r *Record) {
-	h := uint32(2166136261)
-	for i := 0; i < len(r.ContactID); i++ {
-		h = (h ^ uint32(r.ContactID[i])) * 16777619
-	}
-	e.queues[h%uint32(len(e.queues))] <- r
 }
 
 func (e *Engine) pruner() {
@@ -187,65 +183,8 @@ func (e *Engine) pruner() {
 			return
 		case <-t.C:
 			e.replies.prune(time.Minute)
-			if err := e.spool.Prune(); err != nil {
+			if err := e.q.Prune(); err != nil {
 				e.log.Warn("prune failed", "err", err)
-			}
-		}
-	}
-}
-
-// ClaimBatch bounds how many events a delivery worker has in flight: the
-// most a crash can make it post twice. 1 repeats the fewest; 4 would keep
-// the end-to-end rate of unbatched asynchronous marking at an unlimited
-// --rate-limit (about 1.8 times that of 1, far above the platform's 20/s),
-// at up to 4 repeats per worker per crash (docs/relay.md).
-const ClaimBatch = 1
-
-// worker delivers its partition in order; a record that fails is retried
-// with backoff until it is delivered or refused for good: nothing is dropped.
-//
-// Before posting, the worker marks the next batch of up to ClaimBatch waiting
-// events in flight and waits for that write. Each delivered event leaves the
-// queue in the next group commit, without waiting; the spool commits in
-// order, so once a batch is marked, every earlier delivery is off the queue
-// on disk. A crash can then repeat only posts of the current batch: at most
-// ClaimBatch per worker, all counted at the next start.
-func (e *Engine) worker(q chan *Record) {
-	defer e.wg.Done()
-	batch := make([]*Record, 0, ClaimBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case <-e.ctx.Done():
-			return
-		case r := <-q:
-			batch = append(batch, r)
-		}
-	fill:
-		for len(batch) < ClaimBatch {
-			select {
-			case r := <-q:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		if err := e.spool.Claim(batch); err != nil {
-			// Post anyway: the events stay queued, so a failed write can
-			// only make them be posted again later, never lost.
-			e.log.Error("spool write failed before delivery", "mId", batch[0].MID, "err", err)
-		}
-		for _, r := range batch {
-			res, ok := e.deliverUntilDone(r)
-			if !ok {
-				return // the rest of the batch stays in the spool for the next start
-			}
-			if res == delivered {
-				e.spool.DoneAsync(r, func(err error) {
-					if err != nil {
-						e.log.Error("spool write failed after delivery; the event will be posted again (same mId)", "mId", r.MID, "err", err)
-					}
-				})
 			}
 		}
 	}
@@ -288,7 +227,7 @@ const (
 func (e *Engine) deliver(r *Record) (result, time.Duration) {
 	r.Attempts++
 	if r.Kind == string(provider.KindStatus) && r.Attempts == 1 {
-		e.awaitReply(r.MID)
+		e.waitForReply(r.MID)
 	}
 	_, err := e.plat.Post(e.ctx, r.Body)
 	if err == nil {
@@ -311,7 +250,7 @@ func (e *Engine) deliver(r *Record) (result, time.Duration) {
 			return retry, e.o.MaxBackoff
 		case st >= 400 && st < 500 && st != 408 && st != 409 && st != 425 && st != 429:
 			reason := fmt.Sprintf("platform answered %d: %s", st, platform.Snippet(se.Result.Body, 300))
-			if berr := e.spool.Bury(r, reason); berr != nil {
+			if berr := e.q.Bury(r, reason); berr != nil {
 				return retry, e.o.Backoff
 			}
 			e.met.deliveries.WithLabelValues("dead").Inc()
@@ -330,7 +269,7 @@ func (e *Engine) deliver(r *Record) (result, time.Duration) {
 func (e *Engine) Close() error {
 	e.cancel()
 	e.wg.Wait()
-	return e.spool.Close()
+	return e.q.Close()
 }
 
 // Drain waits until the spool is empty or ctx ends (graceful shutdown gives
@@ -349,7 +288,7 @@ func (e *Engine) Drain(ctx context.Context) {
 	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
-	for e.spool.depth.Load() > 0 {
+	for e.q.pending() > 0 {
 		select {
 		case <-ctx.Done():
 			return
@@ -462,7 +401,7 @@ func (e *Engine) serveMessage(w http.ResponseWriter, r *http.Request) {
 	// Not waited for: the reply does not depend on it, and a receipt for
 	// this mId is committed after it. A crash in the sub-millisecond window
 	// only costs the contact lookup for providers whose receipts lack it.
-	e.spool.RecordSentAsync(mid, req.ContactID, func(err error) {
+	e.q.RecordSentAsync(mid, req.ContactID, func(err error) {
 		if err != nil {
 			e.log.Error("cannot record the sent message (status receipts may not find their contact)", "mId", mid, "err", err)
 		}
@@ -489,6 +428,9 @@ func (e *Engine) serveMessage(w http.ResponseWriter, r *http.Request) {
 		f.Flush()
 	}
 	call.end()
+	if w, ok := e.q.(replyWaiter); ok {
+		w.replied(mid, req.ContactID)
+	}
 }
 
 // send calls the adapter, retrying what the provider says is worth retrying
@@ -652,11 +594,11 @@ func (e *Engine) accept(ctx context.Context, ins []provider.Inbound) error {
 	// own answer to our send, before /message has recorded the mId: wait
 	// for that reply, or the receipt would be dropped as unknown.
 	for _, it := range items {
-		if it.StatusRank > 0 && it.ContactID == "" && !e.spool.Known(it.MID) {
-			e.awaitReply(it.MID)
+		if it.StatusRank > 0 && it.ContactID == "" && !e.q.Known(it.MID) {
+			e.waitForReply(it.MID)
 		}
 	}
-	outs, recs, err := e.spool.Enqueue(items)
+	outs, recs, err := e.q.Enqueue(items)
 	if err != nil {
 		for _, it := range items {
 			e.met.inbound.WithLabelValues(it.Kind, "refused").Inc()
@@ -670,9 +612,7 @@ func (e *Engine) accept(ctx context.Context, ins []provider.Inbound) error {
 		}
 	}
 	if e.started {
-		for _, r := range recs {
-			e.route(r)
-		}
+		e.q.route(recs)
 	}
 	return nil
 }
@@ -681,7 +621,7 @@ func (e *Engine) accept(ctx context.Context, ins []provider.Inbound) error {
 // fetches through the relay, which adds the provider credentials.
 func (e *Engine) mediaURL(ref string) string {
 	enc := base64.RawURLEncoding.EncodeToString([]byte(ref))
-	m := hmac.New(sha256.New, e.spool.MediaKey())
+	m := hmac.New(sha256.New, e.q.MediaKey())
 	m.Write([]byte(e.ad.Name() + "|" + ref))
 	sig := base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 	base := strings.TrimRight(e.o.PublicURL, "/")
@@ -697,7 +637,7 @@ func (e *Engine) serveMedia(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	m := hmac.New(sha256.New, e.spool.MediaKey())
+	m := hmac.New(sha256.New, e.q.MediaKey())
 	m.Write([]byte(e.ad.Name() + "|" + string(ref)))
 	want := base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 	if !hmac.Equal([]byte(want), []byte(sig)) {

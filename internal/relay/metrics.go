@@ -18,7 +18,7 @@ type metrics struct {
 	deliverLat prometheus.Histogram
 }
 
-func newMetrics(s *Spool) *metrics {
+func newMetrics(q queue) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ccx_relay_requests_total",
 		Help: "HTTP requests served, by route and status code."}, []string{"route", "code"})
@@ -36,20 +36,20 @@ func newMetrics(s *Spool) *metrics {
 	m.deliverLat = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ccx_relay_delivery_latency_seconds",
 		Help: "Time from spooling an event to the platform accepting it.", Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 14)})
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_depth", Help: "Events waiting in the spool."},
-		func() float64 { return float64(s.depth.Load()) })
+		func() float64 { return float64(q.gauges().Depth) })
 	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_bytes", Help: "Bytes waiting in the spool."},
-		func() float64 { return float64(s.size.Load()) })
+		func() float64 { return float64(q.gauges().Bytes) })
 	dead := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_dead", Help: "Events the platform refused for good."},
-		func() float64 { return float64(s.dead.Load()) })
+		func() float64 { return float64(q.gauges().Dead) })
 	bad := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_bad",
 		Help: "Queued events that could not be read, quarantined in the spool's bad bucket ('ccx relay spool check')."},
-		func() float64 { return float64(s.bad.Load()) })
+		func() float64 { return float64(q.gauges().Bad) })
 	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ccx_relay_spool_in_flight",
 		Help: "Events whose post to the platform has started and is not yet marked done."},
-		func() float64 { return float64(s.flight.Load()) })
+		func() float64 { return float64(q.gauges().InFlight) })
 	redelivered := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ccx_relay_redeliveries_total",
 		Help: "Events posted again after a restart because their post was in flight when the relay stopped (kept in the spool)."},
-		func() float64 { return float64(s.redelivered.Load()) })
+		func() float64 { return float64(q.gauges().Redelivered) })
 	m.reg.MustRegister(m.requests, m.latency, m.sends, m.inbound, m.deliveries, m.retries, m.deliverLat, depth, size, dead, bad, inFlight, redelivered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -7,6 +7,10 @@
 package validate
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/ccx-cli/ccx/internal/channel"
 )
 
@@ -44,7 +48,7 @@ type Finding struct {
 // Options steer a validation.
 type Options struct {
 	Kind   Kind           // KindAuto detects
-	IDType channel.IDType // "" checks only the generic contactId rules
+	IDType channel.IDType // "": contactId must fit one of the two types
 	// ChannelID, when set, is the channel the payload must belong to.
 	ChannelID string
 	// ReplyStatus is the HTTP status a KindReply body came with; 0 infers it
@@ -55,12 +59,31 @@ type Options struct {
 	// MaxBytes, when positive, rejects a larger document with json-too-large
 	// before reading it (Stream applies its own cap the same way).
 	MaxBytes int
+
+	// Media lists the payload's attachment URLs in Report.Media (for
+	// mediacheck: ccx validate --fetch-media).
+	Media bool
+
+	mids bool // record message mIds for mid-duplicate (Stream sets it)
+}
+
+// Media is one attachment URL of a payload, where it is written.
+type Media struct {
+	URL, Kind    string // kind: image, video, audio or file ("" when unknown)
+	Path         string
+	Line, Column int
 }
 
 // Report is the outcome of one validation.
 type Report struct {
 	Kind     Kind      `json:"kind"`
 	Findings []Finding `json:"findings"`
+
+	// Media holds the attachment URLs that passed url-invalid (with
+	// Options.Media only).
+	Media []Media `json:"-"`
+
+	mids midList // message mIds, for Stream's mid-duplicate check
 }
 
 // HasErrors reports whether any finding is an error.
@@ -129,4 +152,63 @@ const (
 	RuleArrayEmpty      = "array-empty"      // an empty top-level array: nothing to validate
 	RuleStringNUL       = "string-nul"       // a \u0000 escape: a NUL character in a string
 	RuleStringSurrogate = "string-surrogate" // a lone UTF-16 surrogate escape (\ud800): no character
+
+	// Added by the fidelity branch.
+	RuleMIDDuplicate = "mid-duplicate" // the same channel's mId twice in one input (warning)
+
+	// Reported by mediacheck (ccx validate --fetch-media, ccx emulate
+	// --fetch-media), never by Bytes: they need the network.
+	RuleMediaUnreachable = "media-unreachable"  // the attachment URL cannot be fetched
+	RuleMediaStatus      = "media-status"       // it answers other than 2xx
+	RuleMediaDisposition = "media-disposition"  // Content-Disposition: attachment
+	RuleMediaContentType = "media-content-type" // a Content-Type that does not fit the attachment type
 )
+
+// NetworkRules are the rule ids only a fetch can report (no corpus file
+// can trigger them offline).
+var NetworkRules = []string{RuleMediaUnreachable, RuleMediaStatus, RuleMediaDisposition, RuleMediaContentType}
+
+// Unignorable are the rules that stop a payload from being read at all:
+// leaving them out would turn unreadable input into a pass.
+var Unignorable = []string{RuleSyntax, RuleEncoding, RuleDepth, RuleTooLarge, RuleKind}
+
+// ParseIgnore checks rule ids given to leave out (--ignore) and returns them
+// as a set; an unknown or unignorable id is an error naming it.
+func ParseIgnore(ids []string) (map[string]bool, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	set := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		id = strings.TrimSpace(id)
+		switch {
+		case id == "":
+			continue
+		case slices.Contains(Unignorable, id):
+			return nil, fmt.Errorf("rule %q cannot be ignored: a payload it finds cannot be checked at all", id)
+		case !known(id):
+			return nil, fmt.Errorf("unknown rule %q; the rules are: %s", id, strings.Join(RuleIDs(), ", "))
+		}
+		set[id] = true
+	}
+	return set, nil
+}
+
+// Drop removes the findings of the ignored rules, in place.
+func (r *Report) Drop(ignore map[string]bool) {
+	if len(ignore) == 0 {
+		return
+	}
+	r.Findings = slices.DeleteFunc(r.Findings, func(f Finding) bool { return ignore[f.Rule] })
+}
+
+func known(id string) bool { _, ok := RuleSeverity(id); return ok }
+
+// RuleIDs lists the rule ids in documentation order.
+func RuleIDs() []string {
+	ids := make([]string, len(Rules))
+	for i, r := range Rules {
+		ids[i] = r.ID
+	}
+	return ids
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -66,7 +67,12 @@ func BenchmarkStream(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	data := bytes.Repeat(sample, (1<<20)/len(sample))
+	// Each copy gets its own mIds, as a real stream has (a repeated mId is
+	// a mid-duplicate finding).
+	var data []byte
+	for i := 0; i < (1<<20)/len(sample); i++ {
+		data = append(data, bytes.ReplaceAll(sample, []byte(`"mId":"n`), []byte(`"mId":"r`+strconv.Itoa(i)+`n`))...)
+	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

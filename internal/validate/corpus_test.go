@@ -3,6 +3,7 @@ package validate
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,7 +120,7 @@ func TestCorpusInvalid(t *testing.T) {
 		}
 	}
 	for _, r := range Rules {
-		if !covered[r.ID] {
+		if !covered[r.ID] && !slices.Contains(NetworkRules, r.ID) { // internal/mediacheck's tests cover these
 			t.Errorf("no testdata/invalid file for rule %s", r.ID)
 		}
 	}

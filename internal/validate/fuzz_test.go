@@ -204,3 +204,8 @@ var diffSeeds = []string{
 	`{"a":"` + strings.Repeat(`\u0000`, 30) + `"}`,
 	`{` + strings.Repeat(`"k":"\u0000",`, 30) + `"k":1}`,
 }
+
+func init() {
+	diffSeeds = append(diffSeeds,
+		`{"channelId":"c","contactId":"x","events":[{"type":"message","mId":"a","timestamp":1732435200000,"message":{"type":"text","text":"hi"}},{"type":"message_status","mId":"a","timestamp":1732435200000,"status":{"value":"read"}},{"type":"message_echo","mId":"a","timestamp":1732435200000,"message":{"type":"text","text":"hi"}},{"type":"message","mId":"a\u0062","timestamp":1732435200000,"message":{"type":"text","text":"hi"}},{"type":"message","mId":"ab","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}`)
+}

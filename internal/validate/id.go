@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -18,6 +19,18 @@ type idProblem struct {
 // the offending position.
 func checkID(id string, t channel.IDType) idProblem {
 	err := channel.CheckContactID(id, t)
+	if err == nil && t == "" {
+		// No ID type known: the ID must fit one of the two. A phone ID
+		// (+ and digits) fits the custom alphabet, so that alphabet is the
+		// union; what fits neither fails here.
+		if badCustom(id) {
+			i := firstBadIDByte(id, channel.IDCustom)
+			r, _ := utf8.DecodeRuneInString(id[i:])
+			return idProblem{bad: true, rule: RuleContactIDFormat, offset: i,
+				msg: "contactId has " + strconv.QuoteRune(r) + " at position " + strconv.Itoa(1+utf8.RuneCountInString(id[:i])) +
+					", which neither ID type allows (phone: E.164 such as +60123456789; custom: A-Z a-z 0-9 _ = + / @); no ID type is known, so both were tried: --id-type phone|custom (or CCX_ID_TYPE, the profile's id_type) narrows the check"}
+		}
+	}
 	if err == nil {
 		return idProblem{}
 	}
@@ -45,6 +58,16 @@ func runeOffset(s string, n int) int {
 	return len(s)
 }
 
+// badCustom reports whether id has a character outside the custom alphabet.
+func badCustom(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if b := id[i]; !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '=' || b == '+' || b == '/' || b == '@') {
+			return true
+		}
+	}
+	return false
+}
+
 // firstBadIDByte finds the first character that breaks the ID type's rule (0
 // when the problem is not one character, e.g. too few digits).
 func firstBadIDByte(id string, t channel.IDType) int {
@@ -68,8 +91,8 @@ func firstBadIDByte(id string, t channel.IDType) int {
 	return 0
 }
 
-// ID checks one contact ID against the ID type ("" checks only emptiness and
-// the 50-character limit), for `ccx validate id`. Column is the 1-based
+// ID checks one contact ID against the ID type ("" checks it against the
+// union of both types' rules), for `ccx validate id`. Column is the 1-based
 // character position of the offending character (1 when the whole value is
 // at fault); Line is always 1; Path is "contactId".
 func ID(value string, t channel.IDType) []Finding {

@@ -405,13 +405,20 @@ func (c *refChecker) envelope(root gjson.Result, r *refRootFields) {
 		if n == 0 {
 			c.add(RuleEventsEmpty, "events", ev.Index, `"events" is empty: send one event per POST`)
 		}
+		if n > 1 && !c.opts.mids {
+			c.repeatedMIDs(ev)
+		}
 	}
 	if ct := r.contact; ct.Exists() {
 		if !ct.IsObject() {
 			c.wrongType(ct, "contact", "an object (omit it rather than send null)")
 		} else {
 			c.push("contact")
-			c.contact(ct)
+			id := ""
+			if r.contactID.Type == gjson.String {
+				id = r.contactID.Str
+			}
+			c.contact(ct, id)
 			c.pop()
 		}
 	}
@@ -725,18 +732,16 @@ func (c *refChecker) attachment(m, a gjson.Result) {
 
 func (c *refChecker) location(m gjson.Result, f *[mCount]gjson.Result) {
 	lat, lng := f[mLat], f[mLng]
-	latKey, lngKey := "latitude", "longitude"
-	parent := m
 	if nested := f[mLocation]; nested.Exists() {
-		c.add(RuleLocationNested, "location", nested.Index, "put latitude, longitude and address flat on the message, not inside message.location{}")
-		if nested.IsObject() && !lat.Exists() && !lng.Exists() {
-			lat, lng = refLastMember(nested, "latitude"), refLastMember(nested, "longitude")
-			latKey, lngKey = "location.latitude", "location.longitude"
-			parent = nested
+		c.add(RuleLocationNested, "location", nested.Index, locationNestedHint)
+		if !lat.Exists() && !lng.Exists() {
+			c.add(RuleRequired, "latitude", nested.Index, locationNestedOnly)
+			c.optionalString(f[mAddress], "address")
+			return
 		}
 	}
-	c.coord(parent, lat, latKey, 90, RuleLatitude)
-	c.coord(parent, lng, lngKey, 180, RuleLongitude)
+	c.coord(m, lat, "latitude", 90, RuleLatitude)
+	c.coord(m, lng, "longitude", 180, RuleLongitude)
 	c.optionalString(f[mAddress], "address")
 }
 
@@ -802,7 +807,7 @@ func (c *refChecker) quickReply(m, title, replies gjson.Result) {
 
 // ---- contact -------------------------------------------------------------
 
-func (c *refChecker) contact(ct gjson.Result) {
+func (c *refChecker) contact(ct gjson.Result, contactID string) {
 	ct.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "firstName", "lastName":
@@ -819,7 +824,7 @@ func (c *refChecker) contact(ct gjson.Result) {
 			if v.Type != gjson.String {
 				c.wrongType(v, k.Str, "a string")
 			} else if !isAlpha2(v.Str) {
-				c.add(RuleContactField, k.Str, v.Index, "countryCode "+strconv.Quote(clip(v.Str))+" is not an ISO 3166-1 alpha-2 code such as \"MY\"")
+				c.add(RuleContactField, k.Str, v.Index, "countryCode "+strconv.Quote(clip(v.Str))+" is not an ISO 3166-1 alpha-2 code such as \"MY\""+countryCodeHint(v.Str, contactID))
 			}
 		case "email":
 			if v.Type != gjson.String {
@@ -933,6 +938,37 @@ func (c *refChecker) reply(root gjson.Result, r *refRootFields) {
 
 // refLastMember returns the last value of key in object o: JSON.parse keeps the
 // last duplicate, while gjson's Get returns the first.
+func (c *refChecker) repeatedMIDs(ev gjson.Result) {
+	var mids []gjson.Result
+	c.push("events")
+	i := 0
+	ev.ForEach(func(_, e gjson.Result) bool {
+		defer func() { i++ }()
+		if len(mids) >= 64 {
+			return false
+		}
+		if !e.IsObject() {
+			return true
+		}
+		t, m := refLastMember(e, "type"), refLastMember(e, "mId")
+		if t.Type != gjson.String || m.Type != gjson.String || m.Str == "" || t.Str != "message" && t.Str != "message_echo" {
+			return true
+		}
+		for _, p := range mids {
+			if p.Str == m.Str {
+				line, col := c.position(p.Index)
+				c.pushIdx(i)
+				c.add(RuleMIDDuplicate, "mId", m.Index, "mId "+strconv.Quote(clip(m.Str))+" was already used for this channel at "+strconv.Itoa(line)+":"+strconv.Itoa(col)+midDuplicateAdvice)
+				c.pop()
+				break
+			}
+		}
+		mids = append(mids, m)
+		return true
+	})
+	c.pop()
+}
+
 func refLastMember(o gjson.Result, key string) gjson.Result {
 	var out gjson.Result
 	o.ForEach(func(k, v gjson.Result) bool {

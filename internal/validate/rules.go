@@ -49,6 +49,11 @@ var Rules = []RuleInfo{
 	{RuleContactField, Warning, "a contact{} value of doubtful shape (countryCode, phone, email, profilePic, language, locale, timezone)"},
 	{RuleAttachmentMIME, Warning, "attachment.type disagrees with its mimeType"},
 	{RuleReplyStatusNot200, Warning, "a 2xx /message reply other than the documented 200"},
+	{RuleMediaUnreachable, Warning, "with --fetch-media: an attachment URL that cannot be fetched (no connection, no answer in time, a redirect to a non-http(s) scheme)"},
+	{RuleMediaStatus, Warning, "with --fetch-media: an attachment URL that answers other than 2xx"},
+	{RuleMediaDisposition, Warning, "with --fetch-media: an attachment served with Content-Disposition: attachment (a forced download; it must be inline)"},
+	{RuleMediaContentType, Warning, "with --fetch-media: a Content-Type that does not fit the attachment type (an image served as text/html)"},
+	{RuleMIDDuplicate, Warning, "a message or message_echo mId used twice for the same channel within one input (a stream, an array, a directory)"},
 }
 
 var ruleSeverity = func() map[string]Severity {

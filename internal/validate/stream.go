@@ -34,6 +34,11 @@ type StreamOptions struct {
 	// on the caller's goroutine. 0 or 1: sequential. A single document is
 	// always validated on the caller's goroutine.
 	Jobs int
+	// MIDs remembers the message mIds seen, for mid-duplicate across
+	// several Stream calls (the files of a directory); nil: this stream only.
+	MIDs *MIDIndex
+	// NoMIDs skips the mid-duplicate check (and its index) altogether.
+	NoMIDs bool
 }
 
 // Payload is one validated payload of a stream.
@@ -56,6 +61,10 @@ func Stream(r io.Reader, opts StreamOptions, fn func(Payload) error) (Format, er
 	if opts.MaxDocBytes <= 0 {
 		opts.MaxDocBytes = DefaultMaxDocBytes
 	}
+	if opts.MIDs == nil && !opts.NoMIDs {
+		opts.MIDs = NewMIDIndex()
+	}
+	opts.mids = opts.MIDs != nil
 	s := &streamer{br: bufio.NewReaderSize(r, 64<<10), opts: opts, fn: fn, line: 1, col: 1}
 	format, err := s.run()
 	if p := s.par; p != nil {
@@ -312,6 +321,9 @@ func (s *streamer) emit(p Payload) error {
 	}
 	p.Index = s.index
 	s.index++
+	if p.Report.mids.n > 0 {
+		s.opts.MIDs.check(&p.Report, p.Raw)
+	}
 	return s.fn(p)
 }
 
@@ -325,7 +337,8 @@ func (s *streamer) validate(raw []byte, line, col int) error {
 	return s.emit(Payload{Line: line, Column: col, Raw: raw, Report: r})
 }
 
-// shift moves a payload's findings from payload to stream coordinates.
+// shift moves a payload's findings (and mIds) from payload to stream
+// coordinates.
 func shift(r *Report, line, col int) {
 	for i := range r.Findings {
 		f := &r.Findings[i]
@@ -333,6 +346,20 @@ func shift(r *Report, line, col int) {
 			f.Column += col - 1
 		}
 		f.Line += line - 1
+	}
+	for i := range r.Media {
+		m := &r.Media[i]
+		if m.Line == 1 {
+			m.Column += col - 1
+		}
+		m.Line += line - 1
+	}
+	for i := 0; i < r.mids.n; i++ {
+		m := r.mids.at(i)
+		if m.line == 1 {
+			m.col += int32(col - 1)
+		}
+		m.line += int32(line - 1)
 	}
 }
 
@@ -535,6 +562,7 @@ type batch struct {
 type pool struct {
 	opts   Options
 	fn     func(Payload) error
+	mids   *MIDIndex
 	work   chan *batch
 	queue  []*batch // dispatched, in input order, not yet reported
 	free   []*batch
@@ -551,7 +579,7 @@ func (s *streamer) parallel() {
 		return
 	}
 	max := 2 * jobs // enough to keep every worker busy while one batch is reported
-	p := &pool{opts: s.opts.Options, fn: s.fn, work: make(chan *batch, max), max: max}
+	p := &pool{opts: s.opts.Options, fn: s.fn, mids: s.opts.MIDs, work: make(chan *batch, max), max: max}
 	for i := 0; i < jobs; i++ {
 		p.wg.Add(1)
 		go p.worker()
@@ -641,6 +669,9 @@ func (p *pool) report() error {
 		pl := Payload{Index: it.index, Line: it.line, Column: it.col, Report: it.rep}
 		if it.start >= 0 {
 			pl.Raw = b.buf[it.start:it.end]
+		}
+		if pl.Report.mids.n > 0 {
+			p.mids.check(&pl.Report, pl.Raw)
 		}
 		if err := p.fn(pl); err != nil {
 			p.failed = err

@@ -38,6 +38,8 @@ const okLine = `{"channelId":"c1","contactId":"+60177872890","events":[{"type":"
 func TestStreamFormats(t *testing.T) {
 	badTS := strings.Replace(okLine, "1732435200000", "1732435200", 1)
 	tsCol := strings.Index(badTS, "1732435200") + 1
+	// Each payload its own mId (a repeat is mid-duplicate, tested below).
+	mid := func(s, id string) string { return strings.Replace(s, `"m1"`, `"`+id+`"`, 1) }
 	tests := []struct {
 		name   string
 		in     string
@@ -48,12 +50,12 @@ func TestStreamFormats(t *testing.T) {
 		{"single pretty document", "\n\n{\n  \"mId\": \"\"\n}\n", StreamOptions{}, FormatJSON,
 			[]string{"3:1 [4:10 empty]"}},
 		{"single line document", okLine, StreamOptions{}, FormatJSON, []string{"1:1 []"}},
-		{"ndjson with blank lines and CRLF", okLine + "\r\n\r\n" + badTS + "\r\n  " + badTS + "\n", StreamOptions{}, FormatNDJSON,
+		{"ndjson with blank lines and CRLF", okLine + "\r\n\r\n" + mid(badTS, "m2") + "\r\n  " + mid(badTS, "m3") + "\n", StreamOptions{}, FormatNDJSON,
 			[]string{"1:1 []", fmt.Sprintf("3:1 [3:%d timestamp-seconds]", tsCol), fmt.Sprintf("4:1 [4:%d timestamp-seconds]", tsCol+2)}},
-		{"ndjson broken line does not swallow the next", okLine + "\n{\"events\":[\n" + okLine + "\n", StreamOptions{}, FormatNDJSON,
+		{"ndjson broken line does not swallow the next", okLine + "\n{\"events\":[\n" + mid(okLine, "m2") + "\n", StreamOptions{}, FormatNDJSON,
 			[]string{"1:1 []", "2:1 [2:12 json-syntax]", "3:1 []"}},
 		{"forced ndjson", okLine + "\n", StreamOptions{Format: FormatNDJSON}, FormatNDJSON, []string{"1:1 []"}},
-		{"array of payloads", "[\n  " + okLine + ",\n  " + badTS + ", \"x\"]", StreamOptions{}, FormatArray,
+		{"array of payloads", "[\n  " + okLine + ",\n  " + mid(badTS, "m2") + ", \"x\"]", StreamOptions{}, FormatArray,
 			[]string{"2:3 []", fmt.Sprintf("3:3 [3:%d timestamp-seconds]", tsCol+2), fmt.Sprintf("3:%d [3:%d type]", len(badTS)+5, len(badTS)+5)}},
 		{"empty array", " [ ] ", StreamOptions{}, FormatArray, []string{"1:2 [1:2 array-empty]"}}, // nothing to validate is an error
 		{"truncated array", "[" + okLine + ",\n" + okLine[:40], StreamOptions{}, FormatArray,
@@ -66,7 +68,7 @@ func TestStreamFormats(t *testing.T) {
 		{"empty ndjson", "\n\n", StreamOptions{Format: FormatNDJSON}, FormatNDJSON, []string{"3:1 [3:1 json-syntax]"}},
 		{"too large document", "{\n\"mId\": \"" + strings.Repeat("x", 200) + "\"}", StreamOptions{MaxDocBytes: 100}, FormatJSON,
 			[]string{"1:1 [1:1 json-too-large]"}},
-		{"too large ndjson line is skipped", okLine + "\n" + `{"x":"` + strings.Repeat("x", 300) + `"}` + "\n" + okLine + "\n", StreamOptions{MaxDocBytes: 200}, FormatNDJSON,
+		{"too large ndjson line is skipped", okLine + "\n" + `{"x":"` + strings.Repeat("x", 300) + `"}` + "\n" + mid(okLine, "m2") + "\n", StreamOptions{MaxDocBytes: 200}, FormatNDJSON,
 			[]string{"1:1 []", "2:1 [2:1 json-too-large]", "3:1 []"}},
 		{"too large array element", "[" + okLine + "," + okLine + "]", StreamOptions{MaxDocBytes: 100}, FormatArray,
 			[]string{"1:2 [1:2 json-too-large]", fmt.Sprintf("1:%d [1:%d json-too-large]", len(okLine)+3, len(okLine)+3)}},
@@ -201,3 +203,111 @@ func TestStreamReadError(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, fmt.Errorf("disk on fire") }
+
+// A message mId used again for the same channel within one input is a
+// mid-duplicate warning at the repeat, naming the first occurrence; a
+// receipt for it, or the same mId on another channel, is not.
+func TestStreamMIDDuplicate(t *testing.T) {
+	line := func(ch, typ, mid string) string {
+		body := `"message":{"type":"text","text":"hi"}`
+		if typ == "message_status" {
+			body = `"status":{"value":"read"}`
+		}
+		return `{"channelId":"` + ch + `","contactId":"+60177872890","events":[{"type":"` + typ + `","mId":"` + mid + `","timestamp":1732435200000,` + body + `}]}`
+	}
+	col := strings.Index(line("c1", "message", "m1"), `"m1"`) + 1
+	ecol := strings.Index(line("c1", "message_echo", "m2"), `"m2"`) + 1
+	ndjson := strings.Join([]string{
+		line("c1", "message", "m1"),
+		line("c1", "message_status", "m1"), // a receipt names the message's mId
+		line("c2", "message", "m1"),        // another channel
+		line("c1", "message_echo", "m2"),
+		line("c1", "message", "m1"), // the repeat
+		line("c1", "message_echo", "m2"),
+	}, "\n") + "\n"
+	want := fmt.Sprintf("5:%d events[0].mId mId \"m1\" was already used for this channel at 1:%d;6:%d events[0].mId mId \"m2\" was already used for this channel at 4:%d;", col, col, ecol, ecol)
+	for _, jobs := range []int{1, 2} {
+		for name, in := range map[string]string{"ndjson": ndjson, "array": "[" + strings.ReplaceAll(strings.TrimSuffix(ndjson, "\n"), "\n", ",\n") + "]"} {
+			var got strings.Builder
+			_, err := Stream(strings.NewReader(in), StreamOptions{Jobs: jobs}, func(p Payload) error {
+				for _, f := range p.Report.Findings {
+					if f.Severity != Warning || f.Rule != RuleMIDDuplicate {
+						t.Errorf("%s: unexpected %+v", name, f)
+						continue
+					}
+					msg, _, _ := strings.Cut(f.Message, ";")
+					fmt.Fprintf(&got, "%d:%d %s %s;", f.Line, f.Column, f.Path, msg)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := want
+			if name == "array" { // one more column on the first line ('[')
+				w = strings.Replace(w, fmt.Sprintf("at 1:%d", col), fmt.Sprintf("at 1:%d", col+1), 1)
+			}
+			if got.String() != w {
+				t.Errorf("%s, %d jobs:\n got  %s\n want %s", name, jobs, got.String(), w)
+			}
+		}
+	}
+
+	// One index over several files (a directory): the first occurrence is
+	// named with its file.
+	idx := NewMIDIndex()
+	var msgs []string
+	for _, f := range []string{"a.json", "b.json"} {
+		idx.File(f)
+		_, err := Stream(strings.NewReader(line("c1", "message", "m9")), StreamOptions{MIDs: idx}, func(p Payload) error {
+			for _, f := range p.Report.Findings {
+				msgs = append(msgs, f.Rule+" "+f.Message)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(msgs) != 1 || !strings.Contains(msgs[0], fmt.Sprintf("mid-duplicate mId \"m9\" was already used for this channel at a.json:1:%d", col)) {
+		t.Errorf("across files: %q", msgs)
+	}
+}
+
+// The index grows past its first table and still names the first
+// occurrence; positions that do not fit its packing are shown as "?".
+func TestMIDIndexGrowth(t *testing.T) {
+	var b strings.Builder
+	const n = 5000
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, `{"channelId":"c","contactId":"+60177872890","events":[{"type":"message","mId":"m%d","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}`+"\n", i)
+	}
+	b.WriteString(`{"channelId":"c","contactId":"+60177872890","events":[{"type":"message","mId":"m0","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}` + "\n")
+	b.WriteString(`{"channelId":"c","contactId":"+60177872890","events":[{"type":"message","mId":"m4999","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]}` + "\n")
+	var got []string
+	idx := NewMIDIndex()
+	if _, err := Stream(strings.NewReader(b.String()), StreamOptions{MIDs: idx}, func(p Payload) error {
+		for _, f := range p.Report.Findings {
+			got = append(got, fmt.Sprintf("%d %s", f.Line, f.Message[:strings.Index(f.Message, ";")]))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf(`%d mId "m0" was already used for this channel at 1:79`, n+1),
+		fmt.Sprintf(`%d mId "m4999" was already used for this channel at %d:79`, n+2, n),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if idx.npos != n || len(idx.slots) <= 1024 || idx.npos*5 > len(idx.slots)*4 {
+		t.Errorf("%d mIds in %d slots", idx.npos, len(idx.slots))
+	}
+	if _, line, col := unpackPos(packPos(1, 1<<31-1, 1<<25)); line != "?" || col != "?" {
+		t.Errorf("unpacked %s:%s", line, col)
+	}
+	if f, line, col := unpackPos(packPos(3, 7, 9)); f != 3 || line != "7" || col != "9" {
+		t.Errorf("unpacked %d %s:%s", f, line, col)
+	}
+}

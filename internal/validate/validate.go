@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -37,8 +38,9 @@ func Bytes(data []byte, opts Options) Report {
 			return a.Column - b.Column
 		})
 	}
-	r := Report{Kind: c.kind, Findings: c.findings}
-	c.data, c.findings, c.kind, c.depth = nil, nil, "", 0
+	r := Report{Kind: c.kind, Findings: c.findings, mids: c.mids, Media: c.mediaOut}
+	c.mediaOut = nil
+	c.data, c.findings, c.kind, c.depth, c.mids, c.channel = nil, nil, "", 0, midList{}, ""
 	c.lineStarts = c.lineStarts[:0]
 	if cap(c.tape) > keepTape {
 		c.tape = nil
@@ -119,6 +121,11 @@ type checker struct {
 	escFound int    // escape findings so far
 
 	bigGrowths int // tape growths past bigTape (for a test)
+
+	channel string  // the payload's channelId, for mId keys
+	mids    midList // message mIds seen (only with opts.mids)
+
+	mediaOut []Media // attachment URLs (only with opts.Media)
 }
 
 func (c *checker) push(key string) {
@@ -643,6 +650,9 @@ func (c *checker) ids(root value, r *rootFields) {
 
 func (c *checker) envelope(root value, r *rootFields) {
 	c.ids(root, r)
+	if c.opts.mids && r.channelID.isStr() {
+		c.channel = c.strOf(r.channelID)
+	}
 	ev := r.events
 	switch {
 	case !ev.exists():
@@ -668,13 +678,16 @@ func (c *checker) envelope(root value, r *rootFields) {
 		if n == 0 {
 			c.add(RuleEventsEmpty, "events", ev.off, `"events" is empty: send one event per POST`)
 		}
+		if n > 1 && !c.opts.mids { // Stream's MIDIndex sees these itself
+			c.repeatedMIDs(ev)
+		}
 	}
 	if ct := r.contact; ct.exists() {
 		if !ct.isObj() {
 			c.wrongType(ct, "contact", "an object (omit it rather than send null)")
 		} else {
 			c.push("contact")
-			c.contact(ct)
+			c.contact(ct, r.contactID)
 			c.pop()
 		}
 	}
@@ -737,6 +750,9 @@ func (c *checker) event(e value) {
 	}
 	if c.requiredString(e, f.mid, "mId", "the message id, at most 50 characters") {
 		c.midLength(f.mid, "mId")
+		if c.opts.mids && typ != "message_status" && typ != "" {
+			c.noteMID(f.mid)
+		}
 	}
 	c.timestamp(e, f.ts)
 
@@ -762,6 +778,45 @@ func (c *checker) event(e value) {
 		}
 	}
 }
+
+// repeatedMIDs reports a message mId used twice within one payload's events
+// (a rare shape, so a quadratic look over at most 64 events).
+func (c *checker) repeatedMIDs(ev value) {
+	var mids [64]value
+	n := 0
+	c.push("events")
+	defer c.pop()
+	for it, i := c.iter(ev), 0; n < len(mids); i++ {
+		e, ok := it.elem()
+		if !ok {
+			break
+		}
+		if !e.isObj() {
+			continue
+		}
+		t, m := c.lastMember(e, "type"), c.lastMember(e, "mId")
+		if !t.isStr() || !m.isStr() || c.strOf(m) == "" {
+			continue
+		}
+		if ts := c.strOf(t); ts != "message" && ts != "message_echo" {
+			continue
+		}
+		s := c.strOf(m)
+		for _, p := range mids[:n] {
+			if c.strOf(p) == s {
+				line, col := c.position(p.off)
+				c.pushIdx(i)
+				c.add(RuleMIDDuplicate, "mId", m.off, "mId "+strconv.Quote(clip(s))+" was already used for this channel at "+strconv.Itoa(line)+":"+strconv.Itoa(col)+midDuplicateAdvice)
+				c.pop()
+				break
+			}
+		}
+		mids[n] = m
+		n++
+	}
+}
+
+const midDuplicateAdvice = "; send each message's mId once (whether the platform drops or repeats a duplicate is not documented)"
 
 func (c *checker) midLength(v value, key string) {
 	s := c.strOf(v)
@@ -1043,6 +1098,8 @@ func (c *checker) attachment(m, a value) {
 	default:
 		if why := checkURL(c.strOf(url)); why != "" {
 			c.add(RuleURL, "url", url.off, "attachment URL "+why)
+		} else if c.opts.Media {
+			c.media(url, typ)
 		}
 	}
 	c.optionalString(mime, "mimeType")
@@ -1055,6 +1112,19 @@ func (c *checker) attachment(m, a value) {
 			}
 		}
 	}
+}
+
+// media notes an attachment URL for Report.Media.
+func (c *checker) media(url, typ value) {
+	kind := ""
+	if typ.isStr() {
+		switch k := c.strOf(typ); k {
+		case "image", "video", "audio", "file":
+			kind = k
+		}
+	}
+	line, col := c.position(url.off)
+	c.mediaOut = append(c.mediaOut, Media{URL: strings.Clone(c.strOf(url)), Kind: kind, Path: c.pathString("url"), Line: line, Column: col})
 }
 
 // kindForMIME mirrors channel.KindForMIME without allocating.
@@ -1072,20 +1142,25 @@ func kindForMIME(m string) string {
 
 func (c *checker) location(m value, f *[mCount]value) {
 	lat, lng := f[mLat], f[mLng]
-	latKey, lngKey := "latitude", "longitude"
-	parent := m
 	if nested := f[mLocation]; nested.exists() {
-		c.add(RuleLocationNested, "location", nested.off, "put latitude, longitude and address flat on the message, not inside message.location{}")
-		if nested.isObj() && !lat.exists() && !lng.exists() {
-			lat, lng = c.lastMember(nested, "latitude"), c.lastMember(nested, "longitude")
-			latKey, lngKey = "location.latitude", "location.longitude"
-			parent = nested
+		c.add(RuleLocationNested, "location", nested.off, locationNestedHint)
+		if !lat.exists() && !lng.exists() {
+			// The platform reads message.latitude/longitude only: a
+			// location that is only nested has no coordinates for it.
+			c.add(RuleRequired, "latitude", nested.off, locationNestedOnly)
+			c.optionalString(f[mAddress], "address")
+			return
 		}
 	}
-	c.coord(parent, lat, latKey, 90, RuleLatitude)
-	c.coord(parent, lng, lngKey, 180, RuleLongitude)
+	c.coord(m, lat, "latitude", 90, RuleLatitude)
+	c.coord(m, lng, "longitude", 180, RuleLongitude)
 	c.optionalString(f[mAddress], "address")
 }
+
+const (
+	locationNestedHint = "put latitude, longitude and address flat on the message, not inside message.location{}"
+	locationNestedOnly = `"latitude" and "longitude" are required flat on the message: the platform reads message.latitude and message.longitude, and here they sit only inside message.location{}; flatten it ({"type": "location", "latitude": ..., "longitude": ...})`
+)
 
 func (c *checker) coord(parent, v value, key string, limit float64, rule string) {
 	var x float64
@@ -1152,7 +1227,7 @@ func (c *checker) quickReply(m, title, replies value) {
 
 // ---- contact -------------------------------------------------------------
 
-func (c *checker) contact(ct value) {
+func (c *checker) contact(ct, contactID value) {
 	for it := c.iter(ct); ; {
 		k, v, ok := it.member()
 		if !ok {
@@ -1174,7 +1249,11 @@ func (c *checker) contact(ct value) {
 			if !v.isStr() {
 				c.wrongType(v, key, "a string")
 			} else if s := c.strOf(v); !isAlpha2(s) {
-				c.add(RuleContactField, key, v.off, "countryCode "+strconv.Quote(clip(s))+" is not an ISO 3166-1 alpha-2 code such as \"MY\"")
+				id := ""
+				if contactID.isStr() {
+					id = c.strOf(contactID)
+				}
+				c.add(RuleContactField, key, v.off, "countryCode "+strconv.Quote(clip(s))+" is not an ISO 3166-1 alpha-2 code such as \"MY\""+countryCodeHint(s, id))
 			}
 		case "email":
 			if !v.isStr() {

@@ -83,8 +83,11 @@ func TestRules(t *testing.T) {
 		{"coordinate string", ev(`{"type":"location","latitude":"1.5","longitude":2}`), Options{}, "coordinate-string@events[0].message.latitude"},
 		{"coordinate string out of range", ev(`{"type":"location","latitude":"100","longitude":2}`), Options{}, "coordinate-string@events[0].message.latitude latitude-range@events[0].message.latitude"},
 		{"coordinate NaN string", ev(`{"type":"location","latitude":"NaN","longitude":2}`), Options{}, "type@events[0].message.latitude"},
-		{"location nested only", ev(`{"type":"location","location":{"latitude":1,"longitude":2}}`), Options{}, "location-nested@events[0].message.location"},
-		{"location nested out of range", ev(`{"type":"location","location":{"latitude":91,"longitude":2}}`), Options{}, "location-nested@events[0].message.location latitude-range@events[0].message.location.latitude"},
+		{"location nested only", ev(`{"type":"location","location":{"latitude":1,"longitude":2}}`), Options{}, "location-nested@events[0].message.location required@events[0].message.latitude"},
+		{"location nested beside flat", ev(`{"type":"location","latitude":1,"longitude":2,"location":{"latitude":1,"longitude":2}}`), Options{}, "location-nested@events[0].message.location"},
+		{"contact id email, no ID type", strings.Replace(ev(`{"type":"text","text":"hi"}`), "+60177872890", "alice@example.com", 1), Options{}, "contact-id-format@contactId"},
+		{"contact id phone form, no ID type", ev(`{"type":"text","text":"hi"}`), Options{}, ""},
+		{"contact id custom form, no ID type", strings.Replace(ev(`{"type":"text","text":"hi"}`), "+60177872890", "user_1/=@x", 1), Options{}, ""},
 		{"replies empty", ev(`{"type":"quick_reply","title":"t","replies":[]}`), Options{}, "replies-empty@events[0].message.replies"},
 		{"replies count", ev(`{"type":"quick_reply","title":"t","replies":["1","2","3","4","5","6","7","8","9","10","11"]}`), Options{}, "replies-count@events[0].message.replies[10]"},
 		{"reply not string", ev(`{"type":"quick_reply","title":"t","replies":["a",1]}`), Options{}, "type@events[0].message.replies[1]"},
@@ -207,7 +210,10 @@ func TestID(t *testing.T) {
 		{strings.Repeat("a", 51), channel.IDCustom, RuleContactIDLength, 51},
 		{strings.Repeat("é", 51), "", RuleContactIDLength, 51},
 		{"", channel.IDPhone, RuleEmpty, 1},
-		{"any thing-goes.", "", "", 0},
+		{"any_thing+goes/=@", "", "", 0},
+		{"+60177872890", "", "", 0},
+		{"alice@example.com", "", RuleContactIDFormat, 14},
+		{"abc-def", "", RuleContactIDFormat, 4},
 	}
 	for _, tt := range tests {
 		fs := ID(tt.value, tt.typ)
@@ -406,5 +412,49 @@ func TestEmptyArray(t *testing.T) {
 	})
 	if err != nil || n != 1 {
 		t.Errorf("Stream: %d payloads, %v", n, err)
+	}
+}
+
+// The messages of the new rules say what applies and what to do.
+func TestFidelityMessages(t *testing.T) {
+	ev := func(contactID, extra string) string {
+		return `{"channelId":"c","contactId":"` + contactID + `","events":[{"type":"message","mId":"m1","timestamp":1732435200000,"message":{"type":"text","text":"hi"}}]` + extra + `}`
+	}
+	tests := []struct {
+		name, in, rule string
+		want           []string
+	}{
+		{"email contactId, no ID type", ev("alice@example.com", ""), RuleContactIDFormat,
+			[]string{`'.' at position 14`, "neither ID type", "--id-type"}},
+		{"dialling code, contactId gives it", ev("+919876543210", `,"contact":{"countryCode":"91"}`), RuleContactField,
+			[]string{`"91" is a dialling code`, `likely "IN"`}},
+		{"dialling code with plus, no phone contactId", ev("user_1", `,"contact":{"countryCode":"+60"}`), RuleContactField,
+			[]string{"dialling code +60", `likely "MY"`}},
+		{"location only nested", `{"channelId":"c","contactId":"x","events":[{"type":"message","mId":"m1","timestamp":1732435200000,"message":{"type":"location","location":{"latitude":1,"longitude":2}}}]}`, RuleRequired,
+			[]string{"message.latitude", "only inside message.location{}", "flatten"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Bytes([]byte(tt.in), Options{})
+			var msg string
+			for _, f := range r.Findings {
+				if f.Rule == tt.rule {
+					msg = f.Message
+				}
+			}
+			if msg == "" {
+				t.Fatalf("no %s finding in %+v", tt.rule, r.Findings)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+	// Lower-case ISO codes keep their plain message (no dialling-code hint).
+	r := Bytes([]byte(ev("+919876543210", `,"contact":{"countryCode":"in"}`)), Options{})
+	if len(r.Findings) != 1 || strings.Contains(r.Findings[0].Message, "dialling") {
+		t.Errorf("lower-case code: %+v", r.Findings)
 	}
 }

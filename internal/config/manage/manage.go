@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/fault"
@@ -161,6 +162,9 @@ func (o *Manager) Set(ctx context.Context, key, value string) error {
 	}
 	if err := o.save(file); err != nil {
 		return err
+	}
+	if w := channel.WebhookURLWarning(v); key == "webhook_url" && w != "" {
+		fmt.Fprintln(o.IO.ErrOut, "warning: "+w) // saved anyway: self-hosted platforms exist
 	}
 	if o.JSON {
 		return ui.WriteJSON(o.IO.Out, map[string]any{"profile": name, "key": key, "value": o.show(key, v), "active": file.Active == name})

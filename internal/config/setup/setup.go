@@ -95,6 +95,9 @@ func Run(file *config.File, o *Options) error {
 			return promptErr(err)
 		}
 	}
+	if w := channel.WebhookURLWarning(p.WebhookURL); w != "" {
+		fmt.Fprintln(o.IO.ErrOut, "warning: "+w) // saved anyway: self-hosted platforms exist
+	}
 	file.Put(name, p)
 	if makeActive {
 		file.Active = name

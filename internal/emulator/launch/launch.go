@@ -38,6 +38,7 @@ type Options struct {
 	ShowToken  bool
 	NoProfile  bool
 	Quiet      bool
+	FetchMedia bool // fetch attachment URLs' headers (emulator.Options.FetchMedia)
 	// The provider face.
 	Providers        []string
 	ProviderWebhooks []string
@@ -202,7 +203,7 @@ func Run(ctx context.Context, io *ui.IOStreams, asJSON bool, file *config.File, 
 	if opts.StatePath != "" {
 		fsutil.MakePrivate(opts.StatePath, errOut) // contacts and messages: personal data
 	}
-	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, AllowedHosts: opts.AllowHosts, BeforeServe: beforeServe,
+	e, err := emulator.New(emulator.Options{Addr: addr, Channels: chans, RateLimit: opts.RateLimit, StatePath: opts.StatePath, AllowedHosts: opts.AllowHosts, BeforeServe: beforeServe, FetchMedia: opts.FetchMedia,
 		Providers: emulatorProviders(setups, opts)})
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {

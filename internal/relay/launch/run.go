@@ -33,6 +33,8 @@ type Options struct {
 	Port        int
 	Settings    config.Profile
 	SpoolPath   string
+	Queue       string // nats://… : JetStream instead of the spool
+	QueueOpts   relay.NATSOptions
 	PublicURL   string
 	Credentials string
 	HTTPConfig  string
@@ -43,6 +45,7 @@ type Options struct {
 	Workers     int
 	RateLimit   float64
 	Backoff     time.Duration // hidden: tests make redelivery fast
+	MaxBackoff  time.Duration // hidden: and keep it fast after an outage
 	LogLevel    string
 	DrainFor    time.Duration
 	CheckConfig bool
@@ -98,6 +101,13 @@ func Run(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string)
 		return fault.New(fault.IO, fmt.Errorf("--credentials: %w", err))
 	}
 	secrets := []string{set.APIToken}
+	if opts.Queue != "" {
+		urls, qsecrets, err := relay.ParseQueueURLs(opts.Queue)
+		if err != nil {
+			return fault.New(fault.Usage, err)
+		}
+		opts.QueueOpts.URLs, secrets = urls, append(secrets, qsecrets...)
+	}
 	hopts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler
 	if asJSON {
@@ -162,11 +172,20 @@ func Run(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string)
 		return err
 	}
 
-	fsutil.MakePrivate(opts.SpoolPath, logWriter{log}) // undelivered messages: personal data
-	eng, err := relay.New(relay.Options{Adapter: ad, ChannelID: set.ChannelID, Token: set.APIToken, IDType: idType,
+	storeKey, store := "spool", opts.SpoolPath
+	var queue *relay.NATSOptions
+	if opts.Queue != "" {
+		queue, storeKey, store = &opts.QueueOpts, "queue", relay.RedactURLs(opts.Queue)
+	} else {
+		fsutil.MakePrivate(opts.SpoolPath, logWriter{log}) // undelivered messages: personal data
+	}
+	eng, err := relay.New(relay.Options{NATS: queue, Adapter: ad, ChannelID: set.ChannelID, Token: set.APIToken, IDType: idType,
 		WebhookURL: set.WebhookURL, SpoolPath: opts.SpoolPath, PublicURL: public, Workers: opts.Workers,
-		RateLimit: opts.RateLimit, Backoff: opts.Backoff, Logger: log, InsecureInbound: opts.InsecureInbound,
+		RateLimit: opts.RateLimit, Backoff: opts.Backoff, MaxBackoff: opts.MaxBackoff, Logger: log, InsecureInbound: opts.InsecureInbound,
 		Limits: relay.Limits{MaxEntries: opts.MaxEntries, MaxBytes: opts.MaxBytes, Window: opts.Window}})
+	if errors.Is(err, relay.ErrQueueAuth) {
+		return fault.New(fault.Auth, err)
+	}
 	if err != nil {
 		return fault.New(fault.IO, err)
 	}
@@ -187,8 +206,8 @@ func Run(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string)
 		adminURL = "http://" + adminLn.Addr().String()
 	}
 	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "public", public, "admin", adminURL, "webhook", set.WebhookURL,
-		"channelId", set.ChannelID, "token", ui.Redact(set.APIToken), "spool", opts.SpoolPath,
-		"inbound", public+"/providers/"+ad.Name()+"/", "pending", eng.Spool().Stats().Depth)
+		"channelId", set.ChannelID, "token", ui.Redact(set.APIToken), storeKey, store,
+		"inbound", public+"/providers/"+ad.Name()+"/", "pending", eng.Stats().Depth)
 	if !loopbackHost(opts.Host) {
 		log.Warn("listening beyond loopback: put the relay behind TLS", "host", opts.Host)
 	}
@@ -211,7 +230,7 @@ func Run(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string)
 	dctx, dcancel := context.WithTimeout(context.Background(), opts.DrainFor)
 	eng.Drain(dctx)
 	dcancel()
-	st := eng.Spool().Stats()
+	st := eng.Stats()
 	if err := eng.Close(); err != nil {
 		return fault.New(fault.IO, err)
 	}

@@ -46,7 +46,7 @@ func IDs(io *ui.IOStreams, values []string, t channel.IDType, asJSON bool) (bad 
 		}
 	}
 	if t == "" && !asJSON {
-		fmt.Fprintln(io.ErrOut, "note: no ID type (--type, CCX_ID_TYPE or the profile's id_type): checked only emptiness and the 50-character limit")
+		fmt.Fprintln(io.ErrOut, "note: no ID type (--type, CCX_ID_TYPE or the profile's id_type): checked against both types (a value must fit one); --type narrows it")
 	}
 	return bad, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/fault"
+	"github.com/ccx-cli/ccx/internal/mediacheck"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 )
@@ -41,6 +42,11 @@ type Options struct {
 	Output  string
 	Quiet   bool
 	Jobs    int // workers for NDJSON/array inputs; 1: sequential
+	// FetchMedia fetches every attachment URL's headers (mediacheck).
+	FetchMedia bool
+	// Ignore holds rule ids left out of the findings (validate.ParseIgnore).
+	// Ignoring mid-duplicate also drops the index of mIds, and its memory.
+	Ignore map[string]bool
 }
 
 // Tally counts what a run saw.
@@ -66,6 +72,8 @@ type runner struct {
 	sevWarn, sevErr string // rendered severities
 	nameFor         string // file whose quoted name is in nameJSON
 	nameJSON        []byte
+	mids            *validate.MIDIndex  // this input's mIds (a directory is one input)
+	media           *mediacheck.Checker // --fetch-media
 }
 
 // Run validates every input, printing as it goes; the tally says what it
@@ -74,6 +82,9 @@ func Run(ctx context.Context, opts *Options) (Tally, error) {
 	r := &runner{opts: opts, out: bufio.NewWriterSize(opts.IO.Out, 64<<10), tty: opts.IO.IsStdoutTTY() && opts.Output == Text}
 	defer r.out.Flush()
 	r.st = opts.IO.Styles(opts.IO.Out)
+	if opts.FetchMedia {
+		r.media = mediacheck.New(mediacheck.Options{})
+	}
 	inputs := opts.Inputs
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
@@ -86,6 +97,10 @@ func Run(ctx context.Context, opts *Options) (Tally, error) {
 		if err != nil {
 			r.unreadable(in, err)
 			continue
+		}
+		r.mids = nil
+		if !opts.Ignore[validate.RuleMIDDuplicate] {
+			r.mids = validate.NewMIDIndex()
 		}
 		for _, file := range files {
 			if err := r.file(ctx, file); err != nil {
@@ -193,8 +208,11 @@ func (r *runner) file(ctx context.Context, file string) error {
 	}
 	so := validate.StreamOptions{Options: validate.Options{
 		Kind: r.opts.Kind, IDType: r.opts.IDType, ChannelID: r.opts.Channel,
-		ReplyStatus: r.opts.Status, TextLimit: r.opts.Limit,
-	}, Jobs: r.opts.Jobs}
+		ReplyStatus: r.opts.Status, TextLimit: r.opts.Limit, Media: r.media != nil,
+	}, Jobs: r.opts.Jobs, MIDs: r.mids, NoMIDs: r.mids == nil}
+	if r.mids != nil {
+		r.mids.File(name)
+	}
 	if ext := payloadExt(file); ext == ".ndjson" || ext == ".jsonl" {
 		so.Format = validate.FormatNDJSON
 	}
@@ -202,6 +220,9 @@ func (r *runner) file(ctx context.Context, file string) error {
 	_, err := validate.Stream(in, so, func(p validate.Payload) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if r.media != nil {
+			mediacheck.AddFindings(ctx, r.media, &p.Report)
 		}
 		return r.payload(name, file == "-", p)
 	})
@@ -215,6 +236,7 @@ func (r *runner) failing(f validate.Finding) bool {
 func (r *runner) payload(name string, stdin bool, p validate.Payload) error {
 	t := &r.tally
 	t.Payloads++
+	p.Report.Drop(r.opts.Ignore)
 	errs, warns := p.Report.Errors(), p.Report.Warnings()
 	t.Errors += errs
 	t.Warnings += warns

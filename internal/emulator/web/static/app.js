@@ -7,14 +7,21 @@
 
 (function () {
   const API = '/_emulator';
+  // The API pages big inboxes: contacts and messages come a page at a time,
+  // older messages when the conversation is scrolled to its top.
+  const PAGE = 50;
+  const CONTACT_PAGE = 100;
   const SEEN_KEY = 'ccx-inbox-seen:' + location.host;
 
   const state = {
     info: { channels: [] },
     contacts: new Map(), // key(channelId, contactId) -> contact
-    messages: new Map(), // seq -> message
+    messages: new Map(), // seq -> message (the loaded pages and what arrived since)
+    convs: new Map(), // key -> { next: cursor of older messages or null, loading }
+    contactsNext: null, // cursor of the next page of contacts
+    contactsLoading: false,
     current: null, // key of the open conversation
-    seen: loadSeen(), // key -> highest incoming seq the user has seen
+    seen: loadSeen(), // key -> { seq: highest incoming seq seen, n: incoming count then }
     requests: [], // newest last
     reqSeq: 0,
     loaded: false,
@@ -126,6 +133,8 @@
     }
   }
 
+  // upsertContact merges a contact (with its summary from GET /contacts:
+  // last, incoming, lastIncomingSeq, or without it from an event).
   function upsertContact(c) {
     const k = key(c.channelId, c.contactId);
     const old = state.contacts.get(k);
@@ -142,6 +151,13 @@
     const k = key(m.channelId, m.contactId);
     if (!state.contacts.has(k)) upsertContact({ channelId: m.channelId, contactId: m.contactId, lastActivity: when });
     else if (when) upsertContact({ channelId: m.channelId, contactId: m.contactId, lastActivity: when });
+    // Keep the contact list's summary current without its messages.
+    const c = state.contacts.get(k);
+    if (!c.last || m.seq >= c.last.seq) c.last = m;
+    if (!old && m.direction === 'in' && m.seq > (c.lastIncomingSeq || 0)) {
+      c.incoming = (c.incoming || 0) + 1;
+      c.lastIncomingSeq = m.seq;
+    }
     return true;
   }
 
@@ -152,22 +168,35 @@
     return out;
   }
 
+  // seenOf reads what the user has seen of a contact; older pages stored
+  // only the seq.
+  function seenOf(k) {
+    const v = state.seen[k];
+    if (typeof v === 'number') return { seq: v };
+    return v && typeof v === 'object' ? v : { seq: 0, n: 0 };
+  }
+
+  // unreadOf counts the contact's incoming messages since last seen, from
+  // the server's counts (the messages themselves may not be loaded).
   function unreadOf(k) {
-    const seen = state.seen[k] || 0;
+    const c = state.contacts.get(k);
+    const seen = seenOf(k);
+    if (!c || !((c.lastIncomingSeq || 0) > (seen.seq || 0))) return 0;
+    if (typeof seen.n === 'number' && typeof c.incoming === 'number') return Math.max(1, c.incoming - seen.n);
     let n = 0;
     for (const m of state.messages.values()) {
-      if (m.direction === 'in' && m.seq > seen && key(m.channelId, m.contactId) === k) n++;
+      if (m.direction === 'in' && m.seq > seen.seq && key(m.channelId, m.contactId) === k) n++;
     }
-    return n;
+    return Math.max(1, n);
   }
 
   function markSeen(k) {
-    let max = state.seen[k] || 0;
-    for (const m of state.messages.values()) {
-      if (key(m.channelId, m.contactId) === k && m.direction === 'in' && m.seq > max) max = m.seq;
-    }
-    if (max !== (state.seen[k] || 0)) {
-      state.seen[k] = max;
+    const c = state.contacts.get(k);
+    if (!c) return;
+    const now = { seq: c.lastIncomingSeq || 0, n: c.incoming || 0 };
+    const old = seenOf(k);
+    if (now.seq !== old.seq || now.n !== old.n) {
+      state.seen[k] = now;
       saveSeen();
     }
   }
@@ -182,8 +211,7 @@
     const multi = state.info.channels.length > 1;
     const items = contacts.map((c) => {
       const k = key(c.channelId, c.contactId);
-      const msgs = messagesOf(k);
-      const last = msgs[msgs.length - 1];
+      const last = c.last;
       const unread = k === state.current && !document.hidden ? 0 : unreadOf(k);
       const name = contactName(c);
       const lastText = last ? (last.direction === 'out' ? 'You: ' : '') + summary(last)
@@ -331,9 +359,88 @@
     // A whole conversation swapped in is not "new messages": keep the live
     // region quiet while it changes.
     box.setAttribute('aria-busy', 'true');
-    box.replaceChildren(...messagesOf(k).map(renderMessage));
+    box.replaceChildren(...olderRow(k), ...messagesOf(k).map(renderMessage));
     box.scrollTop = box.scrollHeight;
     setTimeout(() => box.removeAttribute('aria-busy'), 0);
+  }
+
+  // olderRow is the first row of a conversation with older messages on the
+  // server: a button (scrolling to the top presses it too).
+  function olderRow(k) {
+    const cv = state.convs.get(k);
+    if (!cv || !cv.next) return [];
+    const b = el('button', { type: 'button', class: 'link-button', id: 'load-older' }, cv.loading ? 'Loading older messages…' : 'Load older messages');
+    b.addEventListener('click', () => loadOlder(k));
+    return [el('li', { class: 'older' }, b)];
+  }
+
+  function pageURL(path, params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, v);
+    return path + '?' + q.toString();
+  }
+
+  // loadConversation fetches the newest page of a conversation once.
+  async function loadConversation(k) {
+    if (state.convs.has(k)) return;
+    const c = state.contacts.get(k);
+    if (!c || c.phoneOnly) return;
+    const cv = { next: null, loading: true };
+    state.convs.set(k, cv);
+    try {
+      const page = await getJSON(pageURL('/messages', { channelId: c.channelId, contactId: c.contactId, limit: PAGE }));
+      for (const m of page.messages || []) upsertMessage(m);
+      cv.next = page.next || null;
+    } catch (e) {
+      state.convs.delete(k);
+      throw e;
+    } finally {
+      cv.loading = false;
+    }
+  }
+
+  // loadOlder prepends the next older page, keeping what is on screen where it is.
+  async function loadOlder(k) {
+    const cv = state.convs.get(k);
+    const c = state.contacts.get(k);
+    if (!cv || !cv.next || cv.loading || !c) return;
+    cv.loading = true;
+    let page;
+    try {
+      page = await getJSON(pageURL('/messages', { channelId: c.channelId, contactId: c.contactId, limit: PAGE, before: cv.next }));
+    } catch (e) {
+      cv.loading = false;
+      setConn('down', 'Could not load older messages: ' + e.message);
+      return;
+    }
+    cv.loading = false;
+    cv.next = page.next || null;
+    const fresh = (page.messages || []).filter((m) => upsertMessage(m));
+    if (state.current !== k) return;
+    const box = $('messages');
+    const h = box.scrollHeight;
+    const top = box.scrollTop;
+    const row = box.querySelector('li.older');
+    if (row) row.remove();
+    const nodes = [...olderRow(k), ...fresh.sort((a, b) => a.seq - b.seq).map(renderMessage)];
+    box.prepend(...nodes);
+    box.scrollTop = top + (box.scrollHeight - h);
+  }
+
+  // loadMoreContacts appends the next page of the contact list.
+  async function loadMoreContacts() {
+    if (!state.contactsNext || state.contactsLoading) return;
+    state.contactsLoading = true;
+    try {
+      const page = await getJSON(pageURL('/contacts', { limit: CONTACT_PAGE, before: state.contactsNext }));
+      for (const c of page.contacts || []) upsertContact(c);
+      state.contactsNext = page.next || null;
+      renderContacts();
+    } catch (e) {
+      setConn('down', 'Could not load more contacts: ' + e.message);
+    } finally {
+      state.contactsLoading = false;
+    }
   }
 
   // applyMessage updates the open conversation in place: new messages are
@@ -365,6 +472,10 @@
     renderPhone();
     renderContacts();
     if (focusComposer) activeField().focus();
+    if (!state.convs.has(k)) {
+      loadConversation(k).then(() => { if (state.current === k) renderConversation(); })
+        .catch((e) => setConn('down', 'Could not load the conversation: ' + e.message));
+    }
   }
 
   // ---- composer ----
@@ -975,13 +1086,14 @@
   // ---- loading and live updates ----
 
   async function loadAll() {
-    const [info, st, ph] = await Promise.all([getJSON('/'), getJSON('/state'), getJSON('/phone')]);
+    const [info, cs, ph] = await Promise.all([getJSON('/'), getJSON(pageURL('/contacts', { limit: CONTACT_PAGE })), getJSON('/phone')]);
     state.info = info;
     state.contacts.clear();
     state.messages.clear();
+    state.convs.clear();
     state.phone.clear();
-    for (const c of st.contacts || []) upsertContact(c);
-    for (const m of st.messages || []) upsertMessage(m);
+    for (const c of cs.contacts || []) upsertContact(c);
+    state.contactsNext = cs.next || null;
     for (const pm of ph.messages || []) upsertPhone(pm);
     renderPhoneSettings();
     const names = info.channels.map((c) => c.channelId + ' (' + c.idType + ')').join(', ');
@@ -999,6 +1111,7 @@
       if (first) state.current = key(first.channelId, first.contactId);
       if (first) $('composer-to').value = first.contactId;
     }
+    if (state.current) await loadConversation(state.current);
     if (state.current) markSeen(state.current);
     renderContacts();
     renderConversation();
@@ -1079,6 +1192,13 @@
         }
       });
     }
+    $('messages').addEventListener('scroll', () => {
+      if (state.current && $('messages').scrollTop < 80) loadOlder(state.current);
+    });
+    $('contacts').addEventListener('scroll', () => {
+      const p = $('contacts');
+      if (p.scrollHeight - p.scrollTop - p.clientHeight < 200) loadMoreContacts();
+    });
     $('tab-inbox').addEventListener('click', () => setView('inbox'));
     $('tab-requests').addEventListener('click', () => { closeFlow(); setView('requests'); });
     $('flow-close').addEventListener('click', () => { closeFlow(); $('tab-requests').focus(); });
