@@ -37,13 +37,24 @@ func TestExternalModuleUsesTheKit(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goBin, "test", "-count=1", "-timeout", limit.Round(time.Second).String(), "./...")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -mod=mod"), "GOWORK=off")
+	// -mod=readonly: a go.mod that lags the kit's dependencies fails here
+	// instead of being rewritten in the work tree by every run.
+	flags := []string{"-mod=readonly"}
+	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+		if !strings.HasPrefix(f, "-mod=") {
+			flags = append(flags, f)
+		}
+	}
+	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off")
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("go test in %s did not finish within %v:\n%s", dir, limit, out)
 	}
 	if err != nil {
+		if strings.Contains(string(out), "go mod tidy") || strings.Contains(string(out), "updates to go.mod needed") {
+			t.Fatalf("examples/gotest/go.mod lags the kit's dependencies: run `go mod tidy` in examples/gotest:\n%s", out)
+		}
 		t.Fatalf("go test in %s failed (%v): the kit does not work from another module:\n%s", dir, err, out)
 	}
 	if !strings.Contains(string(out), "ok  \texample.com/ccx-kit-demo") {

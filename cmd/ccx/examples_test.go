@@ -87,6 +87,7 @@ var exampleWants = map[string]exampleWant{
 	"ccx listen --forward-to https://127.0.0.1:8443/message --cacert ca.pem --forward-timeout 3s -v":                                             {0, true, "server: the /message endpoint forwarding over TLS with a private CA"},
 	"ccx listen --record calls.ndjson":                                                                                                           {0, true, "server: the /message endpoint recording calls"},
 	"ccx relay --provider loopback --spool relay.db":                                                                                             {0, true, "server: the relay (loopback adapter)"},
+	"ccx relay --config relay.toml --spool-dir spool --public-url https://relay.example.com":                                                     {0, true, "server: a relay of the config file's two channels"},
 	"ccx relay --provider loopback --admin-addr 127.0.0.1:9100":                                                                                  {0, true, "server: the relay with its admin address"},
 	"CCX_CLICKSEND_USERNAME=me CCX_CLICKSEND_API_KEY=... CCX_CLICKSEND_SECRET=s3cr3t ccx relay --provider clicksend":                             {0, true, "server: the relay (clicksend adapter)"},
 	"ccx relay --provider twilio --public-url https://relay.example.com --credentials twilio.env":                                                {0, true, "server: the relay (twilio adapter)"},
@@ -268,6 +269,9 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
 	files["ca.pem"] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}))
 	tlsSrv.Close()
+	// A relay config file of two loopback channels (`ccx relay --config`).
+	files["relay.toml"] = fmt.Sprintf("[[channel]]\nid = \"shop\"\ntoken = \"env:CCX_API_TOKEN\"\nwebhook_url = %q\nprovider = \"loopback\"\n\n"+
+		"[[channel]]\nid = \"support\"\ntoken = \"examples-second-token-0123456789\"\nwebhook_url = %q\nprovider = \"loopback\"\n", emu.WebhookURL(), emu.WebhookURL())
 	// What `ccx emulate --provider twilio` writes next to the config file.
 	files["provider-twilio.env"] = files["twilio.env"] + "CCX_PROVIDER_BASE_URL=" + w.provider.URL + "\n"
 	for name, body := range files {
@@ -275,8 +279,11 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 			t.Fatal(err)
 		}
 	}
-	// Relay spools for `ccx relay status --spool ...`.
-	for _, name := range []string{"relay.db", "ccx-relay.db"} {
+	if err := os.Mkdir(filepath.Join(w.template, "ccx-relay-spool"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Relay spools for `ccx relay status --spool ...` and `--spool-dir`.
+	for _, name := range []string{"relay.db", "ccx-relay.db", "ccx-relay-spool/shop.db", "ccx-relay-spool/support.db"} {
 		sp, err := relay.OpenSpool(filepath.Join(w.template, name), relay.Limits{})
 		if err != nil {
 			t.Fatal(err)
@@ -514,15 +521,22 @@ type exampleResult struct {
 func (w *exampleWorld) run(t *testing.T, line string, server, follow bool, ports []int) exampleResult {
 	t.Helper()
 	dir := t.TempDir()
-	entries, _ := os.ReadDir(w.template)
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(w.template, e.Name()))
+	copyErr := filepath.WalkDir(w.template, func(p string, e os.DirEntry, err error) error {
+		if err != nil || p == w.template {
+			return err
+		}
+		rel, _ := filepath.Rel(w.template, p)
+		if e.IsDir() { // the spools of `relay status --spool-dir`
+			return os.Mkdir(filepath.Join(dir, rel), 0o700)
+		}
+		b, err := os.ReadFile(p)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o600)
+	})
+	if copyErr != nil {
+		t.Fatal(copyErr)
 	}
 	// Where the completion install examples write.
 	for _, d := range []string{".zsh/completions", ".config/fish/completions", ".local/share/bash-completion/completions"} {

@@ -60,8 +60,10 @@ Everything that happens is logged on stdout: readable lines on a terminal,
 NDJSON with --json. The inspection API lives under /_emulator/: GET
 /_emulator/state, /_emulator/contacts, /_emulator/messages?contactId=, the live
 Server-Sent Events stream /_emulator/events, and POST
-/_emulator/channels/{id}/send. State is in memory unless --state FILE keeps it
-across restarts. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
+/_emulator/channels/{id}/send. --state FILE keeps the state (and the last 200
+requests) across restarts. Ctrl-C or SIGTERM stops it gracefully. The web inbox
+resends requests, retries failed messages, copies requests as curl ($CCX_API_TOKEN
+for the token), filters the log and links to any view (#/requests/N).
 
 Both faces: --provider NAME (repeatable: ` + strings.Join(emulators.Names(), ", ") + `) also plays that
 messaging provider. Its fake API is served at <emulator>/_provider/NAME (your
@@ -106,11 +108,11 @@ redacted.`,
 	fl.StringVar(&opts.APIBaseURL, "api-base-url", "", "your integration server's base URL; outgoing calls go to <URL>/message (env CCX_API_BASE_URL; default "+emulator.DefaultAPIBaseURL+")")
 	fl.StringArrayVar(&opts.Extra, "channel", nil, "an extra channel: id=ID,token=TOKEN,id-type=phone|custom,api-base-url=URL (missing id/token are generated; repeatable)")
 	fl.Float64Var(&opts.RateLimit, "rate-limit", channel.RateLimitPerSec, "webhook requests per second per channel before 429 (0: no limit)")
-	fl.StringVar(&opts.StatePath, "state", "", "keep contacts and messages in this JSON file across restarts")
+	fl.StringVar(&opts.StatePath, "state", "", "keep contacts, messages and the request log in this JSON file across restarts")
 	fl.StringArrayVar(&opts.AllowHosts, "allow-host", nil, "a host name the API and the inbox answer besides IP addresses and localhost, e.g. a docker service name (repeatable)")
 	fl.BoolVar(&opts.ShowToken, "show-token", false, "print the full API token once on stderr")
 	fl.BoolVar(&opts.NoProfile, "no-profile", false, "do not write the 'local' profile")
-	fl.BoolVar(&opts.FetchMedia, "fetch-media", false, "fetch the headers of each attachment URL your server posts and warn when the platform could not show it (needs the network)")
+	fl.BoolVar(&opts.FetchMedia, "fetch-media", false, "check every attachment URL your server posts, not only those on this machine, and warn when the platform could not show it (needs the network)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no live log on stdout (inspect with 'ccx emulate inbox' or /_emulator/events)")
 	fl.StringArrayVar(&opts.Providers, "provider", nil, "also play this messaging provider: "+strings.Join(emulators.Names(), "|")+" (repeatable)")
 	fl.StringArrayVar(&opts.ProviderWebhooks, "provider-webhook", nil, "NAME=URL: where your server takes that provider's webhooks (default: <API base URL>/providers/NAME/..., as ccx relay serves)")

@@ -5,17 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/provider/whatsapp"
-	"github.com/ccx-cli/ccx/internal/relay"
 	"github.com/ccx-cli/ccx/internal/relay/launch"
-	"github.com/ccx-cli/ccx/internal/ui"
-	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
 
@@ -42,6 +38,16 @@ only then acknowledged; a delivery loop posts them to the IS-Messenger webhook
 with retries and backoff until accepted. A crash or kill -9 loses nothing, and
 provider retries are de-duplicated by provider message id. When the spool is
 full the provider is answered 503 so that it retries.
+
+Many channels: --config relay.toml serves every [[channel]] of the file
+from one relay (an engine, a spool file in --spool-dir and a provider adapter
+per channel). Routes carry the channel ID: POST /<channel-id>/message (so a
+channel's API base URL is https://relay.example.com/<channel-id>) and
+/providers/<channel-id>/<provider>/...; a channel's token is valid on its own
+routes only. Values may be env:NAME references, resolved at start. Every
+mistake of the file is reported with its line before anything starts (exit
+2); the channel flags (--provider, --channel-id, --token, ...) are refused
+with --config. See docs/relay.md and testdata/relay/relay.toml.
 
 Several relays: --queue nats://host:4222[,…] keeps the events in a NATS
 JetStream stream instead of the spool, so that any number of relays behind a
@@ -98,18 +104,28 @@ See docs/relay.md for the message-type mapping of each provider and the
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json
   ccx relay --provider http --http-config testdata/relay/clicksend-http.json --check-config
   ccx relay --provider loopback --admin-addr 127.0.0.1:9100
+  ccx relay --config relay.toml --spool-dir spool --public-url https://relay.example.com
+  ccx relay --config relay.toml --check-config
   ccx relay --provider clicksend --credentials clicksend.env --queue nats://nats-1:4222,nats://nats-2:4222 --queue-creds relay.creds
   ccx relay status --spool relay.db --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !oneOfString(opts.Provider, relayProviders) {
+			if opts.Config != "" {
+				for _, name := range launch.SingleChannelFlags {
+					if cmd.Flags().Changed(name) {
+						return UsageErrorf(fmt.Errorf("--%s and --config exclude each other: the config file sets each channel's", name))
+					}
+				}
+			} else if cmd.Flags().Changed("spool-dir") {
+				return UsageErrorf(errors.New("--spool-dir goes with --config (one spool per channel); one channel's spool is --spool"))
+			} else if !oneOfString(opts.Provider, relayProviders) {
 				return UsageErrorf(fmt.Errorf("--provider %q: use one of %s", opts.Provider, strings.Join(relayProviders, ", ")))
 			}
 			if err := launch.CheckAdminAddr(opts.AdminAddr); err != nil {
 				return UsageErrorf(err)
 			}
-			if opts.Queue != "" && cmd.Flags().Changed("spool") {
-				return UsageErrorf(errors.New("--spool and --queue exclude each other: with --queue the events are kept in JetStream"))
+			if opts.Queue != "" && (cmd.Flags().Changed("spool") || cmd.Flags().Changed("spool-dir")) {
+				return UsageErrorf(errors.New("--spool/--spool-dir and --queue exclude each other: with --queue the events are kept in JetStream"))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -126,6 +142,8 @@ See docs/relay.md for the message-type mapping of each provider and the
 	fl.StringVar(&opts.Settings.APIToken, "token", "", "channel API token (env CCX_API_TOKEN)")
 	fl.StringVar(&opts.Settings.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE; telegram and zalo need custom; whatsapp, vonage and gupshup phone)")
 	fl.StringVar(&opts.SpoolPath, "spool", "ccx-relay.db", "spool file (bbolt) holding events until the platform accepts them")
+	fl.StringVar(&opts.Config, "config", "", "relay config file (TOML) of many channels: each [[channel]] its ID, token, webhook URL, provider and credentials")
+	fl.StringVar(&opts.SpoolDir, "spool-dir", launch.DefaultSpoolDir, "with --config: directory of the spools, one file <channel-id>.db per channel")
 	fl.StringVar(&opts.Queue, "queue", "", "queue events in NATS JetStream shared by relays instead of the spool: nats://[user:pass@]host:4222[,nats://…]")
 	fl.StringVar(&opts.QueueOpts.CredsFile, "queue-creds", "", "NATS credentials file (.creds: JWT and nkey seed)")
 	fl.StringVar(&opts.QueueOpts.TLSCA, "queue-tls-ca", "", "CA bundle (PEM) that verifies the NATS servers")
@@ -196,73 +214,12 @@ func loadCredentials(ctx context.Context, path string, getenv func(string) strin
 func (c *credentials) get(k string) string { return (*config.Credentials)(c).Get(k) }
 
 func runRelay(ctx context.Context, f *Factory, opts *relayOptions) error {
+	if opts.Config != "" {
+		return launch.RunConfig(ctx, f.IO.Out, f.IO.ErrOut, f.JSON, f.IO.Getenv, opts)
+	}
 	set, err := f.Settings(opts.Settings)
 	if err != nil {
 		return err // Settings picks the code: 3 unreadable config, 2 bad value
 	}
 	return launch.Run(ctx, f.IO.ErrOut, f.JSON, f.IO.Getenv, set, opts)
-}
-
-func newRelayStatusCmd(f *Factory) *cobra.Command {
-	var spool, url string
-	timeout := 10 * time.Second
-	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show the relay spool: pending, dead, de-duplication keys, oldest event",
-		Long: `Show the state of a relay spool. With --url it asks a running relay's
-admin address (its --admin-addr, default http://127.0.0.1:3031) for
-/admin/status; otherwise it opens the spool file read-only (which only works
-while no relay holds it). --json prints one JSON object (with "verdict", see
-'ccx help exit-codes'). Contact ids are redacted (+…890).
-
-Exit status: 0, or 1 when events wait in the dead bucket, unreadable events
-are quarantined in the bad bucket, or the relay answered something other than
-its status (4xx, 5xx, an HTML page: verdicts refused, no-route, rate-limited,
-server-error, wrong-reply); 3 when the spool cannot be read (a damaged spool
-file: see 'ccx relay spool check|salvage') or the relay does not answer within
---timeout; 4 when it answered 401/403.`,
-		Example: `  ccx relay status --spool ccx-relay.db
-  ccx relay status --url http://127.0.0.1:3031 --json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var st relay.Stats
-			var err error
-			v := verdict.OK
-			if url != "" {
-				st, v, err = launch.FetchStatus(cmd.Context(), url, timeout)
-				if err != nil {
-					if f.JSON {
-						_ = ui.WriteJSON(f.IO.Out, map[string]any{"url": url, "verdict": v, "error": err.Error()})
-					}
-					return Exit(exitFor(v), err)
-				}
-			} else {
-				if _, serr := os.Stat(spool); serr != nil {
-					return Exit(ExitIO, fmt.Errorf("spool %s: %w", spool, serr))
-				}
-				if st, err = relay.ReadStats(spool); err != nil {
-					return Exit(ExitIO, err)
-				}
-			}
-			st = st.Redacted()
-			if f.JSON {
-				_ = ui.WriteJSON(f.IO.Out, struct {
-					relay.Stats
-					Verdict verdict.Verdict `json:"verdict"`
-				}{st, v})
-			} else {
-				relay.WriteStats(ui.WrapLines(f.IO.Out, f.IO.Width(), 12), st)
-			}
-			if st.Dead > 0 || st.Bad > 0 {
-				return Silent(ExitFailure)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&spool, "spool", "ccx-relay.db", "spool file to read (when no relay is running)")
-	cmd.Flags().StringVar(&url, "url", "", "a running relay's admin URL (its --admin-addr, default http://"+defaultAdminAddr+"; asks /admin/status)")
-	cmd.Flags().DurationVar(&timeout, "timeout", timeout, "with --url: give up on the relay after this long")
-	limitFlag(cmd.Flags(), "timeout", time.Nanosecond, noMax, usePositive)
-	urlFlag(cmd.Flags(), "url")
-	return cmd
 }

@@ -466,7 +466,7 @@ func TestSendDryRun(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
 	}
-	if !strings.Contains(r.stderr, `-H "authorization: Bearer $CCX_API_TOKEN"`) || strings.Contains(r.stderr, testToken) {
+	if !strings.Contains(r.stderr, `-H 'authorization: Bearer '"$CCX_API_TOKEN"`) || strings.Contains(r.stderr, testToken) {
 		t.Errorf("the curl does not read the token from $CCX_API_TOKEN: %s", r.stderr)
 	}
 	r = c.run("send", "text", "hi", "--dry-run", "--show-token").must(t, 0)
@@ -486,7 +486,7 @@ func TestSendDryRun(t *testing.T) {
 	}
 	// Dry run needs neither a token nor a webhook URL.
 	r = newCLI(t).run("send", "text", "hi", "--dry-run", "--channel-id", "c", "--contact-id", "+60177872890").must(t, 0)
-	if !strings.Contains(r.stderr, "<webhook URL>") || !strings.Contains(r.stderr, "Bearer $CCX_API_TOKEN") {
+	if !strings.Contains(r.stderr, "<webhook URL>") || !strings.Contains(r.stderr, `Bearer '"$CCX_API_TOKEN"`) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 }

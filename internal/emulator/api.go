@@ -116,6 +116,8 @@ func (e *Emulator) routeAPI(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 	mux.HandleFunc("GET /_emulator/requests", e.handleRequests)
+	mux.HandleFunc("POST /_emulator/requests/{seq}/resend", e.handleResend)
+	mux.HandleFunc("POST /_emulator/messages/{seq}/retry", e.handleRetry)
 	mux.HandleFunc("POST /_emulator/channels/{id}/send", e.handleSend)
 	mux.HandleFunc("GET /_emulator/events", e.handleEvents)
 	mux.HandleFunc("GET /_emulator/phone", func(w http.ResponseWriter, r *http.Request) {
@@ -247,20 +249,25 @@ func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := e.Send(r.Context(), r.PathValue("id"), req.ContactID, req.Message)
 	if err != nil {
-		var inv *InvalidMessageError
-		switch {
-		case errors.As(err, &inv):
-			writeError(w, http.StatusBadRequest, err.Error(), inv.Findings)
-		case errors.Is(err, ErrUnknownChannel):
-			writeError(w, http.StatusNotFound, err.Error(), nil)
-		case errors.Is(err, ErrNoAPIBaseURL), errors.Is(err, ErrNoContact), errors.Is(err, ErrCannotStart):
-			writeError(w, http.StatusConflict, err.Error(), nil)
-		default:
-			writeError(w, http.StatusInternalServerError, err.Error(), nil)
-		}
+		sendError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, SendResponse{OK: m.Status != channel.StatusFailed, Message: m})
+}
+
+// sendError answers an error of Send.
+func sendError(w http.ResponseWriter, err error) {
+	var inv *InvalidMessageError
+	switch {
+	case errors.As(err, &inv):
+		writeError(w, http.StatusBadRequest, err.Error(), inv.Findings)
+	case errors.Is(err, ErrUnknownChannel):
+		writeError(w, http.StatusNotFound, err.Error(), nil)
+	case errors.Is(err, ErrNoAPIBaseURL), errors.Is(err, ErrNoContact), errors.Is(err, ErrCannotStart):
+		writeError(w, http.StatusConflict, err.Error(), nil)
+	default:
+		writeError(w, http.StatusInternalServerError, err.Error(), nil)
+	}
 }
 
 // handleEvents streams events as Server-Sent Events: `event: <kind>` and

@@ -86,8 +86,11 @@ type Options struct {
 	AllowedHosts []string
 	// FetchMedia fetches the headers of every attachment URL a webhook post
 	// carries, after the answer, and records what would keep the platform
-	// from showing it as a warning on the message (rules media-*).
+	// from showing it as a warning on the message (rules media-*). Without
+	// it only URLs on this machine (localhost, 127.0.0.0/8, ::1) are checked.
 	FetchMedia bool
+	// mediaTransport replaces the attachment checks' transport (tests).
+	mediaTransport http.RoundTripper
 	// MaxStreams caps the open GET /_emulator/events streams (default
 	// DefaultMaxStreams); one more is answered 503.
 	MaxStreams int
@@ -198,19 +201,28 @@ func New(opts Options) (*Emulator, error) {
 // newEmulator builds everything but the listener (Handler-only use, benchmarks).
 func newEmulator(opts Options) (*Emulator, error) {
 	s := newStore(State{}, time.Now)
+	var saved []RequestRecord
 	if opts.StatePath != "" {
 		var err error
-		if s, err = loadStore(opts.StatePath, time.Now); err != nil {
+		if s, saved, err = loadStoreAndLog(opts.StatePath, time.Now); err != nil {
 			return nil, err
 		}
 	}
-	return newEmulatorStore(opts, s)
+	e, err := newEmulatorStore(opts, s)
+	if err == nil {
+		e.reqs.load(saved)
+	}
+	return e, err
 }
 
 // newEmulatorState builds an emulator around a decoded state (FuzzStateFile
 // starts here, with what LoadState decoded).
 func newEmulatorState(opts Options, st State) (*Emulator, error) {
-	return newEmulatorStore(opts, newStore(st, time.Now))
+	e, err := newEmulatorStore(opts, newStore(st, time.Now))
+	if err == nil {
+		e.reqs.load(st.Requests)
+	}
+	return e, err
 }
 
 func newEmulatorStore(opts Options, s *store) (*Emulator, error) {
@@ -255,10 +267,10 @@ func newEmulatorStore(opts Options, s *store) (*Emulator, error) {
 		allowedHosts: hostNames(opts),
 		side:         newSide(),
 	}
-	if opts.FetchMedia {
-		e.media = mediacheck.New(mediacheck.Options{})
-		e.mediaCtx, e.mediaCancel = context.WithCancel(context.Background())
-	}
+	// Attachments on this machine (localhost, loopback literals) are always
+	// checked: no outside network is involved. FetchMedia adds every other URL.
+	e.media = mediacheck.New(mediacheck.Options{Transport: opts.mediaTransport})
+	e.mediaCtx, e.mediaCancel = context.WithCancel(context.Background())
 	if e.maxBody <= 0 {
 		e.maxBody = DefaultMaxBody
 	}
@@ -509,11 +521,13 @@ func (e *Emulator) flush() error {
 	if e.opts.StatePath == "" {
 		return nil
 	}
-	if !e.store.takeDirty() {
+	dirty := e.store.takeDirty()
+	if !e.reqs.takeDirty() && !dirty {
 		return nil
 	}
-	if err := writeStateFile(e.opts.StatePath, e.store); err != nil {
+	if err := writeStateFile(e.opts.StatePath, e.store, e.requestSection()); err != nil {
 		e.store.markDirty()
+		e.reqs.markDirty()
 		return fmt.Errorf("write state %s: %w", e.opts.StatePath, err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -73,23 +74,57 @@ func TestFetchMediaWarnsAfterTheAnswer(t *testing.T) {
 	}
 }
 
-// Without FetchMedia (the default) nothing is fetched.
-func TestFetchMediaOffByDefault(t *testing.T) {
-	hits := make(chan struct{}, 1)
-	media := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits <- struct{}{} }))
+// Without FetchMedia (the default) only attachments on this machine are
+// checked: a loopback URL is fetched, another host never is.
+func TestFetchMediaDefaultStaysOnThisMachine(t *testing.T) {
+	hits := make(chan string, 4)
+	media := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits <- r.Host }))
 	defer media.Close()
-	e := start(t, Options{})
+	// Any fetch of the outside URL would go through this transport, not the
+	// network: the test sees it and nothing leaves the machine.
+	outside := make(chan string, 4)
+	e := start(t, Options{mediaTransport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Hostname() != "127.0.0.1" {
+			outside <- r.URL.String()
+			return nil, errors.New("no outside network in tests")
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})})
 	ch := e.Channels()[0]
-	ev := channel.NewEvent(channel.EventMessage, channel.NewAttachment(channel.AttachmentImage, media.URL+"/a.jpg", "", "", ""))
-	if a := post(t, e, ch, channel.NewWebhook(ch.ID, "+60177872890", nil, ev)); a.status != http.StatusOK {
-		t.Fatalf("webhook answered %d", a.status)
+	for _, u := range []string{media.URL + "/a.jpg", "http://media.example.com/b.jpg"} {
+		ev := channel.NewEvent(channel.EventMessage, channel.NewAttachment(channel.AttachmentImage, u, "", "", ""))
+		if a := post(t, e, ch, channel.NewWebhook(ch.ID, "+60177872890", nil, ev)); a.status != http.StatusOK {
+			t.Fatalf("webhook answered %d", a.status)
+		}
 	}
-	if err := e.Close(); err != nil { // waits for any background work
+	if err := e.Close(); err != nil { // waits for the background checks
 		t.Fatal(err)
 	}
 	select {
 	case <-hits:
-		t.Error("an attachment URL was fetched without FetchMedia")
 	default:
+		t.Error("the loopback attachment URL was not checked without FetchMedia")
+	}
+	select {
+	case u := <-outside:
+		t.Errorf("%s was fetched without FetchMedia", u)
+	default:
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestOnThisMachine(t *testing.T) {
+	for u, want := range map[string]bool{
+		"http://localhost:8080/a.jpg": true, "http://LOCALHOST./a": true, "http://app.localhost/a": true,
+		"http://127.0.0.1/a": true, "http://127.9.9.9/a": true, "http://[::1]:80/a": true,
+		"https://example.com/a": false, "http://10.0.0.1/a": false, "http://localhost.example.com/a": false,
+		"http://[::ffff:8.8.8.8]/a": false, "::not a url": false,
+	} {
+		if got := onThisMachine(u); got != want {
+			t.Errorf("onThisMachine(%q) = %v, want %v", u, got, want)
+		}
 	}
 }

@@ -139,7 +139,7 @@ func (e *Emulator) call(ctx context.Context, ch Channel, body []byte, fl *callIn
 		rec.LatencyMS = info.LatencyMS
 	}
 	rec.Findings, rec.Error = info.Findings, reason
-	e.reqs.add(rec)
+	e.logRequest(ctx, rec)
 	return info, mid, reason
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +31,8 @@ const (
 	RequestProviderReceipt = "provider.receipt" // a provider fake posted a status callback to the server
 )
 
-// maxRequests bounds the request log; maxLoggedBody bounds each body kept.
+// maxRequests bounds the request log (and what --state keeps of it: the
+// newest maxRequests); maxLoggedBody bounds each body kept.
 const (
 	maxRequests   = 200
 	maxLoggedBody = 64 << 10
@@ -65,6 +67,12 @@ type RequestRecord struct {
 	ProviderID string   `json:"providerId,omitempty"`
 	What       string   `json:"what,omitempty"`
 	Flows      []string `json:"flows,omitempty"`
+	// ResendOf is the Seq of the request this one re-sent (the inbox's
+	// Resend, POST /_emulator/requests/{seq}/resend).
+	ResendOf int64 `json:"resendOf,omitempty"`
+	// Curl is the request as a runnable curl command, the token read from
+	// $CCX_API_TOKEN; set when records are handed out, never stored.
+	Curl string `json:"curl,omitempty"`
 	// What a webhook post carried, read from its body even when it was
 	// refused (401, 403, 404): the contact and each event's type and mId.
 	ContactID string     `json:"contactId,omitempty"`
@@ -73,12 +81,15 @@ type RequestRecord struct {
 	Retry *RetryInfo `json:"retry,omitempty"`
 
 	body []byte // the full body as read; Body is its clipped copy
+	// redacted: loaded from a state file, which holds only redacted records.
+	redacted bool
 }
 
 type requestLog struct {
-	mu   sync.Mutex
-	seq  int64
-	recs []RequestRecord // ring of at most maxRequests, oldest first
+	mu    sync.Mutex
+	seq   int64
+	recs  []RequestRecord // ring of at most maxRequests, oldest first
+	dirty bool            // changed since the state file was written
 }
 
 func (l *requestLog) add(r RequestRecord) int64 {
@@ -90,6 +101,7 @@ func (l *requestLog) add(r RequestRecord) int64 {
 		r.Findings = []validate.Finding{}
 	}
 	l.recs = append(l.recs, r)
+	l.dirty = true
 	// Trim in batches so adding stays amortised O(1).
 	if len(l.recs) > 2*maxRequests {
 		l.recs = append(l.recs[:0:0], l.recs[len(l.recs)-maxRequests:]...)
@@ -108,9 +120,13 @@ func (l *requestLog) since(after int64) []RequestRecord {
 	out := []RequestRecord{}
 	for _, r := range recs {
 		if r.Seq > after {
-			r.Header = redactHeader(r.Header)
+			if r.redacted { // loaded from --state: Body is already the clipped copy
+				r.Header = r.Header.Clone()
+			} else {
+				r.Header = redactHeader(r.Header)
+				r.Body, r.Truncated = clipBody(r.body)
+			}
 			r.ReplyHeader = r.ReplyHeader.Clone() // the caller may change it
-			r.Body, r.Truncated = clipBody(r.body)
 			r.body = nil
 			r.Flows = append([]string(nil), r.Flows...)
 			r.Events = append([]EventRef(nil), r.Events...)
@@ -132,6 +148,7 @@ func (l *requestLog) update(seq int64, fn func(*RequestRecord)) {
 	for i := len(l.recs) - 1; i >= 0; i-- {
 		if l.recs[i].Seq == seq {
 			fn(&l.recs[i])
+			l.dirty = true
 			return
 		}
 		if l.recs[i].Seq < seq {
@@ -140,9 +157,75 @@ func (l *requestLog) update(seq int64, fn func(*RequestRecord)) {
 	}
 }
 
+// get returns a record as logged (unredacted, full body).
+func (l *requestLog) get(seq int64) (RequestRecord, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.recs) - 1; i >= 0 && i >= len(l.recs)-maxRequests; i-- {
+		if l.recs[i].Seq == seq {
+			r := l.recs[i]
+			r.Header = r.Header.Clone()
+			return r, true
+		}
+	}
+	return RequestRecord{}, false
+}
+
+// load starts the log with records a state file kept (redacted, scrubbed):
+// the newest maxRequests with valid, increasing seqs; numbering goes on
+// after them, so links to a request stay valid across restarts.
+func (l *requestLog) load(recs []RequestRecord) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	kept := make([]RequestRecord, 0, len(recs))
+	for _, r := range recs {
+		if r.Seq <= 0 || r.Seq > maxSeq || (len(kept) > 0 && r.Seq <= kept[len(kept)-1].Seq) {
+			continue // a hand edit: dropped rather than refusing the whole state
+		}
+		r.redacted, r.Curl, r.body = true, "", nil
+		if r.Findings == nil {
+			r.Findings = []validate.Finding{}
+		}
+		kept = append(kept, r)
+	}
+	if len(kept) > maxRequests {
+		kept = kept[len(kept)-maxRequests:]
+	}
+	l.recs = kept
+	if n := len(kept); n > 0 && kept[n-1].Seq > l.seq {
+		l.seq = kept[n-1].Seq
+	}
+}
+
+// requestSection is the request log as the state file keeps it.
+func (e *Emulator) requestSection() stateSection {
+	recs := e.scrubbedRequests(0)
+	items := make([]any, len(recs))
+	for i := range recs {
+		items[i] = &recs[i]
+	}
+	return stateSection{name: "requests", items: items}
+}
+
+// takeDirty reports whether the log changed since the last call.
+func (l *requestLog) takeDirty() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d := l.dirty
+	l.dirty = false
+	return d
+}
+
+func (l *requestLog) markDirty() {
+	l.mu.Lock()
+	l.dirty = true
+	l.mu.Unlock()
+}
+
 func (l *requestLog) reset() {
 	l.mu.Lock()
 	l.recs = nil
+	l.dirty = true
 	l.mu.Unlock()
 }
 
@@ -202,6 +285,24 @@ func describeRefused(rec *RequestRecord) string {
 // Requests returns the logged requests with Seq greater than after (0: all
 // kept), oldest first.
 func (e *Emulator) Requests(after int64) []RequestRecord {
+	recs := e.scrubbedRequests(after)
+	for i := range recs {
+		r := &recs[i]
+		if r.redacted && r.Kind == RequestWebhook && e.url != "" {
+			// Saved by an earlier run, perhaps on another port: the post
+			// would go to this one now.
+			if u, err := url.Parse(r.URL); err == nil && u.Path != "" {
+				r.URL = e.url + u.RequestURI()
+			}
+		}
+		r.Curl = curlOf(r)
+	}
+	return recs
+}
+
+// scrubbedRequests is Requests without the curl commands: what the state
+// file keeps.
+func (e *Emulator) scrubbedRequests(after int64) []RequestRecord {
 	recs := e.reqs.since(after)
 	// A channel token (or a provider fake's secret: a bot token in a path,
 	// a path secret) can also turn up where it does not belong (a body, a
@@ -292,7 +393,10 @@ func (e *Emulator) logWebhook(next http.HandlerFunc) http.HandlerFunc {
 		rec.ReplyHeader = w.Header().Clone()
 		rec.ReplyBody, _ = clipBody(rw.body.Bytes())
 		rec.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
-		e.noteRetries(e.reqs.add(*rec), rec)
+		seq := e.logRequest(r.Context(), *rec)
+		if resendOf(r.Context()) == nil { // the inbox's Resend is not the server retrying
+			e.noteRetries(seq, rec)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +130,9 @@ type State struct {
 	Contacts []Contact `json:"contacts"`
 	Messages []Message `json:"messages"`
 	Warnings []Warning `json:"warnings"`
+	// Requests is the request log (newest maxRequests, redacted), kept by
+	// the emulator beside the store: GET /_emulator/state leaves it out.
+	Requests []RequestRecord `json:"requests,omitempty"`
 }
 
 // LoadState reads a state file. A missing file is an empty state; a file that
@@ -297,7 +301,7 @@ func decodeStateFrom(src stateSource, r io.Reader, st *State, add func(Message))
 		if c, err := sp.next(); err != nil || c != ':' {
 			return notState(&syntaxError{"invalid character after object key"})
 		}
-		for _, name := range []string{"version", "seq", "contacts", "messages", "warnings"} {
+		for _, name := range []string{"version", "seq", "contacts", "messages", "warnings", "requests"} {
 			if strings.EqualFold(k, name) { // as encoding/json matches field names
 				k = name
 			}
@@ -324,6 +328,9 @@ func decodeStateFrom(src stateSource, r io.Reader, st *State, add func(Message))
 				case "warnings":
 					st.Warnings = nil
 					err = json.Unmarshal(raw, &st.Warnings)
+				case "requests": // the request log (requests.go)
+					st.Requests = nil
+					err = json.Unmarshal(raw, &st.Requests)
 				default:
 					var skip json.RawMessage
 					err = json.Unmarshal(raw, &skip)
@@ -564,6 +571,12 @@ const maxSeq = 1<<53 - 1
 // loadStore reads a state file straight into a store. The decoder hands
 // over messages only once the contacts are known.
 func loadStore(path string, now func() time.Time) (*store, error) {
+	s, _, err := loadStoreAndLog(path, now)
+	return s, err
+}
+
+// loadStoreAndLog is loadStore that also returns the saved request log.
+func loadStoreAndLog(path string, now func() time.Time) (*store, []RequestRecord, error) {
 	s := newStore(State{}, now)
 	var st State
 	loaded := false
@@ -580,7 +593,7 @@ func loadStore(path string, now func() time.Time) (*store, error) {
 		s.loadMessageLocked(m)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	addContacts()
 	if st.Version != 0 {
@@ -590,7 +603,7 @@ func loadStore(path string, now func() time.Time) (*store, error) {
 		s.seq = st.Seq
 	}
 	s.warnings = st.Warnings
-	return s, nil
+	return s, st.Requests, nil
 }
 
 // writeState streams the state f selects (every message: Filter{}) as
@@ -598,7 +611,7 @@ func loadStore(path string, now func() time.Time) (*store, error) {
 // chunk of messages at a time, never for the whole walk, and only a chunk
 // is copied; the messages are the ones stored when the walk began (their
 // contacts are all in it), each as it is when its chunk is read.
-func (s *store) writeState(w io.Writer, f Filter) error {
+func (s *store) writeState(w io.Writer, f Filter, extra ...stateSection) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -669,7 +682,17 @@ func (s *store) writeState(w io.Writer, f Filter) error {
 			return err
 		}
 	}
-	bw.WriteString(list(len(warnings)) + "\n}\n")
+	bw.WriteString(list(len(warnings)))
+	for _, sec := range extra {
+		bw.WriteString(",\n  " + strconv.Quote(sec.name) + ": [")
+		for i, v := range sec.items {
+			if err := item(i == 0, v); err != nil {
+				return err
+			}
+		}
+		bw.WriteString(list(len(sec.items)))
+	}
+	bw.WriteString("\n}\n")
 	return bw.Flush()
 }
 
@@ -682,6 +705,13 @@ func list(n int) string {
 }
 
 // writeStateFile writes the store atomically, mode 0600: messages can hold personal data.
-func writeStateFile(path string, s *store) error {
-	return fsutil.WritePrivateFunc(path, func(w io.Writer) error { return s.writeState(w, Filter{}) })
+func writeStateFile(path string, s *store, extra ...stateSection) error {
+	return fsutil.WritePrivateFunc(path, func(w io.Writer) error { return s.writeState(w, Filter{}, extra...) })
+}
+
+// stateSection is a top-level array the state file keeps besides the
+// store's (the request log), written after the warnings.
+type stateSection struct {
+	name  string
+	items []any
 }

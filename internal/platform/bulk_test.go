@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,4 +126,30 @@ func BenchmarkBulk(b *testing.B) {
 	b.ResetTimer()
 	sum := c.Bulk(context.Background(), BulkOptions{Count: b.N, Concurrency: 16, Body: tpl.Render})
 	b.ReportMetric(sum.Rate, "req/s")
+}
+
+// The token variable stays outside the quotes and the body round-trips
+// through a real shell byte for byte.
+func TestCurlCommandRunsInAShell(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	body := `{"t":"it's \"quoted\" $HOME ` + "`id`" + ` \\ back"}`
+	cmd := CurlCommand("POST", "http://h/x?a=1&b=2", []string{"authorization: Bearer " + TokenVar, "x-n: it's"}, []byte(body))
+	if !strings.Contains(cmd, `-H 'authorization: Bearer '"$CCX_API_TOKEN"`) {
+		t.Fatalf("token not left to the shell:\n%s", cmd)
+	}
+	// Replace curl with a function that prints its arguments one per line.
+	script := "curl() { for a in \"$@\"; do printf '%s\\n' \"$a\"; done; }\n" + cmd + "\n"
+	c := exec.Command(sh, "-c", script)
+	c.Env = append(os.Environ(), "CCX_API_TOKEN=tok en")
+	out, err := c.Output()
+	if err != nil {
+		t.Fatalf("sh: %v", err)
+	}
+	want := strings.Join([]string{"-sS", "-X", "POST", "http://h/x?a=1&b=2", "-H", "authorization: Bearer tok en", "-H", "x-n: it's", "--data-raw", body}, "\n") + "\n"
+	if string(out) != want {
+		t.Errorf("the shell saw\n%s\nwant\n%s", out, want)
+	}
 }

@@ -2,34 +2,55 @@ package platform
 
 import "strings"
 
-// TokenEnv is the variable a printed curl reads the token from.
-const TokenEnv = "CCX_API_TOKEN"
+// TokenVar is the environment variable a printed curl command reads the API
+// token from, so the command runs as pasted and never carries the token.
+const TokenVar = "$CCX_API_TOKEN"
 
-// Curl renders the request Post would make as a runnable curl command. An
-// empty token is written as "$CCX_API_TOKEN" (expanded by the shell, so the
-// line runs as printed once the variable is set); a token is printed as
-// given (the user asked to see it).
+// Curl renders the request Post would make as a curl command. token is
+// printed as given: callers pass it redacted unless the user asked to see it,
+// or TokenVar to have the shell fill it in.
 func Curl(url, token, userAgent string, body []byte) string {
-	var b strings.Builder
-	b.WriteString("curl -sS -X POST ")
-	b.WriteString(shellQuote(url))
-	if token == "" {
-		b.WriteString(" \\\n  -H \"authorization: Bearer $" + TokenEnv + "\"")
-	}
-	for _, h := range []string{
+	return CurlCommand("POST", url, []string{
 		"authorization: Bearer " + token,
 		"content-type: application/json",
 		"cache-control: no-cache",
 		"user-agent: " + userAgent,
-	} {
-		if token == "" && strings.HasPrefix(h, "authorization:") {
-			continue
-		}
+	}, body)
+}
+
+// CurlCommand renders one request as a runnable POSIX-shell curl command:
+// every part single-quoted, except TokenVar, which is left for the shell to
+// expand. A nil body sends none.
+func CurlCommand(method, url string, header []string, body []byte) string {
+	var b strings.Builder
+	b.WriteString("curl -sS -X ")
+	b.WriteString(method)
+	b.WriteString(" ")
+	b.WriteString(shellQuote(url))
+	for _, h := range header {
 		b.WriteString(" \\\n  -H ")
-		b.WriteString(shellQuote(h))
+		b.WriteString(quoteExpandingToken(h))
 	}
-	b.WriteString(" \\\n  --data-raw ")
-	b.WriteString(shellQuote(string(body)))
+	if body != nil {
+		b.WriteString(" \\\n  --data-raw ")
+		b.WriteString(shellQuote(string(body)))
+	}
+	return b.String()
+}
+
+// quoteExpandingToken quotes s, leaving each TokenVar outside the quotes
+// (double-quoted) so that the shell substitutes it.
+func quoteExpandingToken(s string) string {
+	parts := strings.Split(s, TokenVar)
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString(`"` + TokenVar + `"`)
+		}
+		if p != "" || len(parts) == 1 {
+			b.WriteString(shellQuote(p))
+		}
+	}
 	return b.String()
 }
 

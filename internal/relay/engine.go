@@ -27,6 +27,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/listen"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/provider"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configure an Engine.
@@ -59,6 +60,13 @@ type Options struct {
 	Logger          *slog.Logger
 	HTTPClient      *http.Client // for the platform webhook
 	Now             func() time.Time
+	// Scoped puts the channel ID in every route, for a relay of many
+	// channels (router.go): /<id>/message, /providers/<id>/<provider>/…,
+	// /media/<id>/<provider>/…. The adapter still sees /providers/<provider>/….
+	Scoped bool
+	// Registry is shared by the engines of one relay (their series differ by
+	// the channel label); nil gives the engine a registry of its own.
+	Registry *prometheus.Registry
 }
 
 // Engine is a running relay (without its listener: see Handler).
@@ -105,6 +113,11 @@ func New(o Options) (*Engine, error) {
 	if o.SpoolPath == "" && o.NATS == nil {
 		return nil, errors.New("relay: a spool path is required")
 	}
+	if o.Scoped {
+		if err := CheckRouteID(o.ChannelID); err != nil {
+			return nil, err
+		}
+	}
 	if u, ok := o.Adapter.(provider.Unverified); ok && len(u.Unverified()) > 0 && !o.InsecureInbound {
 		return nil, fmt.Errorf("relay: %s webhooks would be accepted unverified (%s)", o.Adapter.Name(), strings.Join(u.Unverified(), "; "))
 	}
@@ -129,7 +142,7 @@ func New(o Options) (*Engine, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	e := &Engine{o: o, ad: o.Adapter, log: o.Logger.With("provider", o.Adapter.Name()), replies: newReplies()}
+	e := &Engine{o: o, ad: o.Adapter, log: o.Logger.With("channel", o.ChannelID, "provider", o.Adapter.Name()), replies: newReplies()}
 	if o.NATS != nil {
 		nq, err := openNATS(*o.NATS, o.ChannelID, o.Limits, e.log)
 		if err != nil {
@@ -143,7 +156,7 @@ func New(o Options) (*Engine, error) {
 		}
 		e.spool, e.q = sp, &spoolQueue{Spool: sp}
 	}
-	e.met = newMetrics(e.q)
+	e.met = newMetrics(e.q, o.ChannelID, o.Registry)
 	e.plat = platform.New(platform.Options{WebhookURL: o.WebhookURL, Token: o.Token, RateLimit: o.RateLimit,
 		MaxRetries: 2, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff, HTTPClient: o.HTTPClient, Concurrency: o.Workers})
 	// The /message checks (auth, method, content type, size, validation,
@@ -302,15 +315,47 @@ func (e *Engine) Drain(ctx context.Context) {
 // are on AdminHandler, for a listener of their own.
 func (e *Engine) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/message", e.instrument("message", http.HandlerFunc(e.serveMessage)))
-	prefix := "/providers/" + e.ad.Name() + "/"
-	mux.Handle(prefix, e.instrument("provider", http.HandlerFunc(e.serveProvider)))
-	mux.Handle("/media/"+e.ad.Name()+"/", e.instrument("media", http.HandlerFunc(e.serveMedia)))
+	e.mount(mux)
 	mux.HandleFunc("/healthz", serveHealth)
+	msg, prov, _ := e.paths()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		listen.WriteError(w, http.StatusNotFound, fmt.Sprintf("no route %s: the relay serves POST /message, POST %s..., GET /media/..., GET /healthz (metrics and status are on its admin address)", r.URL.Path, prefix))
+		listen.WriteError(w, http.StatusNotFound, fmt.Sprintf("no route %s: the relay serves POST %s, POST %s..., GET /media/..., GET /healthz (metrics and status are on its admin address)", r.URL.Path, msg, prov))
 	})
 	return mux
+}
+
+// mount adds the engine's own routes to mux.
+func (e *Engine) mount(mux *http.ServeMux) {
+	msg, prov, media := e.paths()
+	mux.Handle(msg, e.instrument("message", http.HandlerFunc(e.serveMessage)))
+	mux.Handle(prov, e.instrument("provider", e.unscoped(prov, "/providers/", e.serveProvider)))
+	mux.Handle(media, e.instrument("media", e.unscoped(media, "/media/", e.serveMedia)))
+}
+
+// paths are the engine's /message, provider-webhook and media routes.
+func (e *Engine) paths() (msg, prov, media string) {
+	name := e.ad.Name()
+	if !e.o.Scoped {
+		return "/message", "/providers/" + name + "/", "/media/" + name + "/"
+	}
+	id := e.o.ChannelID
+	return "/" + id + "/message", "/providers/" + id + "/" + name + "/", "/media/" + id + "/" + name + "/"
+}
+
+// unscoped hands h the request with the channel segment taken out of its
+// path (/providers/<id>/twilio/x → /providers/twilio/x): adapters read their
+// own paths. RequestURI keeps what the client asked for.
+func (e *Engine) unscoped(prefix, root string, h http.HandlerFunc) http.Handler {
+	if !e.o.Scoped {
+		return h
+	}
+	plain := root + e.ad.Name() + "/"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = plain + strings.TrimPrefix(r.URL.Path, prefix)
+		r2.URL.RawPath = ""
+		h(w, r2)
+	})
 }
 
 func serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -625,7 +670,8 @@ func (e *Engine) mediaURL(ref string) string {
 	m.Write([]byte(e.ad.Name() + "|" + ref))
 	sig := base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 	base := strings.TrimRight(e.o.PublicURL, "/")
-	return base + "/media/" + e.ad.Name() + "/" + enc + "." + sig
+	_, _, media := e.paths()
+	return base + media + enc + "." + sig
 }
 
 func (e *Engine) serveMedia(w http.ResponseWriter, r *http.Request) {

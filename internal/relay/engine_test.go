@@ -308,7 +308,7 @@ func TestAdminRoutesOffThePublicListener(t *testing.T) {
 		if strings.Contains(string(b), "+61422333444") {
 			t.Errorf("%s shows the contact's phone number: %s", path, b)
 		}
-		if path == "/metrics" && !strings.Contains(string(b), `ccx_relay_provider_sends_total{result="ok"} 1`) {
+		if path == "/metrics" && !strings.Contains(string(b), `ccx_relay_provider_sends_total{channel="`+r.opts.ChannelID+`",result="ok"} 1`) {
 			t.Errorf("metrics miss the send: %s", b)
 		}
 	}

@@ -5,8 +5,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// metrics are the relay's Prometheus series, on a registry of its own so that
-// several engines (tests) never collide.
+// metrics are the relay's Prometheus series, labelled with the channel: on a
+// registry of the engine's own (several engines in tests never collide), or
+// on one the engines of a many-channel relay share.
 type metrics struct {
 	reg        *prometheus.Registry
 	requests   *prometheus.CounterVec   // route, code
@@ -18,8 +19,11 @@ type metrics struct {
 	deliverLat prometheus.Histogram
 }
 
-func newMetrics(q queue) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+func newMetrics(q queue, channelID string, shared *prometheus.Registry) *metrics {
+	m := &metrics{reg: shared}
+	if shared == nil {
+		m.reg = NewRegistry()
+	}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ccx_relay_requests_total",
 		Help: "HTTP requests served, by route and status code."}, []string{"route", "code"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ccx_relay_request_duration_seconds",
@@ -50,7 +54,15 @@ func newMetrics(q queue) *metrics {
 	redelivered := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ccx_relay_redeliveries_total",
 		Help: "Events posted again after a restart because their post was in flight when the relay stopped (kept in the spool)."},
 		func() float64 { return float64(q.gauges().Redelivered) })
-	m.reg.MustRegister(m.requests, m.latency, m.sends, m.inbound, m.deliveries, m.retries, m.deliverLat, depth, size, dead, bad, inFlight, redelivered,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	prometheus.WrapRegistererWith(prometheus.Labels{"channel": channelID}, m.reg).MustRegister(
+		m.requests, m.latency, m.sends, m.inbound, m.deliveries, m.retries, m.deliverLat, depth, size, dead, bad, inFlight, redelivered)
 	return m
+}
+
+// NewRegistry is a registry with the Go and process collectors, for the
+// engines of one relay to share (Options.Registry).
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }

@@ -30,8 +30,8 @@ import (
 //	KV ccx_relay_seen   <channel>.<b64 key> → unix ms; TTL = dedupe window
 //	KV ccx_relay_meta   partitions; <channel>.mediaKey
 //
-// De-duplication is two-fold. The Nats-Msg-Id header carries the provider
-// message id and the stream's duplicate window is --dedupe-window: that
+// De-duplication is two-fold. The Nats-Msg-Id header carries the channel and
+// the provider message id and the stream's duplicate window is --dedupe-window: that
 // catches relays publishing the same event at once. But the server rebuilds
 // that window after a restart from the messages it still holds, and a work
 // queue drops delivered ones; so each key is also kept in ccx_relay_seen,
@@ -360,7 +360,9 @@ func (q *natsQueue) Enqueue(items []Item) ([]Outcome, []*Record, error) {
 		m := nats.NewMsg(q.inSubject(int(contactHash(contact) % uint32(q.parts))))
 		m.Data = data
 		if it.Key != "" {
-			m.Header.Set(jetstream.MsgIDHeader, it.Key)
+			// The window is the stream's, shared by every channel: the
+			// same provider id on two channels is two events.
+			m.Header.Set(jetstream.MsgIDHeader, q.ch+"|"+it.Key)
 		}
 		ack, err := q.js.PublishMsg(ctx, m)
 		if err != nil {

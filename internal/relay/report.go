@@ -3,6 +3,7 @@ package relay
 import (
 	"fmt"
 	"io"
+	"text/tabwriter"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/ui"
@@ -22,6 +23,29 @@ func WriteStats(w io.Writer, st Stats) {
 		fmt.Fprintf(w, "oldest      %s %s for %s, %s old, %s\n", st.Oldest.Kind, st.Oldest.MID,
 			st.Oldest.ContactID, (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond), ui.Plural(st.Oldest.Attempts, "attempt"))
 	}
+}
+
+// WriteMultiStats prints a relay's state: a line per channel, then the
+// totals; a single channel's as WriteStats does.
+func WriteMultiStats(w io.Writer, m MultiStats) {
+	if len(m.Channels) == 0 {
+		WriteStats(w, m.Stats)
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHANNEL\tPENDING\tBYTES\tDELIVERED\tDEAD\tBAD\tIN FLIGHT\tSENT MIDS\tOLDEST")
+	row := func(name string, st Stats) {
+		oldest := "-"
+		if st.Oldest != nil {
+			oldest = (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", name, st.Depth, st.Bytes, st.Delivered, st.Dead, st.Bad, st.InFlight, st.SentMIDs, oldest)
+	}
+	for _, c := range m.Channels {
+		row(c.Channel, c.Stats)
+	}
+	row(fmt.Sprintf("all %d", len(m.Channels)), m.Stats)
+	_ = tw.Flush()
 }
 
 // WriteCheck prints a spool check for a reader.

@@ -170,7 +170,7 @@ func (p *RetryPrinter) OnRetry(r platform.Retry) {
 // the token from $CCX_API_TOKEN, so it runs as printed, unless showToken
 // (--show-token) puts the token itself in it.
 func DryRun(io *ui.IOStreams, url, shownToken string, showToken bool, body []byte, count int, asJSON bool) error {
-	curlToken := ""
+	curlToken := platform.TokenVar
 	if showToken {
 		curlToken = shownToken
 	}

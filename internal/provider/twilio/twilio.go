@@ -34,6 +34,10 @@ type Options struct {
 	// PublicURL is the relay's URL as configured in Twilio (signatures cover
 	// it exactly; behind a TLS proxy the relay cannot guess it).
 	PublicURL string
+	// WebhookPath is where the relay takes this adapter's webhooks, under
+	// PublicURL (default /providers/twilio; a relay of many channels puts
+	// the channel in it). Status callbacks and signatures use it.
+	WebhookPath string
 	// NoStatusCallback leaves StatusCallback out of sends (use the Messaging
 	// Service's instead).
 	NoStatusCallback bool
@@ -56,10 +60,17 @@ func New(o Options) *Adapter {
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	if o.WebhookPath == "" {
+		o.WebhookPath = plainPath
+	}
+	o.WebhookPath = strings.TrimRight(o.WebhookPath, "/")
 	mo := o.Media
 	mo.Trusted = append(append([]string(nil), mo.Trusted...), netguard.HostPort(o.BaseURL))
 	return &Adapter{o: o, media: netguard.New(mo)}
 }
+
+// plainPath is where the relay's engine hands the adapter its webhooks.
+const plainPath = "/providers/twilio"
 
 // Name implements provider.Adapter.
 func (a *Adapter) Name() string { return "twilio" }
@@ -80,7 +91,7 @@ func (a *Adapter) Form(req channel.OutgoingRequest) (url.Values, error) {
 		f.Set("From", a.o.From)
 	}
 	if !a.o.NoStatusCallback && a.o.PublicURL != "" {
-		f.Set("StatusCallback", a.o.PublicURL+"/providers/twilio/status")
+		f.Set("StatusCallback", a.o.PublicURL+a.o.WebhookPath+"/status")
 	}
 	switch m.Type {
 	case channel.MessageAttachment:
@@ -228,7 +239,13 @@ func (a *Adapter) Verify(r *http.Request, body []byte) error {
 	if err != nil {
 		return provider.ErrBadSignature
 	}
-	full := a.o.PublicURL + r.URL.RequestURI()
+	// Twilio signed the URL it was given: WebhookPath, whatever path the
+	// engine hands the request on with.
+	uri := r.URL.RequestURI()
+	if rest, ok := strings.CutPrefix(uri, plainPath); ok {
+		uri = a.o.WebhookPath + rest
+	}
+	full := a.o.PublicURL + uri
 	if !Valid(a.o.AuthToken, full, form, r.Header.Get("X-Twilio-Signature")) {
 		return provider.ErrBadSignature
 	}

@@ -47,6 +47,9 @@ func buildMoreAdapters(opts *Options, c *config.Credentials, base, public string
 			return nil, nil, err
 		}
 		o.BaseURL, o.PublicURL, o.Media = base, public, media
+		if opts.channel != "" {
+			o.WebhookPath = "/providers/" + opts.channel + "/twilio"
+		}
 		if o.From == "" && o.MessagingServiceSID == "" {
 			return nil, nil, fault.Usagef("--provider twilio needs CCX_TWILIO_FROM or CCX_TWILIO_MESSAGING_SERVICE_SID")
 		}

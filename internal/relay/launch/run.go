@@ -53,6 +53,13 @@ type Options struct {
 	AdminAddr         string
 	AllowPrivateMedia bool
 	InsecureInbound   bool
+	// Config is a relay config file of many channels (multi.go); SpoolDir
+	// holds their spools, one file per channel.
+	Config   string
+	SpoolDir string
+	// channel is the config channel an adapter is built for: its webhooks
+	// are under /providers/<channel>/<provider>/.
+	channel string
 }
 
 // DefaultAdminAddr is where metrics and the spool state are served.

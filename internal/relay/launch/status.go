@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,9 +17,10 @@ import (
 )
 
 // FetchStatus asks a relay's admin address; the verdict says how the
-// call went whenever it did not.
-func FetchStatus(ctx context.Context, base string, timeout time.Duration) (relay.Stats, verdict.Verdict, error) {
-	var st relay.Stats
+// call went whenever it did not. A relay of many channels answers each
+// channel's state too (Channels).
+func FetchStatus(ctx context.Context, base string, timeout time.Duration) (relay.MultiStats, verdict.Verdict, error) {
+	var st relay.MultiStats
 	target := strings.TrimRight(base, "/") + "/admin/status"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
@@ -45,4 +48,28 @@ func FetchStatus(ctx context.Context, base string, timeout time.Duration) (relay
 		return st, verdict.WrongReply, fmt.Errorf("%s: %w", target, err)
 	}
 	return st, verdict.OK, nil
+}
+
+// ReadSpoolDir reads every spool of a many-channel relay's --spool-dir
+// (<channel-id>.db) read-only, while no relay holds them.
+func ReadSpoolDir(dir string) (relay.MultiStats, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.db"))
+	if err != nil {
+		return relay.MultiStats{}, err
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return relay.MultiStats{}, fmt.Errorf("--spool-dir: %w", err)
+	}
+	if len(paths) == 0 {
+		return relay.MultiStats{}, fmt.Errorf("--spool-dir %s holds no spool (<channel-id>.db)", dir)
+	}
+	var chans []relay.ChannelStats
+	for _, p := range paths {
+		st, err := relay.ReadStats(p)
+		if err != nil {
+			return relay.MultiStats{}, err
+		}
+		chans = append(chans, relay.ChannelStats{Channel: strings.TrimSuffix(filepath.Base(p), ".db"), Stats: st})
+	}
+	return relay.Combine(chans), nil
 }

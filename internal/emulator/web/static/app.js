@@ -11,6 +11,7 @@
   // older messages when the conversation is scrolled to its top.
   const PAGE = 50;
   const CONTACT_PAGE = 100;
+  const MAX_SEARCH_LOAD = 5000; // contacts a search loads at most
   const SEEN_KEY = 'ccx-inbox-seen:' + location.host;
 
   const state = {
@@ -23,7 +24,15 @@
     current: null, // key of the open conversation
     seen: loadSeen(), // key -> { seq: highest incoming seq seen, n: incoming count then }
     requests: [], // newest last
+    reqBySeq: new Map(), // seq -> request
     reqSeq: 0,
+    reqLoaded: false, // the first /requests answer arrived
+    wantReq: null, // #/requests/<seq> to open once it is loaded
+    wantAfter: 0, // ... unless a fetch started after this one does not bring it
+    reqFetches: 0, // /requests fetches started
+    routed: false, // the address was applied once, after the first load
+    focusComposer: false, // a click (not a link) opened the conversation
+    copied: '', // the last text "Copy as curl" copied (also for tests: clipboards are often off)
     loaded: false,
     pending: [], // SSE events that arrived before the first load finished
     // The customer's side (ccx emulate --provider):
@@ -206,8 +215,13 @@
   function renderContacts() {
     const list = $('contact-list');
     const focusedKey = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
-    const contacts = Array.from(state.contacts.values());
+    const q = $('contact-search').value.trim().toLowerCase();
+    const all = Array.from(state.contacts.values());
+    const contacts = q ? all.filter((c) => contactMatches(c, q)) : all;
     contacts.sort(byActivity);
+    // A search looks through every contact: load the rest of the list
+    // (each page renders again), up to a bound for very big inboxes.
+    if (q && state.contactsNext && !state.contactsLoading && all.length < MAX_SEARCH_LOAD) loadMoreContacts();
     const multi = state.info.channels.length > 1;
     const items = contacts.map((c) => {
       const k = key(c.channelId, c.contactId);
@@ -227,15 +241,28 @@
       el('span', { class: 'contact-id mono' }, c.contactId + (multi ? ' · ' + c.channelId : '')),
       unread ? el('span', { class: 'unread', 'aria-hidden': 'true' }, String(unread)) : el('span', {}),
       el('span', { class: 'contact-last' }, lastText));
-      btn.addEventListener('click', () => openConversation(k, true));
+      btn.addEventListener('click', () => {
+        state.focusComposer = true;
+        if (!navigate(contactRoute(k))) openConversation(k, true);
+      });
       return el('li', {}, btn);
     });
     list.replaceChildren(...items);
-    $('no-contacts').hidden = items.length > 0;
+    $('no-contacts').hidden = all.length > 0;
+    $('no-contact-match').hidden = items.length > 0 || all.length === 0;
+    $('no-contact-match').textContent = state.contactsNext && !state.contactsLoading
+      ? 'No contact among the ' + all.length + ' loaded matches the search; scroll the list to load more.'
+      : 'No contact matches the search.';
     if (focusedKey) {
       const again = list.querySelector('button[data-key="' + CSS.escape(focusedKey) + '"]');
       if (again) again.focus();
     }
+  }
+
+  // contactMatches: the search finds a contact by name, contact ID or phone.
+  function contactMatches(c, q) {
+    const p = c.contact || {};
+    return [contactName(c), c.contactId, p.phone, p.email].some((v) => typeof v === 'string' && v.toLowerCase().includes(q));
   }
 
   // ---- rendering: messages ----
@@ -325,6 +352,7 @@
       }
       parts.push(tl);
       if (m.status === 'failed') parts.push(el('p', { class: 'reason', role: 'note' }, 'Failed: ' + (m.reason || 'no reason given')));
+      if (m.status === 'failed' && m.origin === 'platform') parts.push(retryLine(m));
       if (m.reply && m.reply.httpStatus) {
         parts.push(el('p', { class: 'reply' }, 'Your server answered HTTP ' + m.reply.httpStatus +
           (m.reply.latencyMs !== undefined ? ' in ' + fmtMS(m.reply.latencyMs) : '') +
@@ -336,6 +364,47 @@
     const flow = m.mId ? state.flowByMid.get(key(m.channelId, m.mId)) : null;
     if (flow) parts.push(el('p', { class: 'reply' }, hopsButton(flow)));
     li.replaceChildren(...parts);
+  }
+
+  // retryLine offers to send a failed message again (a new message: the
+  // failed one stays failed, as on the platform).
+  function retryLine(m) {
+    const out = el('span', { class: 'retry-result', role: 'status' });
+    const b = el('button', { type: 'button', class: 'secondary retry', 'data-retry': m.seq }, 'Retry');
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      out.dataset.kind = 'busy';
+      out.textContent = 'Sending again…';
+      try {
+        const res = await postJSON('/messages/' + Number(m.seq) + '/retry');
+        const body = await res.json().catch(() => null);
+        if (!res.ok) {
+          out.dataset.kind = 'error';
+          out.textContent = 'Not retried (HTTP ' + res.status + '): ' + (((body || {}).error || {}).message || res.statusText);
+          return;
+        }
+        const nm = body.message;
+        upsertMessage(nm, new Date().toISOString());
+        applyMessage(nm);
+        renderContacts();
+        out.dataset.kind = body.ok ? 'ok' : 'error';
+        out.textContent = body.ok ? 'Retried: sent as mId ' + nm.mId + '.' : 'Retried, failed again: ' + (nm.reason || 'rejected');
+      } catch (e) {
+        out.dataset.kind = 'error';
+        out.textContent = 'Could not reach the emulator: ' + e.message;
+      } finally {
+        b.disabled = false;
+      }
+    });
+    return el('p', { class: 'retry-line' }, b, out);
+  }
+
+  function postJSON(path, body) {
+    return fetch(API + path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body || {}),
+    });
   }
 
   function hopsButton(flow) {
@@ -635,6 +704,193 @@
     return who;
   }
 
+  // requestFacts pulls what the filters look at out of a logged request:
+  // the contact and the event, message and status types it carries.
+  function requestFacts(r) {
+    if (r._facts) return r._facts;
+    const f = { contact: '', types: [] };
+    let b = null;
+    try { b = JSON.parse(r.body); } catch (_) { /* not JSON */ }
+    if (b && typeof b === 'object') {
+      if (typeof b.contactId === 'string') f.contact = b.contactId;
+      for (const e of Array.isArray(b.events) ? b.events : []) {
+        if (!e || typeof e !== 'object') continue;
+        if (e.type) f.types.push(String(e.type));
+        if (e.message && e.message.type) f.types.push(String(e.message.type));
+        if (e.status && e.status.value) f.types.push(String(e.status.value));
+      }
+      if (b.message && typeof b.message === 'object' && b.message.type) f.types.push(String(b.message.type));
+    }
+    // Newer emulators read refused posts too: the contact and events they carried.
+    if (!f.contact && typeof r.contactId === 'string') f.contact = r.contactId;
+    for (const e of Array.isArray(r.events) ? r.events : []) {
+      if (e && e.type && !f.types.includes(String(e.type))) f.types.push(String(e.type));
+      if (e && e.status && !f.types.includes(String(e.status))) f.types.push(String(e.status));
+    }
+    if (r.what) f.types.push(String(r.what));
+    if (r.kind) f.types.push(String(r.kind));
+    r._facts = f;
+    return f;
+  }
+
+  const statusClass = (r) => (r.status ? Math.floor(r.status / 100) + 'xx' : 'none');
+
+  function readFilters() {
+    return {
+      q: $('rf-q').value.trim().toLowerCase(),
+      status: $('rf-status').value,
+      kind: $('rf-kind').value,
+      contact: $('rf-contact').value.trim().toLowerCase(),
+      type: $('rf-type').value.trim().toLowerCase(),
+      findings: $('rf-findings').checked,
+    };
+  }
+
+  function requestMatches(r, f) {
+    if (f.status && statusClass(r) !== f.status) return false;
+    if (f.kind && r.kind !== f.kind) return false;
+    if (f.findings && !(r.findings || []).length) return false;
+    const facts = requestFacts(r);
+    if (f.contact && !facts.contact.toLowerCase().includes(f.contact)) return false;
+    if (f.type && !facts.types.some((t) => t.toLowerCase() === f.type || t.toLowerCase().startsWith(f.type))) return false;
+    if (f.q) {
+      const hay = [r.method, r.url, r.body, r.replyBody, r.error, r.what, r.provider, r.providerId, String(r.status || ''),
+        ...(r.findings || []).map((x) => x.message + ' ' + (x.rule || ''))].join('\n').toLowerCase();
+      if (!hay.includes(f.q)) return false;
+    }
+    return true;
+  }
+
+  const filterKeys = ['q', 'status', 'kind', 'contact', 'type', 'findings'];
+  const filtersActive = (f) => filterKeys.some((k) => f[k]);
+
+  // applyRequestFilters hides the requests the filters leave out and keeps
+  // the filters in the address (replaced, not pushed: typing makes no history).
+  function applyRequestFilters(updateURL) {
+    const f = readFilters();
+    const list = $('request-list');
+    let shown = 0;
+    for (const li of list.children) {
+      const r = state.reqBySeq.get(Number(li.dataset.seq));
+      const ok = !r || requestMatches(r, f);
+      li.hidden = !ok;
+      if (ok) shown++;
+    }
+    const total = list.children.length;
+    $('rf-count').textContent = filtersActive(f) ? shown + ' of ' + total + ' requests shown' : '';
+    $('no-requests').hidden = total > 0 || !!state.flow;
+    if (updateURL && document.body.dataset.view === 'requests' && !state.flow) {
+      const r = parseRoute(location.hash);
+      const h = requestsRoute(r.request);
+      if (h !== location.hash) history.replaceState(null, '', h);
+    }
+  }
+
+  // addKindOption lists each kind of request seen (new kinds, such as
+  // entries a newer emulator logs, appear as they come).
+  function addKindOption(kind) {
+    const sel = $('rf-kind');
+    if (!kind || [...sel.options].some((o) => o.value === kind)) return;
+    sel.append(el('option', { value: kind }, HOPS[kind] ? HOPS[kind] + ' (' + kind + ')' : kind));
+  }
+
+  function addTypeOptions(r) {
+    const dl = $('rf-types');
+    for (const t of requestFacts(r).types) {
+      if (![...dl.options].some((o) => o.value === t)) dl.append(el('option', { value: t }));
+    }
+  }
+
+  function filterQuery() {
+    const f = readFilters();
+    const p = new URLSearchParams();
+    if ($('rf-q').value.trim()) p.set('q', $('rf-q').value.trim());
+    if (f.status) p.set('status', f.status);
+    if (f.kind) p.set('kind', f.kind);
+    if ($('rf-contact').value.trim()) p.set('contact', $('rf-contact').value.trim());
+    if ($('rf-type').value.trim()) p.set('type', $('rf-type').value.trim());
+    if (f.findings) p.set('findings', '1');
+    const q = p.toString();
+    return q ? '?' + q : '';
+  }
+
+  function setFilters(params) {
+    $('rf-q').value = params.get('q') || '';
+    const st = params.get('status') || '';
+    $('rf-status').value = [...$('rf-status').options].some((o) => o.value === st) ? st : '';
+    const kind = params.get('kind') || '';
+    if (kind) addKindOption(kind);
+    $('rf-kind').value = kind;
+    $('rf-contact').value = params.get('contact') || '';
+    $('rf-type').value = params.get('type') || '';
+    $('rf-findings').checked = params.get('findings') === '1';
+  }
+
+  // ---- copy and resend ----
+
+  async function copyText(text) {
+    state.copied = text;
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (_) {
+      return false; // no clipboard (plain http on another host, headless): the text is shown to select
+    }
+  }
+
+  function requestActions(r) {
+    const result = el('p', { class: 'action-result', role: 'status', 'aria-live': 'polite' });
+    const curl = el('pre', { class: 'curl', 'aria-label': 'curl command', hidden: true }, el('code', {}, r.curl || ''));
+    const copy = el('button', { type: 'button', class: 'secondary copy-curl' }, 'Copy as curl');
+    copy.addEventListener('click', async () => {
+      curl.hidden = false;
+      const ok = await copyText(r.curl || '');
+      result.dataset.kind = 'ok';
+      result.textContent = ok ? 'Copied. Set CCX_API_TOKEN to the channel\'s token before running it.'
+        : 'Select the command below and copy it. Set CCX_API_TOKEN to the channel\'s token before running it.';
+    });
+    const acts = el('div', { class: 'req-actions' });
+    if (r.kind === 'webhook' || r.kind === 'message') {
+      const resend = el('button', { type: 'button', class: 'secondary resend' }, 'Resend');
+      resend.addEventListener('click', () => resendRequest(r, resend, result));
+      acts.append(resend);
+    }
+    acts.append(copy, el('a', { href: '#/requests/' + Number(r.seq), class: 'req-link' }, 'Link to #' + Number(r.seq)));
+    if (r.resendOf) acts.append(el('span', { class: 'muted' }, 'resend of ', el('a', { href: '#/requests/' + Number(r.resendOf) }, '#' + Number(r.resendOf))));
+    acts.append(result);
+    return [acts, curl];
+  }
+
+  async function resendRequest(r, btn, result) {
+    btn.disabled = true;
+    result.dataset.kind = 'busy';
+    result.textContent = r.kind === 'webhook' ? 'Posting it to the webhook again…' : 'Calling your server again…';
+    try {
+      const res = await postJSON('/requests/' + Number(r.seq) + '/resend');
+      const body = await res.json().catch(() => null);
+      if (!res.ok) {
+        result.dataset.kind = 'error';
+        result.textContent = 'Not resent (HTTP ' + res.status + '): ' + (((body || {}).error || {}).message || res.statusText);
+        return;
+      }
+      const nr = body.request;
+      if (body.message) {
+        upsertMessage(body.message, new Date().toISOString());
+        applyMessage(body.message);
+        renderContacts();
+      }
+      result.dataset.kind = body.ok ? 'ok' : 'error';
+      result.replaceChildren('Resent as ', nr ? el('a', { href: '#/requests/' + Number(nr.seq), class: 'resent-link' }, '#' + Number(nr.seq)) : '?',
+        nr ? ': ' + (nr.status ? 'HTTP ' + nr.status : 'no answer') + (nr.error ? ' · ' + nr.error : '') : '');
+      scheduleRequests();
+    } catch (e) {
+      result.dataset.kind = 'error';
+      result.textContent = 'Could not reach the emulator: ' + e.message;
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
   // HOPS names each kind of request as the hop it is.
   const HOPS = {
     webhook: 'server → platform',
@@ -656,11 +912,13 @@
       flows.append(b);
     }
     const sum = el('summary', {},
+      el('span', { class: 'muted mono req-seq' }, '#' + Number(r.seq)),
       timeEl(Date.parse(r.time)),
       el('span', { class: 'badge' }, HOPS[r.kind] || r.kind),
       el('span', { class: 'mono' }, r.method + ' ' + path),
       el('span', { class: 'badge ' + (ok ? 'ok' : 'bad') }, r.status ? 'HTTP ' + r.status : 'no answer'),
       el('span', { class: 'req-what' }, describeRequest(r)),
+      r.resendOf ? el('span', { class: 'badge' }, 'resend of #' + Number(r.resendOf)) : '',
       r.retry ? el('span', { class: 'badge bad', title: r.retry.pattern || '' }, 'repeat ' + r.retry.attempt) : '',
       r.findings.length ? el('span', { class: 'muted' }, r.findings.length + ' finding(s)') : '',
       el('span', { class: 'muted' }, fmtMS(r.latencyMs)),
@@ -689,8 +947,14 @@
     } else if (!r.error) {
       rep.append(el('p', { class: 'muted' }, 'No HTTP answer.'));
     }
-    return el('li', { 'data-seq': r.seq, 'data-kind': r.kind, 'data-flows': (r.flows || []).join(' ') || null },
-      el('details', {}, sum, el('div', { class: 'req-body' }, req, rep)));
+    const det = el('details', {}, sum, el('div', { class: 'req-body' }, req, rep, ...requestActions(r)));
+    det.addEventListener('toggle', () => {
+      if (state.flow || !det.closest('#request-list')) return;
+      const cur = parseRoute(location.hash);
+      if (det.open && cur.request !== r.seq) navigate(requestsRoute(r.seq));
+      else if (!det.open && cur.request === r.seq) history.replaceState(null, '', requestsRoute(null));
+    });
+    return el('li', { 'data-seq': r.seq, 'data-kind': r.kind, 'data-status': statusClass(r), 'data-flows': (r.flows || []).join(' ') || null }, det);
   }
 
   let reqTimer = null;
@@ -698,17 +962,28 @@
     if (reqTimer) return;
     reqTimer = setTimeout(async () => {
       reqTimer = null;
+      const fetchNo = ++state.reqFetches;
       try {
         const body = await getJSON('/requests?after=' + state.reqSeq);
         const list = $('request-list');
         for (const r of body.requests) {
+          if (r.seq <= state.reqSeq) continue; // a second answer overlapping the first
           state.reqSeq = Math.max(state.reqSeq, r.seq);
           state.requests.push(r);
+          state.reqBySeq.set(r.seq, r);
+          addKindOption(r.kind);
+          addTypeOptions(r);
           list.prepend(renderRequest(r));
         }
-        while (list.children.length > 200) list.lastElementChild.remove();
-        $('no-requests').hidden = list.children.length > 0 || !!state.flow;
+        while (list.children.length > 200) {
+          state.reqBySeq.delete(Number(list.lastElementChild.dataset.seq));
+          list.lastElementChild.remove();
+        }
+        if (state.requests.length > 400) state.requests.splice(0, state.requests.length - 200);
+        state.reqLoaded = true;
+        applyRequestFilters(false);
         $('request-count').textContent = list.children.length ? '(' + list.children.length + ')' : '';
+        if (state.wantReq !== null) openRequest(state.wantReq, fetchNo);
         if (state.flow && body.requests.length) await renderFlow(false);
       } catch (_) { /* retried on the next event */ }
     }, 100);
@@ -716,9 +991,15 @@
 
   // ---- flows: every hop of one message ----
 
-  async function showFlow(id) {
+  function showFlow(id) {
+    if (!navigate('#/flows/' + encodeURIComponent(id))) openFlow(id);
+  }
+
+  async function openFlow(id) {
     state.flow = id;
     setView('requests');
+    $('request-filters').hidden = true;
+    $('request-gone').hidden = true;
     await renderFlow(true);
   }
 
@@ -758,7 +1039,160 @@
     state.flow = null;
     $('flow-view').hidden = true;
     $('request-list').hidden = false;
+    $('request-filters').hidden = false;
     $('no-requests').hidden = $('request-list').children.length > 0;
+  }
+
+  // ---- links: the view is in the address ----
+  //
+  // #/inbox, #/contacts/<contactId>[?channel=<channelId>], #/requests[?filters],
+  // #/requests/<seq>[?filters], #/flows/<flow>. Moving around sets the hash,
+  // so back and forward walk the views; the hashchange handler shows them.
+
+  function parseRoute(hash) {
+    const raw = (hash || '').replace(/^#\/?/, '');
+    const qi = raw.indexOf('?');
+    const path = qi < 0 ? raw : raw.slice(0, qi);
+    const params = new URLSearchParams(qi < 0 ? '' : raw.slice(qi + 1));
+    const parts = path.split('/').map((p) => { try { return decodeURIComponent(p); } catch (_) { return p; } });
+    const r = { view: 'inbox', contact: null, channel: params.get('channel'), request: null, flow: null, params };
+    switch (parts[0]) {
+      case 'contacts':
+        if (parts[1]) r.contact = parts.slice(1).join('/');
+        break;
+      case 'requests': {
+        r.view = 'requests';
+        const n = Number(parts[1]);
+        if (parts[1] && Number.isInteger(n) && n > 0) r.request = n;
+        break;
+      }
+      case 'flows':
+        r.view = 'requests';
+        if (parts[1]) r.flow = parts[1];
+        break;
+    }
+    return r;
+  }
+
+  function contactRoute(k) {
+    const c = state.contacts.get(k);
+    if (!c) return '#/inbox';
+    const multi = state.info.channels.length > 1;
+    return '#/contacts/' + encodeURIComponent(c.contactId) + (multi ? '?channel=' + encodeURIComponent(c.channelId) : '');
+  }
+
+  function requestsRoute(seq) {
+    return '#/requests' + (seq ? '/' + Number(seq) : '') + filterQuery();
+  }
+
+  // navigate moves to a view through the address; false when already there.
+  function navigate(hash) {
+    if (location.hash === hash) return false;
+    location.hash = hash;
+    return true;
+  }
+
+  // ensureContact finds the contact a link names, loading more pages of
+  // the contact list (100 at a time) until it is there or the list ends.
+  async function ensureContact(contactId, channelId) {
+    let k = findContactKey(contactId, channelId);
+    for (let i = 0; !k && state.contactsNext && i < 500; i++) {
+      if (state.contactsLoading) await new Promise((r) => setTimeout(r, 20));
+      else await loadMoreContacts();
+      k = findContactKey(contactId, channelId);
+    }
+    return k;
+  }
+
+  function findContactKey(contactId, channelId) {
+    if (channelId) return state.contacts.has(key(channelId, contactId)) ? key(channelId, contactId) : null;
+    for (const [k, c] of state.contacts) if (c.contactId === contactId) return k;
+    return null;
+  }
+
+  function applyRoute() {
+    const r = parseRoute(location.hash);
+    if (r.view === 'requests') {
+      setFilters(r.params);
+      if (r.flow) {
+        openFlow(r.flow);
+        return;
+      }
+      if (state.flow) closeFlow();
+      setView('requests');
+      state.wantReq = state.reqLoaded ? null : r.request;
+      state.wantAfter = 0;
+      if (r.request !== null && state.reqLoaded) openRequest(r.request);
+      else {
+        $('request-gone').hidden = true;
+        for (const li of $('request-list').querySelectorAll('li.target')) li.classList.remove('target');
+      }
+      applyRequestFilters(false);
+      return;
+    }
+    if (state.flow) closeFlow();
+    setView('inbox');
+    if (r.contact !== null) {
+      const k = findContactKey(r.contact, r.channel);
+      if (k) {
+        const focus = !!state.focusComposer;
+        state.focusComposer = false;
+        if (state.current !== k || document.body.dataset.pane !== 'conversation') openConversation(k, focus);
+        else if (focus) activeField().focus();
+      } else if (state.contactsNext) {
+        ensureContact(r.contact, r.channel).then((found) => {
+          if (parseRoute(location.hash).contact !== r.contact) return;
+          if (found) applyRoute();
+          else notInInbox(r.contact);
+        });
+      } else {
+        notInInbox(r.contact);
+      }
+    } else {
+      document.body.dataset.pane = 'list'; // phones: the contact list (wide screens show both)
+    }
+  }
+
+  function notInInbox(contactId) {
+    $('conv-title').textContent = 'No contact ' + contactId;
+    $('conv-sub').textContent = 'This contact is not in the inbox (any more).';
+  }
+
+  // openRequest shows one request: open, marked, scrolled to. A request the
+  // log no longer keeps (or one the filters hide) is said so.
+  function openRequest(seq, doneFetch) {
+    const list = $('request-list');
+    for (const li of list.querySelectorAll('li.target')) li.classList.remove('target');
+    const li = list.querySelector('li[data-seq="' + Number(seq) + '"]');
+    const gone = $('request-gone');
+    if (!li) {
+      if (!state.reqLoaded) return;
+      if (seq > state.reqSeq) {
+        // Perhaps logged but not fetched yet (a resend's new request): a
+        // fetch that starts from now on tells.
+        if (state.wantReq !== seq) {
+          state.wantReq = seq;
+          state.wantAfter = state.reqFetches;
+          scheduleRequests();
+          return;
+        }
+        if (doneFetch === undefined || doneFetch <= state.wantAfter) return;
+      }
+      state.wantReq = null;
+      gone.hidden = false;
+      gone.textContent = 'Request #' + Number(seq) + ' is no longer kept (the log keeps the last 200).';
+      return;
+    }
+    state.wantReq = null;
+    gone.hidden = true;
+    if (li.hidden) {
+      gone.hidden = false;
+      gone.textContent = 'Request #' + Number(seq) + ' is hidden by the filters.';
+    }
+    li.classList.add('target');
+    const det = li.querySelector('details');
+    if (!det.open) det.open = true;
+    li.scrollIntoView({ block: 'nearest' });
   }
 
   // ---- the customer's phone (ccx emulate --provider) ----
@@ -1106,6 +1540,11 @@
     state.loaded = true;
     for (const ev of state.pending.splice(0)) handleEvent(ev);
     if (state.current && !state.contacts.has(state.current)) state.current = null;
+    const route = parseRoute(location.hash);
+    if (!state.routed && route.contact !== null) {
+      const k = await ensureContact(route.contact, route.channel);
+      if (k) state.current = k;
+    }
     if (!state.current && window.matchMedia('(min-width: 761px)').matches) {
       const first = Array.from(state.contacts.values()).sort(byActivity)[0];
       if (first) state.current = key(first.channelId, first.contactId);
@@ -1117,6 +1556,10 @@
     renderConversation();
     renderPhone();
     scheduleRequests();
+    if (!state.routed) {
+      state.routed = true;
+      applyRoute();
+    }
   }
 
   function handleEvent(ev) {
@@ -1199,9 +1642,21 @@
       const p = $('contacts');
       if (p.scrollHeight - p.scrollTop - p.clientHeight < 200) loadMoreContacts();
     });
-    $('tab-inbox').addEventListener('click', () => setView('inbox'));
-    $('tab-requests').addEventListener('click', () => { closeFlow(); setView('requests'); });
-    $('flow-close').addEventListener('click', () => { closeFlow(); $('tab-requests').focus(); });
+    $('tab-inbox').addEventListener('click', () => {
+      if (!navigate(state.current ? contactRoute(state.current) : '#/inbox')) setView('inbox');
+    });
+    $('tab-requests').addEventListener('click', () => { if (!navigate(requestsRoute(null))) applyRoute(); });
+    $('flow-close').addEventListener('click', () => { navigate(requestsRoute(null)); $('tab-requests').focus(); });
+    window.addEventListener('hashchange', applyRoute);
+    $('contact-search').addEventListener('input', renderContacts);
+    for (const id of ['rf-q', 'rf-contact', 'rf-type']) $(id).addEventListener('input', () => applyRequestFilters(true));
+    for (const id of ['rf-status', 'rf-kind', 'rf-findings']) $(id).addEventListener('change', () => applyRequestFilters(true));
+    $('request-filters').addEventListener('submit', (e) => e.preventDefault());
+    $('rf-clear').addEventListener('click', () => {
+      setFilters(new URLSearchParams());
+      applyRequestFilters(true);
+      $('rf-q').focus();
+    });
     $('phone-composer').addEventListener('submit', phoneSend);
     $('phone-type').addEventListener('change', showPhoneType);
     $('phone-provider').addEventListener('change', renderPhone);
@@ -1222,6 +1677,7 @@
       (state.current ? $('open-phone') : $('new-conversation')).focus();
     });
     $('back').addEventListener('click', () => {
+      if (location.hash.startsWith('#/contacts/')) history.pushState(null, '', '#/inbox');
       document.body.dataset.pane = 'list';
       const btn = document.querySelector('#contact-list button[aria-current="true"]') || $('new-conversation');
       btn.focus();
@@ -1248,6 +1704,13 @@
     connect();
     loadAll().catch((e) => setConn('down', 'Could not load the inbox: ' + e.message));
   }
+
+  // For scripts and tests (clipboards are often unavailable headless): the
+  // curl command of a request, and the text Copy as curl copied last.
+  window.ccxInbox = Object.freeze({
+    curlOf: (seq) => ((state.reqBySeq.get(Number(seq)) || {}).curl || null),
+    lastCopied: () => state.copied,
+  });
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();
