@@ -18,6 +18,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
 	"github.com/ccx-cli/ccx/internal/relay"
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 // receiptDelay separates a provider fake's status callbacks: an instant one
@@ -238,7 +239,7 @@ func runRelayProvider(ctx context.Context, opts Options) (res *Result, err error
 		}
 	}
 	if len(st.Warnings) > 0 {
-		return res, &StepError{"check the emulator", fmt.Errorf("%d warning(s), first: %s", len(st.Warnings), st.Warnings[0].Message)}
+		return res, &StepError{"check the emulator", fmt.Errorf("%s, first: %s", ui.Plural(len(st.Warnings), "warning"), st.Warnings[0].Message)}
 	}
 	step(fmt.Sprintf("inbox holds %d messages; every receipt and customer reply came back through the relay", len(st.Messages)))
 	res.Elapsed = time.Since(start)

@@ -20,6 +20,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/emulator"
 	"github.com/ccx-cli/ccx/internal/provider/loopback"
 	"github.com/ccx-cli/ccx/internal/relay"
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 // DefaultTimeout bounds a relay run: the loop takes well under a second, so
@@ -221,7 +222,7 @@ func RunRelay(ctx context.Context, opts Options) (res *Result, err error) {
 		}
 	}
 	if len(st.Warnings) > 0 {
-		return res, &StepError{"check the emulator", fmt.Errorf("%d warning(s), first: %s", len(st.Warnings), st.Warnings[0].Message)}
+		return res, &StepError{"check the emulator", fmt.Errorf("%s, first: %s", ui.Plural(len(st.Warnings), "warning"), st.Warnings[0].Message)}
 	}
 	step(fmt.Sprintf("inbox holds %d messages; every reply and receipt came back through the relay", len(st.Messages)))
 	res.Elapsed = time.Since(start)
