@@ -1111,6 +1111,8 @@
   }
 
   function applyRoute() {
+    // Tests (and anyone scripting the page) wait for the address to be applied.
+    document.body.dataset.route = location.hash;
     const r = parseRoute(location.hash);
     if (r.view === 'requests') {
       setFilters(r.params);
@@ -1643,7 +1645,9 @@
       if (p.scrollHeight - p.scrollTop - p.clientHeight < 200) loadMoreContacts();
     });
     $('tab-inbox').addEventListener('click', () => {
-      if (!navigate(state.current ? contactRoute(state.current) : '#/inbox')) setView('inbox');
+      // The view changes at once; the hashchange that follows finds it shown.
+      setView('inbox');
+      navigate(state.current ? contactRoute(state.current) : '#/inbox');
     });
     $('tab-requests').addEventListener('click', () => { if (!navigate(requestsRoute(null))) applyRoute(); });
     $('flow-close').addEventListener('click', () => { navigate(requestsRoute(null)); $('tab-requests').focus(); });
