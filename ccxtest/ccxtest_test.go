@@ -74,7 +74,7 @@ func TestWaitMessagesSaysWhatThePlatformSaw(t *testing.T) {
 	if !ft.fatal {
 		t.Fatalf("WaitMessages did not fail though nothing was stored:\n%s", out)
 	}
-	for _, want := range []string{"waited", `1 message(s) from the server for contact "+60177872890"; it posted 0`, "webhook posts received: 1", "refused: 1 (HTTP 401 ×1); the last: 401 {\"error\":{\"message\":"} {
+	for _, want := range []string{"waited", `1 message from the server for contact "+60177872890"; it posted 0`, "webhook posts received: 1", "refused: 1 (HTTP 401 ×1); the last: 401 {\"error\":{\"message\":"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the failure lacks %q:\n%s", want, out)
 		}
@@ -193,7 +193,7 @@ func TestHelpersFailClearly(t *testing.T) {
 			ccxtest.Check(ft, ccxtest.CheckOptions{ServerURL: "http://127.0.0.1:1", Channel: p.Channel(), Only: []string{"txt"}})
 		}},
 		{"e2e unknown provider", `unknown provider "nope"`, func(ft testing.TB) { ccxtest.NewE2E(ft, "nope", ccxtest.E2EOptions{}) }},
-		{"wait sends", "1 call(s) to the twilio fake at http://127.0.0.1:", func(ft testing.TB) {
+		{"wait sends", "1 call to the twilio fake at http://127.0.0.1:", func(ft testing.TB) {
 			ccxtest.NewProvider(ft, "twilio", ccxtest.ProviderOptions{Wait: 100 * time.Millisecond}).WaitSends(ft, 1)
 		}},
 	}

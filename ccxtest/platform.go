@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 // PlatformOptions configure a Platform. The zero value is usable: a
@@ -160,7 +161,7 @@ func (p *Platform) WaitMessages(t testing.TB, contactID string, n int) []Message
 		if contactID != "" {
 			who = fmt.Sprintf("contact %q", contactID)
 		}
-		return fmt.Sprintf("%d message(s) from the server for %s; it posted %d%s", n, who, len(got), p.seen())
+		return fmt.Sprintf("%s from the server for %s; it posted %d%s", ui.Plural(n, "message"), who, len(got), p.seen())
 	})
 	return got
 }

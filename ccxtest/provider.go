@@ -14,6 +14,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 // Providers names the provider fakes NewProvider knows, sorted.
@@ -109,7 +110,7 @@ func (f *Provider) WaitSends(t testing.TB, n int) []Send {
 		got = f.Sends()
 		return len(got) >= n
 	}, func() string {
-		return fmt.Sprintf("%d call(s) to the %s fake at %s; the server made %d", n, f.Name(), f.BaseURL(), len(got))
+		return fmt.Sprintf("%s to the %s fake at %s; the server made %d", ui.Plural(n, "call"), f.Name(), f.BaseURL(), len(got))
 	})
 	return got
 }

@@ -46,7 +46,7 @@ func TestColourManners(t *testing.T) {
 	for _, c := range styled {
 		for _, m := range modes {
 			line := strings.TrimSpace(m.env + " ccx " + c.args + " " + m.flags)
-			r := w.run(t, line, false, nil)
+			r := w.run(t, line, false, false, nil)
 			out := r.stdout
 			if c.stream == "stderr" {
 				out = r.stderr
@@ -71,7 +71,7 @@ func TestColourManners(t *testing.T) {
 		"version",
 	} {
 		line := "CLICOLOR_FORCE=1 ccx " + args + " --json"
-		r := w.run(t, line, false, nil)
+		r := w.run(t, line, false, false, nil)
 		if strings.Contains(r.stdout, esc) {
 			t.Errorf("%s: escapes in JSON output: %q", line, r.stdout)
 		}
@@ -109,7 +109,7 @@ func TestColourOnTerminal(t *testing.T) {
 		{"ccx trigger text hi --json --to " + w.server.URL, false},
 	} {
 		// script gives the command a pty for stdin, stdout and stderr.
-		r := w.run(t, "TERM=${TERM:-xterm} script -qec '"+tt.line+"' /dev/null", false, nil)
+		r := w.run(t, "TERM=${TERM:-xterm} script -qec '"+tt.line+"' /dev/null", false, false, nil)
 		if r.code != 0 {
 			t.Errorf("%s: exit %d: %s%s", tt.line, r.code, r.stdout, r.stderr)
 			continue

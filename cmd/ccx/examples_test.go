@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -61,6 +62,12 @@ type exampleWant struct {
 	why    string // the reason for a non-zero code (and what the server is)
 }
 
+// exampleFollowers are the lines that run until stopped reading the world's
+// emulator's event stream: stopped with SIGINT once the emulator counts one.
+var exampleFollowers = map[string]bool{
+	`ccx emulate inbox --follow --json | jq -c '{kind, contactId, text: .message.message.text}'`: true,
+}
+
 // exampleWants lists every example line that is a server or must not exit
 // 0, keyed by exampleKey (the line without a trailing comment or '&', spaces
 // collapsed). Every other line must exit 0. TestExampleWantsCurrent fails on
@@ -77,6 +84,7 @@ var exampleWants = map[string]exampleWant{
 	`ccx listen --reply-status 400 --reply-message "number blocked"`:                                                                             {0, true, "server: the /message endpoint answering 400"},
 	"ccx listen --fail-rate 0.2 --latency 300ms --record calls.ndjson":                                                                           {0, true, "server: the /message endpoint with failures and latency"},
 	"ccx listen --forward-to http://127.0.0.1:8080/message":                                                                                      {0, true, "server: the /message endpoint forwarding"},
+	"ccx listen --forward-to https://127.0.0.1:8443/message --cacert ca.pem --forward-timeout 3s -v":                                             {0, true, "server: the /message endpoint forwarding over TLS with a private CA"},
 	"ccx listen --record calls.ndjson":                                                                                                           {0, true, "server: the /message endpoint recording calls"},
 	"ccx relay --provider loopback --spool relay.db":                                                                                             {0, true, "server: the relay (loopback adapter)"},
 	"ccx relay --config relay.toml --spool-dir spool --public-url https://relay.example.com":                                                     {0, true, "server: a relay of the config file's two channels"},
@@ -96,6 +104,9 @@ var exampleWants = map[string]exampleWant{
 	"ccx provider serve --provider telegram --rate-limit-next 2 --retry-after 3s":                                                                {0, true, "server: the Telegram fake, rate limiting"},
 	"ccx provider serve --provider clicksend --status-url 'http://127.0.0.1:3030/providers/clicksend/receipt/{secret}' --credentials-out cs.env": {0, true, "server: the ClickSend fake with a receipt URL"},
 	"ccx provider serve --provider twilio --reject-number +15550001111 --fail-rate 0.2 --json":                                                   {0, true, "server: the Twilio fake with failures"},
+
+	// Followers: stopped with SIGINT once they read the emulator's stream.
+	`ccx emulate inbox --follow --json | jq -c '{kind, contactId, text: .message.message.text}'`: {130, false, "follows the emulator until Ctrl-C (130); see exampleFollowers"},
 
 	// Non-zero exits, each for its reason.
 	"ccx relay --provider clicksend --credentials clicksend.env --queue nats://nats-1:4222,nats://nats-2:4222 --queue-creds relay.creds": {
@@ -254,6 +265,10 @@ func newExampleWorld(t *testing.T) *exampleWorld {
 		"gupshup.env": "gupshup", "zalo.env": "zalo", "clicksend.env": "clicksend"} {
 		files[file] = credentialsFile(t, name)
 	}
+	// A CA file for --cacert (a loopback test server's certificate).
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	files["ca.pem"] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}))
+	tlsSrv.Close()
 	// A relay config file of two loopback channels (`ccx relay --config`).
 	files["relay.toml"] = fmt.Sprintf("[[channel]]\nid = \"shop\"\ntoken = \"env:CCX_API_TOKEN\"\nwebhook_url = %q\nprovider = \"loopback\"\n\n"+
 		"[[channel]]\nid = \"support\"\ntoken = \"examples-second-token-0123456789\"\nwebhook_url = %q\nprovider = \"loopback\"\n", emu.WebhookURL(), emu.WebhookURL())
@@ -503,7 +518,7 @@ type exampleResult struct {
 
 // run runs one (rewritten) example line with bash in a fresh copy of the
 // fixtures. A server is stopped with SIGINT once it listens on ports[0].
-func (w *exampleWorld) run(t *testing.T, line string, server bool, ports []int) exampleResult {
+func (w *exampleWorld) run(t *testing.T, line string, server, follow bool, ports []int) exampleResult {
 	t.Helper()
 	dir := t.TempDir()
 	copyErr := filepath.WalkDir(w.template, func(p string, e os.DirEntry, err error) error {
@@ -557,6 +572,11 @@ func (w *exampleWorld) run(t *testing.T, line string, server bool, ports []int) 
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 		wait = stopDeadline
 	}
+	if follow {
+		res.notReady = w.waitStream(done)
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		wait = stopDeadline
+	}
 	var err error
 	select {
 	case err = <-done:
@@ -578,6 +598,30 @@ func (w *exampleWorld) run(t *testing.T, line string, server bool, ports []int) 
 	return res
 }
 
+// waitStream waits (at most readyDeadline) until the world's emulator has
+// an event stream open, or the line ended.
+func (w *exampleWorld) waitStream(done chan error) error {
+	deadline := time.Now().Add(readyDeadline)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			done <- err
+			return fmt.Errorf("it ended before following: %v", err)
+		default:
+		}
+		if resp, err := http.Get(w.emu.URL() + "/_emulator/health"); err == nil {
+			var h struct{ Streams int }
+			_ = json.NewDecoder(resp.Body).Decode(&h)
+			resp.Body.Close()
+			if h.Streams > 0 {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("no event stream within %s", readyDeadline)
+}
+
 // runExample runs one example line and asserts its exit code (exampleWants,
 // else 0), that a server listened and stopped on SIGINT, and no panic.
 func (w *exampleWorld) runExample(t *testing.T, line string) {
@@ -587,14 +631,15 @@ func (w *exampleWorld) runExample(t *testing.T, line string) {
 	if p := missingProgram(rewritten); p != "" {
 		t.Skipf("needs %s, not installed here", p)
 	}
-	r := w.run(t, rewritten, want.server, ports)
+	follow := exampleFollowers[exampleKey(line)]
+	r := w.run(t, rewritten, want.server, follow, ports)
 	t.Logf("exit %d (want %d%s): %s\nran: %s", r.code, want.code, map[bool]string{true: ", a server stopped with SIGINT"}[want.server], line, rewritten)
 	switch {
 	case strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine "):
 		t.Errorf("%s: panicked:\n%s", line, r.stderr)
 	case r.notReady != nil:
 		t.Errorf("%s: a server, but %v:\n%s", line, r.notReady, r.stderr)
-	case r.hung && want.server:
+	case r.hung && (want.server || follow):
 		t.Errorf("%s: did not stop within %s of SIGINT", line, stopDeadline)
 	case r.hung:
 		t.Errorf("%s: still running after %s (a server? list it in exampleWants)", line, lineDeadline)

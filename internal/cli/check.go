@@ -70,6 +70,7 @@ flags or settings; 3 timeout or network (or, with --e2e, a fake's port is busy);
   ccx check http://127.0.0.1:8080 --only auth-missing,auth-wrong,auth-scheme
   ccx check http://127.0.0.1:8080 --contact-id +60123456789
   ccx check --skip custom-payload --timeout 3s --json
+  ccx check http://127.0.0.1:8080 --cacert ca.pem -H "X-Env: staging"
   ccx check --e2e --provider twilio --credentials twilio.env http://127.0.0.1:3030
   ccx check --e2e --provider twilio --credentials twilio.env --only in-text,out-text,receipt-delivered --json
   ccx check --e2e --provider twilio --credentials twilio.env --provider-webhook http://127.0.0.1:3030/twilio/sms --timeout 3s`,
@@ -138,7 +139,7 @@ func runCheck(ctx context.Context, f *Factory, o *CheckOptions) error {
 			return Exit(ExitIO, err)
 		}
 	} else {
-		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
+		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), f.IO.Width(), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
 	if rep.Verdict == verdict.Network {
 		fmt.Fprintf(f.IO.ErrOut, "cannot reach %s: %s\n", rep.URL, rep.FirstError())

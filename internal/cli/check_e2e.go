@@ -92,6 +92,9 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 	if err := e2e.Select(o.Only, o.Skip); err != nil {
 		return UsageErrorf(err)
 	}
+	if t := o.transport; len(t.headers) > 0 || t.insecure || t.cacert != "" {
+		return UsageErrorf(fmt.Errorf("--header, --insecure and --cacert apply to check's own calls, not to --e2e (the emulated platform calls your server itself)"))
+	}
 	info, err := emulators.Lookup(o.E2E.Provider)
 	if err != nil {
 		return UsageErrorf(fmt.Errorf("--provider: %w", err))
@@ -153,7 +156,7 @@ func runCheckE2E(ctx context.Context, f *Factory, o *CheckOptions) error {
 			return Exit(ExitIO, err)
 		}
 	} else if !rep.Unreachable {
-		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
+		conformance.PrintTable(f.IO.Out, f.IO.Styles(f.IO.Out), f.IO.Width(), rep.Results, rep.Passed, rep.Failed, rep.Warned, rep.Skipped)
 	}
 	if rep.OutgoingAuthRefused() {
 		authHint(f, "your server refused the channel token on /message")

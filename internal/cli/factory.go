@@ -17,6 +17,7 @@ type Factory struct {
 	JSON    bool
 	NoColor bool
 	Profile string
+	Verbose bool // -v/--verbose: HTTP heads and retries on stderr
 
 	configOnce sync.Once
 	configFile *config.File

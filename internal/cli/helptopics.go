@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ccx-cli/ccx/internal/config"
 	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/spf13/cobra"
 )
@@ -16,23 +17,7 @@ var helpTopics = map[string]struct{ short, long string }{
 	},
 	"environment": {
 		short: "Environment variables ccx reads",
-		long: `Settings come from flags first, then these variables, then the active profile.
-
-  CCX_PROFILE        profile to use (like --profile)
-  CCX_CONFIG         config file path (default: <user config dir>/ccx/config.toml)
-  CCX_WEBHOOK_URL    the channel's IS-Messenger webhook URL
-  CCX_CHANNEL_ID     the channel ID
-  CCX_API_TOKEN      the channel's API token (Bearer secret; never printed)
-  CCX_ID_TYPE        contact ID type: phone or custom
-  CCX_API_BASE_URL   your integration server's base URL (the platform calls <base>/message)
-  CCX_NO_PROMPT      never prompt (also implied by CI)
-
-Terminal manners:
-
-  NO_COLOR           any value turns colour off
-  CLICOLOR=0         turns colour off
-  CLICOLOR_FORCE=1   colour even when output is not a terminal
-  CI                 set in CI: ccx never prompts`,
+		long:  config.EnvironmentHelp,
 	},
 }
 

@@ -30,6 +30,7 @@ type ListenOptions struct {
 	ForwardTo, Record string
 	ForwardTimeout    time.Duration
 	Grace             time.Duration
+	transport         transportFlags
 	ready             func(addr string) // tests: called once listening
 	received          func()            // tests: called when a call has been read
 }
@@ -65,7 +66,8 @@ accepting, finishes in-flight calls, prints a summary to stderr and exits 0.`,
   ccx listen --port 3030 --json > calls.ndjson
   ccx listen --reply-status 400 --reply-message "number blocked"
   ccx listen --fail-rate 0.2 --latency 300ms --record calls.ndjson
-  ccx listen --forward-to http://127.0.0.1:8080/message`,
+  ccx listen --forward-to http://127.0.0.1:8080/message
+  ccx listen --forward-to https://127.0.0.1:8443/message --cacert ca.pem --forward-timeout 3s -v`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runListen(cmd.Context(), f, o)
@@ -101,6 +103,7 @@ accepting, finishes in-flight calls, prints a summary to stderr and exits 0.`,
 	limitFlag(fl, "shutdown-grace", 0, noMax, useNonNeg)
 	limitFlag(fl, "forward-timeout", time.Nanosecond, noMax, usePositive)
 	urlFlag(fl, "forward-to")
+	o.transport.add(fl, "--forward-to's server")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 	return cmd
 }
@@ -138,11 +141,15 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 	if !strings.HasPrefix(o.Path, "/") {
 		return UsageErrorf(fmt.Errorf("invalid --path %q: it must start with /", o.Path))
 	}
+	var hc *http.Client
 	if o.ForwardTo != "" {
 		if u, err := parseHTTPURL(o.ForwardTo); err != nil {
 			return UsageErrorf(fmt.Errorf("invalid --forward-to: %v", err))
 		} else {
 			o.ForwardTo = u
+		}
+		if hc, err = o.transport.options(f, s.APIToken).Client(); err != nil {
+			return err
 		}
 	}
 
@@ -150,7 +157,7 @@ func runListen(ctx context.Context, f *Factory, o *ListenOptions) error {
 		Handler: listen.Options{
 			Token: s.APIToken, ChannelID: s.ChannelID, IDType: idType, Lenient: o.Lenient, MaxBody: o.MaxBody,
 			Reply:     listen.ReplyPolicy{Status: o.ReplyStatus, Message: o.ReplyMessage, FailRate: o.FailRate, FailStatus: o.FailStatus, Latency: o.Latency},
-			ForwardTo: o.ForwardTo, ForwardTimeout: o.ForwardTimeout,
+			ForwardTo: o.ForwardTo, ForwardTimeout: o.ForwardTimeout, Client: hc,
 		},
 		Host: o.Host, Port: o.Port, Path: o.Path, Grace: o.Grace, Record: o.Record,
 		IO: f.IO, JSON: f.JSON, Ready: o.ready, Received: o.received,

@@ -86,7 +86,7 @@ func TestListenSIGTERMFinishesInFlightCall(t *testing.T) {
 	if err := recv(t, "listen to stop", done); err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	if !strings.Contains(errOut.String(), "stopped: 1 call(s): 1×200") {
+	if !strings.Contains(errOut.String(), "stopped: 1 call: 1×200") {
 		t.Errorf("no summary on stderr: %q", errOut)
 	}
 	if n := strings.Count(out.String(), "\n"); n != 1 || !strings.Contains(out.String(), `"text":"Hello"`) {

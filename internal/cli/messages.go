@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/spf13/cobra"
 )
 
@@ -111,7 +112,7 @@ Developer API, but no Custom Channel documentation mentions it: treat it as unve
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageHelp(cmd.CommandPath(), fmt.Errorf("%s takes %d argument(s): %s (got %d)", cmd.CommandPath(), n, names, len(args)))
+			return usageHelp(cmd.CommandPath(), fmt.Errorf("%s takes %s: %s (got %d)", cmd.CommandPath(), ui.Plural(n, "argument"), names, len(args)))
 		}
 		return nil
 	}

@@ -71,7 +71,7 @@ func TestProviderServeCredentialsAndJSON(t *testing.T) {
 	if strings.Contains(out.String()+errOut.String(), "user-given-auth-token-0123456789") {
 		t.Fatal("the auth token was printed")
 	}
-	if !strings.Contains(errOut.String(), "stopped: 1 sends (1 accepted, 0 refused)") {
+	if !strings.Contains(errOut.String(), "stopped: 1 send (1 accepted, 0 refused)") {
 		t.Errorf("summary: %s", errOut)
 	}
 }

@@ -60,7 +60,7 @@ file cannot be read (missing, no permission, held by a running relay).`,
 			if f.JSON {
 				_ = ui.WriteJSON(f.IO.Out, rep)
 			} else {
-				relay.WriteCheck(f.IO.Out, rep)
+				relay.WriteCheck(ui.WrapLines(f.IO.Out, f.IO.Width(), 12), rep)
 			}
 			if !rep.OK {
 				return Silent(ExitFailure)
@@ -125,7 +125,7 @@ cannot be read or the new file cannot be written.`,
 			if f.JSON {
 				_ = ui.WriteJSON(f.IO.Out, rep)
 			} else {
-				relay.WriteSalvage(f.IO.Out, rep)
+				relay.WriteSalvage(ui.WrapLines(f.IO.Out, f.IO.Width(), 12), rep)
 			}
 			if len(rep.Problems) > 0 {
 				return Silent(ExitFailure)

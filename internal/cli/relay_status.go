@@ -67,7 +67,7 @@ file: see 'ccx relay spool check|salvage') or the relay does not answer within
 					Verdict verdict.Verdict `json:"verdict"`
 				}{st, v})
 			} else {
-				relay.WriteMultiStats(f.IO.Out, st)
+				relay.WriteMultiStats(ui.WrapLines(f.IO.Out, f.IO.Width(), 12), st)
 			}
 			if st.Dead > 0 || st.Bad > 0 {
 				return Silent(ExitFailure)

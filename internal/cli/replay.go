@@ -38,7 +38,8 @@ status class than recorded; 2 bad FILE content; 3 FILE unreadable or a network
 error/timeout; 4 a reply was an auth refusal (401/403).`,
 		Example: `  ccx listen --record calls.ndjson      # then make the platform (or ccx trigger) call it
   ccx replay calls.ndjson --to http://127.0.0.1:8080
-  ccx replay calls.ndjson --json | jq .status`,
+  ccx replay calls.ndjson --json | jq .status
+  ccx replay calls.ndjson --to http://127.0.0.1:8080 -H "X-Env: staging" --timeout 3s`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReplay(cmd.Context(), f, o, args[0])

@@ -59,6 +59,7 @@ relays between IS-Messenger and messaging providers.`,
 	pf.BoolVar(&f.JSON, "json", false, "machine-readable JSON output on stdout")
 	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour (also NO_COLOR=1 or CLICOLOR=0)")
 	pf.StringVar(&f.Profile, "profile", "", "config profile to use (env CCX_PROFILE)")
+	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "show each HTTP request and response head, and each retry, on stderr (tokens redacted)")
 	_ = root.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		file, err := f.Config()
 		if err != nil {

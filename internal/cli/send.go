@@ -27,7 +27,6 @@ type sendOptions struct {
 	noValidate bool
 	dryRun     bool
 	showToken  bool
-	verbose    bool
 
 	count       int
 	rate        float64
@@ -54,8 +53,8 @@ ID type and the default contact ID.
 Bulk and load: --count N sends N requests, each with its own mId, at --rate
 requests/second (default 20, the platform's limit; 0 = unlimited) over
 --concurrency connections, then prints a summary (sent, failed by status,
-achieved rate, latency p50/p90/p99). A progress bar is drawn on stderr when it
-is a terminal. With --json a single send prints one result object; a bulk send
+achieved rate, latency p50/p90/p99). A progress bar (percent, rate, ETA, failures,
+retries) is drawn on stderr when it is a terminal. With --json a single send prints one result object; a bulk send
 prints one NDJSON line per request ("type":"result") and a final
 "type":"summary" line. A bulk run stops at the first 401/403.
 
@@ -91,14 +90,13 @@ invalid), 2 usage, 3 network (no response), 4 authentication rejected (401/403),
 	pf.StringVar(&o.mid, "mid", "", "event mId (default: a fresh UUID; with --count, <mid>-<n>)")
 	pf.Int64Var(&o.ts, "timestamp", 0, "event timestamp, UNIX milliseconds (default: now)")
 	pf.BoolVar(&o.noValidate, "no-validate", false, "send even if the payload is invalid (to test the platform's reaction)")
-	pf.BoolVar(&o.dryRun, "dry-run", false, "print the payload and the equivalent curl command; send nothing")
-	pf.BoolVar(&o.showToken, "show-token", false, "show the API token in --dry-run output instead of redacting it")
+	pf.BoolVar(&o.dryRun, "dry-run", false, "print the payload and a runnable curl (token from $CCX_API_TOKEN); send nothing")
+	pf.BoolVar(&o.showToken, "show-token", false, "put the API token itself in --dry-run output (the curl, the headers)")
 	pf.IntVar(&o.count, "count", 1, "number of requests (bulk/load; each gets its own mId)")
 	pf.Float64Var(&o.rate, "rate", channel.RateLimitPerSec, "requests per second, 0 = unlimited")
 	pf.IntVar(&o.concurrency, "concurrency", 4, "requests in flight at once (bulk)")
 	pf.DurationVar(&o.timeout, "timeout", platform.DefaultTimeout, "timeout per attempt")
 	pf.IntVar(&o.retries, "retries", platform.DefaultMaxRetries, "retries on network errors, 429 and 5xx (0 = none)")
-	pf.BoolVarP(&o.verbose, "verbose", "v", false, "show every retry as it happens (always on a terminal for a single send)")
 	pf.DurationVar(&o.backoff, "retry-backoff", 0, "first retry delay (hidden; tests)")
 	_ = pf.MarkHidden("retry-backoff")
 	urlFlag(pf, "webhook-url")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/payload"
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/platform/bulk"
+	"github.com/ccx-cli/ccx/internal/transport"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/spf13/cobra"
@@ -95,7 +97,7 @@ func (o *sendOptions) run(ctx context.Context, build func(config.Profile) (*payl
 		if url == "" {
 			url = "<webhook URL>"
 		}
-		return bulk.DryRun(o.f.IO, url, o.shownToken(s), p.Body, o.count, o.f.JSON)
+		return bulk.DryRun(o.f.IO, url, o.shownToken(s), o.showToken && s.APIToken != "", p.Body, o.count, o.f.JSON)
 	}
 	client := platform.New(o.clientOptions(s))
 	if o.count == 1 {
@@ -121,13 +123,19 @@ func (o *sendOptions) clientOptions(s config.Profile) platform.Options {
 	// Retries show with --verbose, and on a terminal for a single send (a
 	// bulk run has its progress bar).
 	rp := &bulk.RetryPrinter{IO: o.f.IO, Token: o.token, Show: func() bool {
-		return o.verbose || (o.count == 1 && o.f.IO.IsStderrTTY())
+		return o.f.Verbose || (o.count == 1 && o.f.IO.IsStderrTTY())
 	}}
 	retries := o.retries // the flag's 0 is none; platform.Options' 0 is the default
 	if retries == 0 {
 		retries = -1
 	}
+	var hc *http.Client
+	if o.f.Verbose { // the request and response heads too
+		rt, _ := transport.Options{Verbose: o.f.IO.ErrOut, Secrets: []string{s.APIToken}, Base: platform.NewTransport(o.concurrency)}.RoundTripper()
+		hc = &http.Client{Transport: rt}
+	}
 	return platform.Options{
+		HTTPClient:  hc,
 		WebhookURL:  s.WebhookURL,
 		Token:       s.APIToken,
 		Timeout:     o.timeout,

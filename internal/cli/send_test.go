@@ -466,8 +466,8 @@ func TestSendDryRun(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
 	}
-	if !strings.Contains(r.stderr, "Bearer "+ui.Redact(testToken)) || strings.Contains(r.stderr, testToken) {
-		t.Errorf("token not redacted in curl: %s", r.stderr)
+	if !strings.Contains(r.stderr, `-H 'authorization: Bearer '"$CCX_API_TOKEN"`) || strings.Contains(r.stderr, testToken) {
+		t.Errorf("the curl does not read the token from $CCX_API_TOKEN: %s", r.stderr)
 	}
 	r = c.run("send", "text", "hi", "--dry-run", "--show-token").must(t, 0)
 	if !strings.Contains(r.stderr, "Bearer "+testToken) {
@@ -486,7 +486,7 @@ func TestSendDryRun(t *testing.T) {
 	}
 	// Dry run needs neither a token nor a webhook URL.
 	r = newCLI(t).run("send", "text", "hi", "--dry-run", "--channel-id", "c", "--contact-id", "+60177872890").must(t, 0)
-	if !strings.Contains(r.stderr, "<webhook URL>") || !strings.Contains(r.stderr, "<API token>") {
+	if !strings.Contains(r.stderr, "<webhook URL>") || !strings.Contains(r.stderr, `Bearer '"$CCX_API_TOKEN"`) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 }
@@ -680,7 +680,7 @@ func TestSendProgressOnlyOnTTY(t *testing.T) {
 	io.SetGetenv(func(k string) string { return c.env[k] })
 	io.SetStderrTTY(true)
 	code := Run(context.Background(), &Factory{IO: io}, []string{"send", "text", "hi", "--count", "20", "--rate", "0"})
-	if code != 0 || !strings.Contains(errOut.String(), "] 20/20") || strings.Contains(out.String(), "[=") {
+	if code != 0 || !strings.Contains(errOut.String(), "100% [") || !strings.Contains(errOut.String(), "(20/20") || strings.Contains(out.String(), "[=") {
 		t.Errorf("code %d\nstdout %q\nstderr %q", code, out.String(), errOut.String())
 	}
 }

@@ -20,6 +20,7 @@ import (
 type OutgoingOptions struct {
 	To, Token, ChannelID, ContactID, IDType string
 	Timeout                                 time.Duration
+	transport                               transportFlags
 }
 
 func (o *OutgoingOptions) addFlags(cmd *cobra.Command, persistent bool) {
@@ -33,6 +34,7 @@ func (o *OutgoingOptions) addFlags(cmd *cobra.Command, persistent bool) {
 	fl.StringVar(&o.IDType, "id-type", "", "contact ID type: phone|custom (env CCX_ID_TYPE, profile id_type)")
 	fl.DurationVar(&o.Timeout, "timeout", outgoing.DefaultTimeout, "give up on a call after this long")
 	limitFlag(fl, "timeout", time.Nanosecond, noMax, usePositive)
+	o.transport.add(fl, "your server")
 	_ = cmd.RegisterFlagCompletionFunc("id-type", fixedCompletion(channel.IDTypes))
 }
 
@@ -72,8 +74,12 @@ func (o *OutgoingOptions) resolve(f *Factory, needChannel bool) (*resolved, erro
 	if err != nil {
 		return nil, err
 	}
+	hc, err := o.transport.options(f, s.APIToken).Client()
+	if err != nil {
+		return nil, err
+	}
 	r := &resolved{
-		client:    &outgoing.Client{BaseURL: s.APIBaseURL, Token: s.APIToken, Timeout: o.Timeout},
+		client:    &outgoing.Client{BaseURL: s.APIBaseURL, Token: s.APIToken, Timeout: o.Timeout, HTTP: hc},
 		channelID: s.ChannelID, contactID: s.ContactID, idType: t,
 	}
 	if r.contactID != "" {
@@ -127,7 +133,8 @@ wrong-reply; 3 timeout or network; 4 auth. See 'ccx help exit-codes'.`,
 		Example: `  ccx trigger text "Hello from an agent" --to http://127.0.0.1:3030
   ccx trigger attachment https://example.com/cat.jpg --kind image --to http://127.0.0.1:3030
   ccx trigger location 3.139003 101.686855 --address "Kuala Lumpur" --json
-  ccx trigger quick-reply "Rate us" --reply Good --reply Bad --dry-run`,
+  ccx trigger quick-reply "Rate us" --reply Good --reply Bad --dry-run
+  ccx trigger text "Hi" --to http://127.0.0.1:3030 -H "X-Env: staging" -v`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usageHelp("ccx trigger", errors.New("trigger needs a message type: text, attachment, location, quick-reply or custom-payload"))

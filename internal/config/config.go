@@ -3,6 +3,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -116,6 +117,7 @@ type File struct {
 	Profiles map[string]Profile `toml:"profiles,omitempty"`
 
 	path string
+	raw  []byte // the file as read (or last written), edited in place by Save
 }
 
 // DefaultPath is $CCX_CONFIG, else <user config dir>/ccx/config.toml.
@@ -171,7 +173,7 @@ func parse(path string, data []byte) (f *File, err error) {
 			f, err = nil, fmt.Errorf("%s: cannot parse: %v", path, v)
 		}
 	}()
-	f = &File{path: path}
+	f = &File{path: path, raw: data}
 	if err := toml.Unmarshal(data, f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -198,14 +200,27 @@ func kindOf(m fs.FileMode) string {
 // Path is where the file lives.
 func (f *File) Path() string { return f.path }
 
-// Save writes the file atomically with mode 0600 (it holds API tokens).
+// fileHeader opens a file ccx writes anew.
+const fileHeader = "# ccx profiles. Edit freely: ccx keeps your comments and key order when it changes a value.\n" +
+	"# Keep this file private (it holds API tokens).\n"
+
+// Save writes the file atomically with mode 0600 (it holds API tokens):
+// the file as read with only the changed lines edited (inplace.go), or,
+// when it is new or of a shape the editor does not know, written anew.
 func (f *File) Save() error {
-	data, err := toml.Marshal(f)
-	if err != nil {
+	data, ok := f.edited(f.raw)
+	if len(bytes.TrimSpace(f.raw)) == 0 || !ok {
+		out, err := toml.Marshal(f)
+		if err != nil {
+			return err
+		}
+		data = append([]byte(fileHeader), out...)
+	}
+	if err := fsutil.WritePrivate(f.path, data); err != nil {
 		return err
 	}
-	header := "# ccx profiles. Edit freely; keep this file private (it holds API tokens).\n"
-	return fsutil.WritePrivate(f.path, append([]byte(header), data...))
+	f.raw = data
+	return nil
 }
 
 // Names lists the profile names, sorted.

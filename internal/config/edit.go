@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 )
@@ -52,6 +53,9 @@ func CheckProfileName(name string) error {
 // ID type, used to check contact_id.
 func Normalize(key, value, idType string) (string, error) {
 	value = strings.TrimSpace(value)
+	if !utf8.ValidString(value) { // TOML holds UTF-8 only: it would come back changed
+		return "", fmt.Errorf("%s is not valid UTF-8 text", key)
+	}
 	if value == "" {
 		return "", fmt.Errorf("%s cannot be empty (use `ccx config unset %s` to remove it)", key, key)
 	}

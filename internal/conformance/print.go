@@ -12,17 +12,13 @@ import (
 )
 
 // PrintTable writes the results as a table (CHECK RESULT EVIDENCE, a
-// reason line under a result that has one) and the counts.
-func PrintTable(w io.Writer, st ui.Styles, results []Result, passed, failed, warned, skipped int) {
-	width := 17
+// reason line under a result that has one) and the counts. width is the
+// terminal's (0: not a terminal): evidence wraps under its column to fit.
+func PrintTable(w io.Writer, st ui.Styles, width int, results []Result, passed, failed, warned, skipped int) {
+	tb := ui.Table{MinWidths: []int{17, 6}}
+	tb.Row("CHECK", "RESULT", "EVIDENCE")
 	for _, r := range results {
-		if len(r.ID) > width {
-			width = len(r.ID)
-		}
-	}
-	fmt.Fprintf(w, "%-*s %-6s %s\n", width, "CHECK", "RESULT", "EVIDENCE")
-	for _, r := range results {
-		v := fmt.Sprintf("%-6s", strings.ToUpper(string(r.Verdict)))
+		v := strings.ToUpper(string(r.Verdict))
 		switch r.Verdict {
 		case Pass:
 			v = st.OK.Render(v)
@@ -42,22 +38,23 @@ func PrintTable(w io.Writer, st ui.Styles, results []Result, passed, failed, war
 		default:
 			ev = r.Body
 		}
-		fmt.Fprintf(w, "%-*s %s %s\n", width, r.ID, v, ev)
+		tb.Row(r.ID, v, ev)
 		if r.Reason != "" {
 			reason := r.Reason
 			if r.Security {
 				reason = st.Error.Render(reason)
 			}
-			fmt.Fprintf(w, "%-*s %-6s ↳ %s\n", width, "", "", reason)
+			tb.Row("", "", "↳ "+reason)
 		}
 	}
-	summary := fmt.Sprintf("%d passed, %d failed, %d warnings, %d skipped", passed, failed, warned, skipped)
+	_, _ = io.WriteString(w, tb.Render(width))
+	summary := fmt.Sprintf("%d passed, %d failed, %s, %d skipped", passed, failed, ui.Plural(warned, "warning"), skipped)
 	if failed > 0 {
 		summary = st.Error.Render(summary)
 	} else {
 		summary = st.OK.Render(summary)
 	}
-	fmt.Fprintln(w, summary)
+	fmt.Fprintln(w, ui.Wrap(summary, width, 2))
 }
 
 // FirstError is the first call's error, for "cannot reach": "no answer" if none.

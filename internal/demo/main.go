@@ -39,8 +39,8 @@ func Main(ctx context.Context, io *ui.IOStreams, asJSON, relay bool, provider st
 	}
 	emulator.WriteInbox(io.Out, res.State, emulator.Conversations(res.State, "", ""), io.Styles(io.Out))
 	if res.Relay != nil {
-		fmt.Fprintf(io.ErrOut, "%s the loop works through the relay: %d messages, %d calls to /message, %d webhook posts delivered from the spool, in %s.\n",
-			st.OK.Render("done:"), len(res.State.Messages), res.Calls, res.Relay.Delivered, res.Elapsed.Round(1e6))
+		fmt.Fprintf(io.ErrOut, "%s the loop works through the relay: %s, %s to /message, %s delivered from the spool, in %s.\n",
+			st.OK.Render("done:"), ui.Plural(len(res.State.Messages), "message"), ui.Plural(res.Calls, "call"), ui.Plural(int(res.Relay.Delivered), "webhook post"), res.Elapsed.Round(1e6))
 		if p := res.Relay.Provider; p != "loopback" {
 			fmt.Fprintln(io.ErrOut, st.Dim.Render(fmt.Sprintf("Next: `ccx emulate --provider %s` and `ccx relay --provider %s --credentials <the env file it writes>` run the same pair as long-lived servers.", p, p)))
 			return nil
@@ -48,8 +48,8 @@ func Main(ctx context.Context, io *ui.IOStreams, asJSON, relay bool, provider st
 		fmt.Fprintln(io.ErrOut, st.Dim.Render("Next: `ccx emulate` and `ccx relay --provider loopback --local` run the same pair as long-lived servers."))
 		return nil
 	}
-	fmt.Fprintf(io.ErrOut, "%s the loop works: %d messages, %d calls to /message, in %s.\n",
-		st.OK.Render("done:"), len(res.State.Messages), res.Calls, res.Elapsed.Round(1e6))
+	fmt.Fprintf(io.ErrOut, "%s the loop works: %s, %s to /message, in %s.\n",
+		st.OK.Render("done:"), ui.Plural(len(res.State.Messages), "message"), ui.Plural(res.Calls, "call"), res.Elapsed.Round(1e6))
 	fmt.Fprintln(io.ErrOut, st.Dim.Render("Next: `ccx emulate` for a long-running emulator, `ccx listen` for your /message endpoint."))
 	return nil
 }

@@ -3,11 +3,9 @@ package demo
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,7 +15,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/netguard"
 	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/emulators"
-	"github.com/ccx-cli/ccx/internal/relay"
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 // receiptDelay separates a provider fake's status callbacks: an instant one
@@ -100,26 +98,13 @@ func runRelayProvider(ctx context.Context, opts Options) (res *Result, err error
 		ln.Close()
 		return res, &StepError{"build the " + name + " adapter", err}
 	}
-	logs := &lastLines{say: say}
-	ro := relay.Options{Adapter: ad, ChannelID: ch.ID, Token: ch.Token, IDType: ch.IDType,
-		WebhookURL: e.WebhookURL(), SpoolPath: filepath.Join(dir, "spool.db"), PublicURL: res.ServerURL,
-		RateLimit: channel.RateLimitPerSec, Backoff: 50 * time.Millisecond, MaxBackoff: time.Second,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	if opts.tamper != nil {
-		opts.tamper(&ro)
-	}
-	eng, err := relay.New(ro)
+	eng, srv, logs, err := startRelay(opts, ln, ad, ch, e.WebhookURL(), dir, res.ServerURL, say)
 	if err != nil {
-		ln.Close()
-		return res, &StepError{"start the relay", err}
+		return res, err
 	}
 	defer eng.Close()
-	if err := eng.Start(); err != nil {
-		ln.Close()
-		return res, &StepError{"start the relay", err}
-	}
 	var messageCalls, providerPosts atomic.Int64
-	srv := &http.Server{Handler: counted(eng.Handler(), &messageCalls, &providerPosts), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	srv.Handler = counted(srv.Handler, &messageCalls, &providerPosts)
 	go srv.Serve(ln)
 	// Everything has drained by then: Close, not Shutdown, which would wait
 	// 5 s for connections clients opened but never used (net/http's rule).
@@ -238,7 +223,7 @@ func runRelayProvider(ctx context.Context, opts Options) (res *Result, err error
 		}
 	}
 	if len(st.Warnings) > 0 {
-		return res, &StepError{"check the emulator", fmt.Errorf("%d warning(s), first: %s", len(st.Warnings), st.Warnings[0].Message)}
+		return res, &StepError{"check the emulator", fmt.Errorf("%s, first: %s", ui.Plural(len(st.Warnings), "warning"), st.Warnings[0].Message)}
 	}
 	step(fmt.Sprintf("inbox holds %d messages; every receipt and customer reply came back through the relay", len(st.Messages)))
 	res.Elapsed = time.Since(start)

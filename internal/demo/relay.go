@@ -18,8 +18,10 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/emulator"
+	"github.com/ccx-cli/ccx/internal/provider"
 	"github.com/ccx-cli/ccx/internal/provider/loopback"
 	"github.com/ccx-cli/ccx/internal/relay"
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 // DefaultTimeout bounds a relay run: the loop takes well under a second, so
@@ -108,26 +110,13 @@ func RunRelay(ctx context.Context, opts Options) (res *Result, err error) {
 	defer unsubscribe()
 
 	// The relay's own warnings (retries, refusals) explain a stuck run.
-	logs := &lastLines{say: say}
-	ro := relay.Options{Adapter: loopback.New(), ChannelID: ch.ID, Token: ch.Token, IDType: ch.IDType,
-		WebhookURL: e.WebhookURL(), SpoolPath: filepath.Join(dir, "spool.db"), PublicURL: res.ServerURL,
-		RateLimit: channel.RateLimitPerSec, Backoff: 50 * time.Millisecond, MaxBackoff: time.Second,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	if opts.tamper != nil {
-		opts.tamper(&ro)
-	}
-	eng, err := relay.New(ro)
+	eng, srv, logs, err := startRelay(opts, ln, loopback.New(), ch, e.WebhookURL(), dir, res.ServerURL, say)
 	if err != nil {
-		ln.Close()
-		return res, &StepError{"start the relay", err}
+		return res, err
 	}
 	defer eng.Close()
-	if err := eng.Start(); err != nil {
-		ln.Close()
-		return res, &StepError{"start the relay", err}
-	}
 	var messageCalls, providerPosts atomic.Int64
-	srv := &http.Server{Handler: counted(eng.Handler(), &messageCalls, &providerPosts), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	srv.Handler = counted(srv.Handler, &messageCalls, &providerPosts)
 	go srv.Serve(ln)
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -221,7 +210,7 @@ func RunRelay(ctx context.Context, opts Options) (res *Result, err error) {
 		}
 	}
 	if len(st.Warnings) > 0 {
-		return res, &StepError{"check the emulator", fmt.Errorf("%d warning(s), first: %s", len(st.Warnings), st.Warnings[0].Message)}
+		return res, &StepError{"check the emulator", fmt.Errorf("%s, first: %s", ui.Plural(len(st.Warnings), "warning"), st.Warnings[0].Message)}
 	}
 	step(fmt.Sprintf("inbox holds %d messages; every reply and receipt came back through the relay", len(st.Messages)))
 	res.Elapsed = time.Since(start)
@@ -333,4 +322,30 @@ func inbound(st emulator.State) []emulator.Message {
 		}
 	}
 	return in
+}
+
+// startRelay starts the relay engine the demo runs as the integration server
+// (its warnings kept in logs) and the server for it, not yet serving ln.
+// On an error ln is closed.
+func startRelay(opts Options, ln net.Listener, ad provider.Adapter, ch emulator.Channel, webhookURL, dir, serverURL string, say func(string, ...any)) (*relay.Engine, *http.Server, *lastLines, error) {
+	logs := &lastLines{say: say}
+	ro := relay.Options{Adapter: ad, ChannelID: ch.ID, Token: ch.Token, IDType: ch.IDType,
+		WebhookURL: webhookURL, SpoolPath: filepath.Join(dir, "spool.db"), PublicURL: serverURL,
+		RateLimit: channel.RateLimitPerSec, Backoff: 50 * time.Millisecond, MaxBackoff: time.Second,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if opts.tamper != nil {
+		opts.tamper(&ro)
+	}
+	eng, err := relay.New(ro)
+	if err == nil {
+		if err = eng.Start(); err != nil {
+			eng.Close()
+		}
+	}
+	if err != nil {
+		ln.Close()
+		return nil, nil, nil, &StepError{"start the relay", err}
+	}
+	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	return eng, srv, logs, nil
 }

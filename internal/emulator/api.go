@@ -65,7 +65,8 @@ func (e *Emulator) routeAPI(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, e.info())
 	})
 	mux.HandleFunc("GET /_emulator/health", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		// streams: the open event streams (a follower can be waited for).
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "streams": e.bus.streams()})
 	})
 	mux.HandleFunc("GET /_emulator/state", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

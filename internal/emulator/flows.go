@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/tidwall/gjson"
 )
 
@@ -146,7 +147,7 @@ func outgoingProblems(r FlowReport) []string {
 		}
 	}
 	if okReceipts > okStatus {
-		ps = append(ps, fmt.Sprintf("your server took %d receipt(s) from %s but posted %d message_status with mId %s to the platform (yet)", okReceipts, prov, okStatus, r.MID))
+		ps = append(ps, fmt.Sprintf("your server took %s from %s but posted %d message_status with mId %s to the platform (yet)", ui.Plural(okReceipts, "receipt"), prov, okStatus, r.MID))
 	}
 	return ps
 }

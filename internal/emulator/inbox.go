@@ -57,21 +57,9 @@ func WriteInbox(w io.Writer, st State, convs []Conversation, s ui.Styles) {
 		}
 		name := contactName(c.Contact)
 		fmt.Fprintf(w, "%s %s%s  %s\n", s.Bold.Render("Contact"), s.Bold.Render(c.Contact.ID), name,
-			s.Dim.Render(fmt.Sprintf("channel %s · %d message(s)", c.Contact.ChannelID, len(c.Messages))))
+			s.Dim.Render(fmt.Sprintf("channel %s · %s", c.Contact.ChannelID, ui.Plural(len(c.Messages), "message"))))
 		for _, m := range c.Messages {
-			arrow := s.Info.Render("←")
-			if m.Direction == Out {
-				arrow = s.OK.Render("→")
-			}
-			origin := ""
-			if m.Origin == OriginEcho {
-				origin = s.Dim.Render(" (echo)")
-			}
-			fmt.Fprintf(w, "  %s %s %s%s  %s", s.Dim.Render(stamp(m.Timestamp)), arrow, Describe(m.Content), origin, statusStyle(s, m.Status).Render(string(m.Status)))
-			if m.MID != "" {
-				fmt.Fprintf(w, "  %s", s.Dim.Render("mId "+m.MID))
-			}
-			fmt.Fprintln(w)
+			fmt.Fprintf(w, "  %s\n", MessageLine(m, s))
 			if len(m.Timeline) > 1 || m.Reason != "" {
 				parts := make([]string, 0, len(m.Timeline))
 				for _, t := range m.Timeline {
@@ -89,11 +77,29 @@ func WriteInbox(w io.Writer, st State, convs []Conversation, s ui.Styles) {
 		}
 	}
 	if len(st.Warnings) > 0 {
-		fmt.Fprintf(w, "\n%s\n", s.Warning.Render(fmt.Sprintf("%d warning(s):", len(st.Warnings))))
+		fmt.Fprintf(w, "\n%s\n", s.Warning.Render(ui.Plural(len(st.Warnings), "warning")+":"))
 		for _, wn := range st.Warnings {
 			fmt.Fprintf(w, "  %s %s\n", s.Warning.Render("!"), wn.Message)
 		}
 	}
+}
+
+// MessageLine is one message as the inbox lists it: time, direction (←
+// from the contact, → to it), content, status and mId.
+func MessageLine(m Message, s ui.Styles) string {
+	arrow := s.Info.Render("←")
+	if m.Direction == Out {
+		arrow = s.OK.Render("→")
+	}
+	origin := ""
+	if m.Origin == OriginEcho {
+		origin = s.Dim.Render(" (echo)")
+	}
+	line := fmt.Sprintf("%s %s %s%s  %s", s.Dim.Render(stamp(m.Timestamp)), arrow, Describe(m.Content), origin, statusStyle(s, m.Status).Render(string(m.Status)))
+	if m.MID != "" {
+		line += "  " + s.Dim.Render("mId "+m.MID)
+	}
+	return line
 }
 
 func contactName(c Contact) string {

@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/outgoing"
+	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/tidwall/gjson"
 )
@@ -67,7 +67,7 @@ func (e *Emulator) Send(ctx context.Context, channelID, contactID string, m chan
 		return Message{}, fmt.Errorf("%w: contact %q has not written yet", ErrCannotStart, contactID)
 	}
 	req := channel.OutgoingRequest{ChannelID: ch.ID, ContactID: contactID, Message: m}
-	body, err := json.Marshal(req)
+	body, err := ui.Marshal(req)
 	if err != nil {
 		return Message{}, fmt.Errorf("encode the outgoing message: %w", err)
 	}

@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -268,7 +267,7 @@ func describeRefused(rec *RequestRecord) string {
 	}
 	for i, ev := range rec.Events {
 		if i == 5 {
-			parts = append(parts, fmt.Sprintf("and %d more event(s)", len(rec.Events)-i))
+			parts = append(parts, "and "+ui.Plural(len(rec.Events)-i, "more event"))
 			break
 		}
 		s := ev.Type

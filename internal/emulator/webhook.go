@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/emulator/web"
+	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/tidwall/gjson"
 )
@@ -241,7 +242,7 @@ func (e *Emulator) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	e.checkMedia(ch.ID, &wh)
 	if e.bus.hasSubscribers() {
 		evs := []Event{{Kind: EventWebhookAccepted, ChannelID: ch.ID, ContactID: wh.ContactID, HTTPStatus: http.StatusOK,
-			Summary: fmt.Sprintf("%d event(s)", len(wh.Events))}}
+			Summary: ui.Plural(len(wh.Events), "event")}}
 		e.bus.publish(append(evs, chg.events()...)...)
 	}
 }
@@ -296,7 +297,7 @@ func summarize(errs []validate.Finding) string {
 	f := errs[0]
 	msg := fmt.Sprintf("%s: %s (%s)", pathOrBody(f.Path), f.Message, f.Rule)
 	if len(errs) > 1 {
-		msg += fmt.Sprintf(" (and %d more error(s))", len(errs)-1)
+		msg += fmt.Sprintf(" (and %s more)", ui.Plural(len(errs)-1, "error"))
 	}
 	return msg
 }

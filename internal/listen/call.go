@@ -69,7 +69,7 @@ func (c Call) AppendJSON(b []byte) []byte {
 	if c.Message != nil {
 		m := c.messageJSON
 		if m == nil {
-			m, _ = json.Marshal(c.Message) // plain strings and numbers: cannot fail
+			m, _ = ui.Marshal(c.Message) // plain strings and numbers: cannot fail
 		}
 		b = append(b, `,"message":`...)
 		b = append(b, m...)
@@ -212,10 +212,11 @@ func appendFloat(b []byte, f float64) []byte {
 	return b
 }
 
-// appendString writes s as a JSON string the way json.Marshal does:
-// HTML-safe (<, >, & escaped), U+2028/U+2029 escaped, invalid UTF-8 as
-// U+FFFD.
-func appendString(b []byte, s string) []byte { return ui.AppendJSONString(b, s, true) }
+// appendString writes s as a JSON string the way an Encoder with
+// SetEscapeHTML(false) does: <, > and & as they are (records are read by
+// people too; the decoded bytes are the same), U+2028/U+2029 escaped,
+// invalid UTF-8 as U+FFFD.
+func appendString(b []byte, s string) []byte { return ui.AppendJSONString(b, s, false) }
 
 // UnmarshalJSON reads a record written by MarshalJSON (replay).
 func (c *Call) UnmarshalJSON(b []byte) error {

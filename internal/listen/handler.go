@@ -192,7 +192,7 @@ func (h *Handler) public(c Call) Call {
 	c.ChannelID, c.ContactID = ui.RedactIn(c.ChannelID, tok), ui.RedactIn(c.ContactID, tok)
 	c.Kind = channel.MessageType(ui.RedactIn(string(c.Kind), tok))
 	if c.Message != nil {
-		if b, err := json.Marshal(c.Message); err == nil {
+		if b, err := ui.Marshal(c.Message); err == nil {
 			if r := redactBytes(b, tok); r != nil {
 				var m channel.Message
 				if json.Unmarshal(r, &m) == nil {

@@ -70,6 +70,9 @@ type PrettyPrinter struct {
 	mu sync.Mutex
 	w  io.Writer
 	st ui.Styles
+	// Width, when set, is the terminal's: a line longer wraps, its
+	// continuation indented under the time and arrow.
+	Width int
 }
 
 // NewPrettyPrinter prints to w with styles st (plain when colour is off).
@@ -102,7 +105,7 @@ func (p *PrettyPrinter) Request(c Call) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, _ = io.WriteString(p.w, b.String())
+	_, _ = io.WriteString(p.w, ui.Wrap(b.String(), p.Width, 12))
 }
 
 func (p *PrettyPrinter) auth(a string) string {
@@ -144,7 +147,7 @@ func (p *PrettyPrinter) Reply(c Call) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, _ = io.WriteString(p.w, line)
+	_, _ = io.WriteString(p.w, ui.Wrap(line, p.Width, 12))
 }
 
 // verdict judges a forwarded reply in the words `ccx trigger` uses.

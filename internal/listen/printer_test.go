@@ -59,7 +59,7 @@ func TestStatsSummary(t *testing.T) {
 	s.Add(Call{Status: 200, Auth: AuthOK})
 	s.Add(Call{Status: 401, Auth: AuthMissing})
 	s.Add(Call{Status: 400, Auth: AuthOK, Findings: []validate.Finding{{Severity: validate.Error}}})
-	if got, want := s.Summary(), "3 call(s): 1×200 1×400 1×401; auth refused: 1 missing; 1 invalid, 0 with warnings"; got != want {
+	if got, want := s.Summary(), "3 calls: 1×200 1×400 1×401; auth refused: 1 missing; 1 invalid, 0 with warnings"; got != want {
 		t.Errorf("got %q want %q", got, want)
 	}
 }
@@ -92,5 +92,37 @@ func TestPrettyPrinterJudgesForwardedReply(t *testing.T) {
 	p.Reply(Call{ID: "ab-0003", Time: time.Now(), Status: 200, ReplyBody: []byte(`{"mId":"x"}`)})
 	if strings.Contains(buf.String(), "✓") || strings.Contains(buf.String(), "✗") {
 		t.Fatalf("%s", buf.String())
+	}
+}
+
+// On a narrow terminal a long line wraps with its continuation under the
+// arrow; with no width (a pipe) it stays one line.
+func TestPrettyPrinterFitsWidth(t *testing.T) {
+	io, _, _, _ := ui.Test()
+	msg := channel.Text("the quick brown fox jumps over the lazy dog and keeps running far away")
+	c := Call{ID: "ab-0001", Time: time.Now(), Method: "POST", Path: "/message", Auth: AuthOK, ContactID: "+60123456789", Message: &msg}
+	var wide bytes.Buffer
+	NewPrettyPrinter(&wide, io.Styles(&wide)).Request(c)
+	if n := strings.Count(wide.String(), "\n"); n != 1 {
+		t.Fatalf("no width: %d lines, want 1:\n%s", n, wide.String())
+	}
+	var buf bytes.Buffer
+	p := NewPrettyPrinter(&buf, io.Styles(&buf))
+	p.Width = 50
+	p.Request(c)
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("not wrapped:\n%s", buf.String())
+	}
+	for i, l := range lines {
+		if w := len([]rune(l)); w > 50 {
+			t.Errorf("line %q is %d columns, want ≤ 50", l, w)
+		}
+		if i > 0 && (!strings.HasPrefix(l, strings.Repeat(" ", 12)) || l[12] == ' ') {
+			t.Errorf("continuation %q not indented by 12", l)
+		}
+	}
+	if !strings.HasSuffix(buf.String(), "auth ok\n") {
+		t.Errorf("lost the end: %q", buf.String())
 	}
 }

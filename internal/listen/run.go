@@ -2,9 +2,11 @@ package listen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
@@ -38,6 +40,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		sinks = append(sinks, func(c Call) { _ = jp.Print(c) })
 	} else {
 		pp := NewPrettyPrinter(io.Out, io.Styles(io.Out))
+		pp.Width = io.Width()
 		onRequest = pp.Request
 		sinks = append(sinks, pp.Reply)
 	}
@@ -69,6 +72,9 @@ func Run(ctx context.Context, o RunOptions) error {
 	addr := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: %v (another ccx listen or your server running? pick another --port, or 0 for a free one)", addr, err)
+		}
 		return fmt.Errorf("cannot listen on %s: %v", addr, err)
 	}
 	base := "http://" + ln.Addr().String()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 // Timeouts for the listening server. Write must outlast the reply latency
@@ -111,7 +113,7 @@ func (s *Stats) Summary() string {
 	for _, c := range codes {
 		parts = append(parts, fmt.Sprintf("%d×%d", s.byStatus[c], c))
 	}
-	out := fmt.Sprintf("%d call(s): %s", s.total, strings.Join(parts, " "))
+	out := fmt.Sprintf("%s: %s", ui.Plural(s.total, "call"), strings.Join(parts, " "))
 	var auth []string
 	for _, k := range []string{AuthMissing, AuthWrong, AuthBadScheme} {
 		if n := s.auth[k]; n > 0 {

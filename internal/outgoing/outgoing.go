@@ -7,7 +7,6 @@ package outgoing
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ccx-cli/ccx/internal/channel"
+	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/validate"
 	"github.com/ccx-cli/ccx/internal/verdict"
 	"github.com/tidwall/gjson"
@@ -86,7 +86,7 @@ func (c *Client) DefaultHeader() http.Header {
 
 // Body marshals the outgoing request the platform would send.
 func Body(channelID, contactID string, m channel.Message) []byte {
-	b, _ := json.Marshal(channel.OutgoingRequest{ChannelID: channelID, ContactID: contactID, Message: m})
+	b, _ := ui.Marshal(channel.OutgoingRequest{ChannelID: channelID, ContactID: contactID, Message: m})
 	return b
 }
 

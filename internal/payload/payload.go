@@ -16,6 +16,7 @@ import (
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/ctxio"
 	"github.com/ccx-cli/ccx/internal/fault"
+	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -145,7 +146,7 @@ func FromFile(name string, data []byte, o FileOptions) (*Payload, error) {
 		o.Contact.Timezone = tz
 	}
 	if !o.Contact.IsZero() {
-		cb, _ := json.Marshal(o.Contact)
+		cb, _ := ui.Marshal(o.Contact)
 		gjson.ParseBytes(cb).ForEach(func(k, v gjson.Result) bool {
 			err = setRaw("contact."+k.String(), v.Raw)
 			return err == nil

@@ -40,8 +40,10 @@ type BulkOptions struct {
 	// OnOutcome, if set, sees every outcome as it completes (concurrently:
 	// it must do its own locking).
 	OnOutcome func(Outcome)
-	// Done, if set, counts completed requests (for a progress bar).
-	Done *atomic.Int64
+	// Done, Failed and Retried, if set, count completed requests, those
+	// that failed and those that needed more than one attempt (for a
+	// progress bar).
+	Done, Failed, Retried *atomic.Int64
 	// StopOnAuth ends the run at the first 401/403: every later request
 	// would be rejected the same way.
 	StopOnAuth bool
@@ -112,7 +114,12 @@ func (c *Client) Bulk(ctx context.Context, o BulkOptions) Summary {
 				if res != nil {
 					st.latencies = append(st.latencies, res.Latency)
 				}
-				st.countRetries(res, err)
+				if st.countRetries(res, err) && o.Retried != nil {
+					o.Retried.Add(1)
+				}
+				if !out.OK() && o.Failed != nil {
+					o.Failed.Add(1)
+				}
 				if out.OK() {
 					st.sent++
 				} else {
@@ -163,8 +170,9 @@ func (c *Client) Bulk(ctx context.Context, o BulkOptions) Summary {
 	return s
 }
 
-// countRetries notes why a request needed more than one attempt.
-func (st *workerStats) countRetries(res *Result, err error) {
+// countRetries notes why a request needed more than one attempt, and
+// reports whether it did.
+func (st *workerStats) countRetries(res *Result, err error) bool {
 	var why []string
 	if res != nil {
 		why = res.Retried
@@ -182,6 +190,7 @@ func (st *workerStats) countRetries(res *Result, err error) {
 		st.retriedBy[w]++
 		st.limited = st.limited || w == "429"
 	}
+	return len(why) > 0
 }
 
 // Percentile is the nearest-rank percentile of sorted durations (0 if none).

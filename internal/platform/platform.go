@@ -212,6 +212,10 @@ func New(opts Options) *Client {
 	return c
 }
 
+// NewTransport is the transport New gives a client sized for conns
+// concurrent requests (for callers that wrap it: --verbose).
+func NewTransport(conns int) *http.Transport { return newTransport(conns) }
+
 func newTransport(conns int) *http.Transport {
 	if conns <= 0 {
 		conns = defaultConns

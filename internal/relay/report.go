@@ -5,6 +5,8 @@ import (
 	"io"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ccx-cli/ccx/internal/ui"
 )
 
 // WriteStats prints a spool's state for a reader.
@@ -18,8 +20,8 @@ func WriteStats(w io.Writer, st Stats) {
 	fmt.Fprintf(w, "dedupe keys %d\n", st.DedupeKeys)
 	fmt.Fprintf(w, "sent mIds   %d\n", st.SentMIDs)
 	if st.Oldest != nil {
-		fmt.Fprintf(w, "oldest      %s %s for %s, %s old, %d attempts\n", st.Oldest.Kind, st.Oldest.MID,
-			st.Oldest.ContactID, (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond), st.Oldest.Attempts)
+		fmt.Fprintf(w, "oldest      %s %s for %s, %s old, %s\n", st.Oldest.Kind, st.Oldest.MID,
+			st.Oldest.ContactID, (time.Duration(st.OldestAgeMS) * time.Millisecond).Round(time.Millisecond), ui.Plural(st.Oldest.Attempts, "attempt"))
 	}
 }
 

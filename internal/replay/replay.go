@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options, calls []listen.Call) (Tally, error) {
 			next = time.Now().Add(gap)
 		}
 		if ctx.Err() != nil {
-			fmt.Fprintf(f.IO.ErrOut, "interrupted after %d of %d calls\n", i, len(calls))
+			fmt.Fprintf(f.IO.ErrOut, "interrupted after %d of %s\n", i, ui.Plural(len(calls), "call"))
 			tally.Interrupted = true
 			return tally, nil
 		}
@@ -209,7 +209,7 @@ func Run(ctx context.Context, o Options, calls []listen.Call) (Tally, error) {
 			fmt.Fprintf(f.IO.Out, "    %s\n", outgoing.VerdictLine(st, out.Verdict, res.Status, res.Header))
 		}
 	}
-	fmt.Fprintf(f.IO.ErrOut, "replayed %d call(s): %s\n", len(calls), tally.Summary())
+	fmt.Fprintf(f.IO.ErrOut, "replayed %s: %s\n", ui.Plural(len(calls), "call"), tally.Summary())
 	return tally, nil
 }
 
@@ -247,7 +247,8 @@ func (t *Tally) add(r Result) {
 
 // Summary is the counts in words.
 func (t *Tally) Summary() string {
-	s := fmt.Sprintf("%d valid replies, %d refused, %d auth refusals (401/403), %d wrong, %d network errors", t.Valid, t.Refused, t.Auth, t.Wrong, t.NetErr)
+	s := fmt.Sprintf("%s, %d refused, %s (401/403), %d wrong, %s", ui.Plural(t.Valid, "valid reply", "valid replies"), t.Refused,
+		ui.Plural(t.Auth, "auth refusal"), t.Wrong, ui.Plural(t.NetErr, "network error"))
 	if t.Changed > 0 {
 		s += fmt.Sprintf("; %d answered in another status class than recorded", t.Changed)
 	}

@@ -19,6 +19,7 @@ type IOStreams struct {
 	stdinTTY, stdoutTTY, stderrTTY bool
 	colorEnabled                   bool
 	neverPrompt                    bool
+	width                          int // stdout's columns, when a terminal
 	getenv                         func(string) string
 }
 
@@ -32,6 +33,9 @@ func System() *IOStreams {
 		getenv:    os.Getenv,
 	}
 	s.colorEnabled = ColorWanted(s.stdoutTTY, os.Getenv)
+	if s.stdoutTTY {
+		s.width = terminalWidth(os.Stdout, os.Getenv)
+	}
 	s.neverPrompt = os.Getenv("CI") != "" || os.Getenv("CCX_NO_PROMPT") != ""
 	return s
 }

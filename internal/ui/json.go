@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"unicode/utf8"
@@ -83,4 +84,17 @@ func AppendJSONString(b []byte, s string, escapeHTML bool) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// Marshal is json.Marshal without HTML escaping ("<b>" stays "<b>", not
+// "\u003cb\u003e"): for bodies ccx builds and shows to people (the same JSON
+// values either way). Bytes received from someone else are never re-encoded.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

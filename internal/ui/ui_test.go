@@ -181,3 +181,10 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+func TestMarshalKeepsHTML(t *testing.T) {
+	b, err := Marshal(map[string]string{"text": "<b>Tom & Jerry</b>"})
+	if err != nil || string(b) != `{"text":"<b>Tom & Jerry</b>"}` {
+		t.Errorf("Marshal = %s, %v", b, err)
+	}
+}

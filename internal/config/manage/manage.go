@@ -91,11 +91,13 @@ func (o *Manager) List() error {
 		} else {
 			fmt.Fprintln(w, st.Bold.Render(name))
 		}
+		tb := ui.Table{Indent: 2, MinWidths: []int{13}}
 		for _, k := range config.Keys {
 			if v, ok := profiles[name][k]; ok {
-				fmt.Fprintf(w, "  %-13s %s\n", k, v)
+				tb.Row(k, v)
 			}
 		}
+		_, _ = io.WriteString(w, tb.Render(o.IO.Width()))
 	}
 	return nil
 }
@@ -153,10 +155,10 @@ func (o *Manager) Set(ctx context.Context, key, value string) error {
 	name := o.selected(file)
 	v, err := file.SetValue(name, key, value)
 	if err != nil {
-		if key == "api_base_url" || key == "webhook_url" {
-			return fault.New(fault.Usage, err) // a URL, and the correction names it
+		if config.SecretKeys[key] { // only a secret is hidden: other values are what the user must see to fix
+			err = errors.New(ui.RedactIn(err.Error(), value))
 		}
-		return fault.New(fault.Usage, errors.New(ui.RedactIn(err.Error(), value)))
+		return fault.New(fault.Usage, err)
 	}
 	if err := o.save(file); err != nil {
 		return err

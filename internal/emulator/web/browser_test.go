@@ -427,6 +427,8 @@ func TestBrowserFailedSendShowsReason(t *testing.T) {
 	// validator's findings are listed.
 	run(t, ctx, "invalid contact ID",
 		chromedp.Click(`#tab-inbox`),
+		// The route the tab sets is applied on hashchange; type after it.
+		waitJS(`document.body.dataset.view === 'inbox' && document.body.dataset.route === location.hash`),
 		chromedp.SetValue(`#composer-to`, "not-a-phone"),
 		chromedp.SendKeys(`#composer-text`, "to nobody"),
 		chromedp.Click(`#send`),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	goio "io"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"github.com/ccx-cli/ccx/internal/platform"
 	"github.com/ccx-cli/ccx/internal/ui"
 	"github.com/ccx-cli/ccx/internal/verdict"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // Run is one bulk run: a body whose mId and timestamp paths change per
@@ -52,9 +55,10 @@ func (b Run) Do(ctx context.Context, io *ui.IOStreams, c *platform.Client) (plat
 		}
 	}
 	var mu sync.Mutex
-	var done atomic.Int64
+	var pc ProgressCounts
 	bo := platform.BulkOptions{
-		Count: b.Count, Concurrency: b.Concurrency, Body: body, Done: &done, StopOnAuth: true,
+		Count: b.Count, Concurrency: b.Concurrency, Body: body, StopOnAuth: true,
+		Done: &pc.Done, Failed: &pc.Failed, Retried: &pc.Retried,
 	}
 	// Each distinct platform warning is said once, with how often it came.
 	warned := map[string]int{}
@@ -114,7 +118,7 @@ func (b Run) Do(ctx context.Context, io *ui.IOStreams, c *platform.Client) (plat
 			_ = bw.Flush()
 		}
 	}
-	stop := Progress(io, &done, b.Count)
+	stop := Progress(io, &pc, b.Count)
 	sum := c.Bulk(ctx, bo)
 	stop()
 	if flushNDJSON != nil {
@@ -183,8 +187,8 @@ func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 // PrintSummary writes the human summary of a bulk run on stdout.
 func PrintSummary(io *ui.IOStreams, s platform.Summary, requested int, rate float64) {
-	w := io.Out
-	st := io.Styles(w)
+	w := ui.WrapLines(io.Out, io.Width(), 2)
+	st := io.Styles(io.Out)
 	fmt.Fprintf(w, "%s %d of %d in %s (%.1f req/s)\n", st.OK.Render("sent"), s.Sent, requested, s.Elapsed.Round(time.Millisecond), s.Rate)
 	if s.Failed > 0 {
 		keys := make([]string, 0, len(s.ByStatus))
@@ -200,7 +204,7 @@ func PrintSummary(io *ui.IOStreams, s platform.Summary, requested int, rate floa
 	}
 	fmt.Fprintf(w, "latency p50 %s  p90 %s  p99 %s\n", fmtDur(s.P50), fmtDur(s.P90), fmtDur(s.P99))
 	if s.Retried > 0 {
-		fmt.Fprintf(w, "%s %d request(s) (%s)\n", st.Warning.Render("retried"), s.Retried, countList(s.RetriedBy, "×"))
+		fmt.Fprintf(w, "%s %s (%s)\n", st.Warning.Render("retried"), ui.Plural(s.Retried, "request"), countList(s.RetriedBy, "×"))
 	}
 	if s.RateLimited && rate > 0 && s.Rate < rate*0.9 {
 		fmt.Fprintf(w, "%s %.1f req/s is below --rate %g because the platform rate-limited (429)\n", st.Warning.Render("note:"), s.Rate, rate)
@@ -228,20 +232,23 @@ func fmtDur(d time.Duration) string {
 	return d.Round(time.Millisecond / 10).String()
 }
 
-// Progress draws a bar on stderr while a bulk run goes, only on a terminal.
-func Progress(io *ui.IOStreams, done *atomic.Int64, count int) (stop func()) {
-	if !io.IsStderrTTY() {
+// ProgressCounts are a bulk run's running counts, as the bar shows them.
+type ProgressCounts struct{ Done, Failed, Retried atomic.Int64 }
+
+// Progress draws a bar on stderr while a bulk run goes, only on a terminal:
+// percent, count, rate, ETA, and the failures and retries so far.
+// schollz/progressbar draws it (rate and ETA smoothed, width-aware); the
+// counts are polled so the hot path only adds to atomics.
+func Progress(io *ui.IOStreams, c *ProgressCounts, count int) (stop func()) {
+	if !io.IsStderrTTY() || count <= 0 {
 		return func() {}
 	}
+	bar := NewBar(io.ErrOut, count, io.ColorEnabled())
 	quit := make(chan struct{})
 	finished := make(chan struct{})
-	start := time.Now()
-	draw := func() {
-		n := done.Load()
-		const width = 30
-		fill := int(int64(width) * n / int64(count))
-		rate := float64(n) / time.Since(start).Seconds()
-		fmt.Fprintf(io.ErrOut, "\r[%s%s] %d/%d %.0f req/s ", strings.Repeat("=", fill), strings.Repeat(" ", width-fill), n, count, rate)
+	update := func() {
+		bar.Describe(progressNote(c.Failed.Load(), c.Retried.Load()))
+		_ = bar.Set64(c.Done.Load())
 	}
 	go func() {
 		defer close(finished)
@@ -250,13 +257,44 @@ func Progress(io *ui.IOStreams, done *atomic.Int64, count int) (stop func()) {
 		for {
 			select {
 			case <-t.C:
-				draw()
+				update()
 			case <-quit:
-				draw()
+				update()
+				_ = bar.Exit()
 				fmt.Fprintln(io.ErrOut)
 				return
 			}
 		}
 	}()
 	return func() { close(quit); <-finished }
+}
+
+// NewBar is the bulk run's bar on w: "[===>   ]  42% (420/1000, 96 req/s) [4s:6s]".
+func NewBar(w goio.Writer, count int, color bool) *progressbar.ProgressBar {
+	return progressbar.NewOptions(count,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("req"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionShowDescriptionAtLineEnd(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionEnableColorCodes(color),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionSetTheme(progressbar.Theme{Saucer: "=", SaucerHead: ">", SaucerPadding: " ", BarStart: "[", BarEnd: "]"}),
+	)
+}
+
+// progressNote is the bar's tail: "2 failed, 1 retried" (empty when none).
+func progressNote(failed, retried int64) string {
+	var parts []string
+	if failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", failed))
+	}
+	if retried > 0 {
+		parts = append(parts, fmt.Sprintf("%d retried", retried))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -16,7 +16,7 @@ func TestSummarySaysRetriesAndRateLimiting(t *testing.T) {
 		Retried: 7, RetriedBy: map[string]int{"429": 6, "503": 2}, RateLimited: true}, 100, 20)
 	s := out.String()
 	for _, want := range []string{
-		"retried 7 request(s) (429 ×6, 503 ×2)",
+		"retried 7 requests (429 ×6, 503 ×2)",
 		"note: 10.0 req/s is below --rate 20 because the platform rate-limited (429)",
 	} {
 		if !strings.Contains(s, want) {

@@ -56,7 +56,7 @@ func NewResult(out platform.Outcome, token string) Result {
 			if json.Valid(b) {
 				r.Body = b
 			} else {
-				r.Body, _ = json.Marshal(platform.Snippet(b, 2000))
+				r.Body, _ = ui.Marshal(platform.Snippet(b, 2000))
 			}
 		}
 	} else {
@@ -166,9 +166,15 @@ func (p *RetryPrinter) OnRetry(r platform.Retry) {
 }
 
 // DryRun prints the body (stdout) and the equivalent curl (stderr), or one
-// --json object; shownToken is the token as it may be shown.
-func DryRun(io *ui.IOStreams, url, shownToken string, body []byte, count int, asJSON bool) error {
-	curl := platform.Curl(url, shownToken, platform.UserAgent(), body)
+// --json object; shownToken is the token as it may be shown. The curl reads
+// the token from $CCX_API_TOKEN, so it runs as printed, unless showToken
+// (--show-token) puts the token itself in it.
+func DryRun(io *ui.IOStreams, url, shownToken string, showToken bool, body []byte, count int, asJSON bool) error {
+	curlToken := platform.TokenVar
+	if showToken {
+		curlToken = shownToken
+	}
+	curl := platform.Curl(url, curlToken, platform.UserAgent(), body)
 	if asJSON {
 		out := map[string]any{
 			"dryRun": true,
@@ -232,11 +238,11 @@ func Explain(err error) error {
 func SummaryFailure(sum platform.Summary) error {
 	switch {
 	case sum.AuthError:
-		return fault.New(fault.Auth, fmt.Errorf("the platform rejected the credentials (401/403); stopped after %d request(s). Check the API token and channel ID (`ccx config get api_token`, --token or CCX_API_TOKEN)", sum.Count))
+		return fault.New(fault.Auth, fmt.Errorf("the platform rejected the credentials (401/403); stopped after %s. Check the API token and channel ID (`ccx config get api_token`, --token or CCX_API_TOKEN)", ui.Plural(sum.Count, "request")))
 	case sum.ByStatus["network"] > 0 && sum.ByStatus["network"] == sum.Failed:
-		return fault.New(fault.IO, fmt.Errorf("%d of %d request(s) got no response", sum.Failed, sum.Count))
+		return fault.New(fault.IO, fmt.Errorf("%d of %s got no response", sum.Failed, ui.Plural(sum.Count, "request")))
 	case sum.Failed > 0:
-		return fault.New(fault.Failure, fmt.Errorf("%d of %d request(s) failed", sum.Failed, sum.Count))
+		return fault.New(fault.Failure, fmt.Errorf("%d of %s failed", sum.Failed, ui.Plural(sum.Count, "request")))
 	}
 	return nil
 }
@@ -250,7 +256,7 @@ func Check(io *ui.IOStreams, body []byte, o validate.Options, asJSON bool) error
 	}
 	report.Findings(io.ErrOut, io.Styles(io.ErrOut), rep.Findings)
 	if rep.HasErrors() {
-		return fault.New(fault.Failure, fmt.Errorf("refusing to send an invalid payload (%d error(s)); fix it, or pass --no-validate to send it anyway", rep.Errors()))
+		return fault.New(fault.Failure, fmt.Errorf("refusing to send an invalid payload (%s); fix it, or pass --no-validate to send it anyway", ui.Plural(rep.Errors(), "error")))
 	}
 	return nil
 }

@@ -247,5 +247,5 @@ func (p *printer) summary(sends []provider.Send) {
 		}
 		cbs += len(s.Callbacks)
 	}
-	fmt.Fprintf(p.io.ErrOut, "stopped: %d sends (%d accepted, %d refused), %d status callbacks\n", ok+refused, ok, refused, cbs)
+	fmt.Fprintf(p.io.ErrOut, "stopped: %s (%d accepted, %d refused), %s\n", ui.Plural(ok+refused, "send"), ok, refused, ui.Plural(cbs, "status callback"))
 }

@@ -7,14 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/ccx-cli/ccx/internal/channel"
 	"github.com/ccx-cli/ccx/internal/config"
@@ -285,52 +283,14 @@ func listeners(addr, admin string) (net.Listener, net.Listener, error) {
 // does: in-flight requests finish, deliveries get --drain, the rest stays
 // queued.
 func serve(ctx context.Context, log *slog.Logger, opts *Options, ln, adminLn net.Listener, rt *relay.Router, public, storeKey, store string) error {
-	srv := &http.Server{Handler: rt.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	adminURL := "off"
-	var adminSrv *http.Server
-	if adminLn != nil {
-		adminSrv = &http.Server{Handler: rt.AdminHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
-		go func() { errc <- adminSrv.Serve(adminLn) }()
-		adminURL = "http://" + adminLn.Addr().String()
-	}
-	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "public", public, "admin", adminURL,
-		"channels", len(rt.Engines()), storeKey, store, "pending", rt.Stats().Depth)
-	if !loopbackHost(opts.Host) {
-		log.Warn("listening beyond loopback: put the relay behind TLS", "host", opts.Host)
-	}
-	if adminLn != nil && !loopbackHost(adminLn.Addr().(*net.TCPAddr).IP.String()) {
-		log.Warn("the admin address is beyond loopback: /metrics and /admin/status have no authentication", "admin", adminURL)
-	}
-	select {
-	case err := <-errc:
-		rt.Close()
-		return fault.New(fault.IO, err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: finishing in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if adminSrv != nil {
-		_ = adminSrv.Shutdown(sctx)
-	}
-	serr := srv.Shutdown(sctx)
-	dctx, dcancel := context.WithTimeout(context.Background(), opts.DrainFor)
-	rt.Drain(dctx)
-	dcancel()
-	st := rt.Stats()
-	if err := rt.Close(); err != nil {
-		return fault.New(fault.IO, err)
-	}
-	for _, c := range st.Channels {
-		log.Info("channel stopped", "channel", c.Channel, "pending", c.Depth, "delivered", c.Delivered, "dead", c.Dead)
-	}
-	log.Info("relay stopped", "pending", st.Depth, "delivered", st.Delivered, "dead", st.Dead)
-	if serr != nil {
-		return fault.New(fault.IO, fmt.Errorf("shutdown: %w", serr))
-	}
-	return nil
+	return serveUntil(ctx, log, opts, ln, adminLn, rt, public, []any{"channels", len(rt.Engines()), storeKey, store, "pending", rt.Stats().Depth},
+		func() func() {
+			st := rt.Stats()
+			return func() {
+				for _, c := range st.Channels {
+					log.Info("channel stopped", "channel", c.Channel, "pending", c.Depth, "delivered", c.Delivered, "dead", c.Dead)
+				}
+				log.Info("relay stopped", "pending", st.Depth, "delivered", st.Delivered, "dead", st.Dead)
+			}
+		})
 }

@@ -200,21 +200,42 @@ func Run(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string)
 		eng.Close()
 		return fault.New(fault.IO, err)
 	}
-	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	return serveUntil(ctx, log, opts, ln, adminLn, eng, public, []any{"webhook", set.WebhookURL,
+		"channelId", set.ChannelID, "token", ui.Redact(set.APIToken), storeKey, store,
+		"inbound", public + "/providers/" + ad.Name() + "/", "pending", eng.Stats().Depth},
+		func() func() {
+			st := eng.Stats()
+			return func() { log.Info("relay stopped", "pending", st.Depth, "delivered", st.Delivered, "dead", st.Dead) }
+		})
+}
+
+// served is what serveUntil runs: one channel's engine or the router of many.
+type served interface {
+	Handler() http.Handler
+	AdminHandler() http.Handler
+	Drain(ctx context.Context)
+	Close() error
+}
+
+// serveUntil serves s on ln (and its admin routes on adminLn, unless nil)
+// until ctx ends or a server fails; then in-flight requests get 10 s,
+// deliveries --drain, and the rest stays queued. public and listening go
+// on the start line; stopping is called after the drain, before Close, and
+// the func it returns logs once s is closed.
+func serveUntil(ctx context.Context, log *slog.Logger, opts *Options, ln, adminLn net.Listener, s served, public string, listening []any, stopping func() func()) error {
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	adminURL := "off"
 	var adminSrv *http.Server
 	if adminLn != nil {
-		adminSrv = &http.Server{Handler: eng.AdminHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+		adminSrv = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 		go func() { errc <- adminSrv.Serve(adminLn) }()
 		adminURL = "http://" + adminLn.Addr().String()
 	}
-	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "public", public, "admin", adminURL, "webhook", set.WebhookURL,
-		"channelId", set.ChannelID, "token", ui.Redact(set.APIToken), storeKey, store,
-		"inbound", public+"/providers/"+ad.Name()+"/", "pending", eng.Stats().Depth)
+	log.Info("relay listening", append([]any{"url", "http://" + ln.Addr().String(), "public", public, "admin", adminURL}, listening...)...)
 	if !loopbackHost(opts.Host) {
 		log.Warn("listening beyond loopback: put the relay behind TLS", "host", opts.Host)
 	}
@@ -223,7 +244,7 @@ func Run(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string)
 	}
 	select {
 	case err := <-errc:
-		eng.Close()
+		s.Close()
 		return fault.New(fault.IO, err)
 	case <-ctx.Done():
 	}
@@ -235,13 +256,13 @@ func Run(ctx context.Context, errOut io.Writer, asJSON bool, getenv func(string)
 	}
 	serr := srv.Shutdown(sctx)
 	dctx, dcancel := context.WithTimeout(context.Background(), opts.DrainFor)
-	eng.Drain(dctx)
+	s.Drain(dctx)
 	dcancel()
-	st := eng.Stats()
-	if err := eng.Close(); err != nil {
+	stopped := stopping()
+	if err := s.Close(); err != nil {
 		return fault.New(fault.IO, err)
 	}
-	log.Info("relay stopped", "pending", st.Depth, "delivered", st.Delivered, "dead", st.Dead)
+	stopped()
 	if serr != nil {
 		return fault.New(fault.IO, fmt.Errorf("shutdown: %w", serr))
 	}

@@ -497,29 +497,22 @@ func (r *runner) finish() error {
 func (r *runner) summary() {
 	t := r.tally
 	st := r.opts.IO.Styles(r.opts.IO.ErrOut)
-	checked := fmt.Sprintf("%s in %s", plural(t.Payloads, "payload"), plural(t.Files, "file"))
+	checked := fmt.Sprintf("%s in %s", ui.Plural(t.Payloads, "payload"), ui.Plural(t.Files, "file"))
 	var line string
 	switch {
 	case t.Invalid == 0 && t.Warnings == 0:
 		line = st.OK.Render("✓") + " " + checked + ": all valid"
 	case t.Invalid == 0:
-		line = st.Warning.Render("!") + " " + checked + ": valid, " + plural(t.Warnings, "warning")
+		line = st.Warning.Render("!") + " " + checked + ": valid, " + ui.Plural(t.Warnings, "warning")
 	default:
-		what := plural(t.Errors, "error") + ", " + plural(t.Warnings, "warning")
+		what := ui.Plural(t.Errors, "error") + ", " + ui.Plural(t.Warnings, "warning")
 		if t.Strict && t.Warnings > 0 {
 			what += " (--strict: warnings fail)"
 		}
 		line = st.Error.Render("✗") + " " + checked + ": " + strconv.Itoa(t.Invalid) + " invalid; " + what
 	}
 	if t.Unreadable > 0 {
-		line += "; " + plural(t.Unreadable, "input") + " unreadable"
+		line += "; " + ui.Plural(t.Unreadable, "input") + " unreadable"
 	}
 	fmt.Fprintln(r.opts.IO.ErrOut, line)
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }

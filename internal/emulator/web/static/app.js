@@ -61,6 +61,8 @@
   }
 
   const ts = (s) => Date.parse(s || '') || 0;
+  // plural: "1 finding", "2 findings" (as ui.Plural does on the terminal).
+  const plural = (n, one, many) => n + ' ' + (n === 1 ? one : (many || one + 's'));
   const byActivity = (a, b) => ts(b.lastActivity) - ts(a.lastActivity);
   const key = (channelId, contactId) => channelId + '\u0000' + contactId;
 
@@ -920,7 +922,7 @@
       el('span', { class: 'req-what' }, describeRequest(r)),
       r.resendOf ? el('span', { class: 'badge' }, 'resend of #' + Number(r.resendOf)) : '',
       r.retry ? el('span', { class: 'badge bad', title: r.retry.pattern || '' }, 'repeat ' + r.retry.attempt) : '',
-      r.findings.length ? el('span', { class: 'muted' }, r.findings.length + ' finding(s)') : '',
+      r.findings.length ? el('span', { class: 'muted' }, plural(r.findings.length, 'finding')) : '',
       el('span', { class: 'muted' }, fmtMS(r.latencyMs)),
       flows);
     const req = el('div', {},
@@ -1027,7 +1029,7 @@
     $('flow-h').textContent = 'Flow ' + rep.flow + ': ' + dir;
     $('flow-sub').textContent = [rep.contactId, rep.provider ? 'via ' + rep.provider : '', rep.mId ? 'mId ' + rep.mId : '',
       rep.providerId && rep.providerId !== rep.mId ? rep.provider + ' id ' + rep.providerId : '',
-      rep.hops.length + ' hop(s), oldest first'].filter(Boolean).join(' · ');
+      plural(rep.hops.length, 'hop') + ', oldest first'].filter(Boolean).join(' · ');
     const probs = rep.problems.length ? rep.problems.map((p) => el('li', {}, p))
       : [el('li', { class: 'fine' }, '✓ Every hop so far worked.')];
     $('flow-problems').replaceChildren(...probs);
@@ -1111,6 +1113,8 @@
   }
 
   function applyRoute() {
+    // Tests (and anyone scripting the page) wait for the address to be applied.
+    document.body.dataset.route = location.hash;
     const r = parseRoute(location.hash);
     if (r.view === 'requests') {
       setFilters(r.params);
@@ -1643,7 +1647,9 @@
       if (p.scrollHeight - p.scrollTop - p.clientHeight < 200) loadMoreContacts();
     });
     $('tab-inbox').addEventListener('click', () => {
-      if (!navigate(state.current ? contactRoute(state.current) : '#/inbox')) setView('inbox');
+      // The view changes at once; the hashchange that follows finds it shown.
+      setView('inbox');
+      navigate(state.current ? contactRoute(state.current) : '#/inbox');
     });
     $('tab-requests').addEventListener('click', () => { if (!navigate(requestsRoute(null))) applyRoute(); });
     $('flow-close').addEventListener('click', () => { navigate(requestsRoute(null)); $('tab-requests').focus(); });
