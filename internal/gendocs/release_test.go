@@ -69,3 +69,56 @@ func TestReleaseConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestContainerImage pins the image docs/relay.md documents: goreleaser's
+// dockers_v2 entry on build/Dockerfile, a distroless static base, a non-root
+// user, ccx as the entrypoint, the spool volume; and CI's offline snapshot
+// skipping it (no docker daemon or registry there).
+func TestContainerImage(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "..", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	cfg := read(".goreleaser.yaml")
+	for _, want := range []string{"dockers_v2:", "dockerfile: build/Dockerfile", "ids: [ccx]", "platforms: [linux/amd64, linux/arm64]", `"ghcr.io/ccx-cli/ccx"`} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf(".goreleaser.yaml lacks %q", want)
+		}
+	}
+	df := read("build/Dockerfile")
+	var from, user, entry string
+	for _, line := range strings.Split(df, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "FROM":
+			from = f[1]
+		case "USER":
+			user = f[1]
+		case "ENTRYPOINT":
+			entry = strings.Join(f[1:], " ")
+		}
+	}
+	if !strings.HasPrefix(from, "gcr.io/distroless/static") {
+		t.Errorf("build/Dockerfile: FROM %q, want gcr.io/distroless/static…", from)
+	}
+	if u, _, _ := strings.Cut(user, ":"); u == "" || u == "0" || u == "root" {
+		t.Errorf("build/Dockerfile: USER %q, want a non-root user", user)
+	}
+	if entry != `["/usr/local/bin/ccx"]` {
+		t.Errorf("build/Dockerfile: ENTRYPOINT %s, want [\"/usr/local/bin/ccx\"]", entry)
+	}
+	for _, want := range []string{"COPY $TARGETPLATFORM/ccx /usr/local/bin/ccx", "VOLUME /var/lib/ccx", "EXPOSE 3030 3031"} {
+		if !strings.Contains(df, want) {
+			t.Errorf("build/Dockerfile lacks %q", want)
+		}
+	}
+	if ci := read(".ci/goreleaser.sh"); !strings.Contains(ci, "skip=publish,docker") {
+		t.Error(".ci/goreleaser.sh: the offline snapshot must skip the image (--skip=publish,docker)")
+	}
+}
