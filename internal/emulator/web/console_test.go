@@ -363,3 +363,26 @@ func TestBrowserRequestLogSurvivesRestart(t *testing.T) {
 		t.Fatalf("log after restart and resend: %+v", after)
 	}
 }
+
+// The address moves on while a request the page opened is still opening:
+// the toggle event that follows must not drag the address back to it
+// (under load it did, and a link to a request no longer kept showed the
+// old one instead).
+func TestBrowserOpenedRequestDoesNotPullTheAddressBack(t *testing.T) {
+	f := newFixture(t, listen.ReplyPolicy{})
+	f.post(t, "+60177872890", &channel.Contact{FirstName: "Ana"}, channel.NewEvent(channel.EventMessage, channel.Text("from ana")))
+	seq := f.e.Requests(0)[0].Seq
+	ctx := newTab(t)
+	run(t, ctx, "the request list", chromedp.Navigate(f.e.URL()+"/#/requests"),
+		chromedp.WaitVisible(`#conn[data-state="live"]`),
+		chromedp.WaitVisible(requestLI(seq)+` summary`))
+	// The page's hashchange handler runs first and opens the request; ours,
+	// in the same dispatch, moves on before the toggle event is handled.
+	run(t, ctx, "open it, move on at once", chromedp.Evaluate[chromedp.Void](`
+		window.addEventListener('hashchange', () => { location.hash = '#/requests/9999'; }, { once: true });
+		location.hash = '#/requests/`+itoa(seq)+`';`),
+		waitJS(`!document.querySelector('#request-gone').hidden && document.querySelector('#request-gone').textContent.includes('#9999')`))
+	if h := eval[string](t, ctx, `location.hash`); h != "#/requests/9999" {
+		t.Errorf("the address went back to %s", h)
+	}
+}

@@ -951,6 +951,13 @@
     }
     const det = el('details', {}, sum, el('div', { class: 'req-body' }, req, rep, ...requestActions(r)));
     det.addEventListener('toggle', () => {
+      // A toggle event is queued, not immediate: one the page caused itself
+      // (openRequest, following a link) must not move the address, which
+      // may have moved on since.
+      if (det.dataset.byPage) {
+        delete det.dataset.byPage;
+        return;
+      }
       if (state.flow || !det.closest('#request-list')) return;
       const cur = parseRoute(location.hash);
       if (det.open && cur.request !== r.seq) navigate(requestsRoute(r.seq));
@@ -1195,7 +1202,10 @@
     }
     li.classList.add('target');
     const det = li.querySelector('details');
-    if (!det.open) det.open = true;
+    if (!det.open) {
+      det.dataset.byPage = '1';
+      det.open = true;
+    }
     li.scrollIntoView({ block: 'nearest' });
   }
 
