@@ -124,16 +124,34 @@ func cmdHangs(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0]+"_URL", srv.URL)
 }
 
-// cmdFreeport sets VAR to a free loopback TCP port: freeport VAR.
+// givenPorts are the ports freeport handed out in this test process: the
+// kernel may offer a port again once its listener is closed, and two scripts
+// (or two servers of one script) must not get the same one.
+var givenPorts = struct {
+	sync.Mutex
+	m map[int]bool
+}{m: map[int]bool{}}
+
+// cmdFreeport sets VAR to a free loopback TCP port no earlier freeport of
+// this run gave out: freeport VAR.
 func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: freeport VAR")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	port := l.Addr().(*net.TCPAddr).Port
-	ts.Check(l.Close())
-	ts.Setenv(args[0], strconv.Itoa(port))
+	givenPorts.Lock()
+	defer givenPorts.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		port := l.Addr().(*net.TCPAddr).Port
+		ts.Check(l.Close())
+		if !givenPorts.m[port] {
+			givenPorts.m[port] = true
+			ts.Setenv(args[0], strconv.Itoa(port))
+			return
+		}
+	}
+	ts.Fatalf("freeport: the kernel kept offering ports already given out")
 }
 
 // cmdWaitfor polls URL until it answers any HTTP status (10 s at most):

@@ -132,6 +132,13 @@ func (q *natsQueue) pending() int64 {
 }
 
 func (q *natsQueue) countPending() int64 {
+	if !q.nc.IsConnected() {
+		// No server: nothing this relay holds can be acknowledged, so there
+		// is nothing to drain; what it did not ack stays in the stream for
+		// the others or the next start. Waiting out each call's timeout
+		// made a stop take 20 s and more.
+		return 0
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
 	defer cancel()
 	var n int64
@@ -157,6 +164,9 @@ func (q *natsQueue) gauges() Stats {
 func (q *natsQueue) Stats() Stats {
 	st := Stats{Path: q.where + " (JetStream stream " + natsStream + ")", MaxEntries: q.lim.MaxEntries, MaxBytes: q.lim.MaxBytes,
 		Delivered: q.delivered.Load(), Redelivered: q.redelivered.Load()}
+	if !q.nc.IsConnected() {
+		return st // the server's counts are not to be had: this relay's own only
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), natsOpTimeout)
 	defer cancel()
 	for _, c := range q.cons {
