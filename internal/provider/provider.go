@@ -310,3 +310,15 @@ func Snip(s string) string {
 	}
 	return s
 }
+
+// JoinNonEmpty joins the parts that are not blank (trimmed), for captions and
+// names that providers split over optional fields.
+func JoinNonEmpty(sep string, parts ...string) string {
+	var keep []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, sep)
+}

@@ -348,7 +348,7 @@ func decodeSend(m gjson.Result) channel.Message {
 		switch c.Get("type").String() {
 		case "location":
 			l := c.Get("location")
-			return channel.Location(l.Get("latitude").Float(), l.Get("longitude").Float(), joinNonEmpty(", ", l.Get("name").String(), l.Get("address").String()))
+			return channel.Location(l.Get("latitude").Float(), l.Get("longitude").Float(), provider.JoinNonEmpty(", ", l.Get("name").String(), l.Get("address").String()))
 		case "interactive":
 			return whatsapp.DecodeInteractive(c.Get("interactive"))
 		}

@@ -8,6 +8,7 @@ package vonage
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -454,13 +455,13 @@ func (a *Adapter) Parse(r *http.Request, body []byte) ([]provider.Inbound, error
 		if lat.Type != gjson.Number || lng.Type != gjson.Number {
 			return nil, provider.Bad("Vonage location without numeric lat/long")
 		}
-		set(channel.Location(lat.Float(), lng.Float(), joinNonEmpty(", ", l.Get("name").String(), l.Get("address").String())))
+		set(channel.Location(lat.Float(), lng.Float(), provider.JoinNonEmpty(", ", l.Get("name").String(), l.Get("address").String())))
 	case "reply":
 		// An interactive button or list-row tap.
-		set(channel.Text(firstNonEmpty(v.Get("reply.title").String(), v.Get("reply.id").String())))
+		set(channel.Text(cmp.Or(v.Get("reply.title").String(), v.Get("reply.id").String())))
 	case "button":
 		// A template's quick-reply button.
-		set(channel.Text(firstNonEmpty(v.Get("button.text").String(), v.Get("button.payload").String())))
+		set(channel.Text(cmp.Or(v.Get("button.text").String(), v.Get("button.payload").String())))
 	}
 	// reaction, order, unsupported...: nothing the platform shows
 	if in.Message == nil || in.Message.Type == channel.MessageText && in.Message.Text == "" {
@@ -487,13 +488,13 @@ func MapStatus(st string) (channel.StatusValue, bool) {
 // failReason reads the status error: {type,title,detail} (title holds the
 // code, as string or number) or the older {code,reason}.
 func failReason(st string, e gjson.Result) string {
-	code := firstNonEmpty(e.Get("title").String(), e.Get("code").String())
+	code := cmp.Or(e.Get("title").String(), e.Get("code").String())
 	if code == "" {
 		if t := e.Get("type").String(); strings.Contains(t, "#") {
 			code = t[strings.LastIndexByte(t, '#')+1:]
 		}
 	}
-	msg := firstNonEmpty(e.Get("detail").String(), e.Get("reason").String())
+	msg := cmp.Or(e.Get("detail").String(), e.Get("reason").String())
 	r := "Vonage: " + st
 	if code != "" {
 		r += " (error " + code + ")"
@@ -502,25 +503,6 @@ func failReason(st string, e gjson.Result) string {
 		r += ": " + msg
 	}
 	return r
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	var keep []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			keep = append(keep, p)
-		}
-	}
-	return strings.Join(keep, sep)
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // OpenMedia implements provider.MediaOpener: Vonage media URLs (48 h) need

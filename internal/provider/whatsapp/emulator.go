@@ -418,7 +418,7 @@ func DecodeMessage(m gjson.Result) channel.Message {
 			"video": channel.AttachmentVideo, "audio": channel.AttachmentAudio, "document": channel.AttachmentFile}[t]
 		return channel.NewAttachment(kind, link, emukit.MIMEOf(link), o.Get("filename").String(), o.Get("caption").String())
 	case "location":
-		return channel.Location(o.Get("latitude").Float(), o.Get("longitude").Float(), joinNonEmpty(", ", o.Get("name").String(), o.Get("address").String()))
+		return channel.Location(o.Get("latitude").Float(), o.Get("longitude").Float(), provider.JoinNonEmpty(", ", o.Get("name").String(), o.Get("address").String()))
 	case "interactive":
 		return DecodeInteractive(o)
 	}

@@ -8,6 +8,7 @@ package whatsapp
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -461,7 +462,7 @@ func parseMessage(msg gjson.Result, names map[string]string) (*provider.Inbound,
 		if lat.Type != gjson.Number || lng.Type != gjson.Number {
 			return nil, provider.Bad("WhatsApp location without numeric latitude/longitude")
 		}
-		set(channel.Location(lat.Float(), lng.Float(), joinNonEmpty(", ", l.Get("name").String(), l.Get("address").String())))
+		set(channel.Location(lat.Float(), lng.Float(), provider.JoinNonEmpty(", ", l.Get("name").String(), l.Get("address").String())))
 	case "contacts":
 		var lines []string
 		msg.Get("contacts").ForEach(func(_, c gjson.Result) bool {
@@ -470,7 +471,7 @@ func parseMessage(msg gjson.Result, names map[string]string) (*provider.Inbound,
 				phones = append(phones, p.Get("phone").String())
 				return true
 			})
-			lines = append(lines, strings.TrimSpace("👤 "+joinNonEmpty(" ", c.Get("name.formatted_name").String(), strings.Join(phones, ", "))))
+			lines = append(lines, strings.TrimSpace("👤 "+provider.JoinNonEmpty(" ", c.Get("name.formatted_name").String(), strings.Join(phones, ", "))))
 			return true
 		})
 		if len(lines) > 0 {
@@ -481,13 +482,13 @@ func parseMessage(msg gjson.Result, names map[string]string) (*provider.Inbound,
 		it := msg.Get("interactive")
 		switch it.Get("type").String() {
 		case "button_reply":
-			set(channel.Text(firstNonEmpty(it.Get("button_reply.title").String(), it.Get("button_reply.id").String())))
+			set(channel.Text(cmp.Or(it.Get("button_reply.title").String(), it.Get("button_reply.id").String())))
 		case "list_reply":
-			set(channel.Text(firstNonEmpty(it.Get("list_reply.title").String(), it.Get("list_reply.id").String())))
+			set(channel.Text(cmp.Or(it.Get("list_reply.title").String(), it.Get("list_reply.id").String())))
 		}
 	case "button":
 		// A template's quick-reply button.
-		set(channel.Text(firstNonEmpty(msg.Get("button.text").String(), msg.Get("button.payload").String())))
+		set(channel.Text(cmp.Or(msg.Get("button.text").String(), msg.Get("button.payload").String())))
 	}
 	// reactions, orders, system, unsupported...: nothing the platform shows
 	if in.Message == nil || in.Message.Type == channel.MessageText && in.Message.Text == "" {
@@ -524,7 +525,7 @@ func parseStatus(st gjson.Result) (*provider.Inbound, error) {
 	if v == channel.StatusFailed {
 		var reasons []string
 		st.Get("errors").ForEach(func(_, e gjson.Result) bool {
-			r := "(#" + e.Get("code").String() + ") " + firstNonEmpty(e.Get("title").String(), e.Get("message").String())
+			r := "(#" + e.Get("code").String() + ") " + cmp.Or(e.Get("title").String(), e.Get("message").String())
 			if d := e.Get("error_data.details").String(); d != "" {
 				r += ": " + d
 			}
@@ -541,25 +542,6 @@ func parseStatus(st gjson.Result) (*provider.Inbound, error) {
 		in.ContactID = "+" + rid
 	}
 	return in, nil
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	var keep []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			keep = append(keep, p)
-		}
-	}
-	return strings.Join(keep, sep)
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // OpenMedia implements provider.MediaOpener: GET /{version}/{media-id} for
