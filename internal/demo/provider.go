@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -47,21 +46,11 @@ func runRelayProvider(ctx context.Context, opts Options) (res *Result, err error
 	res = &Result{Relay: &RelayReport{Provider: name}}
 	step := func(s string) { res.Steps = append(res.Steps, s); say("✓ %s", s) }
 
-	dir, err := os.MkdirTemp("", "ccx-demo-relay-")
+	ln, dir, cleanup, err := openRelaySite(res, say)
+	defer cleanup()
 	if err != nil {
-		return res, &StepError{"create the relay spool directory", err}
+		return res, err
 	}
-	res.Relay.SpoolDir = dir
-	defer func() {
-		if rerr := os.RemoveAll(dir); rerr != nil {
-			say("! could not remove the relay spool %s: %v", dir, rerr)
-		}
-	}()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return res, &StepError{"start the relay", err}
-	}
-	res.ServerURL = "http://" + ln.Addr().String()
 
 	// The customer: the demo's phone contact, or the provider's own kind of
 	// address (a Telegram chat id) on a Custom ID channel.

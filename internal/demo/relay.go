@@ -81,22 +81,11 @@ func RunRelay(ctx context.Context, opts Options) (res *Result, err error) {
 	res = &Result{Relay: &RelayReport{Provider: "loopback"}}
 	step := func(s string) { res.Steps = append(res.Steps, s); say("✓ %s", s) }
 
-	dir, err := os.MkdirTemp("", "ccx-demo-relay-")
+	ln, dir, cleanup, err := openRelaySite(res, say)
+	defer cleanup()
 	if err != nil {
-		return res, &StepError{"create the relay spool directory", err}
+		return res, err
 	}
-	res.Relay.SpoolDir = dir
-	defer func() {
-		if rerr := os.RemoveAll(dir); rerr != nil {
-			say("! could not remove the relay spool %s: %v", dir, rerr)
-		}
-	}()
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return res, &StepError{"start the relay", err}
-	}
-	res.ServerURL = "http://" + ln.Addr().String()
 	ch := emulator.GenerateChannel(channel.IDPhone, res.ServerURL)
 
 	e, err := emulator.New(emulator.Options{Channels: []emulator.Channel{ch}, RateLimit: channel.RateLimitPerSec})
@@ -348,4 +337,26 @@ func startRelay(opts Options, ln net.Listener, ad provider.Adapter, ch emulator.
 	}
 	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	return eng, srv, logs, nil
+}
+
+// openRelaySite makes the relay's spool directory (removed by cleanup, which
+// is never nil) and its listener on loopback, and notes both in res.
+func openRelaySite(res *Result, say func(string, ...any)) (ln net.Listener, dir string, cleanup func(), err error) {
+	cleanup = func() {}
+	dir, err = os.MkdirTemp("", "ccx-demo-relay-")
+	if err != nil {
+		return nil, "", cleanup, &StepError{"create the relay spool directory", err}
+	}
+	res.Relay.SpoolDir = dir
+	cleanup = func() {
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			say("! could not remove the relay spool %s: %v", dir, rerr)
+		}
+	}
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, dir, cleanup, &StepError{"start the relay", err}
+	}
+	res.ServerURL = "http://" + ln.Addr().String()
+	return ln, dir, cleanup, nil
 }
